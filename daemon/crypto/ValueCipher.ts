@@ -1,0 +1,166 @@
+// Key-type-aware encryption of app values (atprotocol.md §6): what `put` stores and what `get`
+// returns, for self, public and shared keys, interoperable with the Dart SDK.
+import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/atKey.js";
+import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
+import type { AtMetadata } from "../../protocol/metadata.js";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import type { CipherContext, CipherKeys } from "./CipherContext.js";
+import { cipherError } from "./cipherError.js";
+import { SharedKeys } from "./SharedKeys.js";
+
+/** Metadata fields the cipher owns: an app's own values for them are dropped on put. */
+const CIPHER_FIELDS = ["isEncrypted", "ivNonce", "sharedKeyEnc", "pubKeyCS", "dataSignature", "encoding"] as const;
+
+/** Reserved key bodies (atprotocol.md §3.1) that hold an atSign's keys: an app's put must not replace them. */
+const RESERVED_ENTITIES = new Set(["publickey", "signing_publickey", "signing_privatekey", "at_pkam_publickey", "privatekey", "self_encryption_key", "at_secret"]);
+
+export interface EncryptedPut {
+  value: string;
+  metadata: Partial<AtMetadata>;
+}
+
+type Route =
+  | { kind: "self" }
+  | { kind: "public" }
+  | { kind: "sharedByMe"; sharedWith: string }
+  | { kind: "sharedWithMe"; owner: string }
+  | { kind: "raw" };
+
+export class ValueCipher {
+  private readonly me: string;
+  private readonly shared: SharedKeys;
+
+  constructor(
+    private readonly keys: CipherKeys,
+    ctx: CipherContext,
+  ) {
+    this.me = normalizeAtSign(keys.atSign);
+    this.shared = new SharedKeys({ ...keys, atSign: this.me }, ctx);
+  }
+
+  /** The value and metadata to store for an app's put of `plaintext` under `atKey`. */
+  async encryptForPut(atKey: string, plaintext: string, metadata: Partial<AtMetadata> = {}): Promise<EncryptedPut> {
+    const key = this.parse(atKey);
+    if (key.owner !== this.me) {
+      throw cipherError(ErrorCode.ReadOnlyKey, `${atKey} belongs to ${key.owner}; only ${this.me}'s keys can be written.`);
+    }
+    const meta: Partial<AtMetadata> = { ...metadata };
+    for (const f of CIPHER_FIELDS) delete meta[f];
+    const route = this.route(key, "put");
+    switch (route.kind) {
+      case "self": {
+        const ivNonce = randomIvB64();
+        return { value: this.aes("encrypt", atKey, this.keys.selfEncryptionKey, plaintext, ivNonce), metadata: { ...meta, isEncrypted: true, ivNonce } };
+      }
+      case "public": {
+        // The SDK signs the value as given, then base64-encodes it if it holds a newline.
+        const dataSignature = this.sign(atKey, plaintext);
+        if (!plaintext.includes("\n")) return { value: plaintext, metadata: { ...meta, dataSignature } };
+        const value = Buffer.from(plaintext, "utf8").toString("base64");
+        return { value, metadata: { ...meta, dataSignature, encoding: "base64" } };
+      }
+      case "sharedByMe": {
+        const { aesKey, sharedKeyEnc, pubKeyCS } = await this.shared.forSharingWith(route.sharedWith);
+        const ivNonce = randomIvB64();
+        const value = this.aes("encrypt", atKey, aesKey, plaintext, ivNonce);
+        return { value, metadata: { ...meta, isEncrypted: true, sharedKeyEnc, pubKeyCS, ivNonce } };
+      }
+      case "sharedWithMe":
+      case "raw":
+        throw cipherError(ErrorCode.ReadOnlyKey, `${atKey} cannot be written by an app.`);
+    }
+  }
+
+  /** The plaintext of a stored value, as an app's get returns it. */
+  async decryptForGet(atKey: string, storedValue: string, metadata: Partial<AtMetadata> = {}): Promise<string> {
+    const key = this.parse(atKey);
+    const route = this.route(key, "get");
+    const iv = metadata.ivNonce === undefined || metadata.ivNonce === "" || metadata.ivNonce === "null" ? undefined : metadata.ivNonce;
+    // A value another client stored unencrypted (isEncrypted explicitly false) is returned as is.
+    if (metadata.isEncrypted === false && route.kind !== "public") return storedValue;
+    switch (route.kind) {
+      case "self":
+        return this.aes("decrypt", atKey, this.keys.selfEncryptionKey, storedValue, iv);
+      case "public":
+        return metadata.encoding === "base64" ? Buffer.from(storedValue, "base64").toString("utf8") : storedValue;
+      case "sharedByMe": {
+        const aesKey = await this.shared.ownKey(route.sharedWith);
+        if (aesKey === undefined) {
+          throw cipherError(
+            ErrorCode.DecryptionFailed,
+            `${atKey} cannot be decrypted: ${this.me} has no shared key for ${route.sharedWith}.`,
+          );
+        }
+        return this.aes("decrypt", atKey, aesKey, storedValue, iv);
+      }
+      case "sharedWithMe": {
+        const aesKey = await this.shared.fromSharer(route.owner, atKey, metadata);
+        return this.aes("decrypt", atKey, aesKey, storedValue, iv);
+      }
+      case "raw":
+        return storedValue;
+    }
+  }
+
+  private parse(atKey: string): ParsedAtKey {
+    try {
+      return parseAtKey(atKey);
+    } catch (e) {
+      throw cipherError(ErrorCode.InvalidAtKey, e instanceof Error ? e.message : `invalid atKey: ${atKey}`);
+    }
+  }
+
+  private route(key: ParsedAtKey, op: "put" | "get"): Route {
+    const entity = key.entity;
+    // The wrapped shared keys are RSA ciphertext already; apps see them as stored and never write them.
+    if (entity === "shared_key" || entity.startsWith("shared_key.")) {
+      if (op === "put") throw cipherError(ErrorCode.ReadOnlyKey, `${key.raw} is a reserved key that atsyncd manages.`);
+      return { kind: "raw" };
+    }
+    if (op === "put" && RESERVED_ENTITIES.has(entity)) {
+      throw cipherError(ErrorCode.ReadOnlyKey, `${key.raw} is a reserved key (the atSign's own keys); apps cannot write it.`);
+    }
+    switch (key.kind) {
+      case "self":
+      case "local":
+        return { kind: "self" };
+      case "public":
+        return { kind: "public" };
+      case "shared":
+        if (key.sharedWith === undefined || key.sharedWith === key.owner) return { kind: "self" };
+        if (key.owner === this.me) return { kind: "sharedByMe", sharedWith: key.sharedWith };
+        return this.sharedWithMe(key);
+      case "cached":
+        if (key.sharedWith === undefined) return { kind: "public" };
+        return this.sharedWithMe(key);
+      case "private":
+      case "privatekey":
+        throw cipherError(ErrorCode.ReadOnlyKey, `${key.raw} is an atServer-internal key; apps cannot ${op} it.`);
+    }
+  }
+
+  private sharedWithMe(key: ParsedAtKey): Route {
+    if (key.sharedWith !== this.me) {
+      throw cipherError(ErrorCode.DecryptionFailed, `${key.raw} is shared with ${String(key.sharedWith)}, not with ${this.me}.`);
+    }
+    return { kind: "sharedWithMe", owner: key.owner };
+  }
+
+  private aes(op: "encrypt" | "decrypt", atKey: string, aesKey: string, text: string, iv: string | undefined): string {
+    try {
+      return op === "encrypt" ? aesEncrypt(aesKey, text, iv) : aesDecrypt(aesKey, text, iv);
+    } catch (e) {
+      if (AtsyncError.is(e)) throw e;
+      const code = op === "encrypt" ? ErrorCode.EncryptionFailed : ErrorCode.DecryptionFailed;
+      throw cipherError(code, `Cannot ${op} ${atKey}: ${e instanceof Error ? e.message : "AES failed"}.`);
+    }
+  }
+
+  private sign(atKey: string, value: string): string {
+    try {
+      return rsaSign(this.keys.encryptionPrivateKey, value, "sha256");
+    } catch {
+      throw cipherError(ErrorCode.EncryptionFailed, `Cannot sign ${atKey}: the encryption private key of ${this.me} is not usable.`);
+    }
+  }
+}
