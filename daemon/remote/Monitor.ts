@@ -1,0 +1,223 @@
+// The notification channel: its own TLS connection, PKAM login, `monitor[:<epochMillis>]`,
+// `noop:0` heartbeats, and reconnection with backoff until stopped (atprotocol.md §4
+// `monitor`). Every connect attempt gets a generation number, so events of a connection
+// that was replaced or stopped are ignored.
+import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { normalizeAtSign } from "../../protocol/atKey.js";
+import type { AtNotification, Clock, Disposable, Logger } from "../ports.js";
+import { AtConnection } from "./AtConnection.js";
+import { pkamAuthenticate } from "./authenticate.js";
+import { Backoff } from "./backoff.js";
+import { connectTls } from "./connectTls.js";
+import { isStatsNotification, parseNotification } from "./parseNotification.js";
+import type { RootResolver } from "./RootResolver.js";
+
+export type MonitorState = "connecting" | "online" | "offline";
+
+export interface MonitorOptions {
+  atSign: string;
+  keys: AtKeys;
+  resolver: RootResolver;
+  ca?: string;
+  clock: Clock;
+  logger: Logger;
+  heartbeatMs?: number;
+  regex?: string;
+  /** Replay stored notifications newer than this epochMillis on the first connection. */
+  since?: number;
+  connectTimeoutMs?: number;
+  backoff?: Backoff;
+}
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export class Monitor {
+  private readonly atSign: string;
+  private readonly log: Logger;
+  private readonly heartbeatMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly backoff: Backoff;
+  private readonly notificationListeners = new Set<(n: AtNotification) => void>();
+  private readonly stateListeners = new Set<(s: MonitorState) => void>();
+  private state: MonitorState = "offline";
+  private running = false;
+  private generation = 0;
+  private conn: AtConnection | undefined;
+  private attempt: Promise<void> | undefined;
+  /** Cancels the connect attempt under way, so stop() and reconnectNow() need not wait for it. */
+  private attemptAbort: AbortController | undefined;
+  private retryTimer: Disposable | undefined;
+  private heartbeatTimer: Disposable | undefined;
+  private lastEpoch: number | undefined;
+  private lastOnlineAt: number | undefined;
+
+  constructor(private readonly opts: MonitorOptions) {
+    this.atSign = normalizeAtSign(opts.atSign);
+    this.log = opts.logger.child({ component: "Monitor" });
+    this.heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.backoff = opts.backoff ?? new Backoff();
+    this.lastEpoch = opts.since;
+  }
+
+  onNotification(fn: (n: AtNotification) => void): Disposable {
+    this.notificationListeners.add(fn);
+    return { dispose: () => this.notificationListeners.delete(fn) };
+  }
+
+  onStateChange(fn: (s: MonitorState) => void): Disposable {
+    this.stateListeners.add(fn);
+    return { dispose: () => this.stateListeners.delete(fn) };
+  }
+
+  get currentState(): MonitorState {
+    return this.state;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connectNow();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.generation++;
+    this.attemptAbort?.abort();
+    this.clearTimers();
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn) await conn.close();
+    await this.attempt;
+    this.setState("offline");
+  }
+
+  /** Drops the current connection (or wait) and connects at once, e.g. after a network change. */
+  reconnectNow(): void {
+    if (!this.running) return;
+    this.backoff.reset();
+    this.connectNow();
+  }
+
+  private connectNow(): void {
+    const gen = ++this.generation;
+    this.attemptAbort?.abort();
+    this.clearTimers();
+    const old = this.conn;
+    this.conn = undefined;
+    old?.destroy();
+    const attempt = this.connect(gen);
+    this.attempt = attempt;
+  }
+
+  private async connect(gen: number): Promise<void> {
+    this.setState("connecting");
+    const { resolver, clock, ca, keys } = this.opts;
+    const abort = new AbortController();
+    this.attemptAbort = abort;
+    let conn: AtConnection | undefined;
+    try {
+      const address = await resolver.resolve(this.atSign);
+      const socket = await connectTls({
+        host: address.host, port: address.port, clock, timeoutMs: this.connectTimeoutMs, signal: abort.signal, ...(ca !== undefined ? { ca } : {}),
+      });
+      conn = new AtConnection(socket, clock, {
+        kind: "monitor",
+        onNotification: (json) => this.onNotificationJson(gen, json),
+        onStrayReply: (reply) => this.log.debug("reply outside a request", { bytes: Buffer.byteLength(reply) }),
+      });
+      if (gen !== this.generation) return conn.destroy();
+      const live = conn;
+      abort.signal.addEventListener("abort", () => live.destroy(), { once: true });
+      await pkamAuthenticate(conn, this.atSign, keys, this.connectTimeoutMs);
+      if (gen !== this.generation) return conn.destroy();
+    } catch (err) {
+      conn?.destroy();
+      if (gen !== this.generation) return;
+      this.log.warn("monitor connect failed", { error: err instanceof Error ? err.name : "unknown", attempt: this.backoff.attempt });
+      this.scheduleRetry(gen);
+      return;
+    }
+    if (this.attemptAbort === abort) this.attemptAbort = undefined;
+    conn.send(this.monitorCommand());
+    this.conn = conn;
+    this.lastOnlineAt = clock.now();
+    conn.onClose((e) => this.onLost(gen, e.reason));
+    if (!conn.isOpen) return;
+    this.setState("online");
+    this.scheduleHeartbeat(gen, conn);
+  }
+
+  private monitorCommand(): string {
+    const since = this.lastEpoch ?? this.lastOnlineAt;
+    return `monitor${since !== undefined ? `:${since}` : ""}${this.opts.regex ? ` ${this.opts.regex}` : ""}`;
+  }
+
+  private onLost(gen: number, reason: string): void {
+    if (gen !== this.generation || !this.running) return;
+    this.conn = undefined;
+    this.clearTimers();
+    this.log.info("monitor connection lost", { reason });
+    this.scheduleRetry(gen);
+  }
+
+  private scheduleRetry(gen: number): void {
+    this.setState("offline");
+    const delay = this.backoff.next();
+    this.retryTimer = this.opts.clock.setTimer(delay, () => {
+      if (gen === this.generation && this.running) this.connectNow();
+    });
+  }
+
+  private scheduleHeartbeat(gen: number, conn: AtConnection): void {
+    this.heartbeatTimer = this.opts.clock.setTimer(this.heartbeatMs, () => {
+      if (gen !== this.generation) return;
+      // No `data:ok` within a third of the interval means a dead link (the SDK's rule).
+      conn.request("noop:0", { timeoutMs: Math.max(1, Math.floor(this.heartbeatMs / 3)) }).then(
+        () => {
+          if (gen !== this.generation) return;
+          this.backoff.reset();
+          this.scheduleHeartbeat(gen, conn);
+        },
+        () => undefined, // the connection has failed; onLost takes it from here
+      );
+    });
+  }
+
+  private onNotificationJson(gen: number, json: string): void {
+    if (gen !== this.generation) return;
+    const n = parseNotification(json);
+    if (!n) {
+      this.log.warn("malformed notification dropped", { bytes: Buffer.byteLength(json) });
+      return;
+    }
+    if (!isStatsNotification(n)) this.lastEpoch = Math.max(this.lastEpoch ?? 0, n.epochMillis);
+    for (const fn of [...this.notificationListeners]) {
+      try {
+        fn(n);
+      } catch (err) {
+        this.log.error("notification listener threw", { error: err instanceof Error ? err.name : "unknown" });
+      }
+    }
+  }
+
+  private setState(s: MonitorState): void {
+    if (this.state === s) return;
+    this.state = s;
+    for (const fn of [...this.stateListeners]) {
+      try {
+        fn(s);
+      } catch (err) {
+        this.log.error("state listener threw", { error: err instanceof Error ? err.name : "unknown" });
+      }
+    }
+  }
+
+  private clearTimers(): void {
+    this.retryTimer?.dispose();
+    this.retryTimer = undefined;
+    this.heartbeatTimer?.dispose();
+    this.heartbeatTimer = undefined;
+  }
+}

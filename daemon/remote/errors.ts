@@ -1,0 +1,39 @@
+// Failures of the atProtocol client, classified for the supervisor (house-style §13):
+// RemoteUnavailableError is retryable (network, timeout), AuthFailedError needs the user.
+// Messages never carry keys, challenges, signatures or values.
+
+export type UnavailableReason = "connect" | "tls" | "timeout" | "closed" | "root";
+
+export class RemoteUnavailableError extends Error {
+  readonly code = "REMOTE_UNAVAILABLE";
+  readonly retryable = true;
+  readonly reason: UnavailableReason;
+
+  constructor(reason: UnavailableReason, message: string) {
+    super(message);
+    this.name = "RemoteUnavailableError";
+    this.reason = reason;
+  }
+}
+
+export class AuthFailedError extends Error {
+  readonly code = "AUTH_FAILED";
+  readonly retryable = false;
+  /** The server's AT code (AT0401, AT0025–AT0028), or undefined when refused locally. */
+  readonly atCode: string | undefined;
+
+  constructor(message: string, atCode?: string) {
+    super(message);
+    this.name = "AuthFailedError";
+    this.atCode = atCode;
+  }
+}
+
+/** Describes a socket-level error by its code only (messages can quote addresses; that is fine, but keep it short). */
+export function describeSocketError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === "string" ? code : err.message;
+  }
+  return "unknown error";
+}

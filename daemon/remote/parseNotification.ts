@@ -1,0 +1,48 @@
+// A `notification: {json}` payload checked into an AtNotification at the edge.
+import type { AtNotification } from "../ports.js";
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The notification, or undefined when the JSON lacks a required field. */
+export function parseNotification(json: string): AtNotification | undefined {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
+  const o = obj as Record<string, unknown>;
+  const id = typeof o["id"] === "number" ? String(o["id"]) : str(o["id"]);
+  const from = str(o["from"]);
+  const to = str(o["to"]);
+  const key = str(o["key"]);
+  const operation = str(o["operation"]);
+  const epoch = o["epochMillis"];
+  const epochMillis = typeof epoch === "number" ? epoch : typeof epoch === "string" ? Number(epoch) : Number.NaN;
+  if (id === undefined || from === undefined || to === undefined || key === undefined || operation === undefined) return undefined;
+  if (!Number.isFinite(epochMillis)) return undefined;
+  const value = o["value"];
+  const n: AtNotification = { id, from, to, key, value: typeof value === "string" ? value : null, operation, epochMillis };
+  const messageType = str(o["messageType"]);
+  if (messageType !== undefined) n.messageType = messageType;
+  if (typeof o["isEncrypted"] === "boolean") n.isEncrypted = o["isEncrypted"];
+  const meta = o["metadata"];
+  if (meta === null) n.metadata = null;
+  else if (typeof meta === "object" && !Array.isArray(meta)) {
+    const m: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+      if (typeof v === "string" || v === null) m[k] = v;
+      else if (typeof v === "number" || typeof v === "boolean") m[k] = String(v);
+    }
+    n.metadata = m;
+  }
+  return n;
+}
+
+/** Stats notifications (id -1) are synthesized each time, never stored or replayed. */
+export function isStatsNotification(n: AtNotification): boolean {
+  return n.id === "-1" || n.key.startsWith("statsNotification.");
+}

@@ -1,0 +1,54 @@
+// RSA PKCS#1 v1.5 decryption done by hand. Node 20 (since the CVE-2023-46809 fix)
+// refuses RSA_PKCS1_PADDING in privateDecrypt, yet the atPlatform wraps every shared
+// key with it (atprotocol.md §6.2), so a client must still be able to unwrap them.
+// The check is not constant-time; a client decrypting its own data offers no oracle.
+import type { KeyObject } from "node:crypto";
+import { CryptoError } from "./cryptoError.js";
+
+function b64urlToBigInt(s: unknown): bigint {
+  if (typeof s !== "string" || s.length === 0) throw new CryptoError("CRYPTO_BAD_KEY", "RSA private key lacks CRT parameters");
+  const hex = Buffer.from(s, "base64url").toString("hex");
+  return BigInt(`0x${hex || "0"}`);
+}
+
+function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
+  let result = 1n;
+  let b = base % mod;
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % mod;
+    b = (b * b) % mod;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function bigIntToBytes(n: bigint, length: number): Buffer {
+  const hex = n.toString(16);
+  if (hex.length > length * 2) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
+  return Buffer.from(hex.padStart(length * 2, "0"), "hex");
+}
+
+/** Decrypts one PKCS#1 v1.5 block with the private key, using the CRT parameters. */
+export function rsaPkcs1DecryptManual(key: KeyObject, ciphertext: Buffer): Buffer {
+  const jwk = key.export({ format: "jwk" });
+  const n = b64urlToBigInt(jwk.n);
+  const p = b64urlToBigInt(jwk.p);
+  const q = b64urlToBigInt(jwk.q);
+  const dp = b64urlToBigInt(jwk.dp);
+  const dq = b64urlToBigInt(jwk.dq);
+  const qi = b64urlToBigInt(jwk.qi);
+  const k = Buffer.from(String(jwk.n), "base64url").length;
+  if (ciphertext.length !== k) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA ciphertext has the wrong length");
+  const c = BigInt(`0x${ciphertext.toString("hex")}`);
+  if (c >= n) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
+  const m1 = modPow(c, dp, p);
+  const m2 = modPow(c, dq, q);
+  const h = (((m1 - m2) % p) + p) % p * qi % p;
+  const em = bigIntToBytes(m2 + h * q, k);
+  // EM = 0x00 || 0x02 || PS (>= 8 nonzero bytes) || 0x00 || M
+  if (em[0] !== 0x00 || em[1] !== 0x02) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
+  const sep = em.indexOf(0x00, 2);
+  if (sep < 10) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
+  return em.subarray(sep + 1);
+}
