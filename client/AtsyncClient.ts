@@ -1,0 +1,151 @@
+// The library apps import (`atsyncd/client`). It finds the daemon's socket by itself,
+// makes typed calls with AbortSignal, and streams events as async iterators that
+// survive reconnects. It depends only on shared/.
+
+import { createConnection, type Socket } from "node:net";
+import type { AtsyncEvent, EventFilter } from "../shared/events.js";
+import type { MethodDescriptor } from "../shared/method.js";
+import * as M from "../shared/methods.js";
+import type { SyncStatus } from "../shared/status.js";
+import type * as T from "../shared/types.js";
+import { Channel, type CallOptions } from "./Channel.js";
+import { EventStream, eventRouter, type SubscribeOptions } from "./EventStream.js";
+import { resolveSocketPath } from "./socketPath.js";
+
+export interface ConnectOptions {
+  /** Default: `$ATSYNCD_SOCKET`, else the platform default (shared/paths.ts). */
+  socketPath?: string;
+  /** Injected transport (tests, proxies): returns a socket connecting or connected to the daemon. */
+  connect?: () => Socket;
+  /** Shown in the daemon's debug log. */
+  clientName?: string;
+  signal?: AbortSignal;
+}
+
+export class AtsyncClient {
+  private current: Channel;
+  private opening: Promise<Channel> | undefined;
+  private readonly routes = new WeakMap<Channel, Map<string, (e: AtsyncEvent) => void>>();
+  private readonly streams = new Set<EventStream>();
+  private isClosed = false;
+
+  private constructor(
+    channel: Channel,
+    readonly socketPath: string,
+    private readonly makeSocket: () => Socket,
+    private readonly clientName: string,
+  ) {
+    this.current = this.adopt(channel);
+  }
+
+  /**
+   * Connects and shakes hands. Rejects with DaemonNotRunning ("atsyncd is not running:
+   * start it with ...") when nothing listens on the socket.
+   */
+  static async connect(opts: ConnectOptions = {}): Promise<AtsyncClient> {
+    const socketPath = resolveSocketPath(opts.socketPath);
+    const makeSocket = opts.connect ?? (() => createConnection({ path: socketPath }));
+    const clientName = opts.clientName ?? `atsyncd-client/${process.pid}`;
+    const channel = await Channel.open(makeSocket, socketPath, clientName, opts.signal);
+    return new AtsyncClient(channel, socketPath, makeSocket, clientName);
+  }
+
+  get daemonVersion(): string {
+    return this.current.hello.daemonVersion;
+  }
+
+  /** True while the current connection is open (calls reconnect lazily when it is not). */
+  get connected(): boolean {
+    return !this.current.closed;
+  }
+
+  /** Calls one method. A dropped connection rejects pending calls with ConnectionClosed; the next call reconnects. */
+  async call<N extends string, P, R>(method: MethodDescriptor<N, P, R>, params: P, opts: CallOptions = {}): Promise<R> {
+    const ch = await this.channel(opts.signal);
+    return (await ch.call(method.name, params, opts)) as R;
+  }
+
+  atSigns(opts?: CallOptions): Promise<T.AtSignSummary[]> {
+    return this.call(M.AtSignsList, {}, opts);
+  }
+  get(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysGetResult> {
+    return this.call(M.KeysGet, { atSign, key }, opts);
+  }
+  getMeta(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysGetMetaResult> {
+    return this.call(M.KeysGetMeta, { atSign, key }, opts);
+  }
+  put(atSign: string, key: string, value: string, metadata?: T.PutMetadata, opts?: CallOptions): Promise<T.KeysPutResult> {
+    return this.call(M.KeysPut, metadata ? { atSign, key, value, metadata } : { atSign, key, value }, opts);
+  }
+  putMany(atSign: string, items: T.PutManyItem[], opts?: CallOptions): Promise<T.KeysPutManyResult> {
+    return this.call(M.KeysPutMany, { atSign, items }, opts);
+  }
+  delete(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysDeleteResult> {
+    return this.call(M.KeysDelete, { atSign, key }, opts);
+  }
+  list(atSign: string, query: Omit<T.KeysListParams, "atSign"> = {}, opts?: CallOptions): Promise<string[]> {
+    return this.call(M.KeysList, { atSign, ...query }, opts).then((r) => r.keys);
+  }
+  syncNow(params: T.SyncNowParams = {}, opts?: CallOptions): Promise<T.SyncNowResult> {
+    return this.call(M.SyncNow, params, opts);
+  }
+  status(atSign?: string, opts?: CallOptions): Promise<SyncStatus[]> {
+    return this.call(M.StatusGet, atSign ? { atSign } : {}, opts);
+  }
+  conflicts(params: T.ConflictsListParams = {}, opts?: CallOptions): Promise<T.Conflict[]> {
+    return this.call(M.ConflictsList, params, opts);
+  }
+  resolveConflict(atSign: string, id: string, choose: "local" | "remote", opts?: CallOptions): Promise<T.Conflict> {
+    return this.call(M.ConflictsResolve, { atSign, id, choose }, opts);
+  }
+  onboard(atSign: string, atKeys: string, opts?: CallOptions): Promise<T.IdentitiesOnboardResult> {
+    return this.call(M.IdentitiesOnboard, { atSign, atKeys }, opts);
+  }
+  offboard(atSign: string, opts?: CallOptions): Promise<T.IdentitiesOffboardResult> {
+    return this.call(M.IdentitiesOffboard, { atSign }, opts);
+  }
+
+  /**
+   * Streams events matching `filter`: first a snapshot (or the events after
+   * `opts.since`), then deltas. Reconnects and resumes by itself; ends on `break`,
+   * `stream.close()`, `opts.signal` or `client.close()`. Throws InvalidParams at once
+   * for a bad filter.
+   */
+  subscribe(filter: EventFilter = {}, opts: SubscribeOptions = {}): EventStream {
+    const stream = new EventStream({
+      channel: (signal) => this.channel(signal),
+      route: (ch, id, fn) => {
+        const r = this.routes.get(ch);
+        if (!r) return;
+        if (fn) r.set(id, fn);
+        else r.delete(id);
+      },
+    }, filter, opts);
+    this.streams.add(stream);
+    void stream.closed.then(() => this.streams.delete(stream));
+    return stream;
+  }
+
+  /** Ends every stream and closes the connection; pending calls reject with ConnectionClosed. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    await Promise.all([...this.streams].map((s) => s.close()));
+    this.current.close();
+  }
+
+  private adopt(channel: Channel): Channel {
+    const routes = new Map<string, (e: AtsyncEvent) => void>();
+    this.routes.set(channel, routes);
+    channel.onNotification = eventRouter(routes);
+    return channel;
+  }
+
+  private async channel(signal?: AbortSignal): Promise<Channel> {
+    if (!this.current.closed) return this.current;
+    if (this.isClosed) return this.current; // its call() rejects with ConnectionClosed
+    this.opening ??= Channel.open(this.makeSocket, this.socketPath, this.clientName, signal)
+      .then((ch) => (this.current = this.adopt(ch)))
+      .finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+}

@@ -1,0 +1,322 @@
+// One client connection: frames in, dispatch, replies out. Writes go through the
+// socket in order (Node serializes them); reading pauses while the socket's write
+// buffer is full or too many requests are in flight, so a client that does not read
+// its replies cannot make the daemon buffer without bound.
+
+import type { Socket } from "node:net";
+import type { Disposable, Logger } from "../ports.js";
+import { AtsyncError, ErrorCode, type ErrorObject } from "../../shared/errors.js";
+import type { ConnectionId } from "../../shared/ids.js";
+import { RpcHello } from "../../shared/methods.js";
+import { CANCEL_METHOD, PROTOCOL_VERSION, parseClientFrame, type RequestFrame, type RequestId } from "../../shared/protocol.js";
+import { toErrorObject } from "./errorBoundary.js";
+import { FrameSplitter } from "./FrameSplitter.js";
+import { InflightRequest } from "./InflightRequest.js";
+import type { Handler, RpcPeer } from "./types.js";
+
+export interface Registry {
+  /** True while the server drains for shutdown: new requests are refused with ShuttingDown. */
+  readonly draining: boolean;
+  lookup(method: string): { validate: (v: unknown, path: string) => unknown; handler: Handler<unknown, unknown> } | undefined;
+}
+
+export interface ConnectionOptions {
+  daemonVersion: string;
+  maxFrameBytes: number;
+  maxInFlight: number;
+}
+
+export class RpcConnection implements RpcPeer {
+  private readonly splitter: FrameSplitter;
+  private readonly inflight = new Map<RequestId, InflightRequest>();
+  private readonly closeFns = new Set<() => void>();
+  private helloDone = false;
+  private writeBlocked = false;
+  private paused = false;
+  private isClosed = false;
+  private refused = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Output gathered while one chunk is handled, written once at its end (one syscall, not one per reply). */
+  private batch: string | undefined;
+
+  constructor(
+    readonly id: ConnectionId,
+    private readonly socket: Socket,
+    private readonly registry: Registry,
+    private readonly opts: ConnectionOptions,
+    private readonly log: Logger,
+  ) {
+    this.splitter = new FrameSplitter(opts.maxFrameBytes);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => {
+      this.writeBlocked = false;
+      this.updateFlow();
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => log.debug("rpc connection error", { connection: id, code: err.code }));
+    socket.on("close", () => this.onSocketClose());
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Resolves once no request of this connection is in flight (or it closed). */
+  whenIdle(): Promise<void> {
+    if (this.inflight.size === 0 || this.isClosed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  notify(method: string, params: unknown): void {
+    this.notifyRaw(method, JSON.stringify(params));
+  }
+
+  notifyRaw(method: string, paramsJson: string): void {
+    this.out(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${paramsJson}}\n`);
+  }
+
+  onClose(fn: () => void): Disposable {
+    if (this.isClosed) {
+      fn();
+      return { dispose() {} };
+    }
+    this.closeFns.add(fn);
+    return { dispose: () => this.closeFns.delete(fn) };
+  }
+
+  close(reason?: AtsyncError): void {
+    if (this.isClosed) return;
+    if (reason) this.log.warn("closing rpc connection", { connection: this.id, code: reason.code, reason: reason.message });
+    // A stuck client cannot read anything more, so no goodbye frame: just cut it off.
+    this.socket.destroy();
+    this.onSocketClose();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.refused) return;
+    this.batch = "";
+    try {
+      const ok = this.splitter.push(chunk, (frame) => this.onFrame(frame));
+      if (!ok) this.refuseOversized();
+    } catch (err) {
+      // Nothing may escape a socket callback (house-style §12).
+      this.log.error("rpc frame handling failed", { connection: this.id, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.flushBatch();
+    }
+  }
+
+  private refuseOversized(): void {
+    this.log.warn("rpc frame too large; closing connection", { connection: this.id, limit: this.opts.maxFrameBytes });
+    this.refused = true;
+    this.sendError(null, { code: ErrorCode.FrameTooLarge, message: `frame larger than ${this.opts.maxFrameBytes} bytes; closing the connection` });
+    this.flushBatch();
+    this.socket.pause();
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  private onFrame(frame: Buffer): void {
+    // After a refusal, the rest of the chunk is not ours to answer.
+    if (this.isClosed || this.refused) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(frame.toString("utf8"));
+    } catch (e) {
+      this.sendError(null, { code: ErrorCode.ParseError, message: `parse error: ${e instanceof Error ? e.message : "invalid JSON"}` });
+      return;
+    }
+    const parsed = parseClientFrame(value);
+    switch (parsed.kind) {
+      case "invalid":
+        this.sendError(parsed.id, { code: ErrorCode.InvalidRequest, message: `invalid request: ${parsed.message}` });
+        return;
+      case "notification":
+        if (parsed.frame.method === CANCEL_METHOD) this.cancel(parsed.frame.params);
+        else this.log.debug("rpc notification ignored", { connection: this.id, method: parsed.frame.method });
+        return;
+      case "request":
+        this.onRequest(parsed.frame);
+        return;
+    }
+  }
+
+  private cancel(params: unknown): void {
+    const id = typeof params === "object" && params !== null ? (params as { id?: unknown }).id : undefined;
+    if (typeof id !== "string" && typeof id !== "number") return;
+    this.inflight.get(id)?.abort(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled by the client"));
+  }
+
+  private onRequest(req: RequestFrame): void {
+    const { id, method } = req;
+    if (this.inflight.has(id)) {
+      this.sendError(id, { code: ErrorCode.InvalidRequest, message: `invalid request: id ${JSON.stringify(id)} is already in flight` });
+      return;
+    }
+    if (this.registry.draining) {
+      this.sendError(id, { code: ErrorCode.ShuttingDown, message: "atsyncd is shutting down; retry once it is back" });
+      return;
+    }
+    if (method === RpcHello.name) {
+      this.hello(req);
+      return;
+    }
+    if (!this.helloDone) {
+      this.sendError(id, { code: ErrorCode.HandshakeRequired, message: `the first request must be ${RpcHello.name}` });
+      return;
+    }
+    const entry = this.registry.lookup(method);
+    if (!entry) {
+      this.sendError(id, { code: ErrorCode.MethodNotFound, message: `method not found: ${method}` });
+      return;
+    }
+    let params: unknown;
+    try {
+      params = entry.validate(req.params ?? {}, "");
+    } catch (err) {
+      this.sendError(id, toErrorObject(err, method, this.log));
+      return;
+    }
+    const job = new InflightRequest(this.id, this);
+    this.inflight.set(id, job);
+    this.updateFlow();
+    let out: unknown;
+    try {
+      out = entry.handler(params, job);
+    } catch (err) {
+      this.finish(id, method, job, undefined, err);
+      return;
+    }
+    if (isThenable(out)) {
+      out.then((r) => this.finish(id, method, job, r, undefined), (e: unknown) => this.finish(id, method, job, undefined, e ?? new Error("rejected")));
+    } else {
+      this.finish(id, method, job, out, undefined);
+    }
+  }
+
+  private hello(req: RequestFrame): void {
+    let p;
+    try {
+      p = RpcHello.validate(req.params ?? {}, "");
+    } catch (err) {
+      this.sendError(req.id, toErrorObject(err, RpcHello.name, this.log));
+      return;
+    }
+    if (p.protocolVersion !== PROTOCOL_VERSION) {
+      this.sendError(req.id, {
+        code: ErrorCode.ProtocolVersionMismatch,
+        message: `protocol mismatch: the client speaks atsyncd protocol ${p.protocolVersion}, this daemon (${this.opts.daemonVersion}) speaks ${PROTOCOL_VERSION}; upgrade the older of the two`,
+        data: { daemonProtocolVersion: PROTOCOL_VERSION, daemonVersion: this.opts.daemonVersion },
+      });
+      this.refused = true;
+      this.flushBatch();
+      this.socket.end(() => this.socket.destroy());
+      return;
+    }
+    this.helloDone = true;
+    this.log.debug("rpc client connected", { connection: this.id, client: p.client });
+    this.send({ jsonrpc: "2.0", id: req.id, result: { protocolVersion: PROTOCOL_VERSION, daemonVersion: this.opts.daemonVersion } });
+  }
+
+  private finish(id: RequestId, method: string, req: InflightRequest, result: unknown, err: unknown): void {
+    if (this.inflight.get(id) === req) this.inflight.delete(id);
+    this.updateFlow();
+    if (this.inflight.size === 0) this.wakeIdle();
+    if (this.isClosed) return;
+    if (err !== undefined) {
+      this.sendError(id, toErrorObject(err, method, this.log));
+      return;
+    }
+    let json: string;
+    try {
+      json = JSON.stringify({ jsonrpc: "2.0", id, result: result === undefined ? null : result });
+    } catch (e) {
+      this.sendError(id, toErrorObject(e, method, this.log));
+      return;
+    }
+    this.writeReply(json);
+    for (const fn of req.takeHooks()) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error("rpc afterReply hook failed", { method, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  private sendError(id: RequestId | null, error: ErrorObject): void {
+    this.send({ jsonrpc: "2.0", id, error });
+  }
+
+  private send(frame: object): void {
+    this.writeReply(JSON.stringify(frame));
+  }
+
+  private writeReply(json: string): void {
+    this.out(json + "\n");
+  }
+
+  /** Every frame leaves through here, in order: into the chunk's batch, or straight out. */
+  private out(line: string): void {
+    if (this.batch !== undefined) {
+      this.batch += line;
+      return;
+    }
+    this.write(line);
+  }
+
+  private flushBatch(): void {
+    const b = this.batch;
+    this.batch = undefined;
+    if (b) this.write(b);
+  }
+
+  private write(data: string): void {
+    if (this.isClosed || this.socket.destroyed || !this.socket.writable) return;
+    if (!this.socket.write(data)) {
+      this.writeBlocked = true;
+      this.updateFlow();
+    }
+  }
+
+  private updateFlow(): void {
+    if (this.isClosed) return;
+    const shouldPause = this.writeBlocked || this.inflight.size >= this.opts.maxInFlight;
+    if (shouldPause && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!shouldPause && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private onSocketClose(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const reason = new AtsyncError(ErrorCode.ConnectionClosed, "the client connection closed");
+    for (const req of this.inflight.values()) req.abort(reason);
+    this.inflight.clear();
+    this.wakeIdle();
+    for (const fn of this.closeFns) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error("rpc close hook failed", { connection: this.id, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    this.closeFns.clear();
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+}

@@ -1,0 +1,136 @@
+// The daemon's RPC endpoint: newline-delimited JSON-RPC 2.0 on a Unix socket
+// (socket 0600 in a 0700 directory). Handlers are registered per method descriptor
+// and receive validated params plus a context with an AbortSignal.
+
+import { chmodSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import type { Disposable, Logger } from "../ports.js";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import { asConnectionId } from "../../shared/ids.js";
+import type { MethodDescriptor } from "../../shared/method.js";
+import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
+import { nullLogger } from "../adapters/nullLogger.js";
+import { RpcConnection, type Registry } from "./RpcConnection.js";
+import { prepareSocketPath } from "./socketFile.js";
+import type { Handler } from "./types.js";
+
+export interface RpcServerOptions {
+  socketPath: string;
+  daemonVersion: string;
+  logger?: Logger;
+  /** Default MAX_FRAME_BYTES. */
+  maxFrameBytes?: number;
+  /** Requests one connection may have in flight before its reading pauses. Default 256. */
+  maxInFlight?: number;
+}
+
+type Entry = { validate: (v: unknown, path: string) => unknown; handler: Handler<unknown, unknown> };
+
+export class RpcServer implements Registry {
+  private readonly handlers = new Map<string, Entry>();
+  private readonly connections = new Set<RpcConnection>();
+  private nextConnection = 1;
+  private closing: Promise<void> | undefined;
+  private isDraining = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly socketPath: string,
+    private readonly opts: Required<Omit<RpcServerOptions, "logger">>,
+    private readonly log: Logger,
+  ) {
+    server.on("connection", (socket: Socket) => this.accept(socket));
+    server.on("error", (err) => log.error("rpc server error", { error: err.message }));
+  }
+
+  /**
+   * Listens on `socketPath`. Rejects with DaemonAlreadyRunning when another process
+   * answers there; replaces a stale socket file.
+   */
+  static async listen(options: RpcServerOptions): Promise<RpcServer> {
+    const log = (options.logger ?? nullLogger).child({ component: "rpc" });
+    const opts = {
+      socketPath: options.socketPath,
+      daemonVersion: options.daemonVersion,
+      maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+      maxInFlight: options.maxInFlight ?? 256,
+    };
+    await prepareSocketPath(opts.socketPath);
+    const server = createServer({ pauseOnConnect: false });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(err.code === "EADDRINUSE"
+          ? new AtsyncError(ErrorCode.DaemonAlreadyRunning, `another atsyncd is already running on ${opts.socketPath}`)
+          : new AtsyncError(ErrorCode.SocketUnavailable, `cannot listen on ${opts.socketPath}: ${err.code ?? err.message}`));
+      };
+      server.once("error", onError);
+      server.listen(opts.socketPath, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+    chmodSync(opts.socketPath, 0o600);
+    log.info("rpc listening", { socket: opts.socketPath });
+    return new RpcServer(server, opts.socketPath, opts, log);
+  }
+
+  /** Serves `descriptor` with `handler` until the returned Disposable is disposed. */
+  handle<M extends string, P, R>(descriptor: MethodDescriptor<M, P, R>, handler: Handler<P, R>): Disposable {
+    if (this.handlers.has(descriptor.name)) throw new Error(`rpc: ${descriptor.name} already has a handler`);
+    const entry: Entry = { validate: descriptor.validate, handler: handler as Handler<unknown, unknown> };
+    this.handlers.set(descriptor.name, entry);
+    return {
+      dispose: () => {
+        if (this.handlers.get(descriptor.name) === entry) this.handlers.delete(descriptor.name);
+      },
+    };
+  }
+
+  lookup(method: string): Entry | undefined {
+    return this.handlers.get(method);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  /**
+   * Stops listening and removes the socket file. With `drainMs`, requests already in
+   * flight may finish (new ones get ShuttingDown) for up to that long; then every
+   * connection closes and what is still running is aborted.
+   */
+  close(opts: { drainMs?: number } = {}): Promise<void> {
+    this.closing ??= (async () => {
+      this.isDraining = true;
+      const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const drainMs = opts.drainMs ?? 0;
+      if (drainMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all([...this.connections].map((c) => c.whenIdle())),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const c of [...this.connections]) c.close();
+      await stopped;
+      this.log.info("rpc stopped", { socket: this.socketPath });
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.isDraining) {
+      socket.destroy();
+      return;
+    }
+    const id = asConnectionId(`c${this.nextConnection++}`);
+    const conn = new RpcConnection(id, socket, this, this.opts, this.log);
+    this.connections.add(conn);
+    conn.onClose(() => this.connections.delete(conn));
+  }
+}

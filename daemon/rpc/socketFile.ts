@@ -1,0 +1,59 @@
+// Prepares the listening path: a 0700 directory created if missing, a live socket
+// refused (another daemon answers there), a stale one (nobody answers) replaced.
+
+import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname } from "node:path";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import { MAX_SOCKET_PATH_BYTES } from "../../shared/paths.js";
+
+/** Resolves "live" when something accepts a connection on `path`, "dead" when nothing does. */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<"live" | "dead"> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path });
+    const timer = setTimeout(() => {
+      s.destroy();
+      // A listener that accepts nothing within the timeout is still a live process.
+      resolve("live");
+    }, timeoutMs);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve("live");
+    });
+    s.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === "ECONNREFUSED" || err.code === "ENOENT") resolve("dead");
+      else reject(new AtsyncError(ErrorCode.SocketUnavailable, `cannot check the socket ${path}: ${err.code ?? err.message}`));
+    });
+  });
+}
+
+export async function prepareSocketPath(path: string): Promise<void> {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new AtsyncError(ErrorCode.SocketUnavailable,
+      `the socket path ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} the OS allows: choose a shorter --socket`);
+  }
+  const dir = dirname(path);
+  // Only a directory we create is given 0700: an existing one (say /tmp) is not ours to change.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (!st.isSocket()) {
+    throw new AtsyncError(ErrorCode.SocketUnavailable, `${path} exists and is not a socket: remove it or choose another --socket`);
+  }
+  if ((await probeSocket(path)) === "live") {
+    throw new AtsyncError(ErrorCode.DaemonAlreadyRunning, `another atsyncd is already running on ${path}`);
+  }
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}

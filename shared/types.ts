@@ -1,0 +1,127 @@
+// Params and results of the RPC methods (descriptors in methods.ts). Plain JSON data.
+
+import type { KeyStoreKind, SyncStateKind, SyncStatus } from "./status.js";
+import type { EventKind, AtsyncEvent } from "./events.js";
+
+/** Metadata an app may set on a put (atprotocol.md §3.2); the daemon fills in the rest. */
+export interface PutMetadata {
+  /** Milliseconds until the key expires; 0 = never. */
+  ttl?: number;
+  /** Milliseconds before the key becomes available. */
+  ttb?: number;
+  /** Milliseconds others may cache it; -1 = forever. */
+  ttr?: number;
+  /** Cascade-delete cached copies when this key is deleted. */
+  ccd?: boolean;
+  /** The value is base64 of binary data. */
+  isBinary?: boolean;
+}
+
+/** Metadata as stored, nulls left out. Dates as the server writes them (`2022-11-07 13:42:02.703Z`). */
+export interface KeyMetadata extends PutMetadata {
+  createdBy?: string;
+  updatedBy?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  availableAt?: string;
+  expiresAt?: string;
+  refreshAt?: string;
+  status?: string;
+  version?: number;
+  isEncrypted?: boolean;
+  dataSignature?: string;
+  sharedKeyEnc?: string;
+  pubKeyCS?: string;
+  encoding?: string;
+  encKeyName?: string;
+  encAlgo?: string;
+  ivNonce?: string;
+  skeEncKeyName?: string;
+  skeEncAlgo?: string;
+}
+
+export interface HelloParams { protocolVersion: number; client: string }
+export interface HelloResult { protocolVersion: number; daemonVersion: string }
+
+export type AtSignsListParams = Record<string, never>;
+export interface AtSignSummary { atSign: string; state: SyncStateKind; keyStore: KeyStoreKind }
+
+export interface KeyRef { atSign: string; key: string }
+export type KeysGetParams = KeyRef;
+export interface KeysGetResult { key: string; value: string; metadata: KeyMetadata }
+export type KeysGetMetaParams = KeyRef;
+export interface KeysGetMetaResult { key: string; metadata: KeyMetadata }
+export interface KeysPutParams { atSign: string; key: string; value: string; metadata?: PutMetadata }
+/** Resolved once the write is durable in the local store (not yet on the server). */
+export interface KeysPutResult { key: string }
+export type KeysDeleteParams = KeyRef;
+export interface KeysDeleteResult { key: string }
+export interface KeysListParams { atSign: string; regex?: string; namespace?: string; showHidden?: boolean }
+export interface KeysListResult { keys: string[] }
+
+export type PutManyItem =
+  | { op: "put"; key: string; value: string; metadata?: PutMetadata }
+  | { op: "delete"; key: string };
+export interface KeysPutManyParams { atSign: string; items: PutManyItem[] }
+export interface KeysPutManyResult { keys: string[] }
+
+export interface SyncNowParams {
+  atSign?: string;
+  /** Resolve only once in sync (or fail with the sync's error). */
+  wait?: boolean;
+  timeoutMs?: number;
+}
+export interface SyncNowResult { statuses: SyncStatus[] }
+
+export interface StatusGetParams { atSign?: string }
+export type StatusGetResult = SyncStatus[];
+
+export interface ConflictSide {
+  /** Decrypted where the daemon can; null for a delete. */
+  value: string | null;
+  metadata: KeyMetadata | null;
+  deleted: boolean;
+}
+export interface Conflict {
+  id: string;
+  atSign: string;
+  key: string;
+  local: ConflictSide;
+  remote: ConflictSide;
+  /** The policy applied when detected ("local-wins", "remote-wins", "last-writer-wins"). */
+  policy: string;
+  /** Which side the store holds now. */
+  applied: "local" | "remote";
+  detectedAt: number;
+  resolved: boolean;
+}
+export interface ConflictsListParams { atSign?: string; includeResolved?: boolean }
+export interface ConflictsResolveParams { atSign: string; id: string; choose: "local" | "remote" }
+
+export interface EventsSubscribeParams {
+  /** The last seq this client saw; events after it are replayed if the daemon still has them. */
+  since?: number;
+  /** The epoch `since` belongs to; another epoch (a restarted daemon) gets a resync snapshot. */
+  epoch?: string;
+  atSigns?: string[];
+  namespaces?: string[];
+  regex?: string;
+  kinds?: EventKind[];
+}
+export interface EventsSubscribeResult { subscriptionId: string; epoch: string; seq: number }
+export interface EventsUnsubscribeParams { subscriptionId: string }
+export interface EventsUnsubscribeResult { unsubscribed: boolean }
+/** Params of each `events.event` notification. */
+export interface EventNotificationParams { subscriptionId: string; event: AtsyncEvent }
+
+export interface IdentitiesOnboardParams {
+  atSign: string;
+  /** The contents of the .atKeys file (JSON text). Never logged. */
+  atKeys: string;
+}
+export interface IdentitiesOnboardResult { atSign: string; keyStore: KeyStoreKind; fallbackReason?: string }
+export interface IdentitiesOffboardParams { atSign: string }
+export interface IdentitiesOffboardResult { atSign: string }
+
+export type DaemonShutdownParams = Record<string, never>;
+export type DaemonShutdownResult = Record<string, never>;
