@@ -1,0 +1,149 @@
+// One worker_thread per onboarded atSign. The main thread never opens a store: it forwards
+// requests to the owning worker, restarts crashed workers while the others keep serving,
+// and fans the workers' events out to whoever listens (the RPC layer).
+import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import { normalizeAtSignName } from "../config/DaemonConfig.js";
+import type { Clock, Disposable, Logger } from "../ports.js";
+import type { TriggerReason, WorkerData } from "../worker/protocol.js";
+import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
+import { WorkerSlot } from "./WorkerSlot.js";
+
+export interface SupervisorOptions {
+  /** The worker entry: `dist/daemon/worker/main.js` in production, a test entry in tests. */
+  workerUrl: URL;
+  /** e.g. `["--import", "tsx"]` for a TypeScript entry in tests. */
+  execArgv?: string[];
+  /** Builds a worker's `workerData`; called at every (re)start, so config reloads apply on restart. */
+  makeWorkerData(atSign: string, keys: AtKeys): WorkerData;
+  clock: Clock;
+  logger: Logger;
+  backoff?: Partial<BackoffPolicy>;
+  /** A worker crashing `maxCrashes` times within `windowMs` is marked failed. Default 5 in 5 min. */
+  crashLimit?: { maxCrashes: number; windowMs: number };
+  /** A worker that has not said `ready` by then is terminated (and counts as a crash). Default 30 s. */
+  readyTimeoutMs?: number;
+  /** Running this long resets the backoff to its initial delay. Default 60 s. */
+  healthyAfterMs?: number;
+  /** How long `stop()`/`remove()` wait for a worker to finish before terminating it. Default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** Jitter source, injectable for tests. */
+  random?: () => number;
+}
+
+export type SupervisorListener = (e: SupervisorEvent) => void;
+
+export class Supervisor {
+  private readonly slots = new Map<string, WorkerSlot>();
+  private readonly listeners = new Set<SupervisorListener>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  /** Onboards an atSign at run time: starts its worker. */
+  add(atSign: string, keys: AtKeys): void {
+    const name = normalizeAtSignName(atSign);
+    if (this.stopping) throw new AtsyncError(ErrorCode.ShuttingDown, "atsyncd is shutting down");
+    if (this.slots.has(name)) throw new AtsyncError(ErrorCode.AlreadyOnboarded, `${name} is already running`);
+    const slot = new WorkerSlot(name, {
+      workerUrl: this.o.workerUrl,
+      execArgv: this.o.execArgv,
+      makeWorkerData: () => this.o.makeWorkerData(name, keys),
+      clock: this.o.clock,
+      logger: this.o.logger.child({ atSign: name, component: "supervisor" }),
+      backoff: { ...DEFAULT_BACKOFF, ...this.o.backoff },
+      crashLimit: this.o.crashLimit ?? { maxCrashes: 5, windowMs: 5 * 60_000 },
+      readyTimeoutMs: this.o.readyTimeoutMs ?? 30_000,
+      healthyAfterMs: this.o.healthyAfterMs ?? 60_000,
+      random: this.o.random ?? Math.random,
+      emit: (e) => this.emit(e),
+    });
+    this.slots.set(name, slot);
+    slot.start();
+  }
+
+  /** Offboards an atSign: stops its worker cleanly, then forgets it. */
+  async remove(atSign: string): Promise<void> {
+    const name = normalizeAtSignName(atSign);
+    const slot = this.slots.get(name);
+    if (slot === undefined) throw new AtsyncError(ErrorCode.NotOnboarded, `${name} is not onboarded`);
+    // Kept in the map while stopping so a concurrent add() cannot open the same store twice.
+    await slot.stop(this.o.shutdownTimeoutMs ?? 10_000);
+    if (this.slots.get(name) === slot) this.slots.delete(name);
+  }
+
+  has(atSign: string): boolean {
+    return this.slots.has(normalizeAtSignName(atSign));
+  }
+
+  atSigns(): string[] {
+    return [...this.slots.keys()].sort();
+  }
+
+  workers(): WorkerInfo[] {
+    return this.atSigns().map((a) => (this.slots.get(a) as WorkerSlot).info());
+  }
+
+  worker(atSign: string): WorkerInfo | undefined {
+    return this.slots.get(normalizeAtSignName(atSign))?.info();
+  }
+
+  /**
+   * Routes one request to the atSign's worker. Rejects with an AtsyncError: NotOnboarded,
+   * WorkerRestarting (crashed, or died with this request in flight: retryable), WorkerFailed,
+   * ShuttingDown, RequestCancelled (the signal fired), or whatever the worker answered.
+   */
+  forward(atSign: string, method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (this.stopping) return Promise.reject(new AtsyncError(ErrorCode.ShuttingDown, "atsyncd is shutting down"));
+    const slot = this.slots.get(normalizeAtSignName(atSign));
+    if (slot === undefined) return Promise.reject(new AtsyncError(ErrorCode.NotOnboarded, `${normalizeAtSignName(atSign)} is not onboarded`));
+    return slot.request(method, params, signal);
+  }
+
+  /** Pokes one worker (cron tick) or, without atSign, all of them (network change). */
+  trigger(reason: TriggerReason, atSign?: string): void {
+    const targets = atSign === undefined ? [...this.slots.values()] : [this.slots.get(normalizeAtSignName(atSign))];
+    for (const slot of targets) {
+      try {
+        slot?.trigger(reason);
+      } catch (err) {
+        this.o.logger.warn("trigger not delivered", { atSign: slot?.atSign, reason, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  /** Gives a failed atSign a fresh start (after the user fixed what was wrong). */
+  retry(atSign: string): void {
+    const name = normalizeAtSignName(atSign);
+    const slot = this.slots.get(name);
+    if (slot === undefined) throw new AtsyncError(ErrorCode.NotOnboarded, `${name} is not onboarded`);
+    slot.retry();
+  }
+
+  /** Fan-out of worker events, statuses and lifecycle changes. A throwing listener is logged, not propagated. */
+  onEvent(listener: SupervisorListener): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private emit(e: SupervisorEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.o.logger.error("supervisor listener threw", { kind: e.kind, error: err });
+      }
+    }
+  }
+
+  /** Shuts every worker down (each finishes in-flight work and closes its store). Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const timeout = this.o.shutdownTimeoutMs ?? 10_000;
+      await Promise.all([...this.slots.values()].map((s) => s.stop(timeout)));
+      this.slots.clear();
+    })();
+    return this.stopping;
+  }
+}

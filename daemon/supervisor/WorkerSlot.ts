@@ -1,0 +1,302 @@
+// One atSign's worker thread: spawns it, routes requests and replies by id, restarts it
+// after a crash with capped backoff, or marks it failed when restarting stops helping.
+import { Worker } from "node:worker_threads";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import type { SyncStatus } from "../../shared/status.js";
+import { redactText } from "../log/redact.js";
+import type { Clock, Disposable, Logger } from "../ports.js";
+import {
+  exitCodeName, NO_RESTART_EXIT_CODES, parseWorkerToMain,
+  type MainToWorker, type TriggerReason, type WorkerData, type WorkerToMain,
+} from "../worker/protocol.js";
+import { backoffDelay, CrashWindow, type BackoffPolicy } from "./backoff.js";
+import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
+import { checkTransition, type WorkerState } from "./WorkerState.js";
+
+export interface SlotOptions {
+  workerUrl: URL;
+  execArgv: string[] | undefined;
+  makeWorkerData: () => WorkerData;
+  clock: Clock;
+  logger: Logger;
+  backoff: BackoffPolicy;
+  crashLimit: { maxCrashes: number; windowMs: number };
+  readyTimeoutMs: number;
+  healthyAfterMs: number;
+  random: () => number;
+  emit: (e: SupervisorEvent) => void;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  cleanup(): void;
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return redactText(msg).slice(0, 500);
+}
+
+export class WorkerSlot {
+  private worker: Worker | undefined;
+  private st: WorkerState;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private attempt = 0;
+  private restarts = 0;
+  private lastError: string | undefined;
+  private status: SyncStatus | null = null;
+  private readyTimer: Disposable | undefined;
+  private healthyTimer: Disposable | undefined;
+  private restartTimer: Disposable | undefined;
+  private stopWaiters: Array<() => void> = [];
+  private launched = false;
+  private readonly crashes: CrashWindow;
+
+  constructor(readonly atSign: string, private readonly o: SlotOptions) {
+    this.crashes = new CrashWindow(o.crashLimit.maxCrashes, o.crashLimit.windowMs);
+    this.st = { kind: "starting", since: o.clock.now(), attempt: 0 };
+  }
+
+  get state(): WorkerState {
+    return this.st;
+  }
+
+  info(): WorkerInfo {
+    return { atSign: this.atSign, state: this.st, restarts: this.restarts, status: this.status };
+  }
+
+  /** First start; afterwards the slot restarts itself (or `retry()` after failure). */
+  start(): void {
+    if (this.launched) return;
+    this.launched = true;
+    this.o.logger.info("worker starting");
+    this.o.emit({ kind: "worker.state", atSign: this.atSign, from: "stopped", to: this.st, durationMs: 0 });
+    this.spawn();
+  }
+
+  private restart(): void {
+    this.transition({ kind: "starting", since: this.o.clock.now(), attempt: this.attempt });
+    this.spawn();
+  }
+
+  /** Leaves `failed` for a fresh start with a clean crash history. */
+  retry(): void {
+    if (this.st.kind !== "failed") return;
+    this.attempt = 0;
+    this.crashes.reset();
+    this.restart();
+  }
+
+  private spawn(): void {
+    let w: Worker;
+    try {
+      w = new Worker(this.o.workerUrl, { workerData: this.o.makeWorkerData(), execArgv: this.o.execArgv });
+    } catch (err) {
+      this.fail(`cannot start worker: ${describe(err)}`, null);
+      return;
+    }
+    this.worker = w;
+    w.on("message", (raw: unknown) => this.guard("message", () => this.onMessage(w, raw)));
+    w.on("messageerror", (err) => this.o.logger.warn("undecodable message from worker", { error: describe(err) }));
+    w.on("error", (err) => {
+      if (w === this.worker) this.lastError = describe(err);
+    });
+    w.on("exit", (code) => this.guard("exit", () => this.onExit(w, code)));
+    this.readyTimer = this.o.clock.setTimer(this.o.readyTimeoutMs, () => {
+      if (w !== this.worker || this.st.kind !== "starting") return;
+      this.lastError = `worker not ready after ${this.o.readyTimeoutMs} ms`;
+      void w.terminate().catch(() => undefined);
+    });
+  }
+
+  // Nothing may escape a worker event listener: it would take the whole daemon down.
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.logger.error("supervisor bug handling a worker event", { event: what, error: err });
+    }
+  }
+
+  private onMessage(w: Worker, raw: unknown): void {
+    if (w !== this.worker) return;
+    let msg: WorkerToMain;
+    try {
+      msg = parseWorkerToMain(raw);
+    } catch (err) {
+      this.o.logger.warn("dropped malformed message from worker", { error: describe(err) });
+      return;
+    }
+    switch (msg.type) {
+      case "ready":
+        this.readyTimer?.dispose();
+        if (this.st.kind !== "starting") return;
+        this.transition({ kind: "running", since: this.o.clock.now() });
+        this.healthyTimer = this.o.clock.setTimer(this.o.healthyAfterMs, () => {
+          this.attempt = 0;
+        });
+        return;
+      case "reply": {
+        const p = this.pending.get(msg.id);
+        if (p === undefined) return; // cancelled or timed out on our side already
+        this.pending.delete(msg.id);
+        p.cleanup();
+        if ("error" in msg) p.reject(AtsyncError.fromJSON(msg.error));
+        else p.resolve(msg.result);
+        return;
+      }
+      case "event":
+        this.o.emit({ kind: "worker.event", atSign: this.atSign, event: msg.event });
+        return;
+      case "status":
+        this.status = msg.status;
+        this.o.emit({ kind: "worker.status", atSign: this.atSign, status: msg.status });
+        return;
+    }
+  }
+
+  private onExit(w: Worker, code: number): void {
+    if (w !== this.worker) return;
+    this.worker = undefined;
+    this.readyTimer?.dispose();
+    this.healthyTimer?.dispose();
+    if (this.st.kind === "stopping") {
+      this.rejectAll(new AtsyncError(ErrorCode.ShuttingDown, `${this.atSign} stopped before answering`));
+      this.transition({ kind: "stopped", since: this.o.clock.now() });
+      for (const done of this.stopWaiters.splice(0)) done();
+      return;
+    }
+    const error = this.lastError ?? (code === 0 ? "worker exited without being asked to" : `worker exited with ${exitCodeName(code)}`);
+    this.lastError = undefined;
+    this.rejectAll(new AtsyncError(ErrorCode.WorkerRestarting, `${this.atSign} crashed while answering; retry`));
+    const limitReached = this.crashes.record(this.o.clock.now());
+    if (NO_RESTART_EXIT_CODES.has(code)) {
+      this.fail(error, code);
+    } else if (limitReached) {
+      this.fail(`${error} (crashed ${this.crashes.count} times within ${this.o.crashLimit.windowMs} ms)`, code);
+    } else {
+      const delay = backoffDelay(this.attempt, this.o.backoff, this.o.random);
+      this.attempt++;
+      this.restarts++;
+      const now = this.o.clock.now();
+      this.o.logger.warn("worker crashed; restarting", { exitCode: code, error, restartInMs: delay });
+      this.transition({ kind: "backoff", since: now, untilMs: now + delay, attempt: this.attempt, lastError: error, lastExitCode: code });
+      this.restartTimer = this.o.clock.setTimer(delay, () => {
+        this.guard("restart", () => {
+          if (this.st.kind === "backoff") this.restart();
+        });
+      });
+    }
+  }
+
+  private fail(error: string, code: number | null): void {
+    this.o.logger.error("worker failed; not restarting", { exitCode: code, error });
+    this.transition({ kind: "failed", since: this.o.clock.now(), lastError: error, lastExitCode: code });
+  }
+
+  private rejectAll(err: AtsyncError): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) {
+      p.cleanup();
+      p.reject(err);
+    }
+  }
+
+  private transition(next: WorkerState): void {
+    const from = this.st;
+    checkTransition(from.kind, next.kind);
+    this.st = next;
+    const durationMs = next.since - from.since;
+    this.o.logger.info("worker state changed", { from: from.kind, to: next.kind, durationMs });
+    this.o.emit({ kind: "worker.state", atSign: this.atSign, from: from.kind, to: next, durationMs });
+  }
+
+  private post(w: Worker, msg: MainToWorker): void {
+    w.postMessage(msg);
+  }
+
+  /** Sends one request; rejects with an AtsyncError when the worker cannot answer. */
+  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+    const st = this.st;
+    const w = this.worker;
+    if (st.kind === "backoff") {
+      const retryAfterMs = Math.max(0, st.untilMs - this.o.clock.now());
+      return Promise.reject(new AtsyncError(ErrorCode.WorkerRestarting, `${this.atSign} is restarting after a crash (${st.lastError}); retry in ${retryAfterMs} ms`, { retryAfterMs }));
+    }
+    if (st.kind === "failed") {
+      return Promise.reject(new AtsyncError(ErrorCode.WorkerFailed, `${this.atSign} has failed and is not restarting: ${st.lastError}`));
+    }
+    if (st.kind === "stopping" || st.kind === "stopped" || w === undefined) {
+      return Promise.reject(new AtsyncError(ErrorCode.ShuttingDown, `${this.atSign} is stopping`));
+    }
+    if (signal?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const p = this.pending.get(id);
+        if (p === undefined) return;
+        this.pending.delete(id);
+        p.cleanup();
+        if (w === this.worker) {
+          try {
+            this.post(w, { type: "cancel", id });
+          } catch {
+            // The worker is going away; its exit rejects nothing more for this id.
+          }
+        }
+        reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.pending.set(id, { resolve, reject, cleanup: () => signal?.removeEventListener("abort", onAbort) });
+      try {
+        this.post(w, { type: "request", id, method, params });
+      } catch (err) {
+        this.pending.delete(id);
+        signal?.removeEventListener("abort", onAbort);
+        reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
+      }
+    });
+  }
+
+  /** Pokes a running worker (cron tick, network change); false when it is not running. */
+  trigger(reason: TriggerReason): boolean {
+    const w = this.worker;
+    if (w === undefined || this.st.kind !== "running") return false;
+    this.post(w, { type: "trigger", reason });
+    return true;
+  }
+
+  /**
+   * Asks the worker to finish in-flight work and close its store; terminates it after
+   * `timeoutMs`. Resolves once it has exited. Idempotent.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.st.kind === "stopped") return;
+    const stopped = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    if (this.st.kind === "stopping") return stopped;
+    this.restartTimer?.dispose();
+    this.readyTimer?.dispose();
+    this.healthyTimer?.dispose();
+    const w = this.worker;
+    this.transition({ kind: "stopping", since: this.o.clock.now() });
+    if (w === undefined) {
+      this.transition({ kind: "stopped", since: this.o.clock.now() });
+      for (const done of this.stopWaiters.splice(0)) done();
+      return stopped;
+    }
+    try {
+      this.post(w, { type: "shutdown" });
+    } catch {
+      // Already closing; the timer below still bounds the wait.
+    }
+    const killer = this.o.clock.setTimer(timeoutMs, () => {
+      this.o.logger.warn("worker did not stop in time; terminating", { timeoutMs });
+      void w.terminate().catch(() => undefined);
+    });
+    await stopped;
+    killer.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+import { expect } from "chai";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError } from "../../daemon/config/ConfigError.js";
+import { ensurePrivateDir } from "../../daemon/config/ensurePrivateDir.js";
+import { maxSocketPathBytes, resolvePaths, type PathEnv } from "../../daemon/config/paths.js";
+
+const linux = (env: Record<string, string>): PathEnv => ({ platform: "linux", env, home: "/home/ann", uid: 1000 });
+const mac = (home: string, env: Record<string, string> = {}): PathEnv => ({ platform: "darwin", env, home, uid: 501 });
+
+describe("resolvePaths", function () {
+  it("uses the XDG directories on Linux", function () {
+    const p = resolvePaths(linux({ XDG_CONFIG_HOME: "/cfg", XDG_DATA_HOME: "/data", XDG_RUNTIME_DIR: "/run/user/1000" }));
+    expect(p).to.deep.equal({
+      configFile: "/cfg/atsyncd/config.json",
+      dataDir: "/data/atsyncd",
+      socketPath: "/run/user/1000/atsyncd/atsyncd.sock",
+      socketDir: "/run/user/1000/atsyncd",
+    });
+  });
+
+  it("falls back to ~/.config, ~/.local/share and /tmp/atsyncd-<uid> without XDG (relative values ignored)", function () {
+    const envs: Array<Record<string, string>> = [{}, { XDG_CONFIG_HOME: "rel", XDG_DATA_HOME: "", XDG_RUNTIME_DIR: "run" }];
+    for (const env of envs) {
+      const p = resolvePaths(linux(env));
+      expect(p.configFile).to.equal("/home/ann/.config/atsyncd/config.json");
+      expect(p.dataDir).to.equal("/home/ann/.local/share/atsyncd");
+      expect(p.socketPath).to.equal("/tmp/atsyncd-1000/atsyncd.sock");
+    }
+  });
+
+  it("counts socket path length in bytes, not characters, and refuses a default that does not fit", function () {
+    // 🛠 is 2 UTF-16 units but 4 bytes: this path fits by .length and not by bytes.
+    const runtime = "/run/" + "🛠".repeat(24);
+    const candidate = `${runtime}/atsyncd/atsyncd.sock`;
+    expect(candidate.length).to.be.at.most(maxSocketPathBytes("linux"));
+    expect(Buffer.byteLength(candidate)).to.be.greaterThan(maxSocketPathBytes("linux"));
+    expect(() => resolvePaths(linux({ XDG_RUNTIME_DIR: runtime }))).to.throw(ConfigError, /ATSYNCD_SOCKET/).with.property("code", "SOCKET_PATH_TOO_LONG");
+    const short = "/run/" + "🛠".repeat(5);
+    expect(resolvePaths(linux({ XDG_RUNTIME_DIR: short })).socketPath).to.equal(`${short}/atsyncd/atsyncd.sock`);
+  });
+
+  it("agrees with the client on the socket: $ATSYNCD_SOCKET wins over the XDG default", function () {
+    expect(resolvePaths(linux({ XDG_RUNTIME_DIR: "/run/user/1000", ATSYNCD_SOCKET: "/srv/a.sock" })).socketPath).to.equal("/srv/a.sock");
+  });
+
+  it("uses ~/Library/Application Support on macOS, moving the socket to $TMPDIR when too long", function () {
+    const p = resolvePaths(mac("/Users/ann"));
+    expect(p.configFile).to.equal("/Users/ann/Library/Application Support/atsyncd/config.json");
+    expect(p.dataDir).to.equal("/Users/ann/Library/Application Support/atsyncd");
+    expect(p.socketPath).to.equal("/Users/ann/Library/Application Support/atsyncd/atsyncd.sock");
+    const longHome = "/Users/" + "a".repeat(70);
+    const tmp = "/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/";
+    expect(resolvePaths(mac(longHome, { TMPDIR: tmp })).socketPath).to.equal("/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/atsyncd-501/atsyncd.sock");
+    expect(resolvePaths(mac(longHome)).socketPath).to.equal("/tmp/atsyncd-501/atsyncd.sock");
+  });
+
+  it("lets --data-dir, --socket and --config override everything", function () {
+    const env = linux({ XDG_CONFIG_HOME: "/cfg", XDG_RUNTIME_DIR: "/run/user/1000" });
+    const p = resolvePaths(env, { dataDir: "/srv/atsyncd", socket: "/srv/s.sock" });
+    expect(p).to.deep.equal({ configFile: "/srv/atsyncd/config.json", dataDir: "/srv/atsyncd", socketPath: "/srv/s.sock", socketDir: "/srv" });
+    expect(resolvePaths(env, { dataDir: "/srv/atsyncd", configFile: "/etc/atsyncd.json" }).configFile).to.equal("/etc/atsyncd.json");
+    const m = resolvePaths(mac("/Users/ann"), { dataDir: "/d", socket: "/s/x.sock" });
+    expect([m.dataDir, m.socketPath, m.configFile]).to.deep.equal(["/d", "/s/x.sock", "/d/config.json"]);
+  });
+
+  it("refuses a --socket longer than sun_path allows, naming the limit", function () {
+    const long = "/tmp/" + "s".repeat(110) + ".sock";
+    expect(() => resolvePaths(linux({}), { socket: long })).to.throw(ConfigError, /more than the 107 a Unix socket allows/)
+      .with.property("code", "SOCKET_PATH_TOO_LONG");
+  });
+});
+
+describe("ensurePrivateDir", function () {
+  let root: string;
+  const uid = process.getuid?.() ?? 0;
+  beforeEach(function () {
+    root = mkdtempSync(join(tmpdir(), "atsyncd-dir-"));
+  });
+  afterEach(function () {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("creates the directory 0700 and tightens an existing open one", function () {
+    const d = join(root, "a", "atsyncd");
+    ensurePrivateDir(d, uid);
+    expect(statSync(d).mode & 0o777).to.equal(0o700);
+    chmodSync(d, 0o755);
+    ensurePrivateDir(d, uid);
+    expect(statSync(d).mode & 0o777).to.equal(0o700);
+  });
+
+  it("refuses a directory owned by someone else, and a symlink in the way", function () {
+    const d = join(root, "theirs");
+    mkdirSync(d, { mode: 0o700 });
+    expect(() => ensurePrivateDir(d, uid + 1)).to.throw(ConfigError, /belongs to uid/).with.property("code", "RUNTIME_DIR_NOT_OURS");
+    const link = join(root, "link");
+    symlinkSync(d, link);
+    expect(() => ensurePrivateDir(link, uid)).to.throw(ConfigError, /not a directory/);
+  });
+});
