@@ -1,0 +1,114 @@
+// The pull side of the protocol as pure functions: commands, reply parsing, and how the
+// cursor advances over short and empty pages (atprotocol.md §4 sync:from, stats; §9.3).
+import { metadataFromWire } from "../../protocol/metadata.js";
+import type { RemoteEntry } from "./types.js";
+import { isChangeOp } from "./types.js";
+
+/** The server ignores the client's limit and sends at most 25 entries (§4); we ask for what it sends. */
+export const SYNC_PAGE_LIMIT = 25;
+
+export function syncFromCommand(fromCommitId: number, regex?: string): string {
+  return `sync:from:${fromCommitId}:limit:${SYNC_PAGE_LIMIT}${regex ? `:${regex}` : ""}`;
+}
+
+export function statsCommand(statId: 3 | 15, regex?: string): string {
+  return `stats:${statId}${regex ? `:${regex}` : ""}`;
+}
+
+export class PullReplyError extends Error {
+  readonly code = "ATSYNC_BAD_REPLY";
+  constructor(message: string) {
+    super(message);
+    this.name = "PullReplyError";
+  }
+}
+
+function parseJson(data: string, what: string): unknown {
+  try {
+    return JSON.parse(data.trim());
+  } catch {
+    throw new PullReplyError(`${what}: the server's reply is not JSON`);
+  }
+}
+
+export interface SyncPage {
+  entries: RemoteEntry[];
+  /** Highest commit id on the page, including entries too malformed to apply; -Infinity when empty. */
+  maxCommitId: number;
+}
+
+/** Parses a `sync:from` reply; a malformed entry is left out but still advances the cursor. */
+export function parseSyncPage(data: string): SyncPage {
+  const parsed = parseJson(data, "sync:from");
+  if (!Array.isArray(parsed)) throw new PullReplyError("sync:from: the reply is not a list");
+  const entries: RemoteEntry[] = [];
+  let maxCommitId = -Infinity;
+  for (const item of parsed as unknown[]) {
+    if (item === null || typeof item !== "object") continue;
+    const o = item as Record<string, unknown>;
+    const commitId = typeof o.commitId === "number" ? o.commitId : typeof o.commitId === "string" ? Number(o.commitId) : NaN;
+    if (!Number.isInteger(commitId)) continue;
+    if (commitId > maxCommitId) maxCommitId = commitId;
+    const op = o.operation;
+    if (typeof o.atKey !== "string" || o.atKey.length === 0 || !isChangeOp(op)) continue;
+    const meta = o.metadata !== null && typeof o.metadata === "object" && !Array.isArray(o.metadata)
+      ? metadataFromWire(o.metadata as Record<string, unknown>)
+      : null;
+    entries.push({
+      atKey: o.atKey,
+      commitId,
+      operation: op,
+      value: op === "-" ? null : typeof o.value === "string" ? o.value : o.value === null || o.value === undefined ? null : String(o.value),
+      metadata: op === "-" ? null : meta,
+    });
+  }
+  return { entries, maxCommitId };
+}
+
+function statsItems(data: string, statId: string): unknown {
+  const parsed = parseJson(data, `stats:${statId}`);
+  if (!Array.isArray(parsed)) throw new PullReplyError(`stats:${statId}: the reply is not a list`);
+  const item = (parsed as unknown[]).find(
+    (x) => x !== null && typeof x === "object" && String((x as Record<string, unknown>).id) === statId,
+  );
+  if (!item) throw new PullReplyError(`stats:${statId}: no such stat in the reply`);
+  return (item as Record<string, unknown>).value;
+}
+
+/** `stats:3` → the server's last commit id (matching the regex), or null when its log is empty. */
+export function parseStats3(data: string): number | null {
+  const v = statsItems(data, "3");
+  if (v === null || v === undefined || v === "null" || v === "") return null;
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (!Number.isInteger(n)) throw new PullReplyError("stats:3: the value is not a commit id");
+  return n < 0 ? null : n;
+}
+
+/** `stats:15` → every key's latest commit id, ascending (the value may be an object or its JSON text). */
+export function parseStats15CommitIds(data: string): number[] {
+  let v = statsItems(data, "15");
+  if (typeof v === "string") v = v === "null" || v === "" ? {} : parseJson(v, "stats:15 value");
+  if (v === null || v === undefined) return [];
+  if (typeof v !== "object" || Array.isArray(v)) throw new PullReplyError("stats:15: the value is not an object");
+  const ids: number[] = [];
+  for (const entry of Object.values(v as Record<string, unknown>)) {
+    const id = Array.isArray(entry) ? Number((entry as unknown[])[0]) : NaN;
+    if (Number.isInteger(id)) ids.push(id);
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/**
+ * Where to ask next after an empty `sync:from:<cursor>` page while the server is still ahead.
+ * Re-asking from the same id would get the same empty page, so we use `stats:15` (the latest
+ * commit of every key, `latestIds` ascending): ids between the cursor and the next latest id
+ * belong to entries superseded by later ones, so jumping to just before it loses nothing; if
+ * that id is the next one, the server examined it and skipped it (invalid key, key gone,
+ * outside our namespaces), so we step past it. Each call moves the cursor forward.
+ * With no latest id left above the cursor, nothing remains to pull up to `target`.
+ */
+export function cursorAfterEmptyPage(cursor: number, latestIds: readonly number[], target: number): number {
+  const next = latestIds.find((id) => id > cursor);
+  if (next === undefined || next > target) return target;
+  return next > cursor + 1 ? next - 1 : next;
+}

@@ -1,0 +1,107 @@
+// Plain data shared by the sync core, the store and the driver. No I/O here.
+import type { AtMetadata } from "../../protocol/metadata.js";
+
+/** Commit-log operations as written on the wire (atprotocol.md §4 sync:from). */
+export const ChangeOp = {
+  Update: "+",
+  UpdateMeta: "#",
+  UpdateAll: "*",
+  Delete: "-",
+} as const;
+export type ChangeOp = (typeof ChangeOp)[keyof typeof ChangeOp];
+
+export function isChangeOp(v: unknown): v is ChangeOp {
+  return v === "+" || v === "#" || v === "*" || v === "-";
+}
+
+/** Branded id of a row of the local outbox (`changes`). */
+export type OutboxId = number & { readonly __brand: "OutboxId" };
+
+export const ConflictPolicy = {
+  LocalWins: "local-wins",
+  RemoteWins: "remote-wins",
+  LastWriterWins: "last-writer-wins",
+} as const;
+export type ConflictPolicy = (typeof ConflictPolicy)[keyof typeof ConflictPolicy];
+
+export function isConflictPolicy(v: unknown): v is ConflictPolicy {
+  return v === "local-wins" || v === "remote-wins" || v === "last-writer-wins";
+}
+
+/** Selective sync: namespaces, or a regex (Dart RegExp on the full key, as the server applies it). */
+export interface SyncFilter {
+  namespaces?: readonly string[];
+  regex?: string;
+}
+
+/** A key as stored locally: the value exactly as the server stores it (ciphertext stays ciphertext). */
+export interface KeyRecord {
+  atKey: string;
+  value: string;
+  metadata: AtMetadata;
+  /** The server commit id of the state we hold, null when it is a local change not yet acknowledged. */
+  commitId: number | null;
+  /** Local time of the last write (ms). */
+  updatedAtMs: number;
+}
+
+/** One entry of a `sync:from` page. */
+export interface RemoteEntry {
+  atKey: string;
+  value: string | null;
+  metadata: AtMetadata | null;
+  commitId: number;
+  operation: ChangeOp;
+}
+
+export const ChangeState = {
+  Pending: "pending",
+  Committed: "committed",
+  Rejected: "rejected",
+  /** Lost a conflict to the server's version (recorded in `conflicts`). */
+  Superseded: "superseded",
+} as const;
+export type ChangeState = (typeof ChangeState)[keyof typeof ChangeState];
+
+/** One row of the outbox. */
+export interface ChangeRecord {
+  id: OutboxId;
+  atKey: string;
+  op: ChangeOp;
+  createdAtMs: number;
+  state: ChangeState;
+  commitId: number | null;
+  attempts: number;
+  nextRetryAtMs: number;
+  lastError: string | null;
+}
+
+/** The side a conflict was resolved for. */
+export type ConflictWinner = "local" | "remote";
+
+export interface ConflictSide {
+  op: ChangeOp;
+  value: string | null;
+  metadata: AtMetadata | null;
+  /** ms since epoch: the local change time, or the server's `updatedAt` (null when the server gave none). */
+  timeMs: number | null;
+}
+
+export interface ConflictRecord {
+  id: number;
+  atKey: string;
+  policy: ConflictPolicy;
+  winner: ConflictWinner;
+  local: ConflictSide;
+  remote: ConflictSide & { commitId: number };
+  detectedAtMs: number;
+  resolved: boolean;
+}
+
+/** What the last full pull has seen last: used to detect a server that lost its data (core/reset.ts). */
+export interface ResetProbe {
+  atKey: string;
+  commitId: number;
+  operation: ChangeOp;
+  updatedAt: string | null;
+}

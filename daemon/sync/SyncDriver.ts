@@ -1,0 +1,272 @@
+// Owns one atSign's sync: triggers coalesce into flags (a local write → push, a statsNotification
+// above what we hold → pull, syncNow()), one run at a time, backoff after failures, typed events
+// and a status snapshot. The work of a run is in SyncRun; the decisions are in daemon/core.
+import { normalizeAtSign } from "../../protocol/atKey.js";
+import { transition, type ConnectionState, type TrackedState } from "../core/connectionState.js";
+import { KeyFilter } from "../core/filter.js";
+import type { ConflictPolicy, SyncFilter } from "../core/types.js";
+import type { AtNotification, AtRemote, Clock, Disposable, Logger } from "../ports.js";
+import type { SqliteStore } from "../store/SqliteStore.js";
+import { classifyError } from "./classifyError.js";
+import { type SyncCounts, type SyncErrorInfo, type SyncEvent } from "./events.js";
+import { LocalWrites } from "./LocalWrites.js";
+import { SyncRun } from "./SyncRun.js";
+import { SyncStatusTracker, type SyncDriverStatus } from "./SyncStatusTracker.js";
+
+export type { SyncDriverStatus } from "./SyncStatusTracker.js";
+
+export interface NotificationSource {
+  onNotification(fn: (n: AtNotification) => void): Disposable;
+}
+
+export interface BackoffPolicy {
+  next(): number;
+  reset(): void;
+}
+
+export interface SyncDriverOptions {
+  atSign: string;
+  remote: AtRemote;
+  /** Extra authenticated connections for long pulls, in disjoint commit-id ranges (optional). */
+  pullRemotes?: readonly AtRemote[];
+  store: SqliteStore;
+  clock: Clock;
+  logger: Logger;
+  backoff: BackoffPolicy;
+  notifications?: NotificationSource;
+  policy?: ConflictPolicy;
+  filter?: SyncFilter;
+  /** Commands per `batch` (default 50). */
+  batchItems?: number;
+}
+
+export class SyncStoppedError extends Error {
+  readonly code = "ATSYNC_STOPPED";
+  readonly retryable = false;
+  constructor() {
+    super("the sync driver stopped");
+    this.name = "SyncStoppedError";
+  }
+}
+
+interface Waiter {
+  resolve: (c: SyncCounts) => void;
+  reject: (e: Error) => void;
+}
+
+export class SyncDriver {
+  readonly atSign: string;
+  readonly local: LocalWrites;
+  private readonly o: SyncDriverOptions;
+  private readonly log: Logger;
+  private readonly filter: KeyFilter;
+  private readonly listeners = new Set<(e: SyncEvent) => void>();
+  private readonly tracker: SyncStatusTracker;
+  private tracked: TrackedState;
+  private started = false;
+  private pullFlag = false;
+  private pushFlag = false;
+  private waiters: Waiter[] = [];
+  private loopPromise: Promise<void> | null = null;
+  private backoffTimer: Disposable | null = null;
+  private retryTimer: Disposable | null = null;
+  private subscription: Disposable | null = null;
+  private abort = new AbortController();
+  private attempt = 0;
+
+  constructor(opts: SyncDriverOptions) {
+    this.o = opts;
+    this.atSign = normalizeAtSign(opts.atSign);
+    this.log = opts.logger.child({ component: "SyncDriver" });
+    this.filter = new KeyFilter(opts.filter);
+    this.tracked = { state: { kind: "offline" }, enteredAtMs: opts.clock.now() };
+    this.tracker = new SyncStatusTracker(this.atSign, opts.store, this.filter);
+    this.local = new LocalWrites(opts.store, (e) => this.emit(e), () => this.requestPush());
+  }
+
+  on(fn: (e: SyncEvent) => void): Disposable {
+    this.listeners.add(fn);
+    return { dispose: () => void this.listeners.delete(fn) };
+  }
+
+  /** Idempotent; subscribes to notifications and asks for a first full sync. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.abort = new AbortController();
+    if (this.o.store.useFilter(this.filter.regex)) this.log.info("selective-sync filter changed: pulling again from the start");
+    this.subscription = this.o.notifications?.onNotification((n) => this.onNotification(n)) ?? null;
+    this.requestPull();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.subscription?.dispose();
+    this.subscription = null;
+    this.clearTimers();
+    this.abort.abort();
+    const loop = this.loopPromise;
+    if (loop) await loop;
+    for (const w of this.waiters.splice(0)) w.reject(new SyncStoppedError());
+    if (this.tracked.state.kind !== "offline") this.setState({ kind: "offline" });
+  }
+
+  requestPull(): void {
+    this.pullFlag = true;
+    this.kick();
+  }
+
+  requestPush(): void {
+    this.pushFlag = true;
+    this.kick();
+  }
+
+  /** Resolves when a full run that started after this call has finished, or rejects with its failure. */
+  syncNow(): Promise<SyncCounts> {
+    if (!this.started) return Promise.reject(new SyncStoppedError());
+    return new Promise<SyncCounts>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.pullFlag = true;
+      // An explicit request does not wait out the backoff.
+      if (this.backoffTimer) {
+        this.backoffTimer.dispose();
+        this.backoffTimer = null;
+      }
+      this.kick();
+    });
+  }
+
+  status(): SyncDriverStatus {
+    return this.tracker.snapshot(this.tracked.state, this.o.remote.connected);
+  }
+
+  private onNotification(n: AtNotification): void {
+    if (n.key.toLowerCase() !== `statsnotification.${this.atSign}`) return;
+    const value = Number(n.value);
+    if (!Number.isInteger(value)) return;
+    if (value > this.o.store.syncState().lastReceivedCommitId) this.requestPull();
+  }
+
+  private emit(e: SyncEvent): void {
+    for (const fn of [...this.listeners]) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.log.error("sync event listener threw", { type: e.type, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  private setState(to: ConnectionState): void {
+    const { next, change } = transition(this.tracked, to, this.o.clock.now());
+    this.tracked = next;
+    this.log.info("sync state changed", { from: change.from, to: change.to, durationMs: change.durationMs });
+    this.emit({ type: "state.changed", ...change });
+  }
+
+  private clearTimers(): void {
+    this.backoffTimer?.dispose();
+    this.backoffTimer = null;
+    this.retryTimer?.dispose();
+    this.retryTimer = null;
+  }
+
+  private kick(): void {
+    if (!this.started || this.loopPromise || this.backoffTimer) return;
+    if (this.waitingForUser()) return;
+    this.loopPromise = this.loop()
+      .catch((err: unknown) => this.log.error("sync loop failed", { error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => {
+        this.loopPromise = null;
+        // A trigger that arrived while the last run was finishing.
+        if (this.started && (this.pullFlag || this.pushFlag) && !this.backoffTimer) this.kick();
+      });
+  }
+
+  /** After a failure no retry fixes, only an explicit syncNow() tries again. */
+  private waitingForUser(): boolean {
+    return this.tracked.state.kind === "needs-attention" && this.waiters.length === 0;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.started && (this.pullFlag || this.pushFlag) && !this.backoffTimer && !this.waitingForUser()) {
+      const verify = this.pullFlag;
+      this.pullFlag = false;
+      this.pushFlag = false;
+      const waiters = this.waiters.splice(0);
+      await this.runOnce(verify, waiters);
+    }
+  }
+
+  private async runOnce(verify: boolean, waiters: Waiter[]): Promise<void> {
+    const kind = this.tracked.state.kind;
+    if (kind !== "online" && kind !== "connecting") this.setState({ kind: "connecting", attempt: ++this.attempt });
+    const startedAt = this.o.clock.now();
+    this.emit({ type: "sync.started", atMs: startedAt });
+    const run = new SyncRun({
+      remote: this.o.remote,
+      pullRemotes: this.o.pullRemotes,
+      store: this.o.store,
+      clock: this.o.clock,
+      logger: this.log,
+      filter: this.filter,
+      policy: this.o.policy ?? "local-wins",
+      emit: (e) => this.emit(e),
+      signal: this.abort.signal,
+      phase: (p) => this.tracker.setPhase(p),
+      batchItems: this.o.batchItems,
+    });
+    try {
+      await run.run({ verify });
+      const now = this.o.clock.now();
+      this.o.store.setLastSyncedAt(now);
+      this.o.store.prune();
+      this.tracker.succeeded(run.counts);
+      this.attempt = 0;
+      this.o.backoff.reset();
+      if (this.tracked.state.kind !== "online") this.setState({ kind: "online", sinceMs: now });
+      this.emit({ type: "sync.completed", atMs: now, durationMs: now - startedAt, counts: run.counts });
+      this.scheduleRetry();
+      for (const w of waiters) w.resolve(run.counts);
+    } catch (err) {
+      const info = classifyError(err);
+      const now = this.o.clock.now();
+      this.tracker.failed(info);
+      this.tracker.setPhase("idle");
+      this.emit({ type: "sync.failed", atMs: now, durationMs: now - startedAt, counts: run.counts, error: info });
+      for (const w of waiters) w.reject(err instanceof Error ? err : new Error(String(err)));
+      if (!this.started) return;
+      this.afterFailure(info);
+    }
+  }
+
+  private afterFailure(info: SyncErrorInfo): void {
+    if (!info.retryable) {
+      this.log.error("sync needs attention", { code: info.code });
+      this.setState({ kind: "needs-attention", code: info.code, reason: info.message });
+      return;
+    }
+    const delay = this.o.backoff.next();
+    const untilMs = this.o.clock.now() + delay;
+    this.log.warn("sync failed, backing off", { code: info.code, delayMs: delay });
+    this.setState({ kind: "backoff", untilMs, lastError: info.message });
+    this.pullFlag = true;
+    this.backoffTimer = this.o.clock.setTimer(delay, () => {
+      this.backoffTimer = null;
+      this.kick();
+    });
+  }
+
+  /** Wakes the push when the earliest transiently failed change is due again. */
+  private scheduleRetry(): void {
+    this.retryTimer?.dispose();
+    this.retryTimer = null;
+    const at = this.o.store.nextRetryAtMs();
+    if (at === null) return;
+    this.retryTimer = this.o.clock.setTimer(Math.max(0, at - this.o.clock.now()), () => {
+      this.retryTimer = null;
+      this.requestPush();
+    });
+  }
+}

@@ -1,0 +1,168 @@
+// One sync run for one atSign: stats, reset checks, pull, push, and a last pull of what the push
+// committed. The decisions come from daemon/core; this file only carries them out.
+import { AtProtocolError } from "../../protocol/errors.js";
+import { batchCommand, planPush, toBatches } from "../core/pushPlan.js";
+import { batchErrorOutcomes, interpretBatchReply, type PushOutcome } from "../core/batchReply.js";
+import type { KeyFilter } from "../core/filter.js";
+import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
+import { isResetByStats, probeCommand, probeHolds, type ResetReason } from "../core/reset.js";
+import type { ConflictPolicy } from "../core/types.js";
+import type { AtRemote, Clock, Logger } from "../ports.js";
+import type { SqliteStore } from "../store/SqliteStore.js";
+import type { SyncCounts, SyncEvent } from "./events.js";
+import { RangePuller } from "./RangePuller.js";
+
+export interface SyncRunDeps {
+  remote: AtRemote;
+  /** Extra connections a long pull may use in parallel (never for push or reset checks). */
+  pullRemotes?: readonly AtRemote[];
+  store: SqliteStore;
+  clock: Clock;
+  logger: Logger;
+  filter: KeyFilter;
+  policy: ConflictPolicy;
+  emit: (e: SyncEvent) => void;
+  signal: AbortSignal;
+  /** Marks the upload/download phases for status(). */
+  phase: (p: "download" | "upload" | "idle") => void;
+  batchItems?: number;
+}
+
+/** Rounds of plan-and-send within one run before leaving the rest to the next run. */
+const MAX_PUSH_ROUNDS = 1000;
+
+export class SyncRun {
+  readonly counts: SyncCounts = { pulled: 0, pushed: 0, conflicts: 0, rejected: 0, retrying: 0 };
+  private readonly d: SyncRunDeps;
+
+  constructor(deps: SyncRunDeps) {
+    this.d = deps;
+  }
+
+  private request(command: string): Promise<string> {
+    return this.d.remote.request(command, { signal: this.d.signal });
+  }
+
+  /** A full run: pull (with reset checks when `verify`), then push, then pull our own commits. */
+  async run(opts: { verify: boolean }): Promise<void> {
+    this.d.phase("download");
+    await this.pullToServer(opts.verify);
+    this.d.phase("upload");
+    const pushed = await this.push();
+    if (pushed > 0) {
+      this.d.phase("download");
+      await this.pullToServer(false);
+    }
+    this.d.phase("idle");
+  }
+
+  private async serverCommitId(): Promise<number | null> {
+    const id = parseStats3(await this.request(statsCommand(3, this.d.filter.regex)));
+    this.d.store.setServerCommitId(id);
+    return id;
+  }
+
+  private async pullToServer(verify: boolean): Promise<void> {
+    const server = await this.serverCommitId();
+    const state = this.d.store.syncState();
+    if (state.resyncInProgress) {
+      await this.repair(server, null);
+      return;
+    }
+    if (isResetByStats(server, state.lastReceivedCommitId)) {
+      await this.repair(server, "commit-id-went-back");
+      return;
+    }
+    if (verify && !(await this.probeHolds(state.lastReceivedCommitId))) {
+      await this.repair(server, "last-entry-missing");
+      return;
+    }
+    await this.pull(server);
+  }
+
+  private async probeHolds(lastReceivedCommitId: number): Promise<boolean> {
+    const probe = this.d.store.syncState().probe;
+    if (!probe) return true;
+    const page = parseSyncPage(await this.request(probeCommand(probe)));
+    return probeHolds(probe, page.entries, lastReceivedCommitId);
+  }
+
+  /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
+  private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
+    if (reason !== null) {
+      this.d.logger.warn("server lost data: pulling everything again", { reason });
+      this.d.store.beginFullResync();
+    }
+    await this.pull(server);
+    const requeued = this.d.store.finishFullResync();
+    this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length });
+  }
+
+  /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
+  private async pull(target: number | null): Promise<void> {
+    if (target === null) return;
+    const cursor = this.d.store.syncState().lastReceivedCommitId;
+    if (cursor >= target) return;
+    // While repairing a reset, every uncommitted local change is kept whatever the policy.
+    const policy = this.d.store.syncState().resyncInProgress ? "local-wins" : this.d.policy;
+    const puller = new RangePuller({
+      remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
+      store: this.d.store,
+      regex: this.d.filter.regex,
+      policy,
+      signal: this.d.signal,
+      onApplied: (res) => {
+        this.counts.pulled += res.changed.length;
+        this.counts.conflicts += res.conflicts.length;
+        for (const c of res.changed) this.d.emit({ type: "key.changed", atKey: c.atKey, origin: "remote", op: c.op, commitId: c.commitId });
+        for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
+      },
+    });
+    await puller.pull(cursor, target);
+  }
+
+  /** Sends every due pending change; returns how many commands the server acknowledged. */
+  private async push(): Promise<number> {
+    let acked = 0;
+    const tried = new Set<number>();
+    for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
+      const plan = planPush(this.d.store.pendingChanges(), (k) => this.d.store.get(k), {
+        filter: this.d.filter,
+        nowMs: this.d.clock.now(),
+      });
+      if (plan.invalid.length > 0) this.record(plan.invalid);
+      // Within one run each row goes out once; failures wait for their retry time.
+      const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
+      if (fresh.length === 0) break;
+      for (const c of fresh) for (const id of c.changeIds) tried.add(id);
+      for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
+        let outcomes: PushOutcome[];
+        try {
+          outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
+        } catch (err) {
+          if (!(err instanceof AtProtocolError)) throw err;
+          outcomes = batchErrorOutcomes(batch, err.code, err.serverMessage || err.message);
+        }
+        acked += this.record(outcomes);
+      }
+    }
+    return acked;
+  }
+
+  private record(outcomes: readonly PushOutcome[]): number {
+    this.d.store.applyPushOutcomes(outcomes);
+    let acked = 0;
+    for (const o of outcomes) {
+      if (o.kind === "committed") {
+        acked++;
+        this.counts.pushed++;
+      } else if (o.kind === "rejected") {
+        this.counts.rejected++;
+        this.d.emit({ type: "change.rejected", atKey: o.atKey, changeIds: o.changeIds, code: o.code, error: o.error });
+      } else {
+        this.counts.retrying++;
+      }
+    }
+    return acked;
+  }
+}

@@ -1,0 +1,146 @@
+import { expect } from "chai";
+import { canTransition, IllegalTransitionError, transition } from "../../daemon/core/connectionState.js";
+import { resolveConflict, sidesDiffer } from "../../daemon/core/conflict.js";
+import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js";
+import {
+  cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
+} from "../../daemon/core/pull.js";
+import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
+import { isResetByStats, probeCommand, probeHolds } from "../../daemon/core/reset.js";
+import type { ConflictSide } from "../../daemon/core/types.js";
+
+const A = "@alice🛠";
+
+describe("core: pull", () => {
+  it("builds sync:from and stats commands with the filter's regex", () => {
+    expect(syncFromCommand(-1)).to.equal("sync:from:-1:limit:25");
+    expect(syncFromCommand(41, "\\.(?:wavi)@")).to.equal("sync:from:41:limit:25:\\.(?:wavi)@");
+    expect(statsCommand(3)).to.equal("stats:3");
+    expect(statsCommand(15, "x")).to.equal("stats:15:x");
+  });
+
+  it("parses a sync:from page with string metadata, deletes, and malformed entries that still advance", () => {
+    const page = parseSyncPage(JSON.stringify([
+      { atKey: `@bob🛠:phone.wavi${A}`, value: "c2lk", metadata: { ttl: "1000", isEncrypted: "true", updatedAt: "2026-11-22 10:47:49.209Z" }, commitId: 4, operation: "*" },
+      { atKey: `x.wavi${A}`, value: null, metadata: null, commitId: 5, operation: "-" },
+      { atKey: "", value: "?", commitId: 9, operation: "*" },
+    ]));
+    expect(page.maxCommitId).to.equal(9);
+    expect(page.entries).to.have.length(2);
+    expect(page.entries[0]!.metadata).to.deep.include({ ttl: 1000, isEncrypted: true, updatedAt: "2026-11-22 10:47:49.209Z" });
+    expect(page.entries[1]).to.deep.equal({ atKey: `x.wavi${A}`, value: null, metadata: null, commitId: 5, operation: "-" });
+    expect(parseSyncPage("[]").maxCommitId).to.equal(-Infinity);
+    expect(() => parseSyncPage("{}")).to.throw();
+  });
+
+  it("parses stats:3 (with the space after data:) and stats:15", () => {
+    expect(parseStats3(' [{"id":"3","name":"lastCommitID","value":"27"}]')).to.equal(27);
+    expect(parseStats3('[{"id":"3","name":"lastCommitID","value":"null"}]')).to.equal(null);
+    expect(parseStats15CommitIds('[{"id":"15","name":"x","value":{"a@x":[7,"*"],"b@x":[3,"-"]}}]')).to.deep.equal([3, 7]);
+    expect(parseStats15CommitIds('[{"id":"15","name":"x","value":"{\\"a@x\\":[2,\\"+\\"]}"}]')).to.deep.equal([2]);
+  });
+
+  it("after an empty page, jumps to just before the next latest commit, steps past a skipped one, and always advances", () => {
+    expect(cursorAfterEmptyPage(10, [3, 40, 41, 90], 90)).to.equal(39);
+    expect(cursorAfterEmptyPage(39, [3, 40, 41, 90], 90)).to.equal(40);
+    expect(cursorAfterEmptyPage(41, [3, 40, 41], 90)).to.equal(90);
+    let cursor = -1;
+    const ids = [0, 1, 2, 5, 6];
+    const seen: number[] = [];
+    while (cursor < 6) {
+      cursor = cursorAfterEmptyPage(cursor, ids, 6);
+      seen.push(cursor);
+    }
+    expect(seen).to.deep.equal([0, 1, 2, 4, 5, 6]);
+  });
+});
+
+describe("core: reset detection", () => {
+  it("a server commit id below the last received one (or an empty log) is a reset", () => {
+    expect(isResetByStats(5, 10)).to.equal(true);
+    expect(isResetByStats(null, 0)).to.equal(true);
+    expect(isResetByStats(10, 10)).to.equal(false);
+    expect(isResetByStats(null, -1)).to.equal(false);
+  });
+
+  it("the probe holds when K is still at P with the same updatedAt, or was written again after our last id", () => {
+    const probe = { atKey: `k.wavi${A}`, commitId: 7, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
+    expect(probeCommand(probe)).to.equal(`sync:from:6:limit:25:^k\\.wavi${A}$`);
+    const same = { atKey: `k.wavi${A}`, commitId: 7, operation: "*" as const, value: "v", metadata: { updatedAt: probe.updatedAt } };
+    const other = { ...same, atKey: "public:publickey@x", commitId: 8 };
+    expect(probeHolds(probe, [same], 7)).to.equal(true);
+    expect(probeHolds(probe, [other, { ...same, commitId: 12, operation: "-" as const, metadata: null }], 7)).to.equal(true);
+    expect(probeHolds(probe, [], 7)).to.equal(false);
+    expect(probeHolds(probe, [other], 7)).to.equal(false);
+    expect(probeHolds(probe, Array.from({ length: 25 }, () => other), 7)).to.equal(true);
+    expect(probeHolds(probe, [{ ...same, commitId: 8 }], 9)).to.equal(false);
+    expect(probeHolds(probe, [{ ...same, metadata: { updatedAt: "2026-11-22 11:00:00.000Z" } }], 7)).to.equal(false);
+  });
+});
+
+describe("core: filter, conflicts and connection state", () => {
+  it("turns namespaces into the server regex, keeps always-included keys, and keeps local keys out of the outbox", () => {
+    expect(filterRegex({ namespaces: ["wavi", "a.b"] })).to.equal("\\.(?:wavi|a\\.b)@");
+    expect(filterRegex({})).to.equal(undefined);
+    const f = new KeyFilter({ namespaces: ["wavi"] });
+    expect(f.matches(`@bob🛠:phone.wavi${A}`)).to.equal(true);
+    expect(f.matches(`phone.buzz${A}`)).to.equal(false);
+    expect(f.matches(`public:publickey${A}`)).to.equal(true);
+    expect(f.matches(`@bob🛠:shared_key${A}`)).to.equal(true);
+    expect(isPushable(`local:x.wavi${A}`, "*")).to.equal(false);
+    expect(isPushable(`privatekey:at_secret${A}`, "*")).to.equal(false);
+    expect(isPushable(`cached:public:publickey@bob`, "*")).to.equal(false);
+    expect(isPushable(`cached:public:publickey@bob`, "-")).to.equal(true);
+    expect(isPushable(`phone.wavi${A}`, "*")).to.equal(true);
+  });
+
+  it("resolves conflicts by policy; last-writer-wins by time, ties and unknown remote times to local", () => {
+    const local: ConflictSide = { op: "*", value: "l", metadata: {}, timeMs: 100 };
+    const remote: ConflictSide = { op: "*", value: "r", metadata: {}, timeMs: 200 };
+    expect(resolveConflict("local-wins", local, remote)).to.equal("local");
+    expect(resolveConflict("remote-wins", local, remote)).to.equal("remote");
+    expect(resolveConflict("last-writer-wins", local, remote)).to.equal("remote");
+    expect(resolveConflict("last-writer-wins", { ...local, timeMs: 300 }, remote)).to.equal("local");
+    expect(resolveConflict("last-writer-wins", { ...local, timeMs: 200 }, remote)).to.equal("local");
+    expect(resolveConflict("last-writer-wins", local, { ...remote, timeMs: null })).to.equal("local");
+    expect(sidesDiffer(local, { ...local, metadata: { updatedAt: "x" } })).to.equal(false);
+    expect(sidesDiffer(local, { ...local, metadata: { ttl: 5 } })).to.equal(true);
+    expect(sidesDiffer(local, { ...local, metadata: { isBinary: false, isEncrypted: false, ttl: 0, version: 3 } })).to.equal(false);
+    expect(sidesDiffer({ ...local, metadata: { isEncrypted: true } }, { ...local, metadata: { isEncrypted: false } })).to.equal(true);
+    expect(sidesDiffer({ ...local, op: "-" }, { ...remote, op: "-" })).to.equal(false);
+  });
+
+  it("transition() refuses illegal moves and reports how long the previous state lasted", () => {
+    const start = { state: { kind: "offline" as const }, enteredAtMs: 1000 };
+    const { next, change } = transition(start, { kind: "connecting", attempt: 1 }, 1500);
+    expect(change).to.deep.include({ from: "offline", to: "connecting", durationMs: 500 });
+    expect(() => transition(next, { kind: "connecting", attempt: 2 }, 1600)).to.throw(IllegalTransitionError);
+    expect(() => transition(start, { kind: "online", sinceMs: 0 }, 0)).to.throw(IllegalTransitionError);
+    expect(canTransition("backoff", "connecting")).to.equal(true);
+    expect(canTransition("needs-attention", "online")).to.equal(false);
+  });
+});
+
+describe("core: parallel pull ranges", () => {
+  it("splits (cursor, target] into disjoint ranges that cover it, never more than a page each can fill", () => {
+    const r = splitRanges(-1, 299, 4);
+    expect(r.map((x) => [x.start, x.end])).to.deep.equal([[-1, 74], [74, 149], [149, 224], [224, 299]]);
+    expect(splitRanges(10, 30, 4).map((x) => [x.start, x.end])).to.deep.equal([[10, 30]]);
+    expect(splitRanges(5, 5, 4)).to.deep.equal([]);
+  });
+
+  it("proves progress only over complete leading ranges", () => {
+    const r = splitRanges(-1, 299, 3);
+    expect(contiguousProgress(-1, r)).to.equal(-1);
+    r[1]!.pos = 150;
+    r[1]!.done = false;
+    expect(contiguousProgress(-1, r)).to.equal(-1);
+    r[0]!.pos = 40;
+    expect(contiguousProgress(-1, r)).to.equal(40);
+    r[0]!.pos = r[0]!.end;
+    r[0]!.done = true;
+    expect(contiguousProgress(-1, r)).to.equal(150);
+    for (const x of r) { x.pos = x.end; x.done = true; }
+    expect(contiguousProgress(-1, r)).to.equal(299);
+  });
+});
