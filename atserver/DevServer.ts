@@ -1,0 +1,161 @@
+// `atsyncd dev-server`: a root directory plus one atServer per atSign, all over TLS with the
+// data dir's own CA, data and commit logs in SQLite (one file per atSign).
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { normalizeAtSign } from "../protocol/atKey.js";
+import type { AtKeys } from "../protocol/atKeysFile.js";
+import { createAtSign, loadAtKeys, readRegistry, writeRegistry, type Registry } from "./identity/AtSignRegistry.js";
+import { RootServer } from "./root/RootServer.js";
+import { SecondaryServer } from "./SecondaryServer.js";
+import { buildMeta } from "./store/buildMeta.js";
+import { ServerStore } from "./store/ServerStore.js";
+import { ensureTlsMaterial } from "./tls/ca.js";
+import { CRAM_SECRET_KEY, enrollmentKey, PKAM_PUBLIC_KEY } from "./verbs/auth.js";
+
+export interface DevServerOptions {
+  dataDir: string;
+  host?: string;
+  rootPort?: number;
+  atSigns?: string[];
+  importAtKeys?: string[];
+  statsIntervalMs?: number;
+  expiryIntervalMs?: number;
+  /** cram secrets of imported atSigns (e.g. the demo atSigns' cramKey), by atSign. */
+  cramSecrets?: Record<string, string>;
+}
+
+export interface DevServerInfo {
+  root: string;
+  ca: string;
+  atSigns: Record<string, { secondary: string; atKeys: string }>;
+}
+
+export interface DevServer {
+  readonly info: DevServerInfo;
+  reset(atSign: string): Promise<void>;
+  dropConnections(atSign?: string): void;
+  stop(): Promise<void>;
+}
+
+/** Where an atSign's SQLite store lives in a data dir (benchmarks fill it directly while stopped). */
+export function atSignDbPath(dataDir: string, atSign: string): string {
+  return join(dataDir, "db", `${atSign}.sqlite`);
+}
+
+/** Puts the identity keys an atServer holds from onboarding into `store` where missing or stale. */
+function seedIdentity(store: ServerStore, atSign: string, keys: AtKeys, cramSecret: string | undefined): void {
+  const now = Date.now();
+  const ensure = (key: string, value: string): void => {
+    const existing = store.get(key);
+    if (existing?.value === value) return;
+    store.put(key, value, buildMeta(atSign, existing?.meta, {}, now), "*");
+  };
+  ensure(PKAM_PUBLIC_KEY, keys.pkamPublicKey);
+  if (keys.enrollmentId !== undefined) ensure(enrollmentKey(keys.enrollmentId), keys.pkamPublicKey);
+  if (cramSecret !== undefined) ensure(CRAM_SECRET_KEY, cramSecret);
+  ensure(`public:publickey${atSign}`, keys.encryptionPublicKey);
+}
+
+function registryEntryKeys(reg: Registry, atSign: string): AtKeys {
+  const entry = reg[atSign];
+  if (!entry) throw new Error(`dev-server: ${atSign} is not served from this data dir`);
+  return loadAtKeys(entry.atKeys, atSign);
+}
+
+/** Wipes one atSign's keys and commit log in a stopped data dir, keeping its identity. */
+export function resetAtSignStore(dataDir: string, atSign: string): void {
+  const name = normalizeAtSign(atSign);
+  const reg = readRegistry(dataDir);
+  const keys = registryEntryKeys(reg, name);
+  const store = new ServerStore(atSignDbPath(dataDir, name));
+  try {
+    store.wipe();
+    seedIdentity(store, name, keys, reg[name]?.cramSecret);
+  } finally {
+    store.close();
+  }
+}
+
+async function prepareRegistry(dataDir: string, opts: DevServerOptions): Promise<Registry> {
+  const reg = readRegistry(dataDir);
+  for (const raw of opts.atSigns ?? []) {
+    const atSign = normalizeAtSign(raw);
+    if (!reg[atSign]) reg[atSign] = await createAtSign(dataDir, atSign);
+  }
+  for (const path of opts.importAtKeys ?? []) {
+    const keys = loadAtKeys(path);
+    const prev = reg[keys.atSign];
+    reg[keys.atSign] = { ...prev, atKeys: resolve(path) };
+  }
+  for (const [raw, secret] of Object.entries(opts.cramSecrets ?? {})) {
+    const entry = reg[normalizeAtSign(raw)];
+    if (entry) entry.cramSecret = secret;
+  }
+  writeRegistry(dataDir, reg);
+  return reg;
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const dataDir = resolve(opts.dataDir);
+  const host = opts.host ?? "127.0.0.1";
+  mkdirSync(join(dataDir, "db"), { recursive: true, mode: 0o700 });
+  const tlsMaterial = await ensureTlsMaterial(dataDir);
+  const reg = await prepareRegistry(dataDir, opts);
+  const servers = new Map<string, SecondaryServer>();
+  const started: SecondaryServer[] = [];
+  let root: RootServer | undefined;
+  try {
+    for (const [atSign, entry] of Object.entries(reg)) {
+      const keys = loadAtKeys(entry.atKeys, atSign);
+      const server = new SecondaryServer({
+        atSign,
+        dbPath: atSignDbPath(dataDir, atSign),
+        host,
+        port: entry.port ?? 0,
+        tls: tlsMaterial,
+        statsIntervalMs: opts.statsIntervalMs ?? 15_000,
+        expiryIntervalMs: opts.expiryIntervalMs ?? 180_000,
+        seed: (store) => seedIdentity(store, atSign, keys, reg[atSign]?.cramSecret),
+        peers: (other) => servers.get(normalizeAtSign(other)),
+      });
+      servers.set(atSign, server);
+      await server.listen();
+      started.push(server);
+      entry.port = server.port;
+    }
+    writeRegistry(dataDir, reg);
+    root = new RootServer({ host, port: opts.rootPort ?? 0, tls: tlsMaterial, lookup: (a) => servers.get(a)?.address });
+    await root.listen();
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    for (const s of servers.values()) if (!started.includes(s)) s.store.close();
+    throw err;
+  }
+  const rootServer = root;
+  const info: DevServerInfo = {
+    root: rootServer.address,
+    ca: tlsMaterial.caPath,
+    atSigns: Object.fromEntries([...servers].map(([a, s]) => [a, { secondary: s.address, atKeys: reg[a]?.atKeys ?? "" }])),
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    info,
+    reset(atSign) {
+      const server = servers.get(normalizeAtSign(atSign));
+      if (!server) return Promise.reject(new Error(`dev-server: ${atSign} is not served here`));
+      server.reset();
+      return Promise.resolve();
+    },
+    dropConnections(atSign) {
+      if (atSign === undefined) rootServer.dropConnections();
+      for (const [a, s] of servers) if (atSign === undefined || a === normalizeAtSign(atSign)) s.dropConnections();
+    },
+    stop() {
+      stopping ??= (async () => {
+        await rootServer.stop();
+        await Promise.all([...servers.values()].map((s) => s.stop()));
+      })();
+      return stopping;
+    },
+  };
+}

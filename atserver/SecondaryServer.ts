@@ -1,0 +1,137 @@
+// One hosted atSign: its TLS listener, store, connections, notifications and timers.
+import tls from "node:tls";
+import type { AddressInfo } from "node:net";
+import { InboundConnection } from "./connection/InboundConnection.js";
+import { NotificationHub } from "./monitor/NotificationHub.js";
+import { ServerStore } from "./store/ServerStore.js";
+import type { TlsMaterial } from "./tls/ca.js";
+import { dispatch } from "./verbs/dispatch.js";
+import type { AtSignServer } from "./verbs/types.js";
+
+export interface SecondaryOptions {
+  atSign: string;
+  dbPath: string;
+  host: string;
+  /** Port to try first (remembered from an earlier run); 0 for an ephemeral one. */
+  port: number;
+  tls: TlsMaterial;
+  statsIntervalMs: number;
+  expiryIntervalMs: number;
+  /** Seeds the identity keys into an empty store (first run and after a reset). */
+  seed: (store: ServerStore) => void;
+  peers: (atSign: string) => AtSignServer | undefined;
+}
+
+export class SecondaryServer implements AtSignServer {
+  readonly atSign: string;
+  readonly store: ServerStore;
+  readonly hub: NotificationHub;
+  readonly startedAt = Date.now();
+  private readonly connections = new Set<InboundConnection>();
+  private readonly server: tls.Server;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private boundPort = 0;
+
+  constructor(private readonly opts: SecondaryOptions) {
+    this.atSign = opts.atSign;
+    this.store = new ServerStore(opts.dbPath);
+    this.hub = new NotificationHub(opts.atSign);
+    opts.seed(this.store);
+    this.server = tls.createServer({ key: opts.tls.key, cert: opts.tls.cert, requestCert: true, rejectUnauthorized: false }, (socket) =>
+      this.accept(socket),
+    );
+    // A failed handshake must never reach the process as an unhandled error.
+    this.server.on("tlsClientError", () => undefined);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get address(): string {
+    return `${this.opts.host}:${this.boundPort}`;
+  }
+
+  async listen(): Promise<void> {
+    try {
+      await this.listenOn(this.opts.port);
+    } catch (err) {
+      if (this.opts.port === 0 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      await this.listenOn(0);
+    }
+    this.timers.push(setInterval(() => this.hub.stats(this.lastCommitText(), "update", this.now()), this.opts.statsIntervalMs));
+    this.timers.push(setInterval(() => this.expireKeys(), this.opts.expiryIntervalMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  private listenOn(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once("error", onError);
+      this.server.listen(port, this.opts.host, () => {
+        this.server.off("error", onError);
+        this.boundPort = (this.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: tls.TLSSocket): void {
+    const conn = new InboundConnection(
+      socket,
+      this.atSign,
+      (command, c) => dispatch(command, c, this),
+      (c) => {
+        this.connections.delete(c);
+        this.hub.unsubscribe(c);
+      },
+    );
+    this.connections.add(conn);
+  }
+
+  peer(atSign: string): AtSignServer | undefined {
+    return this.opts.peers(atSign);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private lastCommitText(): string {
+    return String(this.store.lastCommitId() ?? "null");
+  }
+
+  afterWrite(commitId: number, op: "update" | "delete"): void {
+    this.hub.stats(commitId >= 0 ? String(commitId) : this.lastCommitText(), op, this.now());
+  }
+
+  /** Deletes expired keys, each committed as `-` (skipCommitsForExpiredKeys=false). */
+  expireKeys(): number {
+    const expired = this.store.expiredKeys(this.now());
+    for (const key of expired) this.afterWrite(this.store.remove(key), "delete");
+    return expired.length;
+  }
+
+  /** Wipes keys and commit log, keeping the identity. */
+  reset(): void {
+    this.store.wipe();
+    this.opts.seed(this.store);
+    // Monitors learn the (now lower) commit id at once instead of at the next interval.
+    this.hub.stats(this.lastCommitText(), "update", this.now());
+  }
+
+  dropConnections(): void {
+    for (const c of [...this.connections]) c.destroy();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const c of [...this.connections]) c.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.store.close();
+  }
+}

@@ -1,0 +1,3 @@
+// The dev-server's in-process API: tests of every area start it with these names.
+export { startDevServer, resetAtSignStore } from "./DevServer.js";
+export type { DevServer, DevServerInfo, DevServerOptions } from "./DevServer.js";

@@ -1,0 +1,124 @@
+// Notifications of one atSign: kept (in memory) for monitor replay and notify:status, and
+// written to every monitor connection whose regex matches (monitor_verb_handler.dart).
+import type { Conn } from "../verbs/types.js";
+
+export type NotificationType = "received" | "sent" | "self";
+
+export interface AtNotification {
+  id: string;
+  from: string;
+  to: string;
+  /** The notification key: `@bob:phone.wavi@alice`, or the text of a text message. */
+  key: string;
+  value: string | null;
+  operation: "update" | "delete";
+  epochMillis: number;
+  messageType: "MessageType.key" | "MessageType.text";
+  isEncrypted: boolean;
+  metadata: Record<string, string | number | null> | null;
+  type: NotificationType;
+  /** ttln: when it stops being delivered. */
+  expiresAt?: number;
+  /** A sent notification whose recipient this dev-server does not host (notify:status errored). */
+  undelivered?: boolean;
+}
+
+interface MonitorSub {
+  conn: Conn;
+  regex: RegExp;
+  self: boolean;
+}
+
+/** The JSON a client sees (MapForClient), in its key order. */
+export function notificationJson(n: AtNotification): string {
+  return JSON.stringify({
+    id: n.id,
+    from: n.from,
+    to: n.to,
+    key: n.key,
+    value: n.value,
+    operation: n.operation,
+    epochMillis: n.epochMillis,
+    messageType: n.messageType,
+    isEncrypted: n.isEncrypted,
+    metadata: n.metadata,
+  });
+}
+
+const MAX_KEPT = 10_000;
+
+export class NotificationHub {
+  private readonly kept: AtNotification[] = [];
+  private readonly byId = new Map<string, AtNotification>();
+  private readonly monitors = new Map<number, MonitorSub>();
+
+  constructor(private readonly atSign: string) {}
+
+  /** Keeps a notification and delivers it to the monitors that want it. */
+  add(n: AtNotification): void {
+    this.kept.push(n);
+    this.byId.set(n.id, n);
+    if (this.kept.length > MAX_KEPT) {
+      const old = this.kept.shift();
+      if (old) this.byId.delete(old.id);
+    }
+    for (const sub of this.monitors.values()) this.deliver(sub, n);
+  }
+
+  get(id: string): AtNotification | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Received notifications, oldest first (notify:list). */
+  received(): AtNotification[] {
+    return this.kept.filter((n) => n.type === "received");
+  }
+
+  /** Starts streaming to `conn`; with `sinceMillis`, first replays what is newer than it. */
+  subscribe(conn: Conn, regex: RegExp, self: boolean, sinceMillis: number | undefined, now: number): void {
+    const sub: MonitorSub = { conn, regex, self };
+    this.monitors.set(conn.id, sub);
+    if (sinceMillis === undefined) return;
+    const replay = this.kept
+      .filter((n) => n.epochMillis > sinceMillis && (n.type === "received" || (self && n.type === "self")))
+      .filter((n) => n.expiresAt === undefined || n.expiresAt > now)
+      .sort((a, b) => a.epochMillis - b.epochMillis);
+    for (const n of replay) this.deliver(sub, n);
+  }
+
+  unsubscribe(conn: Conn): void {
+    this.monitors.delete(conn.id);
+  }
+
+  monitorCount(): number {
+    return this.monitors.size;
+  }
+
+  /** The statsNotification every monitor gets, whatever its regex. */
+  stats(lastCommitId: string, op: "update" | "delete", now: number): void {
+    if (this.monitors.size === 0) return;
+    const json = JSON.stringify({
+      id: "-1",
+      from: this.atSign,
+      to: this.atSign,
+      key: `statsNotification.${this.atSign}`,
+      value: lastCommitId,
+      operation: op,
+      epochMillis: now,
+      messageType: "MessageType.key",
+      isEncrypted: false,
+    });
+    for (const sub of this.monitors.values()) {
+      if (!sub.conn.closed) sub.conn.writeRaw(`notification: ${json}\n`);
+    }
+  }
+
+  private deliver(sub: MonitorSub, n: AtNotification): void {
+    if (sub.conn.closed) return;
+    if (n.type === "sent") return;
+    if (n.type === "self" && !sub.self) return;
+    const from = n.from.replaceAll("@", "");
+    if (!sub.regex.test(n.key) && !sub.regex.test(from)) return;
+    sub.conn.writeRaw(`notification: ${notificationJson(n)}\n`);
+  }
+}

@@ -1,0 +1,107 @@
+// sync:from throughput of the dev-server: 100,000 keys read page by page over one TLS
+// connection. The daemon's own benchmarks pull through it, so it must not be their bottleneck.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import tls from "node:tls";
+import { atSignDbPath, startDevServer } from "../atserver/DevServer.js";
+import { buildMeta } from "../atserver/store/buildMeta.js";
+import { ServerStore } from "../atserver/store/ServerStore.js";
+import { decodeAtKeysFile } from "../protocol/atKeysFile.js";
+import { rsaSign } from "../protocol/crypto.js";
+
+const KEYS = Number(process.env["BENCH_KEYS"] ?? 100_000);
+const ATSIGN = "@bench";
+
+function fill(dataDir: string): void {
+  const store = new ServerStore(atSignDbPath(dataDir, ATSIGN));
+  const now = Date.now();
+  const meta = buildMeta(ATSIGN, undefined, { isEncrypted: "true", ivNonce: "AAAAAAAAAAAAAAAAAAAAAA==", encoding: "base64" }, now);
+  const value = "x".repeat(88);
+  function* rows(): Generator<{ key: string; value: string; meta: typeof meta }> {
+    for (let i = 0; i < KEYS; i++) yield { key: `key${i}.bench${ATSIGN}`, value, meta };
+  }
+  store.bulkPut(rows());
+  store.close();
+}
+
+/** One request/reply at a time; a reply is complete when the data ends with the prompt. */
+class Client {
+  private parts: Buffer[] = [];
+  private waiting: ((reply: string) => void) | undefined;
+  private prompt: Buffer;
+  constructor(private readonly socket: tls.TLSSocket, prompt: string) {
+    this.prompt = Buffer.from(`\n${prompt}`);
+    socket.on("data", (d: Buffer) => {
+      this.parts.push(d);
+      // A chunk shorter than the prompt may hold only its end: look at the joined tail then.
+      const tail = d.length >= this.prompt.length ? d : Buffer.concat(this.parts);
+      if (!this.waiting || !tail.subarray(tail.length - this.prompt.length).equals(this.prompt)) return;
+      const all = Buffer.concat(this.parts).toString("utf8");
+      this.parts = [];
+      const w = this.waiting;
+      this.waiting = undefined;
+      w(all.slice(0, all.lastIndexOf("\n")));
+    });
+  }
+  setPrompt(p: string): void {
+    this.prompt = Buffer.from(`\n${p}`);
+  }
+  send(cmd: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(`${cmd}\n`);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "atsyncd-bench-"));
+  try {
+    const first = await startDevServer({ dataDir, atSigns: [ATSIGN] });
+    await first.stop();
+    const t0 = Date.now();
+    fill(dataDir);
+    process.stdout.write(`filled ${KEYS} keys in ${Date.now() - t0} ms\n`);
+
+    const dev = await startDevServer({ dataDir });
+    const info = dev.info.atSigns[ATSIGN];
+    if (!info) throw new Error("bench atSign not served");
+    const keys = decodeAtKeysFile(readFileSync(info.atKeys, "utf8"));
+    const [host, port] = [info.secondary.slice(0, info.secondary.lastIndexOf(":")), Number(info.secondary.slice(info.secondary.lastIndexOf(":") + 1))];
+    const socket = tls.connect({ host, port, ca: readFileSync(dev.info.ca, "utf8"), servername: "localhost" });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    const client = new Client(socket, "@");
+    const challenge = (await client.send(`from:${ATSIGN}`)).slice("data:".length);
+    client.setPrompt(`${ATSIGN}@`);
+    const auth = await client.send(`pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${rsaSign(keys.pkamPrivateKey ?? "", challenge, "sha256")}`);
+    if (auth !== "data:success") throw new Error(`login failed: ${auth}`);
+
+    // The floor any page pays: a bare request/reply round trip on this machine.
+    const t1 = process.hrtime.bigint();
+    for (let i = 0; i < 1000; i++) await client.send("noop:0");
+    process.stdout.write(`noop round trip: ${(Number(process.hrtime.bigint() - t1) / 1e6 / 1000).toFixed(3)} ms\n`);
+    let from = -1;
+    let entries = 0;
+    let pages = 0;
+    const start = process.hrtime.bigint();
+    for (;;) {
+      const reply = await client.send(`sync:from:${from}:limit:25`);
+      const page = JSON.parse(reply.slice("data:".length)) as Array<{ commitId: number }>;
+      if (page.length === 0) break;
+      entries += page.length;
+      pages++;
+      from = page[page.length - 1]?.commitId ?? from;
+    }
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    process.stdout.write(`sync:from: ${entries} entries in ${Math.round(ms)} ms = ${Math.round((entries / ms) * 1000)} entries/s (${pages} pages)\n`);
+    socket.destroy();
+    await dev.stop();
+    if (entries < KEYS) throw new Error(`read ${entries} entries, expected at least ${KEYS}`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
