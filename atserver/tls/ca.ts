@@ -3,7 +3,7 @@
 import { webcrypto } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import "./reflectShim.js";
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 export interface TlsMaterial {

@@ -2,7 +2,7 @@
 // will not show on demand (an APKAM login, a server that stops answering).
 import { webcrypto } from "node:crypto";
 import { createServer, type Server, type TLSSocket } from "node:tls";
-import "../../../atserver/tls/reflectShim.js";
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
