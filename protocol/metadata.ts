@@ -1,33 +1,12 @@
 // atKey metadata: the wire fragment of update commands and the shapes servers return
 // (atprotocol.md §3.2).
+import type { KeyMetadata } from "../shared/types.js";
 import { AtProtocolError } from "./errors.js";
 
-export interface AtMetadata {
-  ttl?: number;
-  ttb?: number;
-  ttr?: number;
-  ccd?: boolean;
-  dataSignature?: string;
+/** Metadata as the protocol carries it: what apps see (shared/ `KeyMetadata`) plus the fields
+ * only atServers and the sync engine handle. */
+export interface AtMetadata extends KeyMetadata {
   sharedKeyStatus?: string;
-  isBinary?: boolean;
-  isEncrypted?: boolean;
-  sharedKeyEnc?: string;
-  pubKeyCS?: string;
-  encoding?: string;
-  encKeyName?: string;
-  encAlgo?: string;
-  ivNonce?: string;
-  skeEncKeyName?: string;
-  skeEncAlgo?: string;
-  createdBy?: string;
-  updatedBy?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  availableAt?: string;
-  expiresAt?: string;
-  refreshAt?: string;
-  status?: string;
-  version?: number;
 }
 
 export type FragmentField =
