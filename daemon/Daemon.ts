@@ -1,0 +1,195 @@
+// The main thread's composition root (house-style §3): config and paths, the data-dir lock,
+// the key store, one worker per onboarded atSign, the RPC server with every method, the
+// event hub, and the triggers. `stop()` undoes all of it in the reverse order.
+import { homedir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { SystemClock } from "./adapters/SystemClock.js";
+import { configFor, type AtSignConfig, type DaemonConfig } from "./config/DaemonConfig.js";
+import { DataDirLock } from "./config/DataDirLock.js";
+import { loadConfig } from "./config/loadConfig.js";
+import { resolvePaths, type DaemonPaths } from "./config/paths.js";
+import { Identities } from "./daemon/Identities.js";
+import { registerMethods } from "./daemon/registerMethods.js";
+import { statusOf } from "./daemon/statusOf.js";
+import { openKeyStore } from "./keystore/openKeyStore.js";
+import type { KeyStore } from "./keystore/KeyStore.js";
+import { createLogger } from "./log/createLogger.js";
+import type { Logger } from "./ports.js";
+import { EventHub } from "./rpc/EventHub.js";
+import { RpcServer } from "./rpc/RpcServer.js";
+import { Supervisor } from "./supervisor/Supervisor.js";
+import { CronTrigger } from "./triggers/CronTrigger.js";
+import { NetworkMonitor } from "./triggers/NetworkMonitor.js";
+import type { WorkerData } from "./worker/protocol.js";
+import type { WorkerExtras } from "./worker/workerExtras.js";
+
+export const DAEMON_VERSION = "0.1.0";
+
+export interface DaemonOptions {
+  dataDir?: string;
+  socket?: string;
+  configFile?: string;
+  /** "file" skips the OS keychain (dev mode, tests). */
+  keyStore?: "keychain" | "file";
+  /** Laid over the config's defaults (dev mode points every atSign at the embedded root). */
+  defaultsOverride?: Partial<AtSignConfig>;
+  /** Serves test-only methods (`debug.crashWorker`). */
+  testHooks?: boolean;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Watch the network for changes (default true). */
+  watchNetwork?: boolean;
+}
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  // From dist/ the worker is compiled JS; from source (tsx) it needs the loader too.
+  const fromSource = fileURLToPath(import.meta.url).endsWith(".ts");
+  return fromSource
+    ? { url: new URL("./worker/main.ts", import.meta.url), execArgv: ["--import", "tsx"] }
+    : { url: new URL("./worker/main.js", import.meta.url), execArgv: [] };
+}
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+  private readonly stoppedWaiters: Array<() => void> = [];
+
+  private constructor(
+    readonly paths: DaemonPaths,
+    readonly config: DaemonConfig,
+    readonly keyStore: KeyStore,
+    readonly identities: Identities,
+    private readonly parts: {
+      lock: DataDirLock;
+      rpc: RpcServer;
+      hub: EventHub;
+      supervisor: Supervisor;
+      cron: CronTrigger;
+      network: NetworkMonitor | undefined;
+      logger: Logger;
+      disposeMethods: () => void;
+    },
+  ) {}
+
+  get socketPath(): string {
+    return this.paths.socketPath;
+  }
+
+  get logger(): Logger {
+    return this.parts.logger;
+  }
+
+  /**
+   * Starts everything. Throws DataDirLockedError (another daemon has the data dir), a
+   * ConfigError, or an AtsyncError from the socket (DaemonAlreadyRunning, SocketUnavailable).
+   */
+  static async start(opts: DaemonOptions = {}): Promise<Daemon> {
+    const env = opts.env ?? process.env;
+    const paths = resolvePaths(
+      { platform: process.platform, env, home: homedir(), uid: process.getuid?.() ?? 0 },
+      { dataDir: opts.dataDir, socket: opts.socket, configFile: opts.configFile },
+    );
+    const config = loadConfig(paths.configFile);
+    if (opts.defaultsOverride) config.defaults = { ...config.defaults, ...opts.defaultsOverride };
+    // Components bind their own `component`; a binding on the root would override theirs.
+    const root = opts.logger ?? createLogger({ level: config.logLevel });
+    const logger = root.child({ component: "daemon" });
+    const clock = new SystemClock();
+    const lock = DataDirLock.acquire(paths.dataDir);
+    const cleanups: Array<() => Promise<void> | void> = [() => lock.release()];
+    const undo = async (): Promise<void> => {
+      for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    };
+    try {
+      const opened = await openKeyStore({ dataDir: paths.dataDir, ...(opts.keyStore ? { prefer: opts.keyStore } : {}), env });
+      const keyStore = opened.store;
+      if (opened.fallbackReason) logger.warn("using the file key store", { reason: opened.fallbackReason });
+      const entry = workerEntry();
+      const supervisor = new Supervisor({
+        workerUrl: entry.url,
+        execArgv: entry.execArgv,
+        clock,
+        logger: root,
+        makeWorkerData: (atSign, keys) => {
+          const data: WorkerData & WorkerExtras = {
+            atSign, dataDir: paths.dataDir, keys, config: configFor(config, atSign), logLevel: config.logLevel, keyStore: keyStore.kind,
+          };
+          return data;
+        },
+      });
+      cleanups.push(() => supervisor.stop());
+      const hub = new EventHub({ snapshot: () => supervisor.workers().map((w) => statusOf(w, keyStore.kind)), logger: root });
+      cleanups.push(() => hub.close());
+      supervisor.onEvent((e) => {
+        if (e.kind === "worker.event") hub.publish(e.event);
+        else if (e.kind === "worker.status") hub.publish({ kind: "status.changed", atSign: e.atSign, status: { ...e.status, keyStore: keyStore.kind } });
+        else if (e.to.kind === "backoff" || e.to.kind === "failed") {
+          const info = supervisor.worker(e.atSign);
+          if (info) hub.publish({ kind: "status.changed", atSign: e.atSign, status: statusOf(info, keyStore.kind) });
+        }
+      });
+      const cron = new CronTrigger({ logger: root, onFire: (atSign) => supervisor.trigger("schedule", atSign) });
+      cleanups.push(() => cron.stop());
+      const identities = new Identities({ config, keyStore, fallbackReason: opened.fallbackReason, supervisor, cron, clock, logger: root.child({ component: "identities" }) });
+      // Workers first: a client connecting as soon as the socket exists sees every onboarded atSign.
+      for (const atSign of await keyStore.list()) {
+        try {
+          const keys = await keyStore.get(atSign);
+          if (keys === undefined) continue;
+          identities.startStored(atSign, keys);
+        } catch (err) {
+          logger.error("cannot start an onboarded atSign", { atSign, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      const rpc = await RpcServer.listen({ socketPath: paths.socketPath, daemonVersion: DAEMON_VERSION, logger: root });
+      cleanups.push(() => rpc.close());
+      // The shutdown method needs the daemon it is part of, built just below.
+      const self: { daemon?: Daemon } = {};
+      const methods = registerMethods({
+        rpc, hub, supervisor, identities, keyStoreKind: keyStore.kind, testHooks: opts.testHooks === true,
+        shutdown: () => void self.daemon?.stop().catch((err: unknown) => logger.error("shutdown failed", { error: err })),
+      });
+      let network: NetworkMonitor | undefined;
+      if (opts.watchNetwork !== false) {
+        network = new NetworkMonitor({ clock, logger: root, onChange: () => supervisor.trigger("network") });
+        network.start();
+      }
+      const daemon = new Daemon(paths, config, keyStore, identities, {
+        lock, rpc, hub, supervisor, cron, network, logger, disposeMethods: () => methods.dispose(),
+      });
+      self.daemon = daemon;
+      logger.info("atsyncd running", { socket: paths.socketPath, dataDir: paths.dataDir, keyStore: keyStore.kind, atSigns: supervisor.atSigns() });
+      return daemon;
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+
+  /** Resolves once the daemon has stopped (by `stop()`, a signal, or `daemon.shutdown`). */
+  whenStopped(): Promise<void> {
+    if (this.stopping === undefined) return new Promise((resolve) => this.stoppedWaiters.push(resolve));
+    return this.stopping;
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish, stops every worker (each closes its
+   * store), removes the socket and releases the lock. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const p = this.parts;
+      p.logger.info("atsyncd stopping");
+      await p.cron.stop().catch(() => undefined);
+      await p.network?.stop().catch(() => undefined);
+      await p.rpc.close({ drainMs: 5000 });
+      p.disposeMethods();
+      await p.supervisor.stop();
+      p.hub.close();
+      p.lock.release();
+      p.logger.info("atsyncd stopped");
+      for (const w of this.stoppedWaiters.splice(0)) w();
+    })();
+    return this.stopping;
+  }
+}
+

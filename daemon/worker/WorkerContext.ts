@@ -1,0 +1,19 @@
+// What the worker's request handlers share: this atSign's store, driver and cipher, all
+// built once by the composition root (main.ts).
+import type { ValueCipher } from "../crypto/ValueCipher.js";
+import type { Logger } from "../ports.js";
+import type { SqliteStore } from "../store/SqliteStore.js";
+import type { SyncDriver } from "../sync/SyncDriver.js";
+import type { StatusPublisher } from "./StatusPublisher.js";
+
+export interface WorkerContext {
+  readonly atSign: string;
+  readonly store: SqliteStore;
+  readonly driver: SyncDriver;
+  readonly cipher: ValueCipher;
+  readonly status: StatusPublisher;
+  readonly logger: Logger;
+}
+
+/** One request handler; `signal` fires when main cancels the request. */
+export type WorkerHandler = (ctx: WorkerContext, params: unknown, signal: AbortSignal) => unknown;

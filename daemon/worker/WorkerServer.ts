@@ -1,0 +1,98 @@
+// Serves main's messages for one atSign: requests through the serial inbox, cancellations,
+// triggers, and the shutdown that finishes in-flight work before the store closes.
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import type { Logger } from "../ports.js";
+import { parseMainToWorker, type MainToWorker, type TriggerReason, type WorkerToMain } from "./protocol.js";
+import { DEBUG_CRASH_METHOD, WORKER_HANDLERS } from "./handlers/index.js";
+import { Inbox } from "./Inbox.js";
+import { toWireError } from "./toWireError.js";
+import type { WorkerContext } from "./WorkerContext.js";
+
+export interface WorkerServerOptions {
+  ctx: WorkerContext;
+  post(msg: WorkerToMain): void;
+  logger: Logger;
+  onTrigger(reason: TriggerReason): void;
+  /** Stops sync, closes connections and the store; called once, after in-flight requests finished. */
+  close(): Promise<void>;
+  /** Ends the thread with an exit code. */
+  exit(code: number): void;
+  /** Whether test-only methods are served (ATSYNCD_TEST_HOOKS=1). */
+  testHooks: boolean;
+}
+
+export class WorkerServer {
+  private readonly inbox = new Inbox();
+  private readonly inFlight = new Map<number, AbortController>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly o: WorkerServerOptions) {}
+
+  /** Entry point for every raw message from main; never throws. */
+  receive(raw: unknown): void {
+    let msg: MainToWorker;
+    try {
+      msg = parseMainToWorker(raw);
+    } catch (err) {
+      this.o.logger.warn("dropped malformed message from main", { error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    switch (msg.type) {
+      case "request":
+        this.request(msg.id, msg.method, msg.params);
+        return;
+      case "cancel":
+        this.inFlight.get(msg.id)?.abort();
+        return;
+      case "trigger":
+        if (this.stopping === undefined) this.o.onTrigger(msg.reason);
+        return;
+      case "shutdown":
+        void this.shutdown();
+        return;
+    }
+  }
+
+  private request(id: number, method: string, params: unknown): void {
+    if (this.stopping !== undefined) {
+      this.o.post({ type: "reply", id, error: new AtsyncError(ErrorCode.ShuttingDown, `${this.o.ctx.atSign} is stopping`).toJSON() });
+      return;
+    }
+    if (method === DEBUG_CRASH_METHOD && this.o.testHooks) {
+      this.o.logger.warn("crashing on request (test hook)");
+      this.o.exit(1);
+      return;
+    }
+    const handler = WORKER_HANDLERS.get(method);
+    if (handler === undefined) {
+      this.o.post({ type: "reply", id, error: { code: ErrorCode.MethodNotFound, message: `the worker has no method ${method}` } });
+      return;
+    }
+    const ac = new AbortController();
+    this.inFlight.set(id, ac);
+    this.inbox
+      .run(() => (ac.signal.aborted ? Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled")) : handler(this.o.ctx, params, ac.signal)))
+      .then(
+        (result) => this.o.post({ type: "reply", id, result: result ?? null }),
+        (err: unknown) => this.o.post({ type: "reply", id, error: toWireError(err) }),
+      )
+      .catch((err: unknown) => this.o.logger.error("cannot post a reply", { error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => this.inFlight.delete(id));
+  }
+
+  /** Finishes what was accepted, closes everything, exits 0. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.o.logger.info("worker stopping", { inFlight: this.inbox.size });
+      await this.inbox.drained();
+      try {
+        await this.o.close();
+      } catch (err) {
+        this.o.logger.error("error while closing", { error: err instanceof Error ? err.message : String(err) });
+      }
+      this.o.logger.info("worker stopped");
+      this.o.exit(0);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,61 @@
+// Notifications other atSigns send us (not the statsNotifications that drive sync) become
+// `notification.received` events, decrypted when they were encrypted for us.
+import type { AtMetadata } from "../../protocol/metadata.js";
+import type { ValueCipher } from "../crypto/ValueCipher.js";
+import type { AtNotification, Disposable, Logger } from "../ports.js";
+import { isStatsNotification } from "../remote/parseNotification.js";
+import type { Monitor } from "../remote/Monitor.js";
+import type { WorkerToMain } from "./protocol.js";
+
+export interface ForwardOptions {
+  atSign: string;
+  monitor: Monitor;
+  cipher: ValueCipher;
+  logger: Logger;
+  post(msg: WorkerToMain): void;
+}
+
+function metaOf(n: AtNotification): Partial<AtMetadata> {
+  const m = n.metadata ?? {};
+  const pick = (k: string): string | undefined => {
+    const v = m[k];
+    return typeof v === "string" && v !== "" && v !== "null" ? v : undefined;
+  };
+  const out: Partial<AtMetadata> = {};
+  const sharedKeyEnc = pick("sharedKeyEnc");
+  const pubKeyCS = pick("pubKeyCS");
+  const ivNonce = pick("ivNonce");
+  if (sharedKeyEnc !== undefined) out.sharedKeyEnc = sharedKeyEnc;
+  if (pubKeyCS !== undefined) out.pubKeyCS = pubKeyCS;
+  if (ivNonce !== undefined) out.ivNonce = ivNonce;
+  if (n.isEncrypted !== undefined) out.isEncrypted = n.isEncrypted;
+  return out;
+}
+
+async function plainValue(o: ForwardOptions, n: AtNotification): Promise<string | null> {
+  if (n.value === null || n.operation === "delete") return null;
+  if (n.isEncrypted !== true) return n.value;
+  try {
+    return await o.cipher.decryptForGet(n.key, n.value, metaOf(n));
+  } catch {
+    // Undecryptable: subscribers still learn that it arrived.
+    return null;
+  }
+}
+
+export function forwardNotifications(o: ForwardOptions): Disposable {
+  return o.monitor.onNotification((n) => {
+    if (isStatsNotification(n) || n.to.toLowerCase() !== o.atSign) return;
+    void plainValue(o, n)
+      .then((value) => {
+        o.post({
+          type: "event",
+          event: {
+            kind: "notification.received", atSign: o.atSign, from: n.from, key: n.key,
+            operation: n.operation === "delete" ? "delete" : "update", value, notificationId: n.id, at: n.epochMillis,
+          },
+        });
+      })
+      .catch((err: unknown) => o.logger.warn("notification not forwarded", { error: err instanceof Error ? err.name : "unknown" }));
+  });
+}

@@ -1,0 +1,63 @@
+// conflicts.list / conflicts.resolve. Resolving for the side the policy did not apply writes
+// that side again as a local change, so it syncs like any put.
+import type { AtMetadata } from "../../../protocol/metadata.js";
+import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
+import { ConflictsList, ConflictsResolve } from "../../../shared/methods.js";
+import type { Conflict, ConflictSide } from "../../../shared/types.js";
+import type { ConflictRecord, ConflictSide as StoreSide } from "../../core/types.js";
+import type { WorkerContext } from "../WorkerContext.js";
+import { toKeyMetadata } from "./keys.js";
+
+async function side(ctx: WorkerContext, atKey: string, s: StoreSide): Promise<ConflictSide> {
+  const deleted = s.op === "-";
+  if (deleted || s.value === null) return { value: null, metadata: s.metadata ? toKeyMetadata(s.metadata) : null, deleted };
+  let value: string | null;
+  try {
+    value = await ctx.cipher.decryptForGet(atKey, s.value, s.metadata ?? {});
+  } catch {
+    // A side we cannot decrypt is still listed, without its value.
+    value = null;
+  }
+  return { value, metadata: s.metadata ? toKeyMetadata(s.metadata) : null, deleted };
+}
+
+async function toConflict(ctx: WorkerContext, c: ConflictRecord): Promise<Conflict> {
+  return {
+    id: String(c.id),
+    atSign: ctx.atSign,
+    key: c.atKey,
+    local: await side(ctx, c.atKey, c.local),
+    remote: await side(ctx, c.atKey, c.remote),
+    policy: c.policy,
+    applied: c.winner,
+    detectedAt: c.detectedAtMs,
+    resolved: c.resolved,
+  };
+}
+
+export async function conflictsList(ctx: WorkerContext, raw: unknown): Promise<Conflict[]> {
+  const p = ConflictsList.validate(raw, "");
+  const records = ctx.store.listConflicts({ unresolvedOnly: p.includeResolved !== true });
+  const out: Conflict[] = [];
+  for (const c of records) out.push(await toConflict(ctx, c));
+  return out;
+}
+
+export async function conflictsResolve(ctx: WorkerContext, raw: unknown): Promise<Conflict> {
+  const p = ConflictsResolve.validate(raw, "");
+  const id = Number(p.id);
+  const record = Number.isSafeInteger(id) ? ctx.store.listConflicts().find((c) => c.id === id) : undefined;
+  if (record === undefined) throw new AtsyncError(ErrorCode.ConflictNotFound, `no conflict ${p.id} for ${ctx.atSign}`);
+  if (p.choose !== record.winner) {
+    const chosen = p.choose === "local" ? record.local : record.remote;
+    if (chosen.op === "-" || chosen.value === null) {
+      if (ctx.store.get(record.atKey) !== undefined) ctx.driver.local.delete(record.atKey);
+    } else {
+      ctx.driver.local.put(record.atKey, chosen.value, (chosen.metadata ?? {}) as AtMetadata);
+    }
+  }
+  ctx.store.markConflictResolved(record.id);
+  ctx.status.schedule();
+  const after = ctx.store.listConflicts().find((c) => c.id === id) ?? record;
+  return { ...(await toConflict(ctx, after)), applied: p.choose };
+}

@@ -1,0 +1,85 @@
+// keys.*: values are decrypted only here, on get, and encrypted here on put; a put is
+// answered once its transaction has committed (durable), before any push.
+import type { AtMetadata } from "../../../protocol/metadata.js";
+import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
+import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
+import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
+import type { LocalWrite } from "../../store/SqliteStore.js";
+import type { WorkerContext } from "../WorkerContext.js";
+
+function notFound(key: string): AtsyncError {
+  return new AtsyncError(ErrorCode.KeyNotFound, `no such key: ${key}`, { key });
+}
+
+export function toKeyMetadata(m: Partial<AtMetadata>): KeyMetadata {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== undefined && v !== null && k !== "sharedKeyStatus") out[k] = v;
+  return out as KeyMetadata;
+}
+
+function putMeta(m: PutMetadata | undefined): Partial<AtMetadata> {
+  return m === undefined ? {} : { ...m };
+}
+
+export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGetResult> {
+  const p = KeysGet.validate(raw, "");
+  const rec = ctx.store.get(p.key);
+  if (rec === undefined) throw notFound(p.key);
+  const value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
+  return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
+}
+
+export function keysGetMeta(ctx: WorkerContext, raw: unknown): KeysGetMetaResult {
+  const p = KeysGetMeta.validate(raw, "");
+  const rec = ctx.store.get(p.key);
+  if (rec === undefined) throw notFound(p.key);
+  return { key: rec.atKey, metadata: toKeyMetadata(rec.metadata) };
+}
+
+export async function keysPut(ctx: WorkerContext, raw: unknown): Promise<KeysPutResult> {
+  const p = KeysPut.validate(raw, "");
+  const enc = await ctx.cipher.encryptForPut(p.key, p.value, putMeta(p.metadata));
+  const r = ctx.driver.local.put(p.key, enc.value, enc.metadata as AtMetadata);
+  ctx.status.schedule();
+  return { key: r.atKey };
+}
+
+export function keysDelete(ctx: WorkerContext, raw: unknown): { key: string } {
+  const p = KeysDelete.validate(raw, "");
+  if (ctx.store.get(p.key) === undefined) throw notFound(p.key);
+  const r = ctx.driver.local.delete(p.key);
+  ctx.status.schedule();
+  return { key: r.atKey };
+}
+
+/** Keys the atServer's `scan` hides unless asked (atprotocol.md §4 scan). */
+function hidden(key: string): boolean {
+  const k = key.startsWith("cached:") ? key.slice(7) : key;
+  return k.startsWith("_") || k.startsWith("public:_") || k.startsWith("private:") || k.startsWith("privatekey:");
+}
+
+export function keysList(ctx: WorkerContext, raw: unknown): KeysListResult {
+  const p = KeysList.validate(raw, "");
+  const keys = ctx.store.listKeys({
+    ...(p.regex !== undefined ? { regex: p.regex } : {}),
+    ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+  });
+  return { keys: p.showHidden === true ? keys : keys.filter((k) => !hidden(k)) };
+}
+
+/** Encrypts every item first (that may look up keys), then writes all of them in one transaction. */
+export async function keysPutMany(ctx: WorkerContext, raw: unknown): Promise<KeysPutManyResult> {
+  const p = KeysPutMany.validate(raw, "");
+  const writes: LocalWrite[] = [];
+  for (const item of p.items) {
+    if (item.op === "delete") {
+      writes.push({ atKey: item.key, delete: true });
+    } else {
+      const enc = await ctx.cipher.encryptForPut(item.key, item.value, putMeta(item.metadata));
+      writes.push({ atKey: item.key, value: enc.value, metadata: enc.metadata as AtMetadata });
+    }
+  }
+  const results = ctx.driver.local.putMany(writes);
+  ctx.status.schedule();
+  return { keys: results.map((r) => r.atKey) };
+}

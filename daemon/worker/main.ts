@@ -1,0 +1,139 @@
+// The worker thread's composition root (house-style §3): one atSign, its store, its
+// connections, its sync driver and cipher, wired once here and served over the port.
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parentPort, workerData } from "node:worker_threads";
+import { SystemClock } from "../adapters/SystemClock.js";
+import type { SyncFilter } from "../core/types.js";
+import { ValueCipher } from "../crypto/ValueCipher.js";
+import { createLogger, type LogLevel } from "../log/createLogger.js";
+import type { Logger } from "../ports.js";
+import { Backoff } from "../remote/backoff.js";
+import { Monitor } from "../remote/Monitor.js";
+import { RootResolver } from "../remote/RootResolver.js";
+import { TlsRemote } from "../remote/TlsRemote.js";
+import { SqliteStore } from "../store/SqliteStore.js";
+import { StoreError } from "../store/StoreError.js";
+import { SyncDriver } from "../sync/SyncDriver.js";
+import { forwardNotifications } from "./forwardNotifications.js";
+import { parseWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { StatusPublisher } from "./StatusPublisher.js";
+import { storePath } from "./storePath.js";
+import { toEventInput } from "./toEventInput.js";
+import { WorkerCipherContext } from "./WorkerCipherContext.js";
+import { readWorkerExtras } from "./workerExtras.js";
+import { WorkerServer } from "./WorkerServer.js";
+
+const port = parentPort;
+if (port === null) throw new Error("daemon/worker/main.js runs only as a worker thread");
+
+function post(msg: WorkerToMain): void {
+  port?.postMessage(msg);
+}
+
+function die(logger: Logger, code: number, message: string): never {
+  logger.error(message, { exitCode: code });
+  process.exit(code);
+}
+
+function openStore(logger: Logger, path: string, clock: SystemClock): SqliteStore {
+  try {
+    mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
+    return SqliteStore.open({ path, clock });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof StoreError && err.code === "STORE_SCHEMA_TOO_NEW") die(logger, WorkerExitCode.SchemaTooNew, `store is from a newer atsyncd: ${message}`);
+    die(logger, WorkerExitCode.StoreCorrupt, `cannot open the store: ${message}`);
+  }
+}
+
+function readCa(logger: Logger, path: string | null): string | undefined {
+  if (path === null) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    die(logger, WorkerExitCode.ConfigInvalid, `cannot read the CA file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function start(): void {
+  const extras = readWorkerExtras(workerData);
+  const bootLog = createLogger({ level: extras.logLevel as LogLevel }).child({ component: "worker" });
+  let data: WorkerData;
+  try {
+    data = parseWorkerData(workerData);
+  } catch (err) {
+    die(bootLog, WorkerExitCode.ConfigInvalid, `bad workerData: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const atSign = data.atSign.toLowerCase();
+  // Components are child bindings: a binding given to createLogger would override theirs.
+  const base = createLogger({ level: extras.logLevel as LogLevel, bindings: { atSign } });
+  const logger = base.child({ component: "worker" });
+  if (data.keys.pkamPrivateKey === undefined) die(logger, WorkerExitCode.KeysInvalid, "the stored keys hold no PKAM private key");
+
+  const clock = new SystemClock();
+  const cfg = data.config;
+  const store = openStore(logger, storePath(data.dataDir, atSign), clock);
+  const ca = readCa(logger, cfg.ca);
+  const caOpt = ca !== undefined ? { ca } : {};
+  const resolver = new RootResolver({ root: `${cfg.rootServer.host}:${cfg.rootServer.port}`, clock, ...caOpt });
+  const remoteOpts = { atSign, keys: data.keys, resolver, clock, ...caOpt };
+  const syncRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "sync-remote" }) });
+  // Extra connections a long (initial) pull spreads its commit-id ranges over; they log in lazily.
+  const pullRemotes = [1, 2].map((n) => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) }));
+  const lookupRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "lookup-remote" }), requestTimeoutMs: 15_000 });
+  const monitor = new Monitor({ ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }) });
+  const filter: SyncFilter = {
+    ...(cfg.namespaces.length > 0 ? { namespaces: cfg.namespaces } : {}),
+    ...(cfg.regex !== null ? { regex: cfg.regex } : {}),
+  };
+  const driver = new SyncDriver({
+    atSign, remote: syncRemote, pullRemotes, store, clock, logger: base.child({ component: "sync" }),
+    backoff: new Backoff({ baseMs: 1000, maxMs: 60_000 }), notifications: monitor, policy: cfg.conflictPolicy, filter,
+  });
+  const cipher = new ValueCipher(data.keys, new WorkerCipherContext({
+    atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote,
+  }));
+  const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
+    onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
+  });
+  const ctx = { atSign, store, driver, cipher, status, logger };
+
+  driver.on((e) => {
+    if (e.type === "state.changed") status.stateChanged(e.state);
+    else status.schedule();
+    if (e.type === "server.reset") logger.warn("the atServer lost data; repairing from this device", { reason: e.reason, requeued: e.requeued });
+    const ev = toEventInput(atSign, e);
+    if (ev !== undefined) post({ type: "event", event: ev });
+  });
+  const notifications = forwardNotifications({ atSign, monitor, cipher, logger, post });
+
+  const server = new WorkerServer({
+    ctx,
+    post,
+    logger,
+    testHooks: process.env.ATSYNCD_TEST_HOOKS === "1",
+    onTrigger: (reason) => {
+      if (reason === "network") monitor.reconnectNow();
+      driver.requestPull();
+    },
+    close: async () => {
+      notifications.dispose();
+      await driver.stop();
+      await monitor.stop();
+      await Promise.all([syncRemote, lookupRemote, ...pullRemotes].map((r) => r.close()));
+      status.close();
+      store.close();
+    },
+    exit: (code) => process.exit(code),
+  });
+  port?.on("message", (raw: unknown) => server.receive(raw));
+
+  monitor.start();
+  driver.start();
+  post({ type: "status", status: status.flush() });
+  post({ type: "ready" });
+  logger.info("worker ready");
+}
+
+start();
