@@ -5,6 +5,8 @@ export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** For commands that read data from stdin (`put … -`); process.stdin when absent. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export interface Command {
@@ -34,5 +36,12 @@ export class CliError extends Error {
   constructor(message: string, readonly exitCode: number = ExitCode.Failure) {
     super(message);
     this.name = "CliError";
+  }
+
+  /** Structural, so it holds when a test loader gives a command its own copy of this module. */
+  static is(err: unknown): err is CliError {
+    if (err instanceof CliError) return true;
+    const e = err as { name?: unknown; exitCode?: unknown } | null;
+    return err instanceof Error && e?.name === "CliError" && typeof e.exitCode === "number";
   }
 }
