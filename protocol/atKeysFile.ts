@@ -3,6 +3,8 @@
 import { createPublicKey } from "node:crypto";
 import { normalizeAtSign } from "./atKey.js";
 import { aesDecrypt, aesEncrypt, rsaPrivateKey, rsaPublicKey } from "./crypto.js";
+import { protectAtKeys } from "./protectAtKeys.js";
+import { rsaPrivateKeyIsConsistent } from "./rsaPkcs1.js";
 
 export interface AtKeys {
   atSign: string;
@@ -74,7 +76,11 @@ function decryptKey(fields: Fields, name: string, selfKey: string, kind: "public
 }
 
 function checkPair(publicKey: string, privateKey: string, name: string): void {
-  const derived = createPublicKey(rsaPrivateKey(privateKey)).export({ type: "spki", format: "der" });
+  const key = rsaPrivateKey(privateKey);
+  if (!rsaPrivateKeyIsConsistent(key)) {
+    throw new AtKeysError("ATKEYS_BAD_KEY", `the ${name} private key is damaged (its RSA parameters do not agree)`);
+  }
+  const derived = createPublicKey(key).export({ type: "spki", format: "der" });
   if (!derived.equals(rsaPublicKey(publicKey).export({ type: "spki", format: "der" }))) {
     throw new AtKeysError("ATKEYS_BAD_KEY", `the ${name} private key does not match its public key`);
   }
@@ -86,7 +92,7 @@ function findAtSign(fields: Fields): string {
   return normalizeAtSign(name);
 }
 
-/** Decodes and checks a .atKeys file; `atSign` defaults to the file's `"@…"` field. */
+/** Decodes and checks a .atKeys file; `atSign` defaults to the file's `"@…"` field. The result prints redacted (protectAtKeys). */
 export function decodeAtKeysFile(text: string, atSign?: string): AtKeys {
   const fields = parseJson(text);
   const selfEncryptionKey = requiredString(fields, "selfEncryptionKey");
@@ -111,7 +117,7 @@ export function decodeAtKeysFile(text: string, atSign?: string): AtKeys {
   }
   const enrollmentId = optionalString(fields, "enrollmentId");
   if (enrollmentId !== undefined) keys.enrollmentId = enrollmentId;
-  return keys;
+  return protectAtKeys(keys);
 }
 
 /** The .atKeys JSON, fields in the order the Dart onboarding writer uses. */

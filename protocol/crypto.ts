@@ -17,13 +17,14 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { CryptoError } from "./cryptoError.js";
-import { rsaPkcs1DecryptManual } from "./rsaPkcs1.js";
+import { pkcs1v15Unpad, rsaPkcs1DecryptManual } from "./rsaPkcs1.js";
 
 export { CryptoError } from "./cryptoError.js";
 export type { CryptoErrorCode } from "./cryptoError.js";
 
 const BLOCK = 16;
 const ZERO_IV = Buffer.alloc(BLOCK);
+const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function aesKey(keyB64: string): Buffer {
   const key = Buffer.from(keyB64, "base64");
@@ -47,7 +48,7 @@ export function aesEncrypt(keyB64: string, plaintext: string, ivB64?: string): s
   return Buffer.concat([cipher.update(padded), cipher.final()]).toString("base64");
 }
 
-/** Inverse of aesEncrypt; throws CRYPTO_DECRYPT_FAILED when the padding is not valid PKCS#7. */
+/** Inverse of aesEncrypt; throws CRYPTO_DECRYPT_FAILED when the padding is not valid PKCS#7 or the plaintext not UTF-8. */
 export function aesDecrypt(keyB64: string, ciphertextB64: string, ivB64?: string): string {
   const data = Buffer.from(ciphertextB64, "base64");
   if (data.length === 0 || data.length % BLOCK !== 0) {
@@ -60,7 +61,12 @@ export function aesDecrypt(keyB64: string, ciphertextB64: string, ivB64?: string
   for (let i = padded.length - pad; i < padded.length; i++) {
     if (padded[i] !== pad) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "AES padding is invalid");
   }
-  return padded.subarray(0, padded.length - pad).toString("utf8");
+  try {
+    return UTF8_STRICT.decode(padded.subarray(0, padded.length - pad));
+  } catch {
+    // A wrong key or IV passes the padding check one time in 256; its output is rarely UTF-8.
+    throw new CryptoError("CRYPTO_DECRYPT_FAILED", "AES plaintext is not UTF-8 (wrong key or IV?)");
+  }
 }
 
 export function randomIvB64(): string {
@@ -116,28 +122,24 @@ export function rsaEncrypt(publicKeyB64: string, plaintext: string): string {
   return publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(plaintext, "utf8")).toString("base64");
 }
 
-let nativePkcs1Decrypt = true;
-
-/** RSA PKCS#1 v1.5 decryption; falls back to a BigInt implementation where Node refuses the padding. */
+/**
+ * RSA PKCS#1 v1.5 decryption. Node either refuses that padding (Node 20) or, where OpenSSL has
+ * implicit rejection, answers a wrong key with a pseudo-random message; so decrypt raw and check
+ * the padding here: a wrong key or damaged block always fails, and alike on every Node.
+ */
 export function rsaDecrypt(privateKeyB64: string, ciphertextB64: string): string {
   const key = rsaPrivateKey(privateKeyB64);
   const data = Buffer.from(ciphertextB64, "base64");
-  if (nativePkcs1Decrypt) {
-    try {
-      return privateDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, data).toString("utf8");
-    } catch (err) {
-      // Only Node's refusal of the padding switches to the fallback; a real failure stays one.
-      if (!isPaddingRefused(err)) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
-      nativePkcs1Decrypt = false;
-    }
+  const k = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+  if (data.length !== k) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA ciphertext has the wrong length");
+  let em: Buffer;
+  try {
+    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, data);
+  } catch {
+    // Raw RSA is refused nowhere; a failure here is a block not below the modulus.
+    return rsaPkcs1DecryptManual(key, data).toString("utf8");
   }
-  return rsaPkcs1DecryptManual(key, data).toString("utf8");
-}
-
-function isPaddingRefused(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return code === "ERR_INVALID_ARG_VALUE" || /RSA_PKCS1_PADDING/u.test(err.message);
+  return pkcs1v15Unpad(em).toString("utf8");
 }
 
 /** A fresh RSA-2048 key pair as base64 DER (SPKI public, PKCS#8 private). */

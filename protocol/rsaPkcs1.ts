@@ -1,6 +1,7 @@
-// RSA PKCS#1 v1.5 decryption done by hand. Node 20 (since the CVE-2023-46809 fix)
-// refuses RSA_PKCS1_PADDING in privateDecrypt, yet the atPlatform wraps every shared
-// key with it (atprotocol.md §6.2), so a client must still be able to unwrap them.
+// RSA PKCS#1 v1.5 decryption with the padding checked by hand. Node 20 (since the
+// CVE-2023-46809 fix) refuses RSA_PKCS1_PADDING in privateDecrypt, and where OpenSSL has
+// implicit rejection Node allows it but answers a wrong key with a pseudo-random message
+// instead of an error; yet the atPlatform wraps every shared key with it (atprotocol.md §6.2).
 // The check is not constant-time; a client decrypting its own data offers no oracle.
 import type { KeyObject } from "node:crypto";
 import { CryptoError } from "./cryptoError.js";
@@ -29,6 +30,30 @@ function bigIntToBytes(n: bigint, length: number): Buffer {
   return Buffer.from(hex.padStart(length * 2, "0"), "hex");
 }
 
+/**
+ * True when the private key's parameters agree with each other (n = p·q, e·d ≡ 1, the CRT
+ * exponents and coefficient derived from d, p and q). A damaged key often still parses, and
+ * still signs (OpenSSL re-checks a CRT result and falls back to d), yet decrypts wrongly here.
+ */
+export function rsaPrivateKeyIsConsistent(key: KeyObject): boolean {
+  try {
+    const jwk = key.export({ format: "jwk" });
+    const n = b64urlToBigInt(jwk.n);
+    const e = b64urlToBigInt(jwk.e);
+    const d = b64urlToBigInt(jwk.d);
+    const p = b64urlToBigInt(jwk.p);
+    const q = b64urlToBigInt(jwk.q);
+    const dp = b64urlToBigInt(jwk.dp);
+    const dq = b64urlToBigInt(jwk.dq);
+    const qi = b64urlToBigInt(jwk.qi);
+    if (p < 2n || q < 2n || p * q !== n) return false;
+    if ((e * d) % (p - 1n) !== 1n || (e * d) % (q - 1n) !== 1n) return false;
+    return dp === d % (p - 1n) && dq === d % (q - 1n) && (qi * q) % p === 1n;
+  } catch {
+    return false;
+  }
+}
+
 /** Decrypts one PKCS#1 v1.5 block with the private key, using the CRT parameters. */
 export function rsaPkcs1DecryptManual(key: KeyObject, ciphertext: Buffer): Buffer {
   const jwk = key.export({ format: "jwk" });
@@ -45,9 +70,12 @@ export function rsaPkcs1DecryptManual(key: KeyObject, ciphertext: Buffer): Buffe
   const m1 = modPow(c, dp, p);
   const m2 = modPow(c, dq, q);
   const h = (((m1 - m2) % p) + p) % p * qi % p;
-  const em = bigIntToBytes(m2 + h * q, k);
-  // EM = 0x00 || 0x02 || PS (>= 8 nonzero bytes) || 0x00 || M
-  if (em[0] !== 0x00 || em[1] !== 0x02) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
+  return pkcs1v15Unpad(bigIntToBytes(m2 + h * q, k));
+}
+
+/** The message inside a raw decrypted block EM = 0x00 || 0x02 || PS (>= 8 nonzero bytes) || 0x00 || M. */
+export function pkcs1v15Unpad(em: Buffer): Buffer {
+  if (em.length < 11 || em[0] !== 0x00 || em[1] !== 0x02) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
   const sep = em.indexOf(0x00, 2);
   if (sep < 10) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");
   return em.subarray(sep + 1);

@@ -2,7 +2,9 @@
 // per pair: alice's copy `shared_key.bob@alice` and bob's copy `@bob:shared_key@alice`, each K
 // RSA-encrypted under its reader's public key. For data bob shares with alice, bob's wrapped key
 // travels in `sharedKeyEnc`, or is found as `cached:@alice:shared_key@bob` or on the server.
+import { inspect } from "node:util";
 import { generateAesKeyB64, md5Hex, rsaDecrypt, rsaEncrypt } from "../../protocol/crypto.js";
+import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { ErrorCode } from "../../shared/errors.js";
 import type { CipherContext, CipherKeys } from "./CipherContext.js";
 import { cipherError } from "./cipherError.js";
@@ -53,6 +55,15 @@ export class SharedKeys {
       await this.ctx.putLocal(theirKey, sharedKeyEnc, { ttr: THEIR_COPY_TTR });
     }
     return { aesKey, sharedKeyEnc, pubKeyCS: md5Hex(theirPublicKey) };
+  }
+
+  /** Holds keys: logs and inspection show only the atSign. */
+  [inspect.custom](): string {
+    return redactedLabel("SharedKeys", this.keys.atSign);
+  }
+
+  toJSON(): string {
+    return redactedLabel("SharedKeys", this.keys.atSign);
   }
 
   /** Our own AES key for data shared with `sharedWith`, or undefined when none exists yet. */

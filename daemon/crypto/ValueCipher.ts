@@ -1,8 +1,10 @@
 // Key-type-aware encryption of app values (atprotocol.md §6): what `put` stores and what `get`
 // returns, for self, public and shared keys, interoperable with the Dart SDK.
+import { inspect } from "node:util";
 import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/atKey.js";
 import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
+import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { CipherContext, CipherKeys } from "./CipherContext.js";
 import { cipherError } from "./cipherError.js";
@@ -36,6 +38,15 @@ export class ValueCipher {
   ) {
     this.me = normalizeAtSign(keys.atSign);
     this.shared = new SharedKeys({ ...keys, atSign: this.me }, ctx);
+  }
+
+  /** Holds keys: logs and inspection show only the atSign. */
+  [inspect.custom](): string {
+    return redactedLabel("ValueCipher", this.me);
+  }
+
+  toJSON(): string {
+    return redactedLabel("ValueCipher", this.me);
   }
 
   /** The value and metadata to store for an app's put of `plaintext` under `atKey`. */

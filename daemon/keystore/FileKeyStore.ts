@@ -1,12 +1,15 @@
 // The fallback key store for machines without a keychain (headless servers): one JSON file,
 // 0600 in a 0700 directory, replaced atomically (temp file, fsync, rename, fsync of the
-// directory) so a crash leaves either the old or the new file, never half of one.
+// directory) so a crash leaves either the old or the new file, never half of one. Updates are
+// serialized per file within the process (processLock.ts); across processes they are not.
 import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { chmod, mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { protectAtKeys } from "../../protocol/protectAtKeys.js";
 import { KeyStoreError, KeyStoreErrorCode, type KeyStore } from "./KeyStore.js";
+import { withProcessLock } from "./processLock.js";
 import { checkKeysFor, normalizeKeyStoreAtSign, toStoredAtKeys } from "./storedAtKeys.js";
 
 export const KEY_FILE_NAME = "keys.json";
@@ -20,8 +23,6 @@ interface KeyFile {
 export class FileKeyStore implements KeyStore {
   readonly kind = "file" as const;
   readonly path: string;
-  /** Read-modify-write must not interleave within this process. */
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** `dataDir` holds the file (`keys.json`); `path` overrides the full file path. */
   constructor(opts: { dataDir: string; path?: string }) {
@@ -35,7 +36,8 @@ export class FileKeyStore implements KeyStore {
   async get(atSign: string): Promise<AtKeys | undefined> {
     const name = normalizeKeyStoreAtSign(atSign);
     const file = await this.serial(() => this.read());
-    return file.atSigns[name];
+    const keys = file.atSigns[name];
+    return keys === undefined ? undefined : protectAtKeys({ ...keys });
   }
 
   async set(atSign: string, keys: AtKeys): Promise<void> {
@@ -68,10 +70,9 @@ export class FileKeyStore implements KeyStore {
     return (await this.list()).length > 0;
   }
 
+  /** Read-modify-write must not interleave within this process, across every instance on this file. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return withProcessLock(`file:${resolve(this.path)}`, fn);
   }
 
   private async read(): Promise<KeyFile> {

@@ -4,7 +4,9 @@
 // Keychains cannot enumerate their entries reliably, so an index entry lists the atSigns.
 import { AsyncEntry, type EntryOptions } from "@napi-rs/keyring";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { protectAtKeys } from "../../protocol/protectAtKeys.js";
 import { KeyStoreError, KeyStoreErrorCode, type KeyStore } from "./KeyStore.js";
+import { withProcessLock } from "./processLock.js";
 import { checkKeysFor, normalizeKeyStoreAtSign, parseStoredAtKeys } from "./storedAtKeys.js";
 
 export const KEYRING_SERVICE = "atsyncd";
@@ -14,14 +16,12 @@ export const KEYRING_INDEX_ACCOUNT = "atsyncd:index";
 export const KEYRING_PROBE_ACCOUNT = "atsyncd:probe";
 
 /** Pins Linux entries to the Secret Service: requiring it throws instead of falling back to keyutils. */
-export const KEYRING_ENTRY_OPTIONS: EntryOptions = { linux: { store: "secret-service" } };
+export const KEYRING_ENTRY_OPTIONS: EntryOptions = Object.freeze({ linux: Object.freeze({ store: "secret-service" as const }) });
 
 export class KeyringKeyStore implements KeyStore {
   readonly kind = "keychain" as const;
   readonly service: string;
   private readonly platform: NodeJS.Platform;
-  /** The index is read-modify-write: keep this process's updates in order. */
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** `service` is the keychain service name (tests use their own, so real entries stay untouched). */
   constructor(opts: { service?: string; platform?: NodeJS.Platform } = {}) {
@@ -37,7 +37,7 @@ export class KeyringKeyStore implements KeyStore {
     const name = normalizeKeyStoreAtSign(atSign);
     const text = await this.op(`read the keys of ${name}`, (e) => e.getPassword(), name);
     if (text === null) return undefined;
-    return parseStoredAtKeys(text, `The keychain entry of ${name}`);
+    return protectAtKeys(parseStoredAtKeys(text, `The keychain entry of ${name}`));
   }
 
   async set(atSign: string, keys: AtKeys): Promise<void> {
@@ -98,10 +98,9 @@ export class KeyringKeyStore implements KeyStore {
     await this.op("update the list of atSigns", (e) => e.setPassword(JSON.stringify(sorted)), KEYRING_INDEX_ACCOUNT);
   }
 
+  /** The index is read-modify-write: keep this process's updates in order, across every instance on this service. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return withProcessLock(`keyring:${this.service}`, fn);
   }
 
   private async op<T>(what: string, fn: (entry: AsyncEntry) => Promise<T>, account: string): Promise<T> {

@@ -2,7 +2,9 @@
 // `noop:0` heartbeats, and reconnection with backoff until stopped (atprotocol.md §4
 // `monitor`). Every connect attempt gets a generation number, so events of a connection
 // that was replaced or stopped are ignored.
+import { inspect } from "node:util";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import type { AtNotification, Clock, Disposable, Logger } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
@@ -11,6 +13,8 @@ import { Backoff } from "./backoff.js";
 import { connectTls } from "./connectTls.js";
 import { isStatsNotification, parseNotification } from "./parseNotification.js";
 import type { RootResolver } from "./RootResolver.js";
+import { RemoteUnavailableError } from "./errors.js";
+import { untilAborted } from "./untilAborted.js";
 
 export type MonitorState = "connecting" | "online" | "offline";
 
@@ -59,6 +63,15 @@ export class Monitor {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.backoff = opts.backoff ?? new Backoff();
     this.lastEpoch = opts.since;
+  }
+
+  /** Holds keys: logs and inspection show only the atSign. */
+  [inspect.custom](): string {
+    return redactedLabel("Monitor", this.atSign);
+  }
+
+  toJSON(): string {
+    return redactedLabel("Monitor", this.atSign);
   }
 
   onNotification(fn: (n: AtNotification) => void): Disposable {
@@ -118,7 +131,9 @@ export class Monitor {
     this.attemptAbort = abort;
     let conn: AtConnection | undefined;
     try {
-      const address = await resolver.resolve(this.atSign);
+      // A root lookup is shared and cannot be cancelled; stop() must not wait for it.
+      const stopped = (): RemoteUnavailableError => new RemoteUnavailableError("closed", "monitor stopped");
+      const address = await untilAborted(resolver.resolve(this.atSign), abort.signal, stopped);
       const socket = await connectTls({
         host: address.host, port: address.port, clock, timeoutMs: this.connectTimeoutMs, signal: abort.signal, ...(ca !== undefined ? { ca } : {}),
       });

@@ -2,7 +2,9 @@
 // daemon/ports.ts). It connects lazily, logs in with PKAM, runs one request at a time,
 // and after any transport failure starts afresh on the next request. It never retries
 // by itself: the sync driver owns backoff.
+import { inspect } from "node:util";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { AtProtocolError } from "../../protocol/errors.js";
 import { parseReply } from "../../protocol/framing.js";
@@ -12,6 +14,7 @@ import { pkamAuthenticate } from "./authenticate.js";
 import { connectTls } from "./connectTls.js";
 import { RemoteUnavailableError } from "./errors.js";
 import type { RootResolver } from "./RootResolver.js";
+import { untilAborted } from "./untilAborted.js";
 
 export interface TlsRemoteOptions {
   atSign: string;
@@ -37,12 +40,23 @@ export class TlsRemote implements AtRemote {
   private conn: AtConnection | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Aborts the connect and login under way, so close() need not wait for their timeouts. */
+  private connecting: AbortController | undefined;
 
   constructor(private readonly opts: TlsRemoteOptions) {
     this.atSign = normalizeAtSign(opts.atSign);
     this.log = opts.logger.child({ component: "TlsRemote" });
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  /** Holds keys: logs and inspection show only the atSign. */
+  [inspect.custom](): string {
+    return redactedLabel("TlsRemote", this.atSign);
+  }
+
+  toJSON(): string {
+    return redactedLabel("TlsRemote", this.atSign);
   }
 
   get connected(): boolean {
@@ -72,6 +86,7 @@ export class TlsRemote implements AtRemote {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.connecting?.abort();
     const conn = this.conn;
     this.conn = undefined;
     if (conn) await conn.close();
@@ -95,31 +110,48 @@ export class TlsRemote implements AtRemote {
   private async ensureConnection(): Promise<AtConnection> {
     if (this.conn?.isOpen) return this.conn;
     this.conn = undefined;
+    const abort = new AbortController();
+    this.connecting = abort;
+    try {
+      return await this.connect(abort.signal);
+    } finally {
+      if (this.connecting === abort) this.connecting = undefined;
+    }
+  }
+
+  private async connect(signal: AbortSignal): Promise<AtConnection> {
     const { resolver, clock, ca, keys } = this.opts;
-    const address = await resolver.resolve(this.atSign);
+    const closedError = (): RemoteUnavailableError => new RemoteUnavailableError("closed", "remote is closed");
+    const address = await untilAborted(resolver.resolve(this.atSign), signal, closedError);
     const started = clock.now();
     const socket = await connectTls({
       host: address.host,
       port: address.port,
       clock,
       timeoutMs: this.connectTimeoutMs,
+      signal,
       ...(ca !== undefined ? { ca } : {}),
     }).catch((err: unknown) => {
       // The root's answer may be stale (the atServer moved): ask again next time.
-      resolver.invalidate(this.atSign);
+      if (!signal.aborted) resolver.invalidate(this.atSign);
       throw err;
     });
     const conn = new AtConnection(socket, clock);
+    const onAbort = (): void => conn.destroy();
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
       await pkamAuthenticate(conn, this.atSign, keys, this.connectTimeoutMs);
     } catch (err) {
       conn.destroy();
+      if (signal.aborted) throw closedError();
       this.log.warn("authentication failed", { error: errorName(err) });
       throw err;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
     if (this.closed) {
       await conn.close();
-      throw new RemoteUnavailableError("closed", "remote is closed");
+      throw closedError();
     }
     conn.onClose((err) => {
       if (!this.closed) this.log.info("connection lost", { reason: err.reason });

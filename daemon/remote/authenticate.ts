@@ -18,11 +18,12 @@ export const CLIENT_CONFIG = Object.freeze({
 
 const AUTH_CODES = new Set(["AT0401", "AT0025", "AT0026", "AT0027", "AT0028"]);
 
-async function ask(conn: AtConnection, command: string, timeoutMs: number): Promise<string> {
+async function ask(conn: AtConnection, command: string, timeoutMs: number, carriesSecret = false): Promise<string> {
   const reply = parseReply(await conn.request(command, { timeoutMs }));
   if (reply.kind === "error") {
     if (AUTH_CODES.has(reply.code)) throw new AuthFailedError(`PKAM authentication refused (${reply.code})`, reply.code);
-    throw new AtProtocolError(reply.code, reply.message);
+    // A server's message may quote the command; the pkam command carries the signature.
+    throw new AtProtocolError(reply.code, carriesSecret ? "" : reply.message);
   }
   return reply.data;
 }
@@ -36,6 +37,6 @@ export async function pkamAuthenticate(conn: AtConnection, atSign: string, keys:
   }
   const signature = rsaSign(keys.pkamPrivateKey, challenge, "sha256");
   const enrollment = keys.enrollmentId !== undefined ? `enrollmentId:${keys.enrollmentId}:` : "";
-  const result = await ask(conn, `pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${enrollment}${signature}`, timeoutMs);
+  const result = await ask(conn, `pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${enrollment}${signature}`, timeoutMs, true);
   if (result !== "success") throw new AuthFailedError("PKAM authentication was not acknowledged");
 }

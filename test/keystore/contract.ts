@@ -91,6 +91,19 @@ export function runKeyStoreContract(name: string, makeStore: () => Promise<KeySt
       expect(await fx.store.list()).to.deep.equal(names);
     });
 
+    it("keeps every concurrent set made through two instances over the same backing", async function () {
+      const other = await fx.reopen();
+      const names = ["@b1", "@b2", "@b3", "@b4", "@b5", "@b6"];
+      const keys = new Map(names.map((n) => [n, fakeAtKeys(n)]));
+      await Promise.all(names.map((n, i) => (i % 2 === 0 ? fx.store : other).set(n, keys.get(n) as AtKeys)));
+      expect(await fx.store.list()).to.deep.equal(names);
+      expect(await other.list()).to.deep.equal(names);
+      for (const n of names) expect(await other.get(n)).to.deep.equal(keys.get(n));
+      // Deletes through one instance and sets through the other interleave safely too.
+      await Promise.all([fx.store.delete("@b1"), other.set("@b7", fakeAtKeys("@b7")), fx.store.delete("@b2")]);
+      expect(await other.list()).to.deep.equal(["@b3", "@b4", "@b5", "@b6", "@b7"]);
+    });
+
     it("refuses keys of another atSign and stores nothing", async function () {
       const err = await rejection(fx.store.set("@alice🛠", fakeAtKeys("@bob🛠")));
       expect(err).to.be.instanceOf(KeyStoreError);
