@@ -13,12 +13,20 @@ export type PushOutcome =
  * key, too big, not allowed, a key to update:meta that the server does not have. Everything
  * else (server, datastore, timeouts, pause, rate limits, unknown codes) is worth retrying.
  */
-const PERMANENT = new Set([
-  "AT0003", "AT0005", "AT0009", "AT0015", "AT0016", "AT0022", "AT0025", "AT0026", "AT0027", "AT0401",
-]);
+const PERMANENT = new Set(["AT0003", "AT0005", "AT0009", "AT0015", "AT0016", "AT0022"]);
+
+/**
+ * Codes that refuse the session or the enrollment, not the command: a change that met one is
+ * never rejected for it (it would be lost once the user fixes the login); the run fails instead.
+ */
+const AUTH = new Set(["AT0401", "AT0025", "AT0026", "AT0027"]);
 
 export function isPermanentError(code: string): boolean {
   return PERMANENT.has(code);
+}
+
+export function isAuthError(code: string): boolean {
+  return AUTH.has(code);
 }
 
 /** Code used for items the server left out of its reply (an exception without an error code). */
@@ -38,20 +46,30 @@ function failure(cmd: PushCommand, code: string, error: string): PushOutcome {
   return { kind, atKey: cmd.atKey, changeIds: cmd.changeIds, code, error };
 }
 
-function parseItems(reply: string): Map<number, unknown> {
+/** Code for a reply that cannot be trusted as a whole: every item is retried. */
+export const BAD_REPLY_CODE = "ATSYNC_BAD_REPLY";
+
+/**
+ * The reply's items by id, or null when the reply cannot be matched to the commands: not a
+ * list, or an id that is not one of 1..n or appears twice. A reply that numbers its items
+ * differently would attribute one key's commit id to another, and a commit id that is too high
+ * makes a later pull skip another device's write of that key.
+ */
+function parseItems(reply: string, n: number): Map<number, unknown> | null {
   const items = new Map<number, unknown>();
   let parsed: unknown;
   try {
     parsed = JSON.parse(reply);
   } catch {
-    return items;
+    return null;
   }
-  if (!Array.isArray(parsed)) return items;
+  if (!Array.isArray(parsed)) return null;
   for (const item of parsed as unknown[]) {
-    if (item === null || typeof item !== "object") continue;
+    if (item === null || typeof item !== "object") return null;
     const rec = item as Record<string, unknown>;
     const id = typeof rec.id === "number" ? rec.id : typeof rec.id === "string" ? Number(rec.id) : NaN;
-    if (Number.isInteger(id)) items.set(id, rec.response);
+    if (!Number.isInteger(id) || id < 1 || id > n || items.has(id)) return null;
+    items.set(id, rec.response);
   }
   return items;
 }
@@ -73,16 +91,29 @@ function outcomeOf(cmd: PushCommand, response: unknown): PushOutcome {
     // -1: the server does not commit this key; it is stored, so the change is done.
     return { kind: "committed", atKey: cmd.atKey, changeIds: cmd.changeIds, commitId: n >= 0 ? n : null };
   }
-  if (text === "null" || text === "") {
-    return { kind: "committed", atKey: cmd.atKey, changeIds: cmd.changeIds, commitId: null };
-  }
-  return failure(cmd, MISSING_ITEM_CODE, "unreadable batch item reply");
+  // No commit id is no acknowledgement (the server says -1 for keys it does not commit). If it
+  // did apply the command, the next pull recognises the echo (SqliteStore.markSent).
+  return failure(cmd, BAD_REPLY_CODE, "batch item reply without a commit id");
 }
 
-/** One outcome per command, in order; items missing from the reply count as transient failures. */
+/**
+ * One outcome per command, in order; items missing from the reply count as transient failures.
+ * The server runs a batch's commands in order, so its commit ids must rise with the item ids:
+ * a reply that says otherwise is not trusted for any item.
+ */
 export function interpretBatchReply(batch: readonly PushCommand[], reply: string): PushOutcome[] {
-  const items = parseItems(reply);
-  return batch.map((cmd, i) => outcomeOf(cmd, items.get(i + 1)));
+  const items = parseItems(reply, batch.length);
+  const untrusted = (): PushOutcome[] =>
+    batch.map((cmd) => ({ kind: "retry" as const, atKey: cmd.atKey, changeIds: cmd.changeIds, code: BAD_REPLY_CODE, error: "batch reply does not match the commands" }));
+  if (items === null) return untrusted();
+  const outcomes = batch.map((cmd, i) => outcomeOf(cmd, items.get(i + 1)));
+  let last = -Infinity;
+  for (const o of outcomes) {
+    if (o.kind !== "committed" || o.commitId === null) continue;
+    if (o.commitId <= last) return untrusted();
+    last = o.commitId;
+  }
+  return outcomes;
 }
 
 /** Outcomes when the whole `batch` command got an `error:` reply. */

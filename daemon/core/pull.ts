@@ -65,6 +65,23 @@ export function parseSyncPage(data: string): SyncPage {
   return { entries, maxCommitId };
 }
 
+/**
+ * The server reads its log in commit order from the id asked for, so a page's entries come after
+ * `from`, each above the one before. A page that breaks this cannot be trusted: its highest id
+ * would move the cursor past entries never seen, and an entry at or below `from` may be an old
+ * state of a key whose later delete we no longer keep a tombstone of.
+ */
+export function checkPageOrder(page: SyncPage, from: number): void {
+  let last = from;
+  for (const e of page.entries) {
+    if (e.commitId <= last) {
+      const why = e.commitId <= from ? "is not after the id asked for" : "is out of commit order";
+      throw new PullReplyError(`sync:from:${from}: entry ${e.commitId} ${why}`);
+    }
+    last = e.commitId;
+  }
+}
+
 function statsItems(data: string, statId: string): unknown {
   const parsed = parseJson(data, `stats:${statId}`);
   if (!Array.isArray(parsed)) throw new PullReplyError(`stats:${statId}: the reply is not a list`);

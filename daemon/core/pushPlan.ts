@@ -4,7 +4,15 @@ import { AtProtocolError } from "../../protocol/errors.js";
 import { metadataFragment } from "../../protocol/metadata.js";
 import type { PushOutcome } from "./batchReply.js";
 import type { KeyFilter } from "./filter.js";
-import type { ChangeRecord, KeyRecord, OutboxId } from "./types.js";
+import type { AtMetadata } from "../../protocol/metadata.js";
+import type { ChangeOp, ChangeRecord, KeyRecord, OutboxId } from "./types.js";
+
+/** The key state a command carries to the server: what its echo in a `sync:from` page looks like. */
+export interface SentState {
+  op: ChangeOp;
+  value: string | null;
+  metadata: AtMetadata | null;
+}
 
 /** One command of a batch and the outbox rows its success acknowledges. */
 export interface PushCommand {
@@ -13,6 +21,8 @@ export interface PushCommand {
   changeIds: OutboxId[];
   /** True when one of the rows failed before: such commands go alone, so one bad item cannot block others. */
   retried: boolean;
+  /** The state this command sets; recorded on its rows before sending (SqliteStore.markSent). */
+  sent?: SentState;
 }
 
 export interface PushPlanOptions {
@@ -33,8 +43,21 @@ export function escapeNewlines(command: string): string {
   return command.replace(/\r?\n/gu, "~NL~");
 }
 
+/**
+ * The server keeps every metadata field an update leaves out (atprotocol.md §3.2), while a local
+ * put replaces the key's metadata. So an update states the fields the local state lacks: ttl,
+ * ttb and ttr 0 (none), the string fields "null" (unset). Otherwise a ttl the key once had
+ * would still expire it on the server, and an old ivNonce would garble a new value.
+ */
+const UNSET: Readonly<Partial<AtMetadata>> = Object.freeze({
+  ttl: 0, ttb: 0, ttr: 0,
+  dataSignature: "null", sharedKeyStatus: "null", sharedKeyEnc: "null", pubKeyCS: "null", encoding: "null",
+  encKeyName: "null", encAlgo: "null", ivNonce: "null", skeEncKeyName: "null", skeEncAlgo: "null",
+});
+
+/** Also after a delete of the key in the same plan: if that delete fails, the update must still not merge. */
 export function updateCommand(record: KeyRecord): string {
-  return `update${metadataFragment(record.metadata)}:${record.atKey} ${record.value}`;
+  return `update${metadataFragment({ ...UNSET, ...record.metadata })}:${record.atKey} ${record.value}`;
 }
 
 export function updateMetaCommand(record: KeyRecord): string {
@@ -58,14 +81,15 @@ export function coalesceKey(rows: readonly ChangeRecord[], current: KeyRecord | 
   const atKey = first.atKey;
   const retried = rows.some((r) => r.attempts > 0);
   const ids = rows.map((r) => r.id);
-  if (current === undefined) return [{ atKey, command: deleteCommand(atKey), changeIds: ids, retried }];
+  const deleted: SentState = { op: "-", value: null, metadata: null };
+  if (current === undefined) return [{ atKey, command: deleteCommand(atKey), changeIds: ids, retried, sent: deleted }];
   let lastDelete = -1;
   rows.forEach((r, i) => {
     if (r.op === "-") lastDelete = i;
   });
   const out: PushCommand[] = [];
   if (lastDelete >= 0) {
-    out.push({ atKey, command: deleteCommand(atKey), changeIds: ids.slice(0, lastDelete + 1), retried });
+    out.push({ atKey, command: deleteCommand(atKey), changeIds: ids.slice(0, lastDelete + 1), retried, sent: deleted });
   }
   const after = rows.slice(lastDelete + 1);
   if (after.length > 0) {
@@ -75,6 +99,7 @@ export function coalesceKey(rows: readonly ChangeRecord[], current: KeyRecord | 
       command: metaOnly ? updateMetaCommand(current) : updateCommand(current),
       changeIds: after.map((r) => r.id),
       retried,
+      sent: { op: metaOnly ? "#" : "*", value: current.value, metadata: current.metadata },
     });
   }
   return out;

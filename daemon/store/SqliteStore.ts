@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { Clock } from "../ports.js";
 import { retryDelayMs, type PushOutcome } from "../core/batchReply.js";
+import type { PushCommand } from "../core/pushPlan.js";
 import { isPushable, type KeyFilter } from "../core/filter.js";
 import type { ChangeOp, ChangeRecord, ConflictPolicy, ConflictRecord, KeyRecord, OutboxId, RemoteEntry, ResetProbe } from "../core/types.js";
 import { applyEntries, type RemoteApplyResult } from "./applyRemotePage.js";
@@ -61,6 +62,8 @@ export class SqliteStore {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
+      db.pragma("wal_autocheckpoint = 8192");
+      db.pragma("journal_size_limit = 67108864");
       for (const suffix of ["-wal", "-shm"]) {
         if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, 0o600);
       }
@@ -87,15 +90,29 @@ export class SqliteStore {
     }
   }
 
+  /**
+   * A local write is acknowledged to the app as durable, so its commit syncs the WAL to disk
+   * (synchronous=FULL); with the file's NORMAL setting a power cut could still take it back.
+   * Everything else (pull pages, push outcomes) stays NORMAL: the server still has it.
+   */
+  private durableTx<T>(fn: () => T): T {
+    this.db.pragma("synchronous = FULL");
+    try {
+      return this.tx(fn);
+    } finally {
+      this.db.pragma("synchronous = NORMAL");
+    }
+  }
+
   // ---- local writes (values arrive already encrypted) ----
 
   putLocal(atKey: string, value: string, metadata: AtMetadata = {}): LocalWriteResult {
-    return this.tx(() => this.writeOne({ atKey, value, metadata }));
+    return this.durableTx(() => this.writeOne({ atKey, value, metadata }));
   }
 
   /** Merges `metadata` into the key's metadata (an `update:meta`); the key must exist. */
   putMetaLocal(atKey: string, metadata: Partial<AtMetadata>): LocalWriteResult {
-    return this.tx(() => {
+    return this.durableTx(() => {
       const k = normalizeKey(atKey);
       const prev = this.liveRow(k);
       if (!prev) throw new StoreError("STORE_KEY_NOT_FOUND", `no such key: ${k}`);
@@ -109,12 +126,12 @@ export class SqliteStore {
   }
 
   deleteLocal(atKey: string): LocalWriteResult {
-    return this.tx(() => this.writeOne({ atKey, delete: true }));
+    return this.durableTx(() => this.writeOne({ atKey, delete: true }));
   }
 
   /** Several puts and deletes in one transaction. */
   putManyLocal(items: readonly LocalWrite[]): LocalWriteResult[] {
-    return this.tx(() => items.map((w) => this.writeOne(w)));
+    return this.durableTx(() => items.map((w) => this.writeOne(w)));
   }
 
   private writeOne(w: LocalWrite): LocalWriteResult {
@@ -186,6 +203,25 @@ export class SqliteStore {
     return this.st.nextRetry.get()?.t ?? null;
   }
 
+  /**
+   * Records, before a batch goes out, the state each of its rows carries, so that if the reply is
+   * lost the pull can tell the server's copy of it from another device's write.
+   */
+  markSent(commands: readonly PushCommand[]): void {
+    this.tx(() => {
+      for (const c of commands) {
+        if (!c.sent) continue;
+        const json = JSON.stringify(c.sent);
+        for (const id of c.changeIds) this.st.markSent.run(json, id);
+      }
+    });
+  }
+
+  /** Distinct keys with pending rows that the filter does not select: kept locally, never pushed. */
+  pendingOutsideFilterCount(filter: KeyFilter): number {
+    return this.st.pendingKeys.all().filter((r) => !filter.matches(r.at_key)).length;
+  }
+
   /** Writes back a batch's outcomes in one transaction; a row leaves `pending` only when acknowledged or rejected. */
   applyPushOutcomes(outcomes: readonly PushOutcome[]): void {
     const now = this.clock.now();
@@ -199,7 +235,12 @@ export class SqliteStore {
             this.st.retryChange.run(`${o.code}: ${o.error}`, now + retryDelayMs(attempts), id);
           }
         }
-        if (o.kind === "committed" && o.commitId !== null) this.st.raiseKeyCommit.run(o.commitId, o.atKey);
+        if (o.kind !== "committed") continue;
+        // The server now holds a later state of the key than any older row still pending (a delete
+        // that failed before the re-create that followed it succeeded): resending it would undo that.
+        const first = Math.min(...o.changeIds);
+        if (Number.isFinite(first)) this.st.commitEarlierOfKey.run(o.commitId, o.atKey, first);
+        if (o.commitId !== null) this.st.raiseKeyCommit.run(o.commitId, o.atKey);
       }
     });
   }
@@ -284,12 +325,13 @@ export class SqliteStore {
   /**
    * Ends the repair: keys the re-pull did not bring back and that have no pending change are
    * queued again as local changes, so what the server lost is restored from this device.
-   * Returns the keys queued.
+   * Returns the keys queued. Keys outside the selective-sync filter were never pulled, so they
+   * say nothing about what the server lost, and this device does not push them anyway.
    */
-  finishFullResync(): string[] {
+  finishFullResync(filter?: KeyFilter): string[] {
     return this.tx(() => {
       const now = this.clock.now();
-      const lost = this.st.unseenLive.all().map((r) => r.at_key);
+      const lost = this.st.unseenLive.all().map((r) => r.at_key).filter((k) => !filter || filter.matches(k));
       for (const k of lost) this.addChange(k, "*", now);
       this.st.resetSeen.run();
       this.state.endResync();

@@ -3,7 +3,8 @@
 import type Database from "better-sqlite3";
 import { parseDartDate } from "../../protocol/metadata.js";
 import { resolveConflict, sidesDiffer } from "../core/conflict.js";
-import type { ConflictPolicy, ConflictRecord, ConflictSide, RemoteEntry } from "../core/types.js";
+import type { AtMetadata } from "../../protocol/metadata.js";
+import { isChangeOp, type ConflictPolicy, type ConflictRecord, type ConflictSide, type RemoteEntry } from "../core/types.js";
 import type { ChangeRow, KeyRow } from "./rows.js";
 import { parseMetadataJson } from "./rows.js";
 
@@ -32,6 +33,7 @@ export interface PageStatements {
   supersede: Database.Statement<[string]>;
   upgradeMetaOnly: Database.Statement<[string]>;
   commitPendingOfKey: Database.Statement<[number, string]>;
+  commitPendingUpTo: Database.Statement<[number, string, number]>;
   insertConflict: Database.Statement<
     [string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]
   >;
@@ -49,6 +51,29 @@ function timeOf(updatedAt: string | undefined): number | null {
 
 function metaJson(m: object | null): string | null {
   return m === null ? null : JSON.stringify(m);
+}
+
+function sentSide(json: string | null): ConflictSide | null {
+  if (json === null) return null;
+  try {
+    const v = JSON.parse(json) as { op?: unknown; value?: unknown; metadata?: unknown };
+    if (!isChangeOp(v.op)) return null;
+    const metadata = v.metadata !== null && typeof v.metadata === "object" ? (v.metadata as AtMetadata) : null;
+    return { op: v.op, value: typeof v.value === "string" ? v.value : null, metadata, timeMs: null };
+  } catch {
+    return null;
+  }
+}
+
+/** The highest pending row whose sent state is what this server entry holds, if any. */
+function lastEchoed(pending: readonly ChangeRow[], e: RemoteEntry): number | undefined {
+  const remote: ConflictSide = { op: e.operation, value: e.value, metadata: e.metadata, timeMs: null };
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const row = pending[i]!;
+    const sent = sentSide(row.sent);
+    if (sent && !sidesDiffer(sent, remote)) return row.id;
+  }
+  return undefined;
 }
 
 /** Applies the entries in order; call inside a transaction. */
@@ -83,6 +108,14 @@ export function applyEntries(
     const pending = anyPending ? st.pendingForKey.all(atKey) : [];
     const latest = pending[pending.length - 1];
     if (latest) {
+      const echo = lastEchoed(pending, e);
+      if (echo !== undefined) {
+        // The echo of a push whose reply we never saw (a cut, a killed process): those rows are
+        // done; rows written after it stay pending and go out next. Not a conflict with ourselves.
+        st.commitPendingUpTo.run(e.commitId, atKey, echo);
+        if (row) st.setKeyCommit.run(e.commitId, atKey);
+        continue;
+      }
       const localDeleted = !row || row.deleted !== 0;
       const local: ConflictSide = {
         op: localDeleted ? "-" : (latest.op as ConflictSide["op"]),

@@ -23,6 +23,8 @@ export interface ChangeRow {
   attempts: number;
   next_retry_at_ms: number;
   last_error: string | null;
+  /** JSON of the SentState the row first went out with (core/pushPlan.ts); null before it was sent. */
+  sent: string | null;
 }
 
 export interface ConflictRow {

@@ -48,6 +48,11 @@ const MIGRATIONS: readonly string[] = [
     resolved INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // What each outbox row last carried to the server, so a pull recognises the echo of a push
+  // whose reply was lost (a cut, a killed process) instead of taking it for another device's write.
+  `ALTER TABLE changes ADD COLUMN sent TEXT;`,
+  // prune() runs after every sync run: without it, finding tombstones scans every key.
+  `CREATE INDEX keys_tombstones ON keys (commit_id) WHERE deleted = 1;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

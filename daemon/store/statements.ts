@@ -24,6 +24,8 @@ export interface Statements extends PageStatements {
   resolveConflict: Database.Statement<[number]>;
   pruneChanges: Database.Statement<[number]>;
   pruneTombstones: Database.Statement<[number]>;
+  markSent: Database.Statement<[string, number]>;
+  commitEarlierOfKey: Database.Statement<[number | null, string, number]>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
@@ -46,7 +48,12 @@ export function prepareStatements(db: Database.Database): Statements {
     markSeen: db.prepare("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
     supersede: db.prepare("UPDATE changes SET state = 'superseded' WHERE at_key = ? AND state = 'pending'"),
     upgradeMetaOnly: db.prepare("UPDATE changes SET op = '*' WHERE at_key = ? AND state = 'pending' AND op = '#'"),
-    commitPendingOfKey: db.prepare("UPDATE changes SET state = 'committed', commit_id = ? WHERE at_key = ? AND state = 'pending'"),
+    commitPendingOfKey: db.prepare(
+      "UPDATE changes SET state = 'committed', commit_id = ?, sent = NULL WHERE at_key = ? AND state = 'pending'",
+    ),
+    commitPendingUpTo: db.prepare(
+      "UPDATE changes SET state = 'committed', commit_id = ?, sent = NULL WHERE at_key = ? AND state = 'pending' AND id <= ?",
+    ),
     insertConflict: db.prepare(
       `INSERT INTO conflicts (at_key, policy, winner, local_op, local_value, local_metadata, local_time_ms,
          remote_op, remote_value, remote_metadata, remote_time_ms, remote_commit_id, detected_at_ms)
@@ -63,8 +70,12 @@ export function prepareStatements(db: Database.Database): Statements {
     changeById: db.prepare("SELECT * FROM changes WHERE id = ?"),
     pendingKeys: db.prepare("SELECT DISTINCT at_key FROM changes WHERE state = 'pending'"),
     nextRetry: db.prepare("SELECT MIN(next_retry_at_ms) AS t FROM changes WHERE state = 'pending' AND attempts > 0"),
-    commitChange: db.prepare("UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL WHERE id = ? AND state = 'pending'"),
-    rejectChange: db.prepare("UPDATE changes SET state = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending'"),
+    commitChange: db.prepare(
+      "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE id = ? AND state = 'pending'",
+    ),
+    rejectChange: db.prepare(
+      "UPDATE changes SET state = 'rejected', attempts = attempts + 1, last_error = ?, sent = NULL WHERE id = ? AND state = 'pending'",
+    ),
     retryChange: db.prepare(
       "UPDATE changes SET attempts = attempts + 1, last_error = ?, next_retry_at_ms = ? WHERE id = ? AND state = 'pending'",
     ),
@@ -81,6 +92,11 @@ export function prepareStatements(db: Database.Database): Statements {
     resolveConflict: db.prepare("UPDATE conflicts SET resolved = 1 WHERE id = ? AND resolved = 0"),
     pruneChanges: db.prepare(
       "DELETE FROM changes WHERE state IN ('committed', 'superseded') AND id <= (SELECT MAX(id) FROM changes) - ?",
+    ),
+    // The first state a row went out with; a later send of the same row carries a newer row's state too.
+    markSent: db.prepare("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending' AND sent IS NULL"),
+    commitEarlierOfKey: db.prepare(
+      "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE at_key = ? AND state = 'pending' AND id < ?",
     ),
     pruneTombstones: db.prepare(
       `DELETE FROM keys WHERE deleted = 1 AND commit_id IS NOT NULL AND commit_id <= ?

@@ -2,7 +2,7 @@
 // committed. The decisions come from daemon/core; this file only carries them out.
 import { AtProtocolError } from "../../protocol/errors.js";
 import { batchCommand, planPush, toBatches } from "../core/pushPlan.js";
-import { batchErrorOutcomes, interpretBatchReply, type PushOutcome } from "../core/batchReply.js";
+import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome } from "../core/batchReply.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
 import { isResetByStats, probeCommand, probeHolds, type ResetReason } from "../core/reset.js";
@@ -10,7 +10,7 @@ import type { ConflictPolicy } from "../core/types.js";
 import type { AtRemote, Clock, Logger } from "../ports.js";
 import type { SqliteStore } from "../store/SqliteStore.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
-import { RangePuller } from "./RangePuller.js";
+import { RangePuller, ServerResetDuringPullError } from "./RangePuller.js";
 
 export interface SyncRunDeps {
   remote: AtRemote;
@@ -94,7 +94,7 @@ export class SyncRun {
       this.d.store.beginFullResync();
     }
     await this.pull(server);
-    const requeued = this.d.store.finishFullResync();
+    const requeued = this.d.store.finishFullResync(this.d.filter);
     this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length });
   }
 
@@ -118,7 +118,15 @@ export class SyncRun {
         for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
       },
     });
-    await puller.pull(cursor, target);
+    try {
+      await puller.pull(cursor, target);
+    } catch (err) {
+      // A reset met mid-pull is repaired now, not left for a trigger that may not come (the
+      // server's notifications carry ids below ours until it passes them). A reset met during
+      // the repair itself fails the run; the next run resumes the repair.
+      if (!(err instanceof ServerResetDuringPullError) || this.d.store.syncState().resyncInProgress) throw err;
+      await this.repair(await this.serverCommitId(), "commit-id-went-back");
+    }
   }
 
   /** Sends every due pending change; returns how many commands the server acknowledged. */
@@ -137,10 +145,11 @@ export class SyncRun {
       for (const c of fresh) for (const id of c.changeIds) tried.add(id);
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
         let outcomes: PushOutcome[];
+        this.d.store.markSent(batch);
         try {
           outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
         } catch (err) {
-          if (!(err instanceof AtProtocolError)) throw err;
+          if (!(err instanceof AtProtocolError) || isAuthError(err.code)) throw err;
           outcomes = batchErrorOutcomes(batch, err.code, err.serverMessage || err.message);
         }
         acked += this.record(outcomes);

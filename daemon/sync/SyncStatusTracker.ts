@@ -13,6 +13,8 @@ export interface SyncDriverStatus {
   downloading: boolean;
   /** Keys with changes the server has not acknowledged (within the selective-sync filter). */
   pendingUploads: number;
+  /** Keys with local changes outside the selective-sync filter: kept on this device, never pushed. */
+  pendingOutsideFilter: number;
   /** Changes the server refused for good. */
   rejectedUploads: number;
   /** Conflicts not yet marked resolved. */
@@ -67,6 +69,7 @@ export class SyncStatusTracker {
       uploading: this.phase === "upload",
       downloading: this.phase === "download",
       pendingUploads: this.store.pendingKeyCount(this.filter),
+      pendingOutsideFilter: this.store.pendingOutsideFilterCount(this.filter),
       rejectedUploads: this.store.rejectedChanges().length,
       conflicts: this.store.conflictCount(),
       lastSyncedAtMs: s.lastSyncedAtMs,

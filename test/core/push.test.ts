@@ -5,6 +5,9 @@ import { batchCommand, coalesceKey, planPush, toBatches, type PushCommand } from
 import type { ChangeRecord, KeyRecord, OutboxId } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
+/** What every update states for the fields the key does not have (the server would keep old ones). */
+const UNSET = ":ttl:0:ttb:0:ttr:0:dataSignature:null:sharedKeyStatus:null:sharedKeyEnc:null:pubKeyCS:null:encoding:null"
+  + ":encKeyName:null:encAlgo:null:ivNonce:null:skeEncKeyName:null:skeEncAlgo:null";
 let nextId = 1;
 
 function change(atKey: string, op: ChangeRecord["op"], extra: Partial<ChangeRecord> = {}): ChangeRecord {
@@ -23,7 +26,8 @@ describe("core: push planning", () => {
     const k = `phone.wavi${A}`;
     const rows = [change(k, "*"), change(k, "*"), change(k, "#")];
     const cmds = coalesceKey(rows, rec(k, "v3", { ttl: 1000, isEncrypted: true }));
-    expect(cmds.map((c) => c.command)).to.deep.equal([`update:ttl:1000:isEncrypted:true:${k} v3`]);
+    const unset = UNSET.replace(":ttl:0", ":ttl:1000").replace(":sharedKeyStatus:null", ":sharedKeyStatus:null:isEncrypted:true");
+    expect(cmds.map((c) => c.command)).to.deep.equal([`update${unset}:${k} v3`]);
     expect(cmds[0]!.changeIds).to.deep.equal(rows.map((r) => r.id));
   });
 
@@ -33,7 +37,7 @@ describe("core: push planning", () => {
     expect(gone.map((c) => c.command)).to.deep.equal([`delete:${k}`]);
     const rows = [change(k, "*"), change(k, "-"), change(k, "*")];
     const again = coalesceKey(rows, rec(k, "new"));
-    expect(again.map((c) => c.command)).to.deep.equal([`delete:${k}`, `update:${k} new`]);
+    expect(again.map((c) => c.command)).to.deep.equal([`delete:${k}`, `update${UNSET}:${k} new`]);
     expect(again.map((c) => c.changeIds)).to.deep.equal([[rows[0]!.id, rows[1]!.id], [rows[2]!.id]]);
   });
 

@@ -45,8 +45,12 @@ export class FakeAtServer implements AtRemote {
       this.failNext--;
       throw new FakeUnavailableError("connection cut");
     }
-    return this.handle(command);
+    const reply = this.handle(command);
+    return this.rewrite ? this.rewrite(command, reply) : reply;
   }
+
+  /** Lets a test make the server lie: replaces a reply before the client sees it. */
+  rewrite: ((command: string, reply: string) => string) | null = null;
 
   async close(): Promise<void> {}
 

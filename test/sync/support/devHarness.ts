@@ -36,13 +36,21 @@ export function rawRemote(dev: DevServer, atSign: string): TlsRemote {
  * so the server applied a command whose reply the client never saw.
  */
 export class CuttingRemote implements AtRemote {
-  private rule: { match: (c: string) => boolean; when: "before" | "after"; skip: number } | null = null;
+  private rule: { match: (c: string) => boolean; when: "before" | "after" | "hang" | "tap"; skip: number; onCut?: () => void | Promise<void> } | null = null;
   cuts = 0;
+  /** True once a "hang" rule's command was answered by the server (the client never sees the reply). */
+  hung = false;
 
   constructor(private readonly inner: AtRemote, private readonly dev: DevServer, private readonly atSign: string) {}
 
-  cutOnce(match: (c: string) => boolean, when: "before" | "after", skip = 0): void {
-    this.rule = { match, when, skip };
+  /**
+   * `onCut` runs after the server answered ("after", "hang") or before failing ("before"), so a
+   * test can act at that exact point (a local write while the push is in flight, a reset mid-pull).
+   * "tap" cuts nothing. "hang": the server applies the command and the reply never comes, until the caller aborts:
+   * the moment a process is killed mid-push.
+   */
+  cutOnce(match: (c: string) => boolean, when: "before" | "after" | "hang" | "tap", skip = 0, onCut?: () => void | Promise<void>): void {
+    this.rule = { match, when, skip, onCut };
   }
 
   get connected(): boolean {
@@ -59,10 +67,23 @@ export class CuttingRemote implements AtRemote {
     this.rule = null;
     this.cuts++;
     if (rule.when === "before") {
+      await rule.onCut?.();
       this.dev.dropConnections(this.atSign);
       throw new RemoteUnavailableError("closed", "cut before sending (test)");
     }
-    await this.inner.request(command, opts);
+    const reply = await this.inner.request(command, opts);
+    await rule.onCut?.();
+    // "tap": nothing is cut; the test only acts between the server's reply and the client's use of it.
+    if (rule.when === "tap") return reply;
+    if (rule.when === "hang") {
+      this.hung = true;
+      const signal = opts?.signal;
+      await new Promise<void>((_, reject) => {
+        const fail = (): void => reject(new RemoteUnavailableError("closed", "process killed (test)"));
+        if (signal?.aborted) fail();
+        else signal?.addEventListener("abort", fail, { once: true });
+      });
+    }
     this.dev.dropConnections(this.atSign);
     throw new RemoteUnavailableError("closed", "cut after the server answered (test)");
   }
