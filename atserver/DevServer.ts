@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { normalizeAtSign } from "../protocol/atKey.js";
 import type { AtKeys } from "../protocol/atKeysFile.js";
 import { createAtSign, loadAtKeys, readRegistry, writeRegistry, type Registry } from "./identity/AtSignRegistry.js";
+import { dataDirHolder, DataDirInUseError, lockDataDir } from "./DataDirLock.js";
 import { RootServer } from "./root/RootServer.js";
 import { SecondaryServer } from "./SecondaryServer.js";
 import { buildMeta } from "./store/buildMeta.js";
@@ -22,6 +23,10 @@ export interface DevServerOptions {
   expiryIntervalMs?: number;
   /** cram secrets of imported atSigns (e.g. the demo atSigns' cramKey), by atSign. */
   cramSecrets?: Record<string, string>;
+  /** Inbound connections per atServer before AT0012 (200, as the real server). */
+  maxConnections?: number;
+  /** Unread reply bytes after which a client is disconnected (64 MiB). */
+  maxPendingWriteBytes?: number;
 }
 
 export interface DevServerInfo {
@@ -62,8 +67,13 @@ function registryEntryKeys(reg: Registry, atSign: string): AtKeys {
   return loadAtKeys(entry.atKeys, atSign);
 }
 
-/** Wipes one atSign's keys and commit log in a stopped data dir, keeping its identity. */
+/**
+ * Wipes one atSign's keys and commit log in a stopped data dir, keeping its identity. Throws
+ * DataDirInUseError while a dev-server runs on it (use DevServer.reset in that process).
+ */
 export function resetAtSignStore(dataDir: string, atSign: string): void {
+  const holder = dataDirHolder(resolve(dataDir));
+  if (holder !== undefined) throw new DataDirInUseError(resolve(dataDir), holder);
   const name = normalizeAtSign(atSign);
   const reg = readRegistry(dataDir);
   const keys = registryEntryKeys(reg, name);
@@ -99,12 +109,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const dataDir = resolve(opts.dataDir);
   const host = opts.host ?? "127.0.0.1";
   mkdirSync(join(dataDir, "db"), { recursive: true, mode: 0o700 });
-  const tlsMaterial = await ensureTlsMaterial(dataDir);
-  const reg = await prepareRegistry(dataDir, opts);
+  const lock = lockDataDir(dataDir);
   const servers = new Map<string, SecondaryServer>();
   const started: SecondaryServer[] = [];
   let root: RootServer | undefined;
+  let tlsMaterial: Awaited<ReturnType<typeof ensureTlsMaterial>>;
+  let reg: Registry;
   try {
+    tlsMaterial = await ensureTlsMaterial(dataDir);
+    reg = await prepareRegistry(dataDir, opts);
     for (const [atSign, entry] of Object.entries(reg)) {
       const keys = loadAtKeys(entry.atKeys, atSign);
       const server = new SecondaryServer({
@@ -117,6 +130,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         expiryIntervalMs: opts.expiryIntervalMs ?? 180_000,
         seed: (store) => seedIdentity(store, atSign, keys, reg[atSign]?.cramSecret),
         peers: (other) => servers.get(normalizeAtSign(other)),
+        ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+        ...(opts.maxPendingWriteBytes !== undefined ? { maxPendingWriteBytes: opts.maxPendingWriteBytes } : {}),
       });
       servers.set(atSign, server);
       await server.listen();
@@ -129,6 +144,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   } catch (err) {
     await Promise.all(started.map((s) => s.stop()));
     for (const s of servers.values()) if (!started.includes(s)) s.store.close();
+    lock.release();
     throw err;
   }
   const rootServer = root;
@@ -154,6 +170,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       stopping ??= (async () => {
         await rootServer.stop();
         await Promise.all([...servers.values()].map((s) => s.stop()));
+        lock.release();
       })();
       return stopping;
     },

@@ -1,6 +1,7 @@
 // One hosted atSign: its TLS listener, store, connections, notifications and timers.
 import tls from "node:tls";
 import type { AddressInfo } from "node:net";
+import { allowableIdleMs, CONNECTION_LIMIT_REPLY, MAX_INBOUND_CONNECTIONS } from "./connection/idlePolicy.js";
 import { InboundConnection } from "./connection/InboundConnection.js";
 import { NotificationHub } from "./monitor/NotificationHub.js";
 import { ServerStore } from "./store/ServerStore.js";
@@ -20,6 +21,10 @@ export interface SecondaryOptions {
   /** Seeds the identity keys into an empty store (first run and after a reset). */
   seed: (store: ServerStore) => void;
   peers: (atSign: string) => AtSignServer | undefined;
+  /** Inbound pool capacity (200 as the real server). */
+  maxConnections?: number;
+  /** Bytes a client may leave unread before it is disconnected. */
+  maxPendingWriteBytes?: number;
 }
 
 export class SecondaryServer implements AtSignServer {
@@ -59,8 +64,16 @@ export class SecondaryServer implements AtSignServer {
       if (this.opts.port === 0 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
       await this.listenOn(0);
     }
-    this.timers.push(setInterval(() => this.hub.stats(this.lastCommitText(), "update", this.now()), this.opts.statsIntervalMs));
-    this.timers.push(setInterval(() => this.expireKeys(), this.opts.expiryIntervalMs));
+    // A timer callback that throws would end the process: a failed sweep waits for the next tick.
+    const guarded = (fn: () => unknown) => (): void => {
+      try {
+        fn();
+      } catch {
+        // Nothing to answer; the next tick tries again.
+      }
+    };
+    this.timers.push(setInterval(guarded(() => this.hub.stats(this.lastCommitText(), "update", this.now())), this.opts.statsIntervalMs));
+    this.timers.push(setInterval(guarded(() => this.expireKeys()), this.opts.expiryIntervalMs));
     for (const t of this.timers) t.unref();
   }
 
@@ -77,6 +90,11 @@ export class SecondaryServer implements AtSignServer {
   }
 
   private accept(socket: tls.TLSSocket): void {
+    if (!this.makeRoom()) {
+      socket.on("error", () => undefined);
+      socket.end(CONNECTION_LIMIT_REPLY);
+      return;
+    }
     const conn = new InboundConnection(
       socket,
       this.atSign,
@@ -85,8 +103,24 @@ export class SecondaryServer implements AtSignServer {
         this.connections.delete(c);
         this.hub.unsubscribe(c);
       },
+      this.opts.maxPendingWriteBytes,
     );
     this.connections.add(conn);
+  }
+
+  /**
+   * Whether the pool can take one more connection, after reaping the ones idle for longer than
+   * a pool this full allows (InboundConnectionManager: clearInvalidConnections, then AT0012).
+   */
+  private makeRoom(): boolean {
+    const capacity = this.opts.maxConnections ?? MAX_INBOUND_CONNECTIONS;
+    if (this.connections.size < capacity) return true;
+    const now = this.now();
+    const size = this.connections.size;
+    for (const c of [...this.connections]) {
+      if (c.idleMs(now) > allowableIdleMs(size, capacity, c.session.authenticated)) c.close();
+    }
+    return this.connections.size < capacity;
   }
 
   peer(atSign: string): AtSignServer | undefined {

@@ -18,8 +18,18 @@ export const DEV_SERVER_USAGE = `Usage:
   atsyncd dev-server reset @alice --data-dir DIR
 
 Runs a local root directory and one atServer per atSign, over TLS with a CA created in the
-data dir. When ready, prints one JSON line: {"root":..,"ca":..,"atSigns":{..}}.
-Stops on SIGTERM/SIGINT. \`reset\` wipes one atSign's keys and commit log (run it while stopped).
+data dir. When ready, prints one JSON line on stdout: {"root":..,"ca":..,"atSigns":{..}};
+everything else goes to stderr. Stops on SIGTERM/SIGINT (exit 0).
+One dev-server per data dir: a second one on the same dir is refused.
+\`reset\` wipes one atSign's keys and commit log, as a server restored from an old backup
+(commit ids start again from 0). It is refused while a dev-server runs on the data dir
+(a running server would keep serving with a stale commit counter): stop it, reset, restart.
+
+Limits, as a real atServer or tighter: 10,240,000 bytes per command (AT0005, close);
+200 connections per atServer (AT0012; idle ones are reaped as the pool fills up);
+64 MiB of replies a client leaves unread (close); client regexes run in linear time where
+V8 can, otherwise with a 1 s budget per request (AT0003; a monitor is closed).
+Writes survive a crash of the process (SQLite WAL), not a crash of the machine.
 `;
 
 export class UsageError extends Error {
@@ -105,6 +115,10 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 /** Runs the command; resolves with the exit code once the server has stopped. */
 export async function runDevServerCli(args: string[], io: DevServerCliIO, stopSignal: () => Promise<unknown> = untilSignal): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout.write(DEV_SERVER_USAGE);
+    return 0;
+  }
   const { opts, reset } = parseDevServerArgs(args, io.env);
   if (reset !== undefined) {
     resetAtSignStore(opts.dataDir, reset);

@@ -1,14 +1,20 @@
 // sync:from throughput of the dev-server: 100,000 keys read page by page over one TLS
 // connection. The daemon's own benchmarks pull through it, so it must not be their bottleneck.
+// Measured twice: with the server in this process (client and server share one event loop) and
+// in its own process, as bench/support/benchServer runs it for the daemon's benchmarks.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { atSignDbPath, startDevServer } from "../atserver/DevServer.js";
 import { buildMeta } from "../atserver/store/buildMeta.js";
+import { NotificationHub } from "../atserver/monitor/NotificationHub.js";
 import { ServerStore } from "../atserver/store/ServerStore.js";
+import { dispatch } from "../atserver/verbs/dispatch.js";
+import type { AtSignServer, Conn } from "../atserver/verbs/types.js";
 import { decodeAtKeysFile } from "../protocol/atKeysFile.js";
 import { rsaSign } from "../protocol/crypto.js";
+import { startBenchServer, targetOf } from "./support/benchServer.js";
 
 const KEYS = Number(process.env["BENCH_KEYS"] ?? 100_000);
 const ATSIGN = "@bench";
@@ -55,33 +61,29 @@ class Client {
   }
 }
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "atsyncd-bench-"));
-  try {
-    const first = await startDevServer({ dataDir, atSigns: [ATSIGN] });
-    await first.stop();
-    const t0 = Date.now();
-    fill(dataDir);
-    process.stdout.write(`filled ${KEYS} keys in ${Date.now() - t0} ms\n`);
+interface Endpoint {
+  secondary: string;
+  ca: string;
+  pkamPrivateKey: string;
+}
 
-    const dev = await startDevServer({ dataDir });
-    const info = dev.info.atSigns[ATSIGN];
-    if (!info) throw new Error("bench atSign not served");
-    const keys = decodeAtKeysFile(readFileSync(info.atKeys, "utf8"));
-    const [host, port] = [info.secondary.slice(0, info.secondary.lastIndexOf(":")), Number(info.secondary.slice(info.secondary.lastIndexOf(":") + 1))];
-    const socket = tls.connect({ host, port, ca: readFileSync(dev.info.ca, "utf8"), servername: "localhost" });
-    socket.setNoDelay(true);
+/** Logs in, then reads the whole log page by page; resolves with the entries read. */
+async function readAll(label: string, ep: Endpoint): Promise<number> {
+  const [host, port] = [ep.secondary.slice(0, ep.secondary.lastIndexOf(":")), Number(ep.secondary.slice(ep.secondary.lastIndexOf(":") + 1))];
+  const socket = tls.connect({ host, port, ca: ep.ca, servername: "localhost" });
+  socket.setNoDelay(true);
+  try {
     await new Promise<void>((resolve) => socket.once("data", () => resolve()));
     const client = new Client(socket, "@");
     const challenge = (await client.send(`from:${ATSIGN}`)).slice("data:".length);
     client.setPrompt(`${ATSIGN}@`);
-    const auth = await client.send(`pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${rsaSign(keys.pkamPrivateKey ?? "", challenge, "sha256")}`);
+    const auth = await client.send(`pkam:signingAlgo:rsa2048:hashingAlgo:sha256:${rsaSign(ep.pkamPrivateKey, challenge, "sha256")}`);
     if (auth !== "data:success") throw new Error(`login failed: ${auth}`);
 
     // The floor any page pays: a bare request/reply round trip on this machine.
     const t1 = process.hrtime.bigint();
     for (let i = 0; i < 1000; i++) await client.send("noop:0");
-    process.stdout.write(`noop round trip: ${(Number(process.hrtime.bigint() - t1) / 1e6 / 1000).toFixed(3)} ms\n`);
+    process.stdout.write(`${label}: noop round trip: ${(Number(process.hrtime.bigint() - t1) / 1e6 / 1000).toFixed(3)} ms\n`);
     let from = -1;
     let entries = 0;
     let pages = 0;
@@ -95,13 +97,80 @@ async function main(): Promise<void> {
       from = page[page.length - 1]?.commitId ?? from;
     }
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    process.stdout.write(`sync:from: ${entries} entries in ${Math.round(ms)} ms = ${Math.round((entries / ms) * 1000)} entries/s (${pages} pages)\n`);
-    socket.destroy();
-    await dev.stop();
+    process.stdout.write(`${label}: sync:from: ${entries} entries in ${Math.round(ms)} ms = ${Math.round((entries / ms) * 1000)} entries/s (${pages} pages)\n`);
     if (entries < KEYS) throw new Error(`read ${entries} entries, expected at least ${KEYS}`);
+    return entries;
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** The server's own work per page (dispatch to reply text), without sockets or a client. */
+async function serverWorkOnly(dataDir: string): Promise<void> {
+  const store = new ServerStore(atSignDbPath(dataDir, ATSIGN));
+  try {
+    const server: AtSignServer = {
+      atSign: ATSIGN,
+      store,
+      hub: new NotificationHub(ATSIGN),
+      startedAt: Date.now(),
+      peer: () => undefined,
+      afterWrite: () => undefined,
+      connectionCount: () => 1,
+      now: () => Date.now(),
+    };
+    const conn: Conn = { session: { sessionId: "_bench", authenticated: true, jsonErrors: false }, id: 0, writeRaw: () => undefined, closed: false, close: () => undefined };
+    let from = -1;
+    let pages = 0;
+    const start = process.hrtime.bigint();
+    for (;;) {
+      const reply = (await dispatch(`sync:from:${from}:limit:25`, conn, server)) ?? "";
+      const at = reply.lastIndexOf('"commitId":');
+      if (at < 0) break;
+      from = Number.parseInt(reply.slice(at + '"commitId":'.length), 10);
+      pages++;
+    }
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    process.stdout.write(`server work alone: ${pages} pages in ${Math.round(ms)} ms = ${((ms / pages) * 1000).toFixed(0)} µs/page\n`);
+  } finally {
+    store.close();
+  }
+}
+
+/** The server in this process: client and server share one event loop (a pessimistic floor). */
+async function inProcess(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "atsyncd-bench-"));
+  try {
+    const first = await startDevServer({ dataDir, atSigns: [ATSIGN] });
+    await first.stop();
+    const t0 = Date.now();
+    fill(dataDir);
+    process.stdout.write(`filled ${KEYS} keys in ${Date.now() - t0} ms\n`);
+    await serverWorkOnly(dataDir);
+    const dev = await startDevServer({ dataDir, statsIntervalMs: 3_600_000 });
+    try {
+      const info = dev.info.atSigns[ATSIGN];
+      if (!info) throw new Error("bench atSign not served");
+      const keys = decodeAtKeysFile(readFileSync(info.atKeys, "utf8"));
+      await readAll("same process", { secondary: info.secondary, ca: readFileSync(dev.info.ca, "utf8"), pkamPrivateKey: keys.pkamPrivateKey ?? "" });
+    } finally {
+      await dev.stop();
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-await main();
+/** The server in its own process, as the daemon's benchmarks run it: the figure that matters. */
+async function ownProcess(): Promise<void> {
+  const server = await startBenchServer({ [ATSIGN]: KEYS });
+  try {
+    const t = targetOf(server.targets, ATSIGN);
+    await readAll("server process", { secondary: t.secondary, ca: t.ca, pkamPrivateKey: t.keys.pkamPrivateKey ?? "" });
+  } finally {
+    await server.stop();
+  }
+}
+
+await inProcess();
+await ownProcess();

@@ -1,7 +1,10 @@
 // One client socket of an atServer (S:connection/inbound/inbound_message_listener.dart): bytes
 // are buffered until the data ends with `\n`, then the whole buffer, trimmed, is one command.
 // Each reply and the prompt after it go out in ONE write (§10). Over 10,240,000 buffered bytes
-// the client gets AT0005 and the connection is closed.
+// the client gets AT0005 and the connection is closed. Bytes that are not UTF-8 get no reply at
+// all: the real listener's utf8.decode throws, and its catch only clears the buffer.
+// A client that does not read its replies (or notifications) is closed once more than
+// `maxPendingWriteBytes` wait in the socket, so the server never buffers without bound.
 import { randomUUID } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import { AtErrorDescriptions, formatErrorReply } from "../../protocol/errors.js";
@@ -11,7 +14,10 @@ import type { Conn, Session, VerbResult } from "../verbs/types.js";
 export const MAX_COMMAND_BYTES = 10_240_000;
 /** Idle limit before authentication (server_context.dart); after it, 30 days: no timer at all. */
 export const UNAUTHENTICATED_IDLE_MS = 600_000;
+/** Above the largest reply (a 10 MB value, JSON-escaped in llookup:all) with room to spare. */
+export const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 export type CommandRunner = (command: string, conn: InboundConnection) => Promise<VerbResult>;
 
@@ -24,12 +30,15 @@ export class InboundConnection implements Conn {
   private buffered = 0;
   private queue: Promise<void> = Promise.resolve();
   private isClosed = false;
+  /** When the server last wrote to it: idle time counts from here (inbound_connection_impl). */
+  private lastWriteAt = Date.now();
 
   constructor(
     private readonly socket: TLSSocket,
     private readonly atSign: string,
     private readonly run: CommandRunner,
     private readonly onClose: (conn: InboundConnection) => void,
+    private readonly maxPendingWriteBytes = MAX_PENDING_WRITE_BYTES,
   ) {
     // One request, one reply: never let Nagle hold a reply back waiting for an ACK.
     socket.setNoDelay(true);
@@ -53,6 +62,10 @@ export class InboundConnection implements Conn {
     this.send(text);
   }
 
+  idleMs(now: number): number {
+    return now - this.lastWriteAt;
+  }
+
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
@@ -71,7 +84,9 @@ export class InboundConnection implements Conn {
 
   private send(text: string): void {
     if (this.isClosed || this.socket.destroyed) return;
+    this.lastWriteAt = Date.now();
     this.socket.write(text);
+    if (this.socket.writableLength > this.maxPendingWriteBytes) this.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -88,10 +103,18 @@ export class InboundConnection implements Conn {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     if (chunk[chunk.length - 1] !== NEWLINE) return;
-    const command = Buffer.concat(this.chunks, this.buffered).toString("utf8").trim();
+    const bytes = Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
-    this.queue = this.queue.then(() => this.execute(command));
+    let command: string;
+    try {
+      command = UTF8.decode(bytes).trim();
+    } catch {
+      return;
+    }
+    // execute answers every failure itself; should it ever throw, drop the connection rather
+    // than leave a rejected queue (an unhandled rejection ends the process).
+    this.queue = this.queue.then(() => this.execute(command)).catch(() => this.destroy());
   }
 
   private async execute(command: string): Promise<void> {

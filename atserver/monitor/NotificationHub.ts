@@ -1,5 +1,6 @@
 // Notifications of one atSign: kept (in memory) for monitor replay and notify:status, and
 // written to every monitor connection whose regex matches (monitor_verb_handler.dart).
+import type { ClientRegex } from "../verbs/clientRegex.js";
 import type { Conn } from "../verbs/types.js";
 
 export type NotificationType = "received" | "sent" | "self";
@@ -25,7 +26,7 @@ export interface AtNotification {
 
 interface MonitorSub {
   conn: Conn;
-  regex: RegExp;
+  regex: ClientRegex;
   self: boolean;
 }
 
@@ -69,13 +70,21 @@ export class NotificationHub {
     return this.byId.get(id);
   }
 
+  /** Forgets a notification (notify:remove); unknown ids are fine. */
+  remove(id: string): void {
+    const n = this.byId.get(id);
+    if (!n) return;
+    this.byId.delete(id);
+    this.kept.splice(this.kept.indexOf(n), 1);
+  }
+
   /** Received notifications, oldest first (notify:list). */
   received(): AtNotification[] {
     return this.kept.filter((n) => n.type === "received");
   }
 
   /** Starts streaming to `conn`; with `sinceMillis`, first replays what is newer than it. */
-  subscribe(conn: Conn, regex: RegExp, self: boolean, sinceMillis: number | undefined, now: number): void {
+  subscribe(conn: Conn, regex: ClientRegex, self: boolean, sinceMillis: number | undefined, now: number): void {
     const sub: MonitorSub = { conn, regex, self };
     this.monitors.set(conn.id, sub);
     if (sinceMillis === undefined) return;
@@ -83,7 +92,8 @@ export class NotificationHub {
       .filter((n) => n.epochMillis > sinceMillis && (n.type === "received" || (self && n.type === "self")))
       .filter((n) => n.expiresAt === undefined || n.expiresAt > now)
       .sort((a, b) => a.epochMillis - b.epochMillis);
-    for (const n of replay) this.deliver(sub, n);
+    // The replay filter matches the key only, not the sender (monitor_verb_handler retain).
+    for (const n of replay) this.deliver(sub, n, false);
   }
 
   unsubscribe(conn: Conn): void {
@@ -113,12 +123,20 @@ export class NotificationHub {
     }
   }
 
-  private deliver(sub: MonitorSub, n: AtNotification): void {
+  private deliver(sub: MonitorSub, n: AtNotification, orSender = true): void {
     if (sub.conn.closed) return;
     if (n.type === "sent") return;
     if (n.type === "self" && !sub.self) return;
-    const from = n.from.replaceAll("@", "");
-    if (!sub.regex.test(n.key) && !sub.regex.test(from)) return;
+    let wanted: boolean;
+    try {
+      wanted = sub.regex.matches(orSender ? [n.key, n.from.replaceAll("@", "")] : [n.key]).includes(true);
+    } catch {
+      // Its regex overran the time budget: drop the monitor rather than stall every writer.
+      this.monitors.delete(sub.conn.id);
+      sub.conn.close();
+      return;
+    }
+    if (!wanted) return;
     sub.conn.writeRaw(`notification: ${notificationJson(n)}\n`);
   }
 }

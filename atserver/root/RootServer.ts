@@ -82,7 +82,7 @@ export class RootServer {
       while ((i = buffer.indexOf("\n")) !== -1) {
         const line = buffer.slice(0, i).trim();
         buffer = buffer.slice(i + 1);
-        queue = queue.then(() => answer(line));
+        queue = queue.then(() => answer(line)).catch(() => void socket.destroy());
       }
     });
   }

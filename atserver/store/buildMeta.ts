@@ -1,7 +1,8 @@
 // The metadata an update or update:meta leaves behind: fields missing from the command keep
 // their old values, the literal "null" unsets a string field (abstract_update_verb_handler.dart
-// _unsetOrRetainMetadata), then AtMetadataBuilder derives the dates from "now". isBinary and
-// isEncrypted are never null on the real server (at_commons Metadata defaults them to false).
+// _unsetOrRetainMetadata), then AtMetadataBuilder derives the dates from "now". The exception is
+// isBinary and isEncrypted: at_commons Metadata declares them `bool x = false`, so a command
+// that leaves them out sets them to false, and the retain-from-existing merge never sees a null.
 import type { StoredMeta } from "./StoredMeta.js";
 
 /** The metadata fragment fields in wire order (§3.2), as named groups of the verb regexes. */
@@ -14,6 +15,8 @@ export type FragmentValues = Partial<Record<FragmentName, string>>;
 
 const NUMERIC: ReadonlySet<string> = new Set(["ttl", "ttb", "ttr"]);
 const BOOLEAN: ReadonlySet<string> = new Set(["ccd", "isBinary", "isEncrypted"]);
+/** Non-nullable in at_commons Metadata: absent from the command means false, not "keep". */
+const RESET_WHEN_MISSING: ReadonlySet<string> = new Set(["isBinary", "isEncrypted"]);
 
 /** The regex text of K:verb/syntax.dart metadataFragment. */
 export const METADATA_FRAGMENT = FRAGMENT_NAMES.map((n) =>
@@ -54,7 +57,7 @@ export function buildMeta(atSign: string, existing: StoredMeta | undefined, frag
   for (const n of FRAGMENT_NAMES) {
     const given = frag[n];
     if (given === undefined) {
-      merged[n] = existing?.[n];
+      merged[n] = RESET_WHEN_MISSING.has(n) ? false : existing?.[n];
     } else if (given === "null") {
       merged[n] = undefined;
     } else if (NUMERIC.has(n)) {

@@ -1,5 +1,7 @@
 // batch (§4; batch_verb_handler.dart): runs each command in order on the same connection.
-// An error with an AT code becomes that item's error; any other failure leaves the item out.
+// An error with an AT code becomes that item's error, worded with the code's description only
+// (getErrorDescription); any other failure, and a command no handler accepts, leave it out.
+import { AtErrorDescriptions } from "../../protocol/errors.js";
 import { ServerError } from "../connection/ServerError.js";
 import type { AtSignServer, Conn, Verb, VerbResult } from "./types.js";
 
@@ -24,8 +26,8 @@ function parseItems(json: string): BatchItem[] {
   );
 }
 
-/** The batch verb, running each command through `run` (the dispatcher). */
-export const batchVerb = (run: CommandRunner): Verb => ({
+/** The batch verb, running each command `handled` accepts through `run` (the dispatcher). */
+export const batchVerb = (run: CommandRunner, handled: (command: string) => boolean): Verb => ({
   name: "batch",
   accept: (c) => c.startsWith("batch:"),
   requiresAuth: true,
@@ -34,12 +36,15 @@ export const batchVerb = (run: CommandRunner): Verb => ({
   async handle({ groups, conn, server }) {
     const out: unknown[] = [];
     for (const item of parseItems(groups["json"] ?? "")) {
+      if (!handled(item.command.trim())) continue;
       try {
         const reply = await run(item.command.trim(), conn, server);
         const data = reply?.startsWith("data:") ? reply.slice("data:".length) : (reply ?? "");
         out.push({ id: item.id, response: { data } });
       } catch (err) {
-        if (err instanceof ServerError) out.push({ id: item.id, response: { error_code: err.code, error_message: err.message } });
+        if (err instanceof ServerError) {
+          out.push({ id: item.id, response: { error_code: err.code, error_message: AtErrorDescriptions[err.code] ?? "" } });
+        }
       }
     }
     return `data:${JSON.stringify(out)}`;

@@ -15,8 +15,12 @@ import { deleteVerb, updateMetaVerb, updateVerb } from "./update.js";
 const VERBS: readonly Verb[] = [
   fromVerb, cramVerb, pkamVerb, updateVerb, updateMetaVerb, llookupVerb, plookupVerb, lookupVerb, scanVerb,
   deleteVerb, statsVerb, monitorVerb, notifyStatusVerb, notifyListVerb, notifyFetchVerb, notifyRemoveVerb,
-  notifyVerb, batchVerb(dispatch), syncFromVerb, infoVerb, noopVerb,
+  notifyVerb, batchVerb(dispatch, (c) => findVerb(convertCommand(c)) !== undefined), syncFromVerb, infoVerb, noopVerb,
 ];
+
+function findVerb(command: string): Verb | undefined {
+  return VERBS.find((v) => v.accept(command));
+}
 
 /** The verb prefix is lowercased (secondary_util.dart convertCommand); keys are lowercased later. */
 function convertCommand(command: string): string {
@@ -26,7 +30,7 @@ function convertCommand(command: string): string {
 
 export async function dispatch(rawCommand: string, conn: Conn, server: AtSignServer): Promise<VerbResult> {
   const command = convertCommand(rawCommand);
-  const verb = VERBS.find((v) => v.accept(command));
+  const verb = findVerb(command);
   if (!verb) throw new ServerError("AT0003", "invalid command");
   if (verb.requiresAuth && !conn.session.authenticated) {
     throw new ServerError("AT0401", "Command cannot be executed without auth");

@@ -56,15 +56,19 @@ const LOOKUP_SYNTAX = /^lookup:(bypassCache:(?<bypassCache>true|false):)?((?<ope
 export const lookupVerb: Verb = {
   name: "lookup",
   accept: (c) => c.startsWith("lookup:"),
-  requiresAuth: true,
+  // lookup_verb_handler serves unauthenticated clients too: they read public keys.
+  requiresAuth: false,
   usage: "e.g. lookup:location@bob",
   syntax: LOOKUP_SYNTAX,
-  handle({ groups, server }) {
-    const owner = peerOf(server, groups["atSign"] ?? "");
+  handle({ groups, conn, server }) {
     const body = (groups["atKey"] ?? "").toLowerCase();
-    // An atSign looking up its own key reads its self copy; others read what is shared with them.
-    const key = owner === server ? `${body}${owner.atSign}` : `${server.atSign}:${body}${owner.atSign}`;
-    return lookupIn(owner, key, operationOf(groups));
+    if (!conn.session.authenticated) {
+      const key = `public:${body}${normalizeAtSign(groups["atSign"] ?? "")}`;
+      return lookupIn(server, key, operationOf(groups));
+    }
+    const owner = peerOf(server, groups["atSign"] ?? "");
+    // What the owner shares with the looker, own atSign included: @alice:x@alice.
+    return lookupIn(owner, `${server.atSign}:${body}${owner.atSign}`, operationOf(groups));
   },
 };
 

@@ -2,12 +2,13 @@
 // (a real server would connect to the other atServer). Also the autoNotify of shared keys.
 import { randomUUID } from "node:crypto";
 import { normalizeAtSign, parseAtKey } from "../../protocol/atKey.js";
-import { syntaxError } from "../connection/ServerError.js";
+import { ServerError, syntaxError } from "../connection/ServerError.js";
 import { buildMeta, METADATA_FRAGMENT } from "../store/buildMeta.js";
 import type { StoredMeta } from "../store/StoredMeta.js";
 import { notificationJson, type AtNotification } from "../monitor/NotificationHub.js";
 import type { AtSignServer, Verb } from "./types.js";
 import { checkedFragment } from "./checkedFragment.js";
+import { ClientRegex, unexpectedRegexError } from "./clientRegex.js";
 
 function clientMetadata(meta: StoredMeta | undefined): Record<string, string | number | null> {
   return {
@@ -129,20 +130,36 @@ export const notifyStatusVerb: Verb = {
   },
 };
 
+/** A yyyy-mm-dd of notify:list as Dart parses it in UTC, with its time of day; NaN if invalid. */
+function dayMillis(date: string, h = 0, m = 0, s = 0): number {
+  const [y, mo, d] = date.split("-").map(Number);
+  return Date.UTC(y ?? NaN, (mo ?? NaN) - 1, d ?? NaN, h, m, s);
+}
+
 export const notifyListVerb: Verb = {
   name: "notify:list",
   accept: (c) => c.startsWith("notify:list"),
-  requiresAuth: true,
+  // notify_list_verb_handler: unauthenticated (and not pol) connections simply get nothing.
+  requiresAuth: false,
   usage: "notify:list",
   syntax: /^notify:list(:(?<fromDate>\d{4}-\d{2}-\d{2}))?(:(?<toDate>\d{4}-\d{2}-\d{2}))?(:(?<regex>.+))?$/i,
-  handle({ groups, server }) {
-    let regex: RegExp | undefined;
-    try {
-      regex = groups["regex"] !== undefined ? new RegExp(groups["regex"]) : undefined;
-    } catch {
-      throw syntaxError(notifyListVerb.usage);
+  handle({ groups, conn, server }) {
+    const from = groups["fromDate"] !== undefined ? dayMillis(groups["fromDate"]) : undefined;
+    // The handler appends " 23:59:99Z", which Dart rolls over to 00:00:39 the next day.
+    const to = groups["toDate"] !== undefined ? dayMillis(groups["toDate"], 23, 59, 99) : server.now();
+    if (Number.isNaN(from) || Number.isNaN(to)) throw new ServerError("AT0022", "Invalid date format");
+    if (from !== undefined && to < from) throw new ServerError("AT0022", "ToDate cannot be less than FromDate");
+    if (!conn.session.authenticated) return "data:null";
+    const now = server.now();
+    let list = server.hub.received().filter((n) => n.expiresAt === undefined || n.expiresAt > now);
+    if (from !== undefined) list = list.filter((n) => n.epochMillis >= from && n.epochMillis <= to);
+    const source = groups["regex"];
+    // RegExp(regex) is built per notification: a bad one fails only when there is one to test,
+    // and its FormatException escapes (AT0011, close). The key or the sender may match.
+    if (source !== undefined && list.length > 0) {
+      const regex = ClientRegex.compile(source, notifyListVerb.usage, unexpectedRegexError);
+      list = list.filter((n) => regex.matches([n.key, n.from.replaceAll("@", "")]).includes(true));
     }
-    const list = server.hub.received().filter((n) => !regex || regex.test(n.key));
     if (list.length === 0) return "data:null";
     return `data:[${list.map(notificationJson).join(",")}]`;
   },
@@ -155,8 +172,10 @@ export const notifyFetchVerb: Verb = {
   usage: "notify:fetch:<notificationId>",
   syntax: /^notify:fetch:(?<notificationId>\S+)$/i,
   handle({ groups, server }) {
-    const n = server.hub.get(groups["notificationId"] ?? "");
-    return n ? `data:${notificationJson(n)}` : "data:null";
+    const id = groups["notificationId"] ?? "";
+    const n = server.hub.get(id);
+    // notify_fetch_verb_handler: an unknown id reads as an expired notification.
+    return n ? `data:${notificationJson(n)}` : `data:${JSON.stringify({ id, notificationStatus: "NotificationStatus.expired" })}`;
   },
 };
 
@@ -166,7 +185,8 @@ export const notifyRemoveVerb: Verb = {
   requiresAuth: true,
   usage: "notify:remove:<notificationId>",
   syntax: /^notify:remove:(?<notificationId>\S+)$/i,
-  handle() {
+  handle({ groups, server }) {
+    server.hub.remove(groups["notificationId"] ?? "");
     return "data:success";
   },
 };

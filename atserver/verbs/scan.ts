@@ -3,7 +3,8 @@
 // ones). Not logged in: public keys only, without `public:`. `scan:@bob` lists what @bob
 // shares with us, without the `@us:` prefix.
 import { normalizeAtSign } from "../../protocol/atKey.js";
-import { ServerError, syntaxError } from "../connection/ServerError.js";
+import { ServerError } from "../connection/ServerError.js";
+import { ClientRegex, unexpectedRegexError } from "./clientRegex.js";
 import { isActive } from "../store/StoredMeta.js";
 import type { AtSignServer, Verb } from "./types.js";
 
@@ -12,12 +13,15 @@ function isHiddenFromOwner(key: string, showHidden: boolean): boolean {
   return key.startsWith("private:") || key.startsWith("privatekey:") || key.startsWith("public:_") || key.startsWith("_");
 }
 
-function activeKeys(server: AtSignServer, regex: RegExp | undefined): string[] {
+function activeKeys(server: AtSignServer, regex: ClientRegex | undefined): string[] {
   const now = server.now();
-  return server.store
+  const keys = server.store
     .allKeys()
-    .filter((k) => isActive(k.meta, now) && (!regex || regex.test(k.key)))
+    .filter((k) => isActive(k.meta, now))
     .map((k) => k.key);
+  if (!regex) return keys;
+  const hit = regex.matches(keys);
+  return keys.filter((_, i) => hit[i]);
 }
 
 export const scanVerb: Verb = {
@@ -27,12 +31,8 @@ export const scanVerb: Verb = {
   usage: "scan",
   syntax: /^scan$|scan(:showhidden:(?<showhidden>true|false))?(:(?<forAtSign>@[^:@\s]+))?(:page:(?<page>\d+))?( (?<regex>\S+))?$/i,
   handle({ groups, conn, server }) {
-    let regex: RegExp | undefined;
-    try {
-      regex = groups["regex"] !== undefined ? new RegExp(groups["regex"]) : undefined;
-    } catch {
-      throw syntaxError(scanVerb.usage);
-    }
+    // HiveKeystore.getKeys compiles the regex outside its try: a bad one escapes as FormatException.
+    const regex = groups["regex"] !== undefined ? ClientRegex.compile(groups["regex"], scanVerb.usage, unexpectedRegexError) : undefined;
     const forAtSign = groups["forAtSign"] !== undefined ? normalizeAtSign(groups["forAtSign"]) : undefined;
     if (forAtSign !== undefined && forAtSign !== server.atSign) {
       if (!conn.session.authenticated) throw new ServerError("AT0401", "Scan to another atSign cannot be performed without auth");

@@ -2,7 +2,8 @@
 // `data: [...]`, with the space after `data:` the real response handler writes. The list is
 // Dart's List.toString of JSON strings, so several stats are separated by ", ".
 import { isAlwaysIncludedInSync } from "../../protocol/atKey.js";
-import { ServerError, syntaxError } from "../connection/ServerError.js";
+import { ServerError } from "../connection/ServerError.js";
+import { ClientRegex, unexpectedRegexError } from "./clientRegex.js";
 import { SERVER_VERSION } from "./misc.js";
 import type { AtSignServer, Verb } from "./types.js";
 
@@ -27,33 +28,30 @@ const NAMES: Readonly<Record<string, string>> = {
 };
 
 
-function compile(regex: string | undefined): RegExp | undefined {
-  if (regex === undefined) return undefined;
-  try {
-    return new RegExp(regex);
-  } catch {
-    throw syntaxError("stats:1,2,3");
-  }
+/**
+ * The commit log entries the regex selects (all without one), always-included keys too. The
+ * commit log compiles the regex per entry and lets a FormatException escape (AT0011, close).
+ */
+function selected(server: AtSignServer, source: string | undefined): Array<{ id: number; key: string; op: string }> {
+  const log = server.store.commitLog();
+  if (source === undefined || log.length === 0) return log;
+  const hit = ClientRegex.compile(source, statsVerb.usage, unexpectedRegexError).matches(log.map((e) => e.key));
+  return log.filter((e, i) => hit[i] === true || isAlwaysIncludedInSync(e.key));
 }
 
-function lastCommitId(server: AtSignServer, regex: RegExp | undefined): string {
+function lastCommitId(server: AtSignServer, regex: string | undefined): string {
   if (!regex) return String(server.store.lastCommitId() ?? "null");
-  let last: number | undefined;
-  for (const e of server.store.commitLog()) {
-    if (regex.test(e.key) || isAlwaysIncludedInSync(e.key)) last = e.id;
-  }
-  return last === undefined ? "null" : String(last);
+  const last = selected(server, regex).at(-1);
+  return last === undefined ? "null" : String(last.id);
 }
 
-function latestPerKey(server: AtSignServer, regex: RegExp | undefined): string {
+function latestPerKey(server: AtSignServer, regex: string | undefined): string {
   const out: Record<string, [number, string]> = {};
-  for (const e of server.store.commitLog()) {
-    if (!regex || regex.test(e.key) || isAlwaysIncludedInSync(e.key)) out[e.key] = [e.id, e.op];
-  }
+  for (const e of selected(server, regex)) out[e.key] = [e.id, e.op];
   return JSON.stringify(out);
 }
 
-function metric(id: string, server: AtSignServer, regex: RegExp | undefined): string | number {
+function metric(id: string, server: AtSignServer, regex: string | undefined): string | number {
   switch (id) {
     case "1":
       return String(server.connectionCount());
@@ -81,7 +79,7 @@ export const statsVerb: Verb = {
   handle({ groups, server }) {
     const given = groups["statId"];
     const ids = given === undefined ? Object.keys(NAMES) : [...new Set(given.slice(1).split(","))];
-    const regex = compile(groups["regex"]);
+    const regex = groups["regex"];
     const list = ids.map((id) => {
       const name = NAMES[id];
       if (name === undefined) throw new ServerError("AT0003", `No metric with ID ${id}`);

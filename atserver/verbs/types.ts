@@ -21,8 +21,8 @@ export interface Conn {
   readonly id: number;
   /** Writes raw text (notifications, which carry no prompt). */
   writeRaw(text: string): void;
-  /** Marks the connection as a monitor of the hub. */
   readonly closed: boolean;
+  close(): void;
 }
 
 /** One hosted atSign, as verbs need it. */

@@ -119,6 +119,24 @@ describe("dev-server authentication (§2)", function () {
     await broken.waitClosed();
   });
 
+  it("refuses every requiresAuth verb before authentication, and serves the others", async function () {
+    const c = await open();
+    const needAuth = [
+      `update:x.wavi${ALICE} v`, `update:meta:x.wavi${ALICE}:ttl:1`, `delete:x.wavi${ALICE}`, `llookup:x.wavi${ALICE}`,
+      "stats:3", "sync:from:-1:limit:1", 'batch:[{"id":1,"command":"noop:0"}]', "monitor", `notify:${BOB}:x.wavi${ALICE}`,
+      "notify:status:x", "notify:fetch:x", "notify:remove:x",
+    ];
+    for (const cmd of needAuth) {
+      expect(await c.raw(cmd), cmd).to.equal("error:AT0401-Exception: Command cannot be executed without auth\n@");
+    }
+    expect(await c.raw("noop:0")).to.equal("data:ok\n@");
+    expect(await c.raw(`plookup:publickey${ALICE}`)).to.match(/^data:MII[^\n]+\n@$/u);
+    expect(await c.raw(`lookup:publickey${ALICE}`)).to.match(/^data:MII[^\n]+\n@$/u);
+    expect(await c.raw("scan")).to.match(/^data:\[[^\n]*\]\n@$/u);
+    expect(await c.raw("notify:list")).to.equal("data:null\n@");
+    expect(await c.raw("info:brief")).to.match(/^data:\{"version":"[^"]+","uptimeAsMillis":\d+\}\n@$/u);
+  });
+
   it("answers at_c's empty line right after connect with AT0003", async function () {
     const c = await open();
     c.write("\r\n");

@@ -11,6 +11,7 @@ interface Run {
   line: Promise<string>;
   exit: Promise<number | null>;
   stdout: () => string;
+  stderr: () => string;
 }
 
 function run(argv: string[]): Run {
@@ -29,7 +30,7 @@ function run(argv: string[]): Run {
     });
     void exit.then((code) => reject(new Error(`exited (${code}) before the ready line: ${err}`)));
   });
-  return { child, line, exit, stdout: () => out };
+  return { child, line, exit, stdout: () => out, stderr: () => err };
 }
 
 const cliFromSource = ["--import", "tsx", join("test", "atserver", "support", "cliMain.ts")];
@@ -74,6 +75,75 @@ describe("atsyncd dev-server as a process", function () {
     c.close();
     r.child.kill("SIGINT");
     expect(await r.exit).to.equal(0);
+  });
+
+  it("--help prints the usage on stdout and exits 0; bad option values exit 2 with nothing on stdout", async function () {
+    const help = run([...cliFromSource, "--help"]);
+    children.push(help.child);
+    help.line.catch(() => undefined);
+    expect(await help.exit).to.equal(0);
+    expect(help.stdout()).to.match(/^Usage:\n {2}atsyncd dev-server /u);
+    for (const argv of [["--root-port", "x"], ["--data-dir"], ["reset"], ["--atsign"]]) {
+      const bad = run([...cliFromSource, ...argv]);
+      children.push(bad.child);
+      bad.line.catch(() => undefined);
+      expect(await bad.exit, argv.join(" ")).to.equal(2);
+      expect(bad.stdout(), argv.join(" ")).to.equal("");
+      expect(bad.stderr(), argv.join(" ")).to.match(/^dev-server: /u);
+    }
+  });
+
+  it("refuses a second server and `reset` on a data dir in use; after kill -9 every acknowledged commit survives", async function () {
+    const d = tempDir("kill9");
+    try {
+      const args = [...cliFromSource, "--data-dir", d.path, "--import-atkeys", demoAtKeysPath("alice"), "--stats-interval-ms", "60000"];
+      const first = run(args);
+      children.push(first.child);
+      const info = JSON.parse(await first.line) as { atSigns: Record<string, { secondary: string }>; ca: string };
+      const ca = readFileSync(info.ca, "utf8");
+
+      const second = run([...cliFromSource, "--data-dir", d.path]);
+      children.push(second.child);
+      second.line.catch(() => undefined);
+      expect(await second.exit).to.equal(1);
+      expect(second.stderr()).to.include(`is in use by a running dev-server (pid ${first.child.pid ?? ""})`);
+      const reset = run([...cliFromSource, "reset", ALICE, "--data-dir", d.path]);
+      children.push(reset.child);
+      expect(await reset.exit).to.equal(1);
+      expect(reset.stderr()).to.include("stop it first");
+
+      const c = await RawClient.connect(info.atSigns[ALICE]?.secondary ?? "", ca);
+      await c.pkamLogin(ALICE, demoKeys("alice").pkamPrivateKey ?? "");
+      const acked = new Map<string, number>();
+      for (let i = 0; i < 200; i++) {
+        const key = `k${i}.wavi${ALICE}`;
+        acked.set(key, Number((await c.cmd(`update:${key} v${i}`)).slice("data:".length)));
+      }
+      // One more write in flight, then the process dies without any chance to clean up.
+      c.write(`update:inflight.wavi${ALICE} x\n`);
+      first.child.kill("SIGKILL");
+      await first.exit;
+      c.close();
+
+      const again = run(args);
+      children.push(again.child);
+      const info2 = JSON.parse(await again.line) as { atSigns: Record<string, { secondary: string }> };
+      const c2 = await RawClient.connect(info2.atSigns[ALICE]?.secondary ?? "", ca);
+      await c2.pkamLogin(ALICE, demoKeys("alice").pkamPrivateKey ?? "");
+      const log = JSON.parse(
+        (JSON.parse((await c2.cmd("stats:15")).slice("data: ".length)) as Array<{ value: string }>)[0]?.value ?? "{}",
+      ) as Record<string, [number, string]>;
+      for (const [key, id] of acked) expect(log[key], key).to.deep.equal([id, "*"]);
+      expect(await c2.cmd(`llookup:k199.wavi${ALICE}`)).to.equal("data:v199");
+      const highest = Math.max(...Object.values(log).map(([id]) => id));
+      expect(highest).to.be.at.least(Math.max(...acked.values()));
+      expect(await c2.cmd(`update:after.wavi${ALICE} y`)).to.equal(`data:${highest + 1}`);
+      c2.close();
+      again.child.kill("SIGTERM");
+      expect(await again.exit).to.equal(0);
+    } finally {
+      d.remove();
+    }
   });
 
   it("rejects an unknown option with the usage exit code", async function () {

@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import tls from "node:tls";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
-import { resetAtSignStore, startDevServer, type DevServer } from "../../atserver/index.js";
+import { DataDirInUseError, resetAtSignStore, startDevServer, type DevServer } from "../../atserver/index.js";
 import { RootServer } from "../../atserver/root/RootServer.js";
 import { ensureTlsMaterial } from "../../atserver/tls/ca.js";
 import { fixturesOrSkip } from "../support/fixtures.js";
@@ -97,6 +98,27 @@ describe("atsyncd dev-server: identities, root, persistence and reset", function
     expect(await again.cmd(`llookup:persist.wavi${ALICE}`)).to.equal("data:kept");
     expect(await lastCommit(again)).to.equal(before);
     expect(await again.cmd(`update:next.wavi${ALICE} x`)).to.equal(`data:${Number(before) + 1}`);
+  });
+
+  it("one dev-server per data dir: a second one and an offline reset are refused while it runs", async function () {
+    let err: unknown;
+    await startDevServer({ dataDir: dir.path }).then(
+      (s) => s.stop(),
+      (e: unknown) => (err = e),
+    );
+    expect(err).to.be.instanceOf(DataDirInUseError);
+    expect(() => resetAtSignStore(dir.path, ALICE)).to.throw(DataDirInUseError, `(pid ${process.pid})`);
+    // A dev-server started on the same dir after a stop, or over a stale lock file, is fine.
+    const other = tempDir("lock");
+    try {
+      writeFileSync(join(other.path, "dev-server.pid"), `${process.pid}\n`);
+      const s = await startDevServer({ dataDir: other.path, importAtKeys: [demoAtKeysPath("bob")] });
+      await s.stop();
+      const again = await startDevServer({ dataDir: other.path });
+      await again.stop();
+    } finally {
+      other.remove();
+    }
   });
 
   it("reset wipes one atSign's keys and commit log, keeping its identity; resetAtSignStore does it offline", async function () {

@@ -56,17 +56,22 @@ describe("dev-server keys: update, update:meta, delete, llookup, scan (§3, §4)
     expect(all["metaData"]).to.deep.equal(meta);
   });
 
-  it("an update merges metadata: missing fields kept, the literal null unsets", async function () {
+  it("an update merges metadata: missing fields kept, the literal null unsets, missing booleans become false", async function () {
     await c.cmd(`update:ttl:600000:isEncrypted:true:encoding:base64:merge.wavi${ALICE} v1`);
     await c.cmd(`update:isBinary:true:merge.wavi${ALICE} v2`);
     let meta = JSON.parse((await c.cmd(`llookup:meta:merge.wavi${ALICE}`)).slice(5)) as Record<string, unknown>;
-    expect(meta).to.include({ ttl: 600000, isEncrypted: true, isBinary: true, encoding: "base64", version: 1 });
+    // isBinary/isEncrypted are non-nullable (default false) in at_commons Metadata: leaving
+    // one out of the command resets it, unlike every nullable field.
+    expect(meta).to.include({ ttl: 600000, isEncrypted: false, isBinary: true, encoding: "base64", version: 1 });
     expect(meta["expiresAt"]).to.match(DART_DATE);
-    await c.cmd(`update:ttl:0:encoding:null:merge.wavi${ALICE} v3`);
+    await c.cmd(`update:ttl:0:isEncrypted:true:encoding:null:merge.wavi${ALICE} v3`);
     meta = JSON.parse((await c.cmd(`llookup:meta:merge.wavi${ALICE}`)).slice(5)) as Record<string, unknown>;
-    expect(meta).to.include({ ttl: 0, isEncrypted: true, version: 2 });
+    expect(meta).to.include({ ttl: 0, isEncrypted: true, isBinary: false, version: 2 });
     expect(meta).to.not.have.property("encoding");
     expect(meta).to.not.have.property("expiresAt");
+    await c.cmd(`update:meta:merge.wavi${ALICE}:encoding:base64`);
+    meta = JSON.parse((await c.cmd(`llookup:meta:merge.wavi${ALICE}`)).slice(5)) as Record<string, unknown>;
+    expect(meta).to.include({ ttl: 0, encoding: "base64", isEncrypted: false, isBinary: false, version: 3 });
   });
 
   it("rejects a metadata fragment out of wire order or out of range, and stays usable", async function () {
@@ -151,5 +156,15 @@ describe("dev-server keys: update, update:meta, delete, llookup, scan (§3, §4)
     expect(await c.cmd("plookup:city.wavi@nobody")).to.equal("error:AT0007-Secondary server not found : No secondary url found for atsign: @nobody");
     const anon = await h().open();
     expect(await anon.cmd(`plookup:city.wavi${BOB}`)).to.equal("data:Paris");
+  });
+
+  it("lookup needs no auth (it then reads public keys), and an atSign's own lookup reads @self:key@self", async function () {
+    await c.cmd(`update:public:site.wavi${ALICE} pub`);
+    await c.cmd(`update:site.wavi${ALICE} self`);
+    await c.cmd(`update:${ALICE}:site.wavi${ALICE} to-self`);
+    const anon = await h().open();
+    expect(await anon.raw(`lookup:site.wavi${ALICE}`)).to.equal("data:pub\n@");
+    expect(await anon.cmd(`lookup:gone.wavi${ALICE}`)).to.equal(`error:AT0015-Exception: public:gone.wavi${ALICE} does not exist in keystore`);
+    expect(await c.cmd(`lookup:site.wavi${ALICE}`)).to.equal("data:to-self");
   });
 });

@@ -22,19 +22,23 @@ describe("dev-server sync:from, stats and batch (§4, §4.1)", function () {
     base = Number(JSON.parse((await c.cmd("stats:3")).slice(6))[0].value);
   });
 
-  it("batch runs commands in order and reports each one's data or error", async function () {
+  it("batch runs commands in order and reports each one's data or error (described by its code only)", async function () {
     const items = Array.from({ length: 30 }, (_, i) => ({ id: i + 1, command: `update:k${i}.sync${ALICE} v${i}` }));
     items.push({ id: 31, command: "update:broken" });
+    // No handler accepts it: batch_verb_handler leaves it out of the reply.
+    items.push({ id: 99, command: "bogus:thing" });
     items.push({ id: 32, command: `delete:k0.sync${ALICE}` });
+    items.push({ id: 33, command: `llookup:nothere.sync${ALICE}` });
     const reply = JSON.parse((await c.cmd(`batch:${JSON.stringify(items)}`)).slice(5)) as Array<{ id: number; response: Record<string, string> }>;
-    expect(reply).to.have.length(32);
+    expect(reply).to.have.length(33);
     expect(reply[0]).to.deep.equal({ id: 1, response: { data: String(base + 1) } });
     expect(reply[29]).to.deep.equal({ id: 30, response: { data: String(base + 30) } });
     expect(reply[30]).to.deep.equal({
       id: 31,
-      response: { error_code: "AT0003", error_message: "Invalid syntax. e.g. update:@alice:location@bob San Francisco" },
+      response: { error_code: "AT0003", error_message: "Invalid syntax" },
     });
     expect(reply[31]).to.deep.equal({ id: 32, response: { data: String(base + 31) } });
+    expect(reply[32]).to.deep.equal({ id: 33, response: { error_code: "AT0015", error_message: "key not found" } });
   });
 
   it("requires :limit: and rejects the old sync:<id> form", async function () {

@@ -128,6 +128,11 @@ export class RawClient {
     this.socket.destroy();
   }
 
+  /** Stops reading from the socket (a client that never reads its replies). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
   /** from + pkam with the given PKAM private key; resolves with the pkam reply payload. */
   async pkamLogin(atSign: string, pkamPrivateKey: string, hash: "sha256" | "sha512" = "sha256"): Promise<string> {
     const from = await this.cmd(`from:${atSign}`);
