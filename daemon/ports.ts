@@ -37,16 +37,5 @@ export interface AtRemote {
   close(): Promise<void>;
 }
 
-/** A parsed `notification: {json}` line from a monitor connection. */
-export interface AtNotification {
-  id: string;
-  from: string;
-  to: string;
-  key: string;
-  value: string | null;
-  operation: string;
-  epochMillis: number;
-  messageType?: string;
-  isEncrypted?: boolean;
-  metadata?: Record<string, string | null> | null;
-}
+/** A `notification: {json}` line from a monitor connection (the wire shape, shared with the dev-server). */
+export type { AtNotification } from "../protocol/notification.js";

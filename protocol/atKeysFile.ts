@@ -2,6 +2,7 @@
 // selfEncryptionKey with a zero IV. Errors name the field that failed, never its content.
 import { createPublicKey } from "node:crypto";
 import { normalizeAtSign } from "./atKey.js";
+import { CodedError } from "./CodedError.js";
 import { aesDecrypt, aesEncrypt, rsaPrivateKey, rsaPublicKey } from "./crypto.js";
 import { protectAtKeys } from "./protectAtKeys.js";
 import { rsaPrivateKeyIsConsistent } from "./rsaPkcs1.js";
@@ -19,15 +20,7 @@ export interface AtKeys {
 
 export type AtKeysErrorCode = "ATKEYS_INVALID_JSON" | "ATKEYS_MISSING_FIELD" | "ATKEYS_BAD_KEY" | "ATKEYS_NO_ATSIGN";
 
-export class AtKeysError extends Error {
-  readonly code: AtKeysErrorCode;
-
-  constructor(code: AtKeysErrorCode, message: string) {
-    super(message);
-    this.name = "AtKeysError";
-    this.code = code;
-  }
-}
+export class AtKeysError extends CodedError<AtKeysErrorCode> {}
 
 type Fields = Record<string, unknown>;
 

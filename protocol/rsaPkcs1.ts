@@ -12,6 +12,35 @@ function b64urlToBigInt(s: unknown): bigint {
   return BigInt(`0x${hex || "0"}`);
 }
 
+interface PrivateKeyNumbers {
+  n: bigint;
+  e: bigint;
+  d: bigint;
+  p: bigint;
+  q: bigint;
+  dp: bigint;
+  dq: bigint;
+  qi: bigint;
+  /** The modulus length in bytes, as the key encodes it. */
+  modulusBytes: number;
+}
+
+/** The parameters of an RSA private key; CRYPTO_BAD_KEY when one is missing. */
+function privateKeyNumbers(key: KeyObject): PrivateKeyNumbers {
+  const jwk = key.export({ format: "jwk" });
+  return {
+    n: b64urlToBigInt(jwk.n),
+    e: b64urlToBigInt(jwk.e),
+    d: b64urlToBigInt(jwk.d),
+    p: b64urlToBigInt(jwk.p),
+    q: b64urlToBigInt(jwk.q),
+    dp: b64urlToBigInt(jwk.dp),
+    dq: b64urlToBigInt(jwk.dq),
+    qi: b64urlToBigInt(jwk.qi),
+    modulusBytes: Buffer.from(String(jwk.n), "base64url").length,
+  };
+}
+
 function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   let result = 1n;
   let b = base % mod;
@@ -37,15 +66,7 @@ function bigIntToBytes(n: bigint, length: number): Buffer {
  */
 export function rsaPrivateKeyIsConsistent(key: KeyObject): boolean {
   try {
-    const jwk = key.export({ format: "jwk" });
-    const n = b64urlToBigInt(jwk.n);
-    const e = b64urlToBigInt(jwk.e);
-    const d = b64urlToBigInt(jwk.d);
-    const p = b64urlToBigInt(jwk.p);
-    const q = b64urlToBigInt(jwk.q);
-    const dp = b64urlToBigInt(jwk.dp);
-    const dq = b64urlToBigInt(jwk.dq);
-    const qi = b64urlToBigInt(jwk.qi);
+    const { n, e, d, p, q, dp, dq, qi } = privateKeyNumbers(key);
     if (p < 2n || q < 2n || p * q !== n) return false;
     if ((e * d) % (p - 1n) !== 1n || (e * d) % (q - 1n) !== 1n) return false;
     return dp === d % (p - 1n) && dq === d % (q - 1n) && (qi * q) % p === 1n;
@@ -56,14 +77,7 @@ export function rsaPrivateKeyIsConsistent(key: KeyObject): boolean {
 
 /** Decrypts one PKCS#1 v1.5 block with the private key, using the CRT parameters. */
 export function rsaPkcs1DecryptManual(key: KeyObject, ciphertext: Buffer): Buffer {
-  const jwk = key.export({ format: "jwk" });
-  const n = b64urlToBigInt(jwk.n);
-  const p = b64urlToBigInt(jwk.p);
-  const q = b64urlToBigInt(jwk.q);
-  const dp = b64urlToBigInt(jwk.dp);
-  const dq = b64urlToBigInt(jwk.dq);
-  const qi = b64urlToBigInt(jwk.qi);
-  const k = Buffer.from(String(jwk.n), "base64url").length;
+  const { n, p, q, dp, dq, qi, modulusBytes: k } = privateKeyNumbers(key);
   if (ciphertext.length !== k) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA ciphertext has the wrong length");
   const c = BigInt(`0x${ciphertext.toString("hex")}`);
   if (c >= n) throw new CryptoError("CRYPTO_DECRYPT_FAILED", "RSA decryption failed");

@@ -1,22 +1,17 @@
 // Notifications of one atSign: kept (in memory) for monitor replay and notify:status, and
 // written to every monitor connection whose regex matches (monitor_verb_handler.dart).
+import { notificationJson, type AtNotification, type NotificationMetadata } from "../../protocol/notification.js";
 import type { ClientRegex } from "../verbs/clientRegex.js";
 import type { Conn } from "../verbs/types.js";
 
 export type NotificationType = "received" | "sent" | "self";
 
-export interface AtNotification {
-  id: string;
-  from: string;
-  to: string;
-  /** The notification key: `@bob:phone.wavi@alice`, or the text of a text message. */
-  key: string;
-  value: string | null;
+/** A notification as the hub keeps it: the wire shape, narrowed, plus what only the server knows. */
+export interface KeptNotification extends AtNotification {
   operation: "update" | "delete";
-  epochMillis: number;
   messageType: "MessageType.key" | "MessageType.text";
   isEncrypted: boolean;
-  metadata: Record<string, string | number | null> | null;
+  metadata: NotificationMetadata | null;
   type: NotificationType;
   /** ttln: when it stops being delivered. */
   expiresAt?: number;
@@ -30,33 +25,17 @@ interface MonitorSub {
   self: boolean;
 }
 
-/** The JSON a client sees (MapForClient), in its key order. */
-export function notificationJson(n: AtNotification): string {
-  return JSON.stringify({
-    id: n.id,
-    from: n.from,
-    to: n.to,
-    key: n.key,
-    value: n.value,
-    operation: n.operation,
-    epochMillis: n.epochMillis,
-    messageType: n.messageType,
-    isEncrypted: n.isEncrypted,
-    metadata: n.metadata,
-  });
-}
-
 const MAX_KEPT = 10_000;
 
 export class NotificationHub {
-  private readonly kept: AtNotification[] = [];
-  private readonly byId = new Map<string, AtNotification>();
+  private readonly kept: KeptNotification[] = [];
+  private readonly byId = new Map<string, KeptNotification>();
   private readonly monitors = new Map<number, MonitorSub>();
 
   constructor(private readonly atSign: string) {}
 
   /** Keeps a notification and delivers it to the monitors that want it. */
-  add(n: AtNotification): void {
+  add(n: KeptNotification): void {
     this.kept.push(n);
     this.byId.set(n.id, n);
     if (this.kept.length > MAX_KEPT) {
@@ -66,7 +45,7 @@ export class NotificationHub {
     for (const sub of this.monitors.values()) this.deliver(sub, n);
   }
 
-  get(id: string): AtNotification | undefined {
+  get(id: string): KeptNotification | undefined {
     return this.byId.get(id);
   }
 
@@ -79,7 +58,7 @@ export class NotificationHub {
   }
 
   /** Received notifications, oldest first (notify:list). */
-  received(): AtNotification[] {
+  received(): KeptNotification[] {
     return this.kept.filter((n) => n.type === "received");
   }
 
@@ -107,7 +86,8 @@ export class NotificationHub {
   /** The statsNotification every monitor gets, whatever its regex. */
   stats(lastCommitId: string, op: "update" | "delete", now: number): void {
     if (this.monitors.size === 0) return;
-    const json = JSON.stringify({
+    // The stats line carries no metadata key.
+    const json = notificationJson({
       id: "-1",
       from: this.atSign,
       to: this.atSign,
@@ -123,7 +103,7 @@ export class NotificationHub {
     }
   }
 
-  private deliver(sub: MonitorSub, n: AtNotification, orSender = true): void {
+  private deliver(sub: MonitorSub, n: KeptNotification, orSender = true): void {
     if (sub.conn.closed) return;
     if (n.type === "sent") return;
     if (n.type === "self" && !sub.self) return;

@@ -1,36 +1,15 @@
 // Metadata as the server keeps it (P:model/at_meta_data.dart), with dates as epoch ms, and
 // its two wire shapes: native JSON for llookup and notifications, all-strings for sync:from.
-import { formatDartDate } from "../../protocol/metadata.js";
+import { formatDartDate, type AtMetadata } from "../../protocol/metadata.js";
 
-export interface StoredMeta {
-  createdBy?: string;
-  updatedBy?: string;
-  createdAt?: number;
-  updatedAt?: number;
-  availableAt?: number;
-  expiresAt?: number;
-  refreshAt?: number;
-  status?: string;
-  version?: number;
-  ttl?: number;
-  ttb?: number;
-  ttr?: number;
-  ccd?: boolean;
-  isBinary?: boolean;
-  isEncrypted?: boolean;
-  dataSignature?: string;
-  sharedKeyStatus?: string;
-  sharedKeyEnc?: string;
-  pubKeyCS?: string;
-  encoding?: string;
-  encKeyName?: string;
-  encAlgo?: string;
-  ivNonce?: string;
-  skeEncKeyName?: string;
-  skeEncAlgo?: string;
-}
+/** The fields kept as epoch ms here and written as Dart date strings on the wire. */
+const DATE_FIELD_NAMES = ["createdAt", "updatedAt", "availableAt", "expiresAt", "refreshAt"] as const;
+type DateField = (typeof DATE_FIELD_NAMES)[number];
 
-const DATE_FIELDS = new Set(["createdAt", "updatedAt", "availableAt", "expiresAt", "refreshAt"]);
+/** The protocol's metadata (protocol/metadata.ts), with its dates as epoch ms. */
+export interface StoredMeta extends Omit<AtMetadata, DateField>, Partial<Record<DateField, number>> {}
+
+const DATE_FIELDS: ReadonlySet<string> = new Set(DATE_FIELD_NAMES);
 
 /** The order of AtMetaData.toJson, which is the order clients see. */
 const JSON_ORDER = [

@@ -5,12 +5,13 @@ import { normalizeAtSign, parseAtKey } from "../../protocol/atKey.js";
 import { ServerError, syntaxError } from "../connection/ServerError.js";
 import { buildMeta, METADATA_FRAGMENT } from "../store/buildMeta.js";
 import type { StoredMeta } from "../store/StoredMeta.js";
-import { notificationJson, type AtNotification } from "../monitor/NotificationHub.js";
+import { notificationJson, type NotificationMetadata } from "../../protocol/notification.js";
+import type { KeptNotification } from "../monitor/NotificationHub.js";
 import type { AtSignServer, Verb } from "./types.js";
 import { checkedFragment } from "./checkedFragment.js";
 import { ClientRegex, unexpectedRegexError } from "./clientRegex.js";
 
-function clientMetadata(meta: StoredMeta | undefined): Record<string, string | number | null> {
+function clientMetadata(meta: StoredMeta | undefined): NotificationMetadata {
   return {
     ttr: meta?.ttr ?? null,
     ttl: meta?.ttl ?? null,
@@ -27,14 +28,14 @@ function clientMetadata(meta: StoredMeta | undefined): Record<string, string | n
 }
 
 /** Delivers `n` to its recipient when this dev-server hosts it; records it as sent. */
-function deliver(server: AtSignServer, n: Omit<AtNotification, "type">): boolean {
+function deliver(server: AtSignServer, n: Omit<KeptNotification, "type">): boolean {
   if (n.to === server.atSign) {
     server.hub.add({ ...n, type: "self" });
     return true;
   }
   const peer = server.peer(n.to);
   peer?.hub.add({ ...n, type: "received" });
-  const sent: AtNotification = { ...n, type: "sent" };
+  const sent: KeptNotification = { ...n, type: "sent" };
   if (!peer) sent.undelivered = true;
   server.hub.add(sent);
   return peer !== undefined;
@@ -98,7 +99,7 @@ export const notifyVerb: Verb = {
     const meta = buildMeta(server.atSign, undefined, checkedFragment(groups), now);
     const id = groups["id"] ?? randomUUID();
     const ttln = groups["ttln"] !== undefined ? Number(groups["ttln"]) : undefined;
-    const n: Omit<AtNotification, "type"> = {
+    const n: Omit<KeptNotification, "type"> = {
       id,
       from: server.atSign,
       to,

@@ -3,38 +3,26 @@
 // `monitor`). Every connect attempt gets a generation number, so events of a connection
 // that was replaced or stopped are ignored.
 import { inspect } from "node:util";
-import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { normalizeAtSign } from "../../protocol/atKey.js";
-import type { AtNotification, Clock, Disposable, Logger } from "../ports.js";
+import { isStatsNotification, parseNotification } from "../../protocol/notification.js";
+import type { AtNotification, Disposable, Logger } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
-import { pkamAuthenticate } from "./authenticate.js";
 import { Backoff } from "./backoff.js";
-import { connectTls } from "./connectTls.js";
-import { isStatsNotification, parseNotification } from "./parseNotification.js";
-import type { RootResolver } from "./RootResolver.js";
 import { RemoteUnavailableError } from "./errors.js";
-import { untilAborted } from "./untilAborted.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, dialAtServer, loginWithPkam, type AtServerAccess } from "./openAtServer.js";
 
 export type MonitorState = "connecting" | "online" | "offline";
 
-export interface MonitorOptions {
-  atSign: string;
-  keys: AtKeys;
-  resolver: RootResolver;
-  ca?: string;
-  clock: Clock;
-  logger: Logger;
+export interface MonitorOptions extends AtServerAccess {
   heartbeatMs?: number;
   regex?: string;
   /** Replay stored notifications newer than this epochMillis on the first connection. */
   since?: number;
-  connectTimeoutMs?: number;
   backoff?: Backoff;
 }
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export class Monitor {
   private readonly atSign: string;
@@ -126,26 +114,24 @@ export class Monitor {
 
   private async connect(gen: number): Promise<void> {
     this.setState("connecting");
-    const { resolver, clock, ca, keys } = this.opts;
+    const { clock } = this.opts;
     const abort = new AbortController();
     this.attemptAbort = abort;
+    const attempt = {
+      atSign: this.atSign,
+      timeoutMs: this.connectTimeoutMs,
+      signal: abort.signal,
+      aborted: (): RemoteUnavailableError => new RemoteUnavailableError("closed", "monitor stopped"),
+    };
     let conn: AtConnection | undefined;
     try {
-      // A root lookup is shared and cannot be cancelled; stop() must not wait for it.
-      const stopped = (): RemoteUnavailableError => new RemoteUnavailableError("closed", "monitor stopped");
-      const address = await untilAborted(resolver.resolve(this.atSign), abort.signal, stopped);
-      const socket = await connectTls({
-        host: address.host, port: address.port, clock, timeoutMs: this.connectTimeoutMs, signal: abort.signal, ...(ca !== undefined ? { ca } : {}),
-      });
+      const { socket } = await dialAtServer(this.opts, attempt);
       conn = new AtConnection(socket, clock, {
         kind: "monitor",
         onNotification: (json) => this.onNotificationJson(gen, json),
         onStrayReply: (reply) => this.log.debug("reply outside a request", { bytes: Buffer.byteLength(reply) }),
       });
-      if (gen !== this.generation) return conn.destroy();
-      const live = conn;
-      abort.signal.addEventListener("abort", () => live.destroy(), { once: true });
-      await pkamAuthenticate(conn, this.atSign, keys, this.connectTimeoutMs);
+      await loginWithPkam(conn, this.opts, attempt);
       if (gen !== this.generation) return conn.destroy();
     } catch (err) {
       conn?.destroy();

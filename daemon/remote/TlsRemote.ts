@@ -3,34 +3,22 @@
 // and after any transport failure starts afresh on the next request. It never retries
 // by itself: the sync driver owns backoff.
 import { inspect } from "node:util";
-import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { AtProtocolError } from "../../protocol/errors.js";
 import { parseReply } from "../../protocol/framing.js";
-import type { AtRemote, Clock, Logger } from "../ports.js";
+import type { AtRemote, Logger } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
-import { pkamAuthenticate } from "./authenticate.js";
-import { connectTls } from "./connectTls.js";
 import { RemoteUnavailableError } from "./errors.js";
-import type { RootResolver } from "./RootResolver.js";
-import { untilAborted } from "./untilAborted.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, dialAtServer, loginWithPkam, type AtServerAccess } from "./openAtServer.js";
 
-export interface TlsRemoteOptions {
-  atSign: string;
-  keys: AtKeys;
-  resolver: RootResolver;
-  ca?: string;
-  clock: Clock;
-  logger: Logger;
+export interface TlsRemoteOptions extends AtServerAccess {
   requestTimeoutMs?: number;
-  connectTimeoutMs?: number;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 90_000;
 /** The atServer's inbound buffer (atprotocol.md §1.2); a bigger command gets AT0005 and a closed connection. */
 export const MAX_COMMAND_BYTES = 10_240_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export class TlsRemote implements AtRemote {
   private readonly atSign: string;
@@ -120,34 +108,21 @@ export class TlsRemote implements AtRemote {
   }
 
   private async connect(signal: AbortSignal): Promise<AtConnection> {
-    const { resolver, clock, ca, keys } = this.opts;
+    const { resolver, clock } = this.opts;
     const closedError = (): RemoteUnavailableError => new RemoteUnavailableError("closed", "remote is closed");
-    const address = await untilAborted(resolver.resolve(this.atSign), signal, closedError);
+    const attempt = { atSign: this.atSign, timeoutMs: this.connectTimeoutMs, signal, aborted: closedError };
     const started = clock.now();
-    const socket = await connectTls({
-      host: address.host,
-      port: address.port,
-      clock,
-      timeoutMs: this.connectTimeoutMs,
-      signal,
-      ...(ca !== undefined ? { ca } : {}),
-    }).catch((err: unknown) => {
+    const { socket, address } = await dialAtServer(this.opts, attempt).catch((err: unknown) => {
       // The root's answer may be stale (the atServer moved): ask again next time.
       if (!signal.aborted) resolver.invalidate(this.atSign);
       throw err;
     });
     const conn = new AtConnection(socket, clock);
-    const onAbort = (): void => conn.destroy();
-    signal.addEventListener("abort", onAbort, { once: true });
     try {
-      await pkamAuthenticate(conn, this.atSign, keys, this.connectTimeoutMs);
+      await loginWithPkam(conn, this.opts, attempt);
     } catch (err) {
-      conn.destroy();
-      if (signal.aborted) throw closedError();
-      this.log.warn("authentication failed", { error: errorName(err) });
+      if (!signal.aborted) this.log.warn("authentication failed", { error: errorName(err) });
       throw err;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
     }
     if (this.closed) {
       await conn.close();

@@ -3,39 +3,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import { cramDigest, rsaSign } from "../../protocol/crypto.js";
-import { startDevServer, type DevServer } from "../../atserver/index.js";
-import { fixturesDir, fixturesOrSkip, readFixture } from "../support/fixtures.js";
-import { ALICE, BOB, demoAtKeysPath, demoCramKey, demoKeys, tempDir } from "./support/demo.js";
-import { RawClient } from "./support/RawClient.js";
+import { fixturesDir, readFixture } from "../support/fixtures.js";
+import { ALICE, BOB, demoCramKey, demoKeys } from "./support/demo.js";
+import type { RawClient } from "./support/RawClient.js";
+import { useDemoServer } from "./support/harness.js";
 
 describe("dev-server authentication (§2)", function () {
-  let dir: ReturnType<typeof tempDir>;
-  let dev: DevServer;
-  let ca: string;
-  const clients: RawClient[] = [];
-  const open = async (atSign = ALICE): Promise<RawClient> => {
-    const addr = dev.info.atSigns[atSign]?.secondary;
-    if (!addr) throw new Error(`${atSign} not served`);
-    const c = await RawClient.connect(addr, ca);
-    clients.push(c);
-    return c;
-  };
-
-  before(async function () {
-    fixturesOrSkip(this);
-    dir = tempDir("auth");
-    dev = await startDevServer({
-      dataDir: dir.path,
-      importAtKeys: [demoAtKeysPath("alice"), demoAtKeysPath("bob")],
-      cramSecrets: { [ALICE]: demoCramKey(ALICE) },
-    });
-    ca = readFileSync(dev.info.ca, "utf8");
-  });
-  after(async function () {
-    for (const c of clients) c.close();
-    await dev?.stop();
-    dir?.remove();
-  });
+  const h = useDemoServer(this, () => ({ cramSecrets: { [ALICE]: demoCramKey(ALICE) } }));
+  const open = (atSign?: string): Promise<RawClient> => h().open(atSign);
 
   it("the demo keys sign the fixture challenge exactly as the fixture signatures", function () {
     const keys = demoKeys("alice");
@@ -146,26 +121,12 @@ describe("dev-server authentication (§2)", function () {
 });
 
 describe("dev-server APKAM login with an imported enrollment (§2.2)", function () {
-  let dir: ReturnType<typeof tempDir>;
-  let dev: DevServer | undefined;
-  const clients: RawClient[] = [];
   const apkamPath = (): string => join(fixturesDir, "atkeys", "alice_apkam.atKeys");
-
-  before(async function () {
-    fixturesOrSkip(this);
-    dir = tempDir("apkam");
-    dev = await startDevServer({ dataDir: dir.path, importAtKeys: [apkamPath()] });
-  });
-  after(async function () {
-    for (const c of clients) c.close();
-    await dev?.stop();
-    dir?.remove();
-  });
+  const h = useDemoServer(this, { importAtKeys: [apkamPath()] });
 
   it("accepts pkam with the file's enrollmentId, and answers AT0028 for an unknown one", async function () {
     const keys = decodeAtKeysFile(readFileSync(apkamPath(), "utf8"));
-    const c = await RawClient.connect(dev?.info.atSigns[ALICE]?.secondary ?? "", readFileSync(dev?.info.ca ?? "", "utf8"));
-    clients.push(c);
+    const c = await h().open();
     const sign = async (): Promise<string> => rsaSign(keys.pkamPrivateKey ?? "", (await c.cmd(`from:${ALICE}`)).slice(5), "sha256");
     expect(await c.raw(`pkam:signingAlgo:rsa2048:hashingAlgo:sha256:enrollmentId:nope:${await sign()}`)).to.equal(
       "error:AT0028:enrollment_id: nope is expired or invalid\n@",

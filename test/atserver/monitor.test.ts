@@ -14,6 +14,8 @@ describe("dev-server monitor, notify, noop and info (§4)", function () {
     const stats = await mon.nextNotification((n) => n["id"] === "-1" && n["value"] === id);
     expect(stats).to.include({ from: ALICE, to: ALICE, key: `statsNotification.${ALICE}`, operation: "update", messageType: "MessageType.key", isEncrypted: false });
     expect(stats["epochMillis"]).to.be.a("number");
+    // The stats line has exactly these keys, in the server's order (no metadata).
+    expect(Object.keys(stats)).to.deep.equal(["id", "from", "to", "key", "value", "operation", "epochMillis", "messageType", "isEncrypted"]);
     const del = (await writer.cmd(`delete:m1.wavi${ALICE}`)).slice(5);
     expect(await mon.nextNotification((n) => n["value"] === del)).to.include({ operation: "delete" });
     expect(mon.pending).to.equal("");

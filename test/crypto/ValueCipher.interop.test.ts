@@ -17,8 +17,8 @@ import {
   verify,
 } from "node:crypto";
 import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
-import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { fixturesOrSkip, readDemoAtKeys } from "../support/fixtures.js";
 import { MemoryCipherContext } from "./memoryCipherContext.js";
 
 const ALICE = "@alice🛠";
@@ -71,8 +71,8 @@ describe("ValueCipher interop with the reference formats", function () {
 
   before(function () {
     fixturesOrSkip(this);
-    alice = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
-    bob = decodeAtKeysFile(readFixture("atkeys/bob_demo.atKeys"));
+    alice = readDemoAtKeys("alice");
+    bob = readDemoAtKeys("bob");
   });
 
   beforeEach(function () {

@@ -4,7 +4,7 @@ import { THEIR_COPY_TTR } from "../../daemon/crypto/SharedKeys.js";
 import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { aesDecrypt, aesEncrypt, generateAesKeyB64, md5Hex, rsaEncrypt, rsaVerify } from "../../protocol/crypto.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import { fixturesOrSkip, readDemoAtKeys, readFixture } from "../support/fixtures.js";
 import { MemoryCipherContext } from "./memoryCipherContext.js";
 
 const ALICE = "@alice🛠";
@@ -30,8 +30,8 @@ describe("ValueCipher", function () {
 
   before(function () {
     fixturesOrSkip(this);
-    alice = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
-    bob = decodeAtKeysFile(readFixture("atkeys/bob_demo.atKeys"));
+    alice = readDemoAtKeys("alice");
+    bob = readDemoAtKeys("bob");
     expect(alice.atSign).to.equal(ALICE);
     expect(bob.atSign).to.equal(BOB);
   });

@@ -2,15 +2,7 @@ import { expect } from "chai";
 import { AtKeysError, decodeAtKeysFile, encodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { aesEncrypt } from "../../protocol/crypto.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
-
-interface PlainKeys {
-  pkamPrivateKey: string;
-  pkamPublicKey: string;
-  encryptionPrivateKey: string;
-  encryptionPublicKey: string;
-  aesKey: string;
-}
+import { fixturesOrSkip, readDemoPlainKeys, readFixture, type DemoPlainKeys } from "../support/fixtures.js";
 
 function expectAtKeysError(fn: () => unknown, code: string, field: string | undefined, secrets: string[]): void {
   let err: unknown;
@@ -31,13 +23,13 @@ function expectAtKeysError(fn: () => unknown, code: string, field: string | unde
 }
 
 describe("protocol/atKeysFile", function () {
-  let plain: Record<string, PlainKeys>;
+  let plain: Record<string, DemoPlainKeys>;
   let aliceText: string;
   let aliceFile: Record<string, string>;
   let secrets: string[];
   before(function () {
     fixturesOrSkip(this);
-    plain = JSON.parse(readFixture("atkeys/demo_plaintext_keys.json")) as Record<string, PlainKeys>;
+    plain = readDemoPlainKeys();
     aliceText = readFixture("atkeys/alice_demo.atKeys");
     aliceFile = JSON.parse(aliceText) as Record<string, string>;
     secrets = [...Object.values(aliceFile), ...Object.values(plain["@alice🛠"] ?? {})];

@@ -16,29 +16,14 @@ import {
   rsaVerify,
 } from "../../protocol/crypto.js";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
-import { fixturesDir, fixturesOrSkip, readFixture } from "../support/fixtures.js";
-
-interface PlainKeys {
-  pkamPrivateKey: string;
-  pkamPublicKey: string;
-  encryptionPrivateKey: string;
-  encryptionPublicKey: string;
-  aesKey: string;
-}
-
-function demoKeys(atSign: string): PlainKeys {
-  const all = JSON.parse(readFixture("atkeys/demo_plaintext_keys.json")) as Record<string, PlainKeys>;
-  const k = all[atSign];
-  if (!k) throw new Error(`no demo keys for ${atSign}`);
-  return k;
-}
+import { demoPlainKeys, fixturesDir, fixturesOrSkip, readFixture, type DemoPlainKeys } from "../support/fixtures.js";
 
 describe("protocol/crypto with the fixtures", function () {
-  let alice: PlainKeys;
+  let alice: DemoPlainKeys;
   let challenge: string;
   before(function () {
     fixturesOrSkip(this);
-    alice = demoKeys("@alice🛠");
+    alice = demoPlainKeys("@alice🛠");
     challenge = readFileSync(join(fixturesDir, "pkam", "challenge.txt"), "utf8");
   });
 

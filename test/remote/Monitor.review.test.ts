@@ -1,15 +1,11 @@
 // Review of Monitor against a scripted atServer: backoff across repeated failures and its reset
 // by healthy heartbeats, the resume epochMillis, and stop() that always stops.
 import { expect } from "chai";
-import type { TLSSocket } from "node:tls";
-import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { Monitor } from "../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
 import { Backoff } from "../../daemon/remote/backoff.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
-import { ScriptedTlsServer, selfSignedCert, type SelfSigned } from "./support/scriptedTlsServer.js";
-import { CountingClock, activeHandles } from "./support/CountingClock.js";
+import { useScriptedAtServer, type Script } from "./support/scriptedAtServer.js";
 import { waitFor } from "./support/waitFor.js";
 
 const ME = "@alice🛠";
@@ -24,65 +20,20 @@ class RecordingBackoff extends Backoff {
   }
 }
 
-type Script = (line: string, socket: TLSSocket) => void;
-
 describe("remote/Monitor review (scripted atServer)", function () {
-  let material: SelfSigned;
-  let keys: AtKeys;
-  let server: ScriptedTlsServer;
-  let root: ScriptedTlsServer;
-  let script: Script = () => undefined;
-  let rootScript: Script = () => undefined;
-  let clock: CountingClock;
   let monitors: Monitor[] = [];
   let logins = 0;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  let tlsBaseline = 0;
-
-  before(async function () {
-    fixturesOrSkip(this);
-    keys = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
-    material = await selfSignedCert();
-    server = new ScriptedTlsServer(material, (line, socket) => script(line, socket));
-    await server.listen();
-    root = new ScriptedTlsServer(material, (line, socket) => rootScript(line, socket));
-    await root.listen();
-    process.on("unhandledRejection", onUnhandled);
-    tlsBaseline = activeHandles("TLSWrap");
-  });
+  const h = useScriptedAtServer(() => Promise.all(monitors.map((m) => m.stop())));
 
   beforeEach(function () {
-    clock = new CountingClock();
     monitors = [];
     logins = 0;
-    server.commands.length = 0;
-    rootScript = (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${server.port}\r\n@`);
-    };
-  });
-
-  afterEach(async function () {
-    await Promise.all(monitors.map((m) => m.stop()));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(unhandled, "unhandled rejections").to.deep.equal([]);
-    await waitFor(() => server.connectionCount === 0 && root.connectionCount === 0, "servers see every connection closed");
-    await waitFor(() => activeHandles("TLSWrap") === tlsBaseline, "no TLS socket left open");
-    await waitFor(() => clock.liveTimers === 0, "no timer left running");
-  });
-
-  after(async function () {
-    process.off("unhandledRejection", onUnhandled);
-    await server?.close();
-    await root?.close();
   });
 
   function monitor(opts: { backoff?: Backoff; heartbeatMs?: number; since?: number; resolverTimeoutMs?: number } = {}): Monitor {
-    const resolver = new RootResolver({ root: `127.0.0.1:${root.port}`, ca: material.cert, clock, timeoutMs: opts.resolverTimeoutMs ?? 2000 });
+    const resolver = new RootResolver({ root: `127.0.0.1:${h.root.port}`, ca: h.material.cert, clock: h.clock, timeoutMs: opts.resolverTimeoutMs ?? 2000 });
     const m = new Monitor({
-      atSign: ME, keys, resolver, ca: material.cert, clock, logger: nullLogger,
+      atSign: ME, keys: h.keys, resolver, ca: h.material.cert, clock: h.clock, logger: nullLogger,
       heartbeatMs: opts.heartbeatMs ?? 60_000,
       backoff: opts.backoff ?? new Backoff({ baseMs: 10, maxMs: 40 }),
       ...(opts.since !== undefined ? { since: opts.since } : {}),
@@ -106,7 +57,7 @@ describe("remote/Monitor review (scripted atServer)", function () {
 
   it("backs off exponentially across repeated failures, then a healthy heartbeat resets it", async function () {
     const backoff = new RecordingBackoff({ baseMs: 10, maxMs: 80, jitter: 0 });
-    script = flakyServer(6);
+    h.script = flakyServer(6);
     const m = monitor({ backoff, heartbeatMs: 600 });
     m.start();
     await waitFor(() => logins >= 7 && m.currentState === "online", "online after six failures");
@@ -114,17 +65,17 @@ describe("remote/Monitor review (scripted atServer)", function () {
     // Each delay was really waited for on the clock.
     let from = 0;
     for (const d of backoff.delays) {
-      const at = clock.delays.indexOf(d, from);
+      const at = h.clock.delays.indexOf(d, from);
       expect(at, `timer of ${d} ms`).to.be.at.least(0);
       from = at + 1;
     }
-    await waitFor(() => server.commands.filter((c) => c === "noop:0").length >= 1 && backoff.attempt === 0, "heartbeat answered");
+    await waitFor(() => h.server.commands.filter((c) => c === "noop:0").length >= 1 && backoff.attempt === 0, "heartbeat answered");
     expect(m.currentState).to.equal("online");
   });
 
   it("resumes from the given since, then from the last stored notification's epochMillis", async function () {
     let connection = 0;
-    script = (line, socket) => {
+    h.script = (line, socket) => {
       if (line.startsWith("from:")) socket.write(`data:_c${ME}:1\n@`);
       else if (line.startsWith("pkam:")) socket.write(`data:success\n${PROMPT}`);
       else if (line.startsWith("monitor")) {
@@ -141,37 +92,37 @@ describe("remote/Monitor review (scripted atServer)", function () {
     const seen: string[] = [];
     m.onNotification((n) => seen.push(n.id));
     m.start();
-    await waitFor(() => server.commands.filter((c) => c.startsWith("monitor")).length >= 2, "second monitor command");
+    await waitFor(() => h.server.commands.filter((c) => c.startsWith("monitor")).length >= 2, "second monitor command");
     expect(seen).to.deep.equal(["n1", "-1"]);
-    expect(server.commands.filter((c) => c.startsWith("monitor"))).to.deep.equal(["monitor:1600000000000", "monitor:1700000000500"]);
+    expect(h.server.commands.filter((c) => c.startsWith("monitor"))).to.deep.equal(["monitor:1600000000000", "monitor:1700000000500"]);
   });
 
   it("stop() during a backoff wait leaves nothing scheduled and never reconnects", async function () {
     const backoff = new RecordingBackoff({ baseMs: 300, maxMs: 300, jitter: 0 });
-    script = flakyServer(100);
+    h.script = flakyServer(100);
     const m = monitor({ backoff });
     m.start();
     await waitFor(() => backoff.delays.length === 1, "first retry scheduled");
     await m.stop();
     expect(m.currentState).to.equal("offline");
-    expect(clock.liveTimers).to.equal(0);
+    expect(h.clock.liveTimers).to.equal(0);
     const logged = logins;
     // start() after stop() works, and stops again.
     m.start();
     await waitFor(() => logins > logged, "restarted");
     await m.stop();
-    expect(clock.liveTimers).to.equal(0);
+    expect(h.clock.liveTimers).to.equal(0);
   });
 
   it("stop() while the root lookup hangs returns at once", async function () {
-    rootScript = () => undefined; // never answers
+    h.rootScript = () => undefined; // never answers
     const m = monitor({ resolverTimeoutMs: 3000 });
     m.start();
-    await waitFor(() => root.commands.length > 0, "root asked");
+    await waitFor(() => h.root.commands.length > 0, "root asked");
     const startedAt = Date.now();
     await m.stop();
     expect(Date.now() - startedAt).to.be.below(1500);
     expect(m.currentState).to.equal("offline");
-    expect(server.commands).to.deep.equal([]);
+    expect(h.server.commands).to.deep.equal([]);
   });
 });

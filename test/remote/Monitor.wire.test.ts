@@ -1,14 +1,14 @@
 import { expect } from "chai";
-import { createServer, type Server, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
+import type { AtKeys } from "../../protocol/atKeysFile.js";
 import type { AtNotification } from "../../daemon/ports.js";
 import { Monitor, type MonitorState } from "../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
 import { Backoff } from "../../daemon/remote/backoff.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import { fixturesOrSkip, readDemoAtKeys } from "../support/fixtures.js";
+import { rootNaming, startSilentAtServer } from "./support/scriptedAtServer.js";
 import { ScriptedTlsServer, selfSignedCert, type SelfSigned } from "./support/scriptedTlsServer.js";
 import { waitFor } from "./support/waitFor.js";
 
@@ -31,7 +31,7 @@ describe("remote/Monitor on the wire", function () {
 
   before(async function () {
     fixturesOrSkip(this);
-    keys = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
+    keys = readDemoAtKeys("alice");
     material = await selfSignedCert();
     server = new ScriptedTlsServer(material, (line, socket) => {
       if (!connectionOf.has(socket)) connectionOf.set(socket, ++connections);
@@ -49,9 +49,7 @@ describe("remote/Monitor on the wire", function () {
       // The first connection never answers its heartbeat: a dead link.
     });
     await server.listen();
-    root = new ScriptedTlsServer(material, (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${server.port}\r\n@`);
-    });
+    root = new ScriptedTlsServer(material, rootNaming(() => server.port));
     await root.listen();
   });
   after(async function () {
@@ -97,34 +95,20 @@ describe("remote/Monitor on the wire", function () {
   });
 
   it("stop() cancels a connect attempt that is hanging in the TLS handshake", async function () {
-    const held: Socket[] = [];
-    const silent: Server = createServer((sock) => {
-      held.push(sock);
-      sock.on("error", () => undefined);
-      sock.resume(); // read, so the client's close is seen
-    });
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const a = silent.address();
-    const silentPort = typeof a === "object" && a !== null ? a.port : 0;
-    const silentRoot = new ScriptedTlsServer(material, (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${silentPort}\r\n@`);
-    });
-    await silentRoot.listen();
+    const silent = await startSilentAtServer(material);
     try {
-      const resolver = new RootResolver({ root: `127.0.0.1:${silentRoot.port}`, ca: material.cert, clock });
+      const resolver = new RootResolver({ root: `127.0.0.1:${silent.rootPort}`, ca: material.cert, clock });
       const monitor = new Monitor({ atSign: "@alice🛠", keys, resolver, ca: material.cert, clock, logger: nullLogger, connectTimeoutMs: 60_000 });
       monitors.push(monitor);
       monitor.start();
-      await waitFor(() => held.length === 1, "TCP connection to the silent server");
+      await waitFor(() => silent.held.length === 1, "TCP connection to the silent server");
       const startedAt = Date.now();
       await monitor.stop();
       expect(Date.now() - startedAt).to.be.below(2000);
       expect(monitor.currentState).to.equal("offline");
-      await waitFor(() => held.every((sock) => sock.destroyed), "client side closed");
+      await waitFor(() => silent.held.every((sock) => sock.destroyed), "client side closed");
     } finally {
-      for (const sock of held) sock.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-      await silentRoot.close();
+      await silent.close();
     }
   });
 });

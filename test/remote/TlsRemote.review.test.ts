@@ -3,21 +3,17 @@
 // timers or unhandled rejections afterwards.
 import { expect } from "chai";
 import type { TLSSocket } from "node:tls";
-import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { AtProtocolError } from "../../protocol/errors.js";
 import { TlsRemote } from "../../daemon/remote/TlsRemote.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
 import { RemoteUnavailableError } from "../../daemon/remote/errors.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
-import { ScriptedTlsServer, selfSignedCert, type SelfSigned } from "./support/scriptedTlsServer.js";
-import { CountingClock, activeHandles } from "./support/CountingClock.js";
+import { rootNaming, useScriptedAtServer, type Script } from "./support/scriptedAtServer.js";
+import { ScriptedTlsServer } from "./support/scriptedTlsServer.js";
 import { rejectionOf, waitFor } from "./support/waitFor.js";
 
 const ME = "@alice🛠";
 const PROMPT = `${ME}@`;
-
-type Script = (line: string, socket: TLSSocket) => void;
 
 /** Logs in anyone; `after` answers everything else. */
 function loginThen(after: Script): Script {
@@ -29,60 +25,16 @@ function loginThen(after: Script): Script {
 }
 
 describe("remote/TlsRemote review (scripted atServer)", function () {
-  let material: SelfSigned;
-  let keys: AtKeys;
-  let server: ScriptedTlsServer;
-  let root: ScriptedTlsServer;
-  let script: Script = () => undefined;
-  let rootScript: Script = () => undefined;
-  let clock: CountingClock;
   let remotes: TlsRemote[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  let tlsBaseline = 0;
-
-  before(async function () {
-    fixturesOrSkip(this);
-    keys = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
-    material = await selfSignedCert();
-    server = new ScriptedTlsServer(material, (line, socket) => script(line, socket));
-    await server.listen();
-    root = new ScriptedTlsServer(material, (line, socket) => rootScript(line, socket));
-    await root.listen();
-    process.on("unhandledRejection", onUnhandled);
-    tlsBaseline = activeHandles("TLSWrap");
-  });
+  const h = useScriptedAtServer(() => Promise.all(remotes.map((r) => r.close())));
 
   beforeEach(function () {
-    clock = new CountingClock();
     remotes = [];
-    server.commands.length = 0;
-    rootScript = (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${server.port}\r\n@`);
-    };
-  });
-
-  afterEach(async function () {
-    await Promise.all(remotes.map((r) => r.close()));
-    // Let any stray rejection surface before checking.
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(unhandled, "unhandled rejections").to.deep.equal([]);
-    await waitFor(() => server.connectionCount === 0 && root.connectionCount === 0, "servers see every connection closed");
-    await waitFor(() => activeHandles("TLSWrap") === tlsBaseline, "no TLS socket left open");
-    await waitFor(() => clock.liveTimers === 0, "no timer left running");
-  });
-
-  after(async function () {
-    process.off("unhandledRejection", onUnhandled);
-    await server?.close();
-    await root?.close();
   });
 
   function remote(extra: { requestTimeoutMs?: number; connectTimeoutMs?: number } = {}): TlsRemote {
-    const resolver = new RootResolver({ root: `127.0.0.1:${root.port}`, ca: material.cert, clock, timeoutMs: 3000 });
-    const r = new TlsRemote({ atSign: ME, keys, resolver, ca: material.cert, clock, logger: nullLogger, ...extra });
+    const resolver = new RootResolver({ root: `127.0.0.1:${h.root.port}`, ca: h.material.cert, clock: h.clock, timeoutMs: 3000 });
+    const r = new TlsRemote({ atSign: ME, keys: h.keys, resolver, ca: h.material.cert, clock: h.clock, logger: nullLogger, ...extra });
     remotes.push(r);
     return r;
   }
@@ -90,7 +42,7 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   it("runs 100 concurrent requests one at a time on the wire, each resolving with its own reply", async function () {
     let outstanding = 0;
     let overlaps = 0;
-    script = loginThen((line, socket) => {
+    h.script = loginThen((line, socket) => {
       socket.setNoDelay(true);
       if (outstanding > 0) overlaps++;
       outstanding++;
@@ -114,12 +66,12 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
     expect(replies).to.deep.equal(Array.from({ length: 100 }, (_, i) => `${i}🛠`));
     expect(order).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
     expect(overlaps).to.equal(0);
-    expect(server.commands.filter((c) => c.startsWith("echo:"))).to.deep.equal(Array.from({ length: 100 }, (_, i) => `echo:${i}`));
+    expect(h.server.commands.filter((c) => c.startsWith("echo:"))).to.deep.equal(Array.from({ length: 100 }, (_, i) => `echo:${i}`));
   });
 
   it("never sends an aborted queued request; an aborted in-flight one drops only its connection", async function () {
     const held: TLSSocket[] = [];
-    script = loginThen((line, socket) => {
+    h.script = loginThen((line, socket) => {
       if (line === "hold") held.push(socket);
       else socket.write(`data:${line}\n${PROMPT}`);
     });
@@ -137,12 +89,12 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
     inFlightAbort.abort(new Error("caller gave up"));
     expect(((await rejectionOf(inFlight)) as Error).message).to.equal("caller gave up");
     expect(await after).to.equal("after");
-    expect(server.commands).not.to.include("queued");
-    expect(server.commands.filter((c) => c.startsWith("from:"))).to.have.length(2);
+    expect(h.server.commands).not.to.include("queued");
+    expect(h.server.commands.filter((c) => c.startsWith("from:"))).to.have.length(2);
   });
 
   it("fails a request with RemoteUnavailableError when the socket closes during login", async function () {
-    script = (line, socket) => {
+    h.script = (line, socket) => {
       if (line.startsWith("from:")) socket.write(`data:_c${ME}:1\n@`);
       else if (line.startsWith("pkam:")) socket.destroy();
     };
@@ -152,13 +104,11 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("fails with RemoteUnavailableError when the secondary closes right after its prompt", async function () {
-    script = () => undefined;
-    const closer = new ScriptedTlsServer(material, () => undefined);
+    h.script = () => undefined;
+    const closer = new ScriptedTlsServer(h.material, () => undefined);
     await closer.listen();
     try {
-      rootScript = (line, socket) => {
-        if (line !== "@exit") socket.write(`127.0.0.1:${closer.port}\r\n@`);
-      };
+      h.rootScript = rootNaming(() => closer.port);
       // The prompt is written on accept; end the connection as soon as it is there.
       const r = remote();
       const p = r.request("scan");
@@ -172,17 +122,17 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("reports AT0007 when the root answers null, and closes the root connection", async function () {
-    rootScript = (line, socket) => {
+    h.rootScript = (line, socket) => {
       if (line !== "@exit") socket.write("null\r\n@");
     };
     const err = await rejectionOf(remote().request("scan"));
     expect(err).to.be.instanceOf(AtProtocolError);
     expect((err as AtProtocolError).code).to.equal("AT0007");
-    expect(server.commands).to.deep.equal([]);
+    expect(h.server.commands).to.deep.equal([]);
   });
 
   it("times out a server that answers garbage with no reply end, and one that answers nothing", async function () {
-    script = loginThen((line, socket) => {
+    h.script = loginThen((line, socket) => {
       if (line === "garbage") socket.write("\u0000garbage: 🛠 with no end");
     });
     const r = remote({ requestTimeoutMs: 200 });
@@ -195,7 +145,7 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("turns a complete garbage reply into AT0011 and stays usable", async function () {
-    script = loginThen((line, socket) => socket.write(line === "junk" ? `junk!\n${PROMPT}` : `data:ok\n${PROMPT}`));
+    h.script = loginThen((line, socket) => socket.write(line === "junk" ? `junk!\n${PROMPT}` : `data:ok\n${PROMPT}`));
     const r = remote();
     const err = await rejectionOf(r.request("junk"));
     expect(err).to.be.instanceOf(AtProtocolError);
@@ -204,7 +154,7 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("drops the connection on a reply nobody asked for, so it cannot answer the next request", async function () {
-    script = loginThen((line, socket) => {
+    h.script = loginThen((line, socket) => {
       if (line === "double") socket.write(`data:one\n${PROMPT}data:two\n${PROMPT}`);
       else socket.write(`data:${line}\n${PROMPT}`);
     });
@@ -214,12 +164,12 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("close() during a login that never finishes returns at once and fails the request", async function () {
-    script = (line) => {
+    h.script = (line) => {
       void line; // never answers `from:`
     };
     const r = remote({ connectTimeoutMs: 30_000 });
     const p = r.request("scan");
-    await waitFor(() => server.commands.some((c) => c.startsWith("from:")), "from: sent");
+    await waitFor(() => h.server.commands.some((c) => c.startsWith("from:")), "from: sent");
     const startedAt = Date.now();
     await r.close();
     expect(Date.now() - startedAt).to.be.below(1500);
@@ -227,14 +177,14 @@ describe("remote/TlsRemote review (scripted atServer)", function () {
   });
 
   it("close() while the root lookup hangs returns at once and fails the request", async function () {
-    rootScript = () => undefined; // never answers
+    h.rootScript = () => undefined; // never answers
     const r = remote();
     const p = r.request("scan");
-    await waitFor(() => root.commands.length > 0, "root asked");
+    await waitFor(() => h.root.commands.length > 0, "root asked");
     const startedAt = Date.now();
     await r.close();
     expect(Date.now() - startedAt).to.be.below(1500);
     expect(await rejectionOf(p)).to.be.instanceOf(RemoteUnavailableError);
-    expect(server.commands).to.deep.equal([]);
+    expect(h.server.commands).to.deep.equal([]);
   });
 });

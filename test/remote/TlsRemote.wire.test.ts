@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { createServer, type Server, type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { rsaVerify } from "../../protocol/crypto.js";
@@ -9,6 +8,7 @@ import { AuthFailedError, RemoteUnavailableError } from "../../daemon/remote/err
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import { rootNaming, startSilentAtServer } from "./support/scriptedAtServer.js";
 import { ScriptedTlsServer, selfSignedCert, type SelfSigned } from "./support/scriptedTlsServer.js";
 import { rejectionOf } from "./support/waitFor.js";
 
@@ -38,9 +38,7 @@ describe("remote/TlsRemote on the wire", function () {
     material = await selfSignedCert();
     server = atServer(material, () => pkamReply);
     await server.listen();
-    root = new ScriptedTlsServer(material, (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${server.port}\r\n@`);
-    });
+    root = new ScriptedTlsServer(material, rootNaming(() => server.port));
     await root.listen();
   });
   after(async function () {
@@ -92,26 +90,16 @@ describe("remote/TlsRemote on the wire", function () {
   }
 
   it("times out a connect to a server that never completes the TLS handshake", async function () {
-    const held: Socket[] = [];
-    const silent: Server = createServer((s) => held.push(s));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const a = silent.address();
-    const silentPort = typeof a === "object" && a !== null ? a.port : 0;
-    const silentRoot = new ScriptedTlsServer(material, (line, socket) => {
-      if (line !== "@exit") socket.write(`127.0.0.1:${silentPort}\r\n@`);
-    });
-    await silentRoot.listen();
+    const silent = await startSilentAtServer(material);
     try {
-      const resolver = new RootResolver({ root: `127.0.0.1:${silentRoot.port}`, ca: material.cert, clock });
+      const resolver = new RootResolver({ root: `127.0.0.1:${silent.rootPort}`, ca: material.cert, clock });
       const r = new TlsRemote({ atSign: "@alice🛠", keys: apkamKeys, resolver, ca: material.cert, clock, logger: nullLogger, connectTimeoutMs: 150 });
       remotes.push(r);
       const err = await rejectionOf(r.request("scan"));
       expect(err).to.be.instanceOf(RemoteUnavailableError);
       expect(err).to.include({ reason: "timeout", retryable: true });
     } finally {
-      for (const s of held) s.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-      await silentRoot.close();
+      await silent.close();
     }
   });
 });

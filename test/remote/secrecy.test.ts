@@ -20,7 +20,7 @@ import { KeyStoreError } from "../../daemon/keystore/KeyStore.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { AtsyncError } from "../../shared/errors.js";
-import { fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import { fixturesOrSkip, readDemoAtKeys, readFixture } from "../support/fixtures.js";
 import { MemoryCipherContext } from "../crypto/memoryCipherContext.js";
 import { ScriptedTlsServer, selfSignedCert, type SelfSigned } from "./support/scriptedTlsServer.js";
 import { rejectionOf } from "./support/waitFor.js";
@@ -58,7 +58,7 @@ describe("secrecy of errors and key holders", function () {
   before(async function () {
     fixturesOrSkip(this);
     keys = decodeAtKeysFile(readFixture("atkeys/alice_apkam.atKeys"));
-    bob = decodeAtKeysFile(readFixture("atkeys/bob_demo.atKeys"));
+    bob = readDemoAtKeys("bob");
     secrets = {
       pkamPrivateKey: keys.pkamPrivateKey ?? "",
       encryptionPrivateKey: keys.encryptionPrivateKey,

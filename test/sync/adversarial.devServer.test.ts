@@ -2,88 +2,43 @@
 // the worst moments, concurrent local writes, delete/update conflicts under each policy, expiry,
 // and a reset in the middle of a pull. Every title names its scenario.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDevServer, type DevServer } from "../../atserver/index.js";
 import type { ConflictPolicy } from "../../daemon/core/types.js";
-import type { TlsRemote } from "../../daemon/remote/TlsRemote.js";
-import { converge, Device, rawRemote, syncOk } from "./support/devHarness.js";
+import { converge, syncOk, useDevServer, type Device } from "./support/devHarness.js";
 import { nextEvent, waitFor } from "./support/waitFor.js";
 
 const ALICE = "@alice🛠";
 
 describe("sync: adversarial scenarios against the dev-server over TLS", function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let dir: string;
-  let dev: DevServer;
-  let raw: TlsRemote;
-  let devices: Device[] = [];
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "atsyncd-adv-"));
-    dev = await startDevServer({ dataDir, atSigns: [ALICE], statsIntervalMs: 60_000, expiryIntervalMs: 50 });
-    raw = rawRemote(dev, ALICE);
-  });
-
-  after(async () => {
-    await raw?.close();
-    await dev?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "atsyncd-adv-devices-"));
-    devices = [];
-  });
-
-  afterEach(async () => {
-    for (const d of devices) await d.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function device(name: string, opts?: ConstructorParameters<typeof Device>[4]): Device {
-    const d = new Device(dev, ALICE, dir, name, opts);
-    devices.push(d);
-    return d;
-  }
-
-  async function serverValue(atKey: string): Promise<string | null> {
-    try {
-      return await raw.request(`llookup:${atKey}`);
-    } catch {
-      return null;
-    }
-  }
+  const h = useDevServer(ALICE, "atsyncd-adv", { atSigns: [ALICE], statsIntervalMs: 60_000, expiryIntervalMs: 50 });
 
   async function serverCommitId(): Promise<string> {
-    const stats = JSON.parse((await raw.request("stats:3")).trim()) as Array<{ value: string }>;
+    const stats = JSON.parse((await h.raw.request("stats:3")).trim()) as Array<{ value: string }>;
     return stats[0]!.value;
   }
 
   /** Kills a device mid-run: the store file is closed first (no write can follow), then the rest. */
   async function crash(d: Device): Promise<void> {
     d.store.close();
-    devices.splice(devices.indexOf(d), 1);
+    h.devices.splice(h.devices.indexOf(d), 1);
     await d.close();
   }
 
   for (const policy of ["local-wins", "remote-wins", "last-writer-wins"] as const) {
     it(`scenario: killed after the batch was sent, before the commit ids were written back; reopened, nothing lost or doubled (${policy})`, async () => {
       const k = `crash-${policy}.wavi${ALICE}`;
-      const a = device(`a-${policy}`, { policy });
+      const a = h.device(`a-${policy}`, { policy });
       a.start();
       await a.driver.syncNow();
       a.remote.cutOnce((c) => c.startsWith("batch:") && c.includes(`crash-${policy}`), "hang");
       a.driver.local.put(k, "v1");
       await waitFor(() => a.remote.hung, "the batch reaching the server");
-      expect(await serverValue(k)).to.equal("v1");
+      expect(await h.serverValue(k)).to.equal("v1");
       const outbox = a.store.pendingChanges().map((c) => c.id);
       expect(outbox).to.have.length(1);
       await crash(a);
       const committedBefore = await serverCommitId();
-      const again = device(`a-${policy}`, { policy });
+      const again = h.device(`a-${policy}`, { policy });
       expect(again.store.pendingChanges().map((c) => c.id)).to.deep.equal(outbox);
       again.start();
       await syncOk(again);
@@ -96,8 +51,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
 
     it(`scenario: killed mid-push, then a newer local write before the retry: the newer one wins, no false conflict (${policy})`, async () => {
       const k = `crash-newer-${policy}.wavi${ALICE}`;
-      const a = device(`n-${policy}`, { policy });
-      const b = device(`m-${policy}`, { policy });
+      const a = h.device(`n-${policy}`, { policy });
+      const b = h.device(`m-${policy}`, { policy });
       a.start();
       b.start();
       await converge(a, b);
@@ -105,21 +60,21 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
       a.driver.local.put(k, "v1");
       await waitFor(() => a.remote.hung, "the batch reaching the server");
       await crash(a);
-      const again = device(`n-${policy}`, { policy });
+      const again = h.device(`n-${policy}`, { policy });
       again.driver.local.put(k, "v2");
       again.start();
       const [ca, cb] = await converge(again, b);
       expect(ca).to.deep.equal(cb);
       expect(ca.get(k)).to.equal("v2");
-      expect(await serverValue(k)).to.equal("v2");
+      expect(await h.serverValue(k)).to.equal("v2");
       expect(again.store.listConflicts(), "our own echo is not a conflict").to.deep.equal([]);
     });
   }
 
   it("scenario: a local write while a push of an earlier version of the same key is in flight is not marked committed by the older ack", async () => {
     const k = `inflight.wavi${ALICE}`;
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -134,15 +89,15 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     expect(cb.get(k)).to.equal("v2");
-    expect(await serverValue(k)).to.equal("v2");
+    expect(await h.serverValue(k)).to.equal("v2");
     expect(a.store.change(first)?.state).to.equal("committed");
     expect(a.store.listConflicts()).to.deep.equal([]);
   });
 
   it("scenario: remote-wins policy, a push reply lost after the server applied it and a newer local write before the retry: the newer write survives", async () => {
     const k = `lostreply.wavi${ALICE}`;
-    const a = device("a", { policy: "remote-wins" });
-    const b = device("b", { policy: "remote-wins" });
+    const a = h.device("a", { policy: "remote-wins" });
+    const b = h.device("b", { policy: "remote-wins" });
     a.start();
     b.start();
     await converge(a, b);
@@ -168,8 +123,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     it(`scenario: a remote delete vs a local update, and a local delete vs a remote update, resolved and recorded under ${policy}`, async () => {
       const rd = `rdel-${policy}.wavi${ALICE}`;
       const ld = `ldel-${policy}.wavi${ALICE}`;
-      const a = device("a", { policy });
-      const b = device("b", { policy });
+      const a = h.device("a", { policy });
+      const b = h.device("b", { policy });
       a.start();
       b.start();
       a.driver.local.putMany([{ atKey: rd, value: "orig" }, { atKey: ld, value: "orig" }]);
@@ -185,8 +140,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
       expect(ca).to.deep.equal(cb);
       expect(cb.get(rd)).to.equal(expected[policy].remoteDelete);
       expect(cb.get(ld)).to.equal(expected[policy].localDelete);
-      expect(await serverValue(rd)).to.equal(expected[policy].remoteDelete ?? null);
-      expect(await serverValue(ld)).to.equal(expected[policy].localDelete ?? null);
+      expect(await h.serverValue(rd)).to.equal(expected[policy].remoteDelete ?? null);
+      expect(await h.serverValue(ld)).to.equal(expected[policy].localDelete ?? null);
       const conflicts = b.store.listConflicts().map((c) => [c.atKey, c.policy, c.local.op, c.local.value, c.remote.op, c.remote.value]);
       expect(conflicts).to.deep.equal([
         [rd, policy, "*", "local-update", "-", null],
@@ -198,8 +153,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
   for (const policy of ["local-wins", "remote-wins", "last-writer-wins"] as const) {
     it(`scenario: a local write made while a pull page carrying the same key is in flight is resolved and recorded under ${policy}`, async () => {
       const k = `duringpull-${policy}.wavi${ALICE}`;
-      const a = device("a", { policy });
-      const b = device("b", { policy });
+      const a = h.device("a", { policy });
+      const b = h.device("b", { policy });
       a.start();
       b.start();
       await converge(a, b);
@@ -214,7 +169,7 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
       // b's write came after a's: last-writer-wins keeps it, as local-wins does.
       const winner = policy === "remote-wins" ? "a-remote" : "b-local";
       expect(cb.get(k)).to.equal(winner);
-      expect(await serverValue(k)).to.equal(winner);
+      expect(await h.serverValue(k)).to.equal(winner);
       const c = b.store.listConflicts()[0]!;
       expect([c.atKey, c.policy, c.winner, c.local.value, c.remote.value]).to.deep.equal([
         k, policy, policy === "remote-wins" ? "remote" : "local", "b-local", "a-remote",
@@ -226,14 +181,14 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
 
   it("scenario: a key with a ttl expires on the server, which commits it as `-`: both devices' copies go too", async () => {
     const k = `ttl.wavi${ALICE}`;
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
     a.driver.local.put(k, "short-lived", { ttl: 400 });
     await waitFor(() => b.store.get(k)?.value === "short-lived", "b receiving the key");
-    await waitFor(async () => (await serverValue(k)) === null && b.store.get(k) === undefined && a.store.get(k) === undefined, "expiry reaching both devices");
+    await waitFor(async () => (await h.serverValue(k)) === null && b.store.get(k) === undefined && a.store.get(k) === undefined, "expiry reaching both devices");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     expect(ca.has(k)).to.equal(false);
@@ -242,8 +197,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
   it("scenario: a key re-written without the ttl and ivNonce it had keeps living and reads right (the server merges metadata)", async () => {
     const k = `rewritten.wavi${ALICE}`;
     const sentinel = `sentinel.wavi${ALICE}`;
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -254,8 +209,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     // Written after k's second write with the same ttl: once it is gone, a retained ttl would have taken k too.
     a.driver.local.put(sentinel, "s", { ttl: 300 });
     await a.driver.syncNow();
-    await waitFor(async () => (await serverValue(sentinel)) === null, "the sentinel expiring");
-    expect(await serverValue(k)).to.equal("second");
+    await waitFor(async () => (await h.serverValue(sentinel)) === null, "the sentinel expiring");
+    expect(await h.serverValue(k)).to.equal("second");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     expect(cb.get(k)).to.equal("second");
@@ -263,15 +218,15 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
   });
 
   it("scenario: a server reset in the middle of a pull is detected in that run and repaired, without waiting for another trigger", async () => {
-    const a = device("a");
+    const a = h.device("a");
     a.start();
     await a.driver.syncNow();
     a.driver.local.putMany(Array.from({ length: 80 }, (_, i) => ({ atKey: `midreset${i}.wavi${ALICE}`, value: `m${i}` })));
     await a.driver.syncNow();
     await a.goOffline();
-    const b = device("b");
+    const b = h.device("b");
     b.remote.cutOnce((c) => c.startsWith("sync:from:") && !c.includes("^"), "tap", 0, async () => {
-      await dev.reset(ALICE);
+      await h.dev.reset(ALICE);
     });
     const reset = nextEvent(b.driver, "server.reset");
     b.start();
@@ -280,6 +235,6 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     // b restored the keys it had received before the reset.
     const restored = b.store.listKeys().filter((k) => k.startsWith("midreset"));
     expect(restored.length).to.be.greaterThan(0);
-    for (const k of restored) expect(await serverValue(k)).to.equal(b.store.get(k)?.value);
+    for (const k of restored) expect(await h.serverValue(k)).to.equal(b.store.get(k)?.value);
   });
 });

@@ -1,13 +1,8 @@
 // The issue's "Show": two devices of one atSign (own store files, own TLS connections and
 // monitors) against the real dev-server, converging after each scenario named in the title.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDevServer, type DevServer } from "../../atserver/index.js";
 import { aesDecrypt, aesEncrypt, generateAesKeyB64, md5Hex, randomIvB64, rsaDecrypt, rsaEncrypt } from "../../protocol/crypto.js";
-import type { TlsRemote } from "../../daemon/remote/TlsRemote.js";
-import { converge, Device, keysOf, rawRemote } from "./support/devHarness.js";
+import { converge, keysOf, rawRemote, useDevServer } from "./support/devHarness.js";
 import { waitFor } from "./support/waitFor.js";
 
 const ALICE = "@alice🛠";
@@ -15,51 +10,11 @@ const CAROL = "@carol🛠";
 
 describe("sync: two devices of one atSign against the dev-server over TLS", function () {
   this.timeout(60_000);
-  let dataDir: string;
-  let dir: string;
-  let dev: DevServer;
-  let raw: TlsRemote;
-  let devices: Device[] = [];
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "atsyncd-dev-"));
-    dev = await startDevServer({ dataDir, atSigns: [ALICE, CAROL], statsIntervalMs: 60_000 });
-    raw = rawRemote(dev, ALICE);
-  });
-
-  after(async () => {
-    await raw?.close();
-    await dev?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "atsyncd-devices-"));
-    devices = [];
-  });
-
-  afterEach(async () => {
-    for (const d of devices) await d.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function device(name: string, opts?: ConstructorParameters<typeof Device>[4]): Device {
-    const d = new Device(dev, ALICE, dir, name, opts);
-    devices.push(d);
-    return d;
-  }
-
-  async function serverValue(atKey: string): Promise<string | null> {
-    try {
-      return await raw.request(`llookup:${atKey}`);
-    } catch {
-      return null;
-    }
-  }
+  const h = useDevServer(ALICE, "atsyncd-dev", { atSigns: [ALICE, CAROL], statsIntervalMs: 60_000 });
 
   it("scenario: writes on both devices while one is offline converge (local-wins conflict recorded)", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -74,7 +29,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     expect(ca.get(`off0.wavi${ALICE}`)).to.equal("b-wins");
     for (let i = 1; i < 5; i++) expect(ca.get(`off${i}.wavi${ALICE}`)).to.equal(`a${i}`);
     for (let i = 5; i < 8; i++) expect(cb.get(`off${i}.wavi${ALICE}`)).to.equal(`b${i}`);
-    expect(await serverValue(`off0.wavi${ALICE}`)).to.equal("b-wins");
+    expect(await h.serverValue(`off0.wavi${ALICE}`)).to.equal("b-wins");
     const conflicts = b.store.listConflicts();
     expect(conflicts.map((c) => [c.atKey, c.winner, c.local.value, c.remote.value])).to.deep.equal([
       [`off0.wavi${ALICE}`, "local", "b-wins", "a0"],
@@ -83,8 +38,8 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
   });
 
   it("scenario: update then delete then re-create of one key converges to the re-created state", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -104,12 +59,12 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     const [da, db] = await converge(a, b);
     expect(da).to.deep.equal(db);
     expect(db.has(k)).to.equal(false);
-    expect(await serverValue(k)).to.equal(null);
+    expect(await h.serverValue(k)).to.equal(null);
   });
 
   it("scenario: update:meta reaches the other device", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     const k = `meta.wavi${ALICE}`;
@@ -124,25 +79,25 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
   });
 
   it("scenario: writes made directly on the server by a raw connection reach both devices through the monitor", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
     await waitFor(() => a.monitor && b.driver.status().state === "online", "devices online");
     const k = `raw.wavi${ALICE}`;
-    await raw.request(`update:ttl:600000:${k} from-raw`);
+    await h.raw.request(`update:ttl:600000:${k} from-raw`);
     // No syncNow: the statsNotification must trigger the pulls.
     await waitFor(() => a.store.get(k)?.value === "from-raw" && b.store.get(k)?.value === "from-raw", "monitor-driven pulls");
-    await raw.request(`delete:${k}`);
+    await h.raw.request(`delete:${k}`);
     await waitFor(() => a.store.get(k) === undefined && b.store.get(k) === undefined, "monitor-driven delete");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
   });
 
   it("scenario: a connection cut in the middle of a push (reply lost after the server applied it) loses and doubles nothing", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -155,15 +110,15 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     expect(ca).to.deep.equal(cb);
     for (let i = 0; i < 10; i++) expect(cb.get(`cutpush${i}.wavi${ALICE}`)).to.equal(`p${i}`);
     expect(a.store.listConflicts().length + b.store.listConflicts().length).to.equal(0);
-    const stats15 = JSON.parse((await raw.request("stats:15:cutpush")).trim()) as Array<{ value: unknown }>;
+    const stats15 = JSON.parse((await h.raw.request("stats:15:cutpush")).trim()) as Array<{ value: unknown }>;
     const value = stats15[0]?.value;
     const perKey = typeof value === "string" ? (JSON.parse(value) as Record<string, unknown>) : (value as Record<string, unknown>);
     expect(Object.keys(perKey).filter((k) => k.startsWith("cutpush"))).to.have.length(10);
   });
 
   it("scenario: a connection cut as a push is sent (before the server reads it) loses nothing", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     await converge(a, b);
@@ -172,16 +127,16 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     await waitFor(() => a.remote.cuts === 1 && a.driver.status().pendingUploads === 0, "push after the cut");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
-    for (let i = 0; i < 5; i++) expect(await serverValue(`cutbefore${i}.wavi${ALICE}`)).to.equal(`c${i}`);
+    for (let i = 0; i < 5; i++) expect(await h.serverValue(`cutbefore${i}.wavi${ALICE}`)).to.equal(`c${i}`);
   });
 
   it("scenario: a connection cut in the middle of a pull resumes from the last applied page, nothing lost or doubled", async () => {
-    const a = device("a");
+    const a = h.device("a");
     a.start();
     await a.driver.syncNow();
     a.driver.local.putMany(Array.from({ length: 80 }, (_, i) => ({ atKey: `cutpull${i}.wavi${ALICE}`, value: `q${i}` })));
     await a.driver.syncNow();
-    const b = device("b");
+    const b = h.device("b");
     b.remote.cutOnce((c) => c.startsWith("sync:from:") && !c.includes("^"), "after", 1);
     b.start();
     await waitFor(() => b.remote.cuts === 1, "the cut");
@@ -191,13 +146,13 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
   });
 
   it("scenario: a parallel pull over three connections, one cut mid-range, converges with nothing lost", async () => {
-    const a = device("a");
+    const a = h.device("a");
     a.start();
     await a.driver.syncNow();
     a.driver.local.putMany(Array.from({ length: 300 }, (_, i) => ({ atKey: `lanes${i}.wavi${ALICE}`, value: `l${i}` })));
     a.driver.local.putMany(Array.from({ length: 30 }, (_, i) => ({ atKey: `lanes${i * 10}.wavi${ALICE}`, delete: true as const })));
     await a.driver.syncNow();
-    const b = device("b", { lanes: 3 });
+    const b = h.device("b", { lanes: 3 });
     b.lanes[1]!.cutOnce((c) => c.startsWith("sync:from:"), "after", 1);
     b.start();
     await waitFor(() => b.lanes[1]!.cuts === 1, "the cut");
@@ -208,10 +163,10 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
   });
 
   it("scenario: a third atSign reads what the first shared with it (lookup through its own TlsRemote)", async () => {
-    const a = device("a");
+    const a = h.device("a");
     a.start();
-    const carolKeys = keysOf(dev, CAROL);
-    const carolPub = (await raw.request(`plookup:publickey${CAROL}`)).trim();
+    const carolKeys = keysOf(h.dev, CAROL);
+    const carolPub = (await h.raw.request(`plookup:publickey${CAROL}`)).trim();
     expect(carolPub).to.equal(carolKeys.encryptionPublicKey);
     const shared = generateAesKeyB64();
     const iv = randomIvB64();
@@ -220,7 +175,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
       isEncrypted: true, ivNonce: iv, sharedKeyEnc: rsaEncrypt(carolPub, shared), pubKeyCS: md5Hex(carolPub),
     });
     await a.driver.syncNow();
-    const carol = rawRemote(dev, CAROL);
+    const carol = rawRemote(h.dev, CAROL);
     try {
       const all = JSON.parse(await carol.request(`lookup:all:phone.wavi${ALICE}`)) as { data: string; metaData: Record<string, unknown> };
       const meta = all.metaData;
@@ -234,8 +189,8 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
 
   for (const policy of ["local-wins", "remote-wins", "last-writer-wins"] as const) {
     it(`scenario: conflicting writes while offline are recorded and resolved under ${policy}`, async () => {
-      const a = device("a");
-      const b = device("b", { policy });
+      const a = h.device("a");
+      const b = h.device("b", { policy });
       a.start();
       b.start();
       const k = `conflict-${policy}.wavi${ALICE}`;
@@ -264,16 +219,16 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
   }
 
   it("scenario: a dev-server reset is detected by both devices and repaired without losing local changes", async () => {
-    const a = device("a");
-    const b = device("b");
+    const a = h.device("a");
+    const b = h.device("b");
     a.start();
     b.start();
     for (let i = 0; i < 6; i++) a.driver.local.put(`reset${i}.wavi${ALICE}`, `r${i}`);
     await converge(a, b);
     await b.goOffline();
     b.driver.local.put(`reset-pending.wavi${ALICE}`, "kept");
-    await dev.reset(ALICE);
-    expect(await serverValue(`reset0.wavi${ALICE}`)).to.equal(null);
+    await h.dev.reset(ALICE);
+    expect(await h.serverValue(`reset0.wavi${ALICE}`)).to.equal(null);
     const resets: string[] = [];
     a.driver.on((e) => { if (e.type === "server.reset") resets.push(`a:${e.reason}`); });
     b.driver.on((e) => { if (e.type === "server.reset") resets.push(`b:${e.reason}`); });
@@ -283,8 +238,8 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     expect(ca).to.deep.equal(cb);
     expect(resets.filter((r) => r.startsWith("a:"))).to.have.length(1);
     expect(resets.filter((r) => r.startsWith("b:"))).to.have.length(1);
-    for (let i = 0; i < 6; i++) expect(await serverValue(`reset${i}.wavi${ALICE}`)).to.equal(`r${i}`);
-    expect(await serverValue(`reset-pending.wavi${ALICE}`)).to.equal("kept");
+    for (let i = 0; i < 6; i++) expect(await h.serverValue(`reset${i}.wavi${ALICE}`)).to.equal(`r${i}`);
+    expect(await h.serverValue(`reset-pending.wavi${ALICE}`)).to.equal("kept");
     expect(ca.get(`reset-pending.wavi${ALICE}`)).to.equal("kept");
   });
 });

@@ -8,20 +8,18 @@ import { join } from "node:path";
 import { startDevServer, type DevServer } from "../../atserver/index.js";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import { aesDecrypt, aesEncrypt, randomIvB64, rsaVerify } from "../../protocol/crypto.js";
-import { fixturesDir, fixturesOrSkip, readFixture } from "../support/fixtures.js";
+import { fixturesDir, fixturesOrSkip, readDemoAtKeys, readDemoPlainKeys, readFixture, type DemoPlainKeys } from "../support/fixtures.js";
 import { converge, Device } from "./support/devHarness.js";
 
 const ALICE = "@alice🛠";
 
-interface PlainKeys { pkamPublicKey: string; encryptionPublicKey: string; encryptionPrivateKey: string; aesKey: string; cramKey: string }
-
 describe("sync: the shared fixtures", function () {
   this.timeout(60_000);
-  let plain: Record<string, PlainKeys>;
+  let plain: Record<string, DemoPlainKeys>;
 
   before(function () {
     fixturesOrSkip(this);
-    plain = JSON.parse(readFixture("atkeys/demo_plaintext_keys.json")) as Record<string, PlainKeys>;
+    plain = readDemoPlainKeys();
   });
 
   it("the demo .atKeys files decode to the published plaintext keys", () => {
@@ -35,7 +33,7 @@ describe("sync: the shared fixtures", function () {
   });
 
   it("the Dart client's self-key ciphertext and PKAM signature check out with the decoded keys", () => {
-    const keys = decodeAtKeysFile(readFixture("atkeys/alice_demo.atKeys"));
+    const keys = readDemoAtKeys("alice");
     const vectors = JSON.parse(readFixture("crypto_vectors.json")) as { selfKeyValues: Array<{ ciphertext: string; plaintext: string }> };
     for (const v of vectors.selfKeyValues) expect(aesDecrypt(keys.selfEncryptionKey, v.ciphertext)).to.equal(v.plaintext);
     const challenge = readFixture("pkam/challenge.txt").trim();

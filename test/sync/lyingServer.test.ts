@@ -1,31 +1,12 @@
 // A server that lies, and outbox/trigger edge cases, with a scripted in-memory server where the
 // dev-server cannot produce the situation (it never lies). Every title names its scenario.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { AtProtocolError } from "../../protocol/errors.js";
-import { nullLogger } from "../../daemon/adapters/nullLogger.js";
-import type { AtNotification, Disposable } from "../../daemon/ports.js";
-import { SqliteStore } from "../../daemon/store/SqliteStore.js";
-import { SyncDriver, type SyncDriverOptions } from "../../daemon/sync/SyncDriver.js";
 import { FakeAtServer } from "./support/FakeAtServer.js";
-import { ManualClock } from "./support/ManualClock.js";
+import { useDriverWorld } from "./support/driverHarness.js";
 import { recordEvents, waitFor } from "./support/waitFor.js";
 
 const A = "@alice🛠";
-
-class Notifier {
-  private fns = new Set<(n: AtNotification) => void>();
-  onNotification(fn: (n: AtNotification) => void): Disposable {
-    this.fns.add(fn);
-    return { dispose: () => void this.fns.delete(fn) };
-  }
-  stats(value: number): void {
-    const n: AtNotification = { id: "-1", from: A, to: A, key: `statsNotification.${A}`, value: String(value), operation: "update", epochMillis: 0 };
-    for (const fn of this.fns) fn(n);
-  }
-}
 
 /** The latest commit id the server holds for a key. */
 function serverCommitOf(server: FakeAtServer, atKey: string): number | undefined {
@@ -33,40 +14,12 @@ function serverCommitOf(server: FakeAtServer, atKey: string): number | undefined
 }
 
 describe("sync: a lying server and outbox edge cases (scripted server)", () => {
-  let dir: string;
-  let clock: ManualClock;
-  let server: FakeAtServer;
-  let store: SqliteStore;
-  let notifier: Notifier;
-  let driver: SyncDriver;
-
-  function makeDriver(extra: Partial<SyncDriverOptions> = {}): SyncDriver {
-    return new SyncDriver({
-      atSign: A, remote: server, store, clock, logger: nullLogger, notifications: notifier,
-      backoff: { next: () => 1000, reset: () => {} },
-      ...extra,
-    });
-  }
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "atsyncd-lying-"));
-    clock = new ManualClock();
-    server = new FakeAtServer();
-    store = SqliteStore.open({ path: join(dir, "a.db"), clock });
-    notifier = new Notifier();
-    driver = makeDriver();
-  });
-
-  afterEach(async () => {
-    await driver.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const world = useDriverWorld(A, "atsyncd-lying");
 
   /** Lies once in reply to the first command matching `prefix`, then tells the truth. */
   function lieOnce(prefix: string, lie: (reply: string) => string): void {
     let done = false;
-    server.rewrite = (command, reply) => {
+    world.server.rewrite = (command, reply) => {
       // The reset probe (`sync:from:<id>:limit:25:^key$`) is not the page under test.
       if (done || !command.startsWith(prefix) || command.includes(":^")) return reply;
       done = true;
@@ -75,209 +28,209 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
   }
 
   it("scenario: a batch reply whose item ids do not match the commands commits nothing on a wrong id; all retried", async () => {
-    driver.start();
-    await driver.syncNow();
+    world.driver.start();
+    await world.driver.syncNow();
     lieOnce("batch:", (reply) => {
       const items = JSON.parse(reply) as Array<{ id: number; response: unknown }>;
       return JSON.stringify(items.map((it) => ({ ...it, id: it.id - 1 })));
     });
-    driver.local.putMany([0, 1, 2].map((i) => ({ atKey: `shift${i}.wavi${A}`, value: `s${i}` })));
-    await waitFor(() => server.commands.filter((c) => c.startsWith("batch:")).length >= 1, "the lying batch");
-    await waitFor(() => store.pendingChanges().every((c) => c.attempts > 0 || c.state !== "pending"), "outcomes written");
+    world.driver.local.putMany([0, 1, 2].map((i) => ({ atKey: `shift${i}.wavi${A}`, value: `s${i}` })));
+    await waitFor(() => world.server.commands.filter((c) => c.startsWith("batch:")).length >= 1, "the lying batch");
+    await waitFor(() => world.store.pendingChanges().every((c) => c.attempts > 0 || c.state !== "pending"), "outcomes written");
     for (let i = 0; i < 3; i++) {
       const k = `shift${i}.wavi${A}`;
-      const local = store.get(k)?.commitId ?? null;
+      const local = world.store.get(k)?.commitId ?? null;
       // Either still unacknowledged, or acknowledged with the server's real commit id: never another key's.
-      if (local !== null) expect(local, k).to.equal(serverCommitOf(server, k));
+      if (local !== null) expect(local, k).to.equal(serverCommitOf(world.server, k));
     }
-    clock.advance(60_000);
-    await waitFor(() => driver.status().pendingUploads === 0, "retried pushes");
-    await driver.syncNow();
-    for (let i = 0; i < 3; i++) expect(store.get(`shift${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(server, `shift${i}.wavi${A}`));
+    world.clock.advance(60_000);
+    await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
+    await world.driver.syncNow();
+    for (let i = 0; i < 3; i++) expect(world.store.get(`shift${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(world.server, `shift${i}.wavi${A}`));
   });
 
   it("scenario: a batch item with non-numeric, null or empty data is not taken as an acknowledgement", async () => {
-    driver.start();
-    await driver.syncNow();
+    world.driver.start();
+    await world.driver.syncNow();
     lieOnce("batch:", (reply) => {
       const items = JSON.parse(reply) as Array<{ id: number; response: unknown }>;
       const lies: unknown[] = ["abc", null, ""];
       return JSON.stringify(items.map((it, i) => ({ id: it.id, response: { data: lies[i] } })));
     });
     // The server applied nothing of what it acknowledged with a lie.
-    const real = server.request.bind(server);
+    const real = world.server.request.bind(world.server);
     let drop = true;
-    server.request = async (c: string) => {
+    world.server.request = async (c: string) => {
       if (drop && c.startsWith("batch:")) {
         drop = false;
         const items = JSON.parse(c.slice(6)) as Array<{ id: number }>;
-        return server.rewrite!(c, JSON.stringify(items.map((it) => ({ id: it.id, response: { data: "0" } }))));
+        return world.server.rewrite!(c, JSON.stringify(items.map((it) => ({ id: it.id, response: { data: "0" } }))));
       }
       return real(c);
     };
-    const ws = driver.local.putMany([0, 1, 2].map((i) => ({ atKey: `lie${i}.wavi${A}`, value: `l${i}` })));
-    await waitFor(() => !drop && ws.every((w) => (store.change(w.outboxId!)?.attempts ?? 0) > 0 || store.change(w.outboxId!)?.state !== "pending"), "outcomes");
-    for (const w of ws) expect(store.change(w.outboxId!)?.state, w.atKey).to.equal("pending");
-    clock.advance(60_000);
-    await waitFor(() => driver.status().pendingUploads === 0, "retried pushes");
-    for (let i = 0; i < 3; i++) expect(server.keys.get(`lie${i}.wavi${A}`)?.value).to.equal(`l${i}`);
+    const ws = world.driver.local.putMany([0, 1, 2].map((i) => ({ atKey: `lie${i}.wavi${A}`, value: `l${i}` })));
+    await waitFor(() => !drop && ws.every((w) => (world.store.change(w.outboxId!)?.attempts ?? 0) > 0 || world.store.change(w.outboxId!)?.state !== "pending"), "outcomes");
+    for (const w of ws) expect(world.store.change(w.outboxId!)?.state, w.atKey).to.equal("pending");
+    world.clock.advance(60_000);
+    await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
+    for (let i = 0; i < 3; i++) expect(world.server.keys.get(`lie${i}.wavi${A}`)?.value).to.equal(`l${i}`);
   });
 
   it("scenario: an authentication error in reply to a batch is not the change's fault: it stays pending, the run needs attention", async () => {
-    driver.start();
-    await driver.syncNow();
-    const real = server.request.bind(server);
+    world.driver.start();
+    await world.driver.syncNow();
+    const real = world.server.request.bind(world.server);
     let refuse = true;
-    server.request = async (c: string) => {
+    world.server.request = async (c: string) => {
       if (refuse && c.startsWith("batch:")) throw new AtProtocolError("AT0401", "Client authentication failed");
       return real(c);
     };
-    const events = recordEvents(driver);
-    const w = driver.local.put(`auth.wavi${A}`, "kept");
+    const events = recordEvents(world.driver);
+    const w = world.driver.local.put(`auth.wavi${A}`, "kept");
     await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "change.rejected"), "the refused push");
     expect(events.filter((e) => e.type === "change.rejected")).to.deep.equal([]);
-    expect(store.change(w.outboxId!)?.state).to.equal("pending");
-    expect(driver.status().state).to.equal("needs-attention");
+    expect(world.store.change(w.outboxId!)?.state).to.equal("pending");
+    expect(world.driver.status().state).to.equal("needs-attention");
     refuse = false;
-    await driver.syncNow();
-    expect(server.keys.get(`auth.wavi${A}`)?.value).to.equal("kept");
+    await world.driver.syncNow();
+    expect(world.server.keys.get(`auth.wavi${A}`)?.value).to.equal("kept");
   });
 
   it("scenario: a sync:from reply that is not JSON fails the run with a clear error and changes nothing", async () => {
-    server.put(`a.wavi${A}`, "1");
+    world.server.put(`a.wavi${A}`, "1");
     lieOnce("sync:from:", () => "[{not json");
-    const events = recordEvents(driver);
-    driver.start();
+    const events = recordEvents(world.driver);
+    world.driver.start();
     await waitFor(() => events.some((e) => e.type === "sync.failed"), "the failed run");
     const failed = events.find((e) => e.type === "sync.failed");
     expect(failed && failed.type === "sync.failed" ? failed.error.code : null).to.equal("ATSYNC_BAD_REPLY");
-    expect(store.syncState().lastReceivedCommitId).to.equal(-1);
-    clock.advance(1000);
-    await waitFor(() => store.get(`a.wavi${A}`)?.value === "1", "the retried pull");
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(-1);
+    world.clock.advance(1000);
+    await waitFor(() => world.store.get(`a.wavi${A}`)?.value === "1", "the retried pull");
   });
 
   it("scenario: a sync:from page with entries out of commit order is refused, not half-trusted", async () => {
-    for (let i = 0; i < 5; i++) server.put(`o${i}.wavi${A}`, `v${i}`);
+    for (let i = 0; i < 5; i++) world.server.put(`o${i}.wavi${A}`, `v${i}`);
     lieOnce("sync:from:", (reply) => JSON.stringify((JSON.parse(reply) as unknown[]).reverse()));
-    const events = recordEvents(driver);
-    driver.start();
+    const events = recordEvents(world.driver);
+    world.driver.start();
     await waitFor(() => events.some((e) => e.type === "sync.failed"), "the failed run");
-    expect(store.syncState().lastReceivedCommitId).to.equal(-1);
-    expect(store.listKeys()).to.deep.equal([]);
-    clock.advance(1000);
-    await waitFor(() => store.listKeys().length === 5, "the truthful pull");
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(-1);
+    expect(world.store.listKeys()).to.deep.equal([]);
+    world.clock.advance(1000);
+    await waitFor(() => world.store.listKeys().length === 5, "the truthful pull");
   });
 
   it("scenario: a sync:from page with commit ids below what we asked for does not bring back an old state", async () => {
     const k = `gone.wavi${A}`;
-    server.put(k, "old");
-    driver.start();
-    await driver.syncNow();
-    const deleteId = server.remove(k);
-    await driver.syncNow();
-    expect(store.get(k)).to.equal(undefined);
-    store.prune(0);
-    server.put(`next.wavi${A}`, "n");
+    world.server.put(k, "old");
+    world.driver.start();
+    await world.driver.syncNow();
+    const deleteId = world.server.remove(k);
+    await world.driver.syncNow();
+    expect(world.store.get(k)).to.equal(undefined);
+    world.store.prune(0);
+    world.server.put(`next.wavi${A}`, "n");
     // The lie: the page also carries the key's old state, at an id below the one asked from.
     lieOnce("sync:from:", (reply) => JSON.stringify([
       { atKey: k, value: "old", metadata: {}, commitId: deleteId - 1, operation: "*" },
       ...(JSON.parse(reply) as unknown[]),
     ]));
-    await driver.syncNow().catch(() => undefined);
-    expect(store.get(k), "the stale entry was applied").to.equal(undefined);
+    await world.driver.syncNow().catch(() => undefined);
+    expect(world.store.get(k), "the stale entry was applied").to.equal(undefined);
   });
 
   it("scenario: stats:3 with a null value (an empty log after a reset) repairs and restores from this device", async () => {
-    for (let i = 0; i < 3; i++) server.put(`e${i}.wavi${A}`, `v${i}`);
-    driver.start();
-    await driver.syncNow();
-    server.reset();
-    expect(await server.request("stats:3")).to.contain('"value":"null"');
-    await driver.syncNow();
-    for (let i = 0; i < 3; i++) expect(server.keys.get(`e${i}.wavi${A}`)?.value).to.equal(`v${i}`);
+    for (let i = 0; i < 3; i++) world.server.put(`e${i}.wavi${A}`, `v${i}`);
+    world.driver.start();
+    await world.driver.syncNow();
+    world.server.reset();
+    expect(await world.server.request("stats:3")).to.contain('"value":"null"');
+    await world.driver.syncNow();
+    for (let i = 0; i < 3; i++) expect(world.server.keys.get(`e${i}.wavi${A}`)?.value).to.equal(`v${i}`);
   });
 
   it("scenario: put, delete and re-put of one key in one batch, the delete failing transiently: the re-put state survives", async () => {
     const k = `redo.wavi${A}`;
-    server.put(k, "orig");
-    driver.start();
-    await driver.syncNow();
+    world.server.put(k, "orig");
+    world.driver.start();
+    await world.driver.syncNow();
     let failed = false;
-    server.itemFault = (cmd) => {
+    world.server.itemFault = (cmd) => {
       if (!failed && cmd.startsWith("delete:")) {
         failed = true;
         return "AT0024";
       }
       return undefined;
     };
-    await driver.stop();
-    driver.local.put(k, "mid");
-    driver.local.delete(k);
-    driver.local.put(k, "final");
-    driver = makeDriver();
-    driver.start();
-    await driver.syncNow();
+    await world.driver.stop();
+    world.driver.local.put(k, "mid");
+    world.driver.local.delete(k);
+    world.driver.local.put(k, "final");
+    world.driver = world.makeDriver();
+    world.driver.start();
+    await world.driver.syncNow();
     expect(failed).to.equal(true);
-    clock.advance(10 * 60_000);
-    await waitFor(() => driver.status().pendingUploads === 0, "retries");
-    await driver.syncNow();
-    expect(server.keys.get(k)?.value).to.equal("final");
-    expect(store.get(k)?.value).to.equal("final");
+    world.clock.advance(10 * 60_000);
+    await waitFor(() => world.driver.status().pendingUploads === 0, "retries");
+    await world.driver.syncNow();
+    expect(world.server.keys.get(k)?.value).to.equal("final");
+    expect(world.store.get(k)?.value).to.equal("final");
   });
 
   it("scenario: more keys than one batch holds go out in several batches, each acknowledged", async () => {
-    await driver.stop();
-    driver = makeDriver({ batchItems: 50 });
-    driver.start();
-    await driver.syncNow();
-    driver.local.putMany(Array.from({ length: 130 }, (_, i) => ({ atKey: `many${i}.wavi${A}`, value: `m${i}` })));
-    await waitFor(() => driver.status().pendingUploads === 0, "pushes");
-    const batches = server.commands.filter((c) => c.startsWith("batch:"));
+    await world.driver.stop();
+    world.driver = world.makeDriver({ batchItems: 50 });
+    world.driver.start();
+    await world.driver.syncNow();
+    world.driver.local.putMany(Array.from({ length: 130 }, (_, i) => ({ atKey: `many${i}.wavi${A}`, value: `m${i}` })));
+    await waitFor(() => world.driver.status().pendingUploads === 0, "pushes");
+    const batches = world.server.commands.filter((c) => c.startsWith("batch:"));
     expect(batches.map((b) => (JSON.parse(b.slice(6)) as unknown[]).length)).to.deep.equal([50, 50, 30]);
-    for (let i = 0; i < 130; i++) expect(store.get(`many${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(server, `many${i}.wavi${A}`));
+    for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(world.server, `many${i}.wavi${A}`));
   });
 
   it("scenario: a local write outside the selective-sync filter is kept locally and visible in status, not silently dropped", async () => {
-    await driver.stop();
-    driver = makeDriver({ filter: { namespaces: ["wavi"] } });
-    driver.start();
-    await driver.syncNow();
-    driver.local.put(`outside.buzz${A}`, "kept");
-    await driver.syncNow();
-    expect(server.keys.has(`outside.buzz${A}`)).to.equal(false);
-    expect(store.get(`outside.buzz${A}`)?.value).to.equal("kept");
-    expect(driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 1 });
+    await world.driver.stop();
+    world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
+    world.driver.start();
+    await world.driver.syncNow();
+    world.driver.local.put(`outside.buzz${A}`, "kept");
+    await world.driver.syncNow();
+    expect(world.server.keys.has(`outside.buzz${A}`)).to.equal(false);
+    expect(world.store.get(`outside.buzz${A}`)?.value).to.equal("kept");
+    expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 1 });
   });
 
   it("scenario: a server reset repaired under a selective-sync filter restores only what the filter selects", async () => {
-    server.put(`in.wavi${A}`, "i");
-    server.put(`out.buzz${A}`, "o");
-    driver.start();
-    await driver.syncNow();
-    await driver.stop();
-    driver = makeDriver({ filter: { namespaces: ["wavi"] } });
-    driver.start();
-    await driver.syncNow();
-    server.reset();
-    await driver.syncNow();
-    expect(server.keys.get(`in.wavi${A}`)?.value).to.equal("i");
-    expect(server.keys.has(`out.buzz${A}`)).to.equal(false);
-    expect(driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 0 });
+    world.server.put(`in.wavi${A}`, "i");
+    world.server.put(`out.buzz${A}`, "o");
+    world.driver.start();
+    await world.driver.syncNow();
+    await world.driver.stop();
+    world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
+    world.driver.start();
+    await world.driver.syncNow();
+    world.server.reset();
+    await world.driver.syncNow();
+    expect(world.server.keys.get(`in.wavi${A}`)?.value).to.equal("i");
+    expect(world.server.keys.has(`out.buzz${A}`)).to.equal(false);
+    expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 0 });
   });
 
   it("scenario: a burst of 100 statsNotifications causes one or two pulls, and those at or below the last received id none", async () => {
-    driver.start();
-    await driver.syncNow();
-    const started = recordEvents(driver);
-    const top = server.put(`burst.wavi${A}`, "b");
-    for (let i = 0; i < 100; i++) notifier.stats(top);
-    await waitFor(() => store.get(`burst.wavi${A}`)?.value === "b", "the pull");
+    world.driver.start();
+    await world.driver.syncNow();
+    const started = recordEvents(world.driver);
+    const top = world.server.put(`burst.wavi${A}`, "b");
+    for (let i = 0; i < 100; i++) world.notifier.stats(top);
+    await waitFor(() => world.store.get(`burst.wavi${A}`)?.value === "b", "the pull");
     await waitFor(() => started.filter((e) => e.type === "sync.completed").length === started.filter((e) => e.type === "sync.started").length, "runs done");
     const runs = started.filter((e) => e.type === "sync.started").length;
     expect(runs).to.be.within(1, 2);
     // A run starts synchronously on a trigger (sync.started is emitted before its first await).
     const before = started.length;
-    for (let i = 0; i < 100; i++) notifier.stats(top - (i % 2));
+    for (let i = 0; i < 100; i++) world.notifier.stats(top - (i % 2));
     expect(started.slice(before).filter((e) => e.type === "sync.started")).to.deep.equal([]);
   });
 });

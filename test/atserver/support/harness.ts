@@ -16,12 +16,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function useDemoServer(ctx: Mocha.Suite, extra: Partial<DevServerOptions> = {}): () => Harness {
+/**
+ * Starts the dev-server for the suite. `extra` overrides the options; as a function, it is
+ * called only once the fixtures are known to be there (it may read them).
+ */
+export function useDemoServer(ctx: Mocha.Suite, extra: Partial<DevServerOptions> | (() => Partial<DevServerOptions>) = {}): () => Harness {
   let h: Harness | undefined;
   ctx.beforeAll(async function () {
     fixturesOrSkip(this);
     const dir = tempDir("atserver");
-    const dev = await startDevServer({ dataDir: dir.path, importAtKeys: [demoAtKeysPath("alice"), demoAtKeysPath("bob")], ...extra });
+    const options = typeof extra === "function" ? extra() : extra;
+    const dev = await startDevServer({ dataDir: dir.path, importAtKeys: [demoAtKeysPath("alice"), demoAtKeysPath("bob")], ...options });
     const ca = readFileSync(dev.info.ca, "utf8");
     const clients: RawClient[] = [];
     const open = async (atSign = ALICE): Promise<RawClient> => {

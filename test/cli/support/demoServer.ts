@@ -4,14 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevServer, type DevServer } from "../../../atserver/index.js";
-import { fixturesDir, fixturesOrSkip } from "../../support/fixtures.js";
+import { demoAtKeysPath, fixturesOrSkip } from "../../support/fixtures.js";
 
 export const ALICE = "@alice🛠";
 export const BOB = "@bob🛠";
 
-export function demoAtKeys(name: "alice" | "bob"): string {
-  return join(fixturesDir, "atkeys", `${name}_demo.atKeys`);
-}
+/** The path of a demo atSign's .atKeys file. */
+export const demoAtKeys = demoAtKeysPath;
 
 export interface DemoServer {
   dev: DevServer;

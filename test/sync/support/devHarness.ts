@@ -1,8 +1,9 @@
 // Devices against a real dev-server over TLS: each device is a SyncDriver with its own store
 // file, TlsRemote and Monitor, as the worker will wire them.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DevServer } from "../../../atserver/index.js";
+import { startDevServer, type DevServer, type DevServerOptions } from "../../../atserver/index.js";
 import { decodeAtKeysFile, type AtKeys } from "../../../protocol/atKeysFile.js";
 import { SystemClock } from "../../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../../daemon/adapters/nullLogger.js";
@@ -168,4 +169,65 @@ export async function converge(a: Device, b: Device): Promise<[Map<string, strin
     await syncOk(b);
   }
   return [a.contents(), b.contents()];
+}
+
+/** What a dev-server suite's tests see; the hooks set the fields. */
+export class DevServerSuite {
+  dev!: DevServer;
+  /** A raw connection of the suite's atSign, for what the devices do not do. */
+  raw!: TlsRemote;
+  /** The devices of the current test; each is closed after it (remove one closed already). */
+  devices: Device[] = [];
+  dir = "";
+
+  constructor(private readonly atSign: string) {}
+
+  device(name: string, opts?: ConstructorParameters<typeof Device>[4]): Device {
+    const d = new Device(this.dev, this.atSign, this.dir, name, opts);
+    this.devices.push(d);
+    return d;
+  }
+
+  /** The server's value of `atKey` by llookup, or null when it has none. */
+  async serverValue(atKey: string): Promise<string | null> {
+    try {
+      return await this.raw.request(`llookup:${atKey}`);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * Registers the hooks of a suite whose tests run devices of `atSign` against one dev-server
+ * (call it inside `describe`): the dev-server and its data dir live for the suite; each test
+ * gets a fresh folder for its devices' store files, removed with the devices after it.
+ */
+export function useDevServer(atSign: string, tmpPrefix: string, server: Omit<DevServerOptions, "dataDir">): DevServerSuite {
+  const s = new DevServerSuite(atSign);
+  let dataDir = "";
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), `${tmpPrefix}-`));
+    s.dev = await startDevServer({ dataDir, ...server });
+    s.raw = rawRemote(s.dev, atSign);
+  });
+
+  after(async () => {
+    await s.raw?.close();
+    await s.dev?.stop();
+    if (dataDir !== "") rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    s.dir = mkdtempSync(join(tmpdir(), `${tmpPrefix}-devices-`));
+    s.devices = [];
+  });
+
+  afterEach(async () => {
+    for (const d of s.devices) await d.close();
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+
+  return s;
 }
