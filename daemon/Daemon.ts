@@ -3,6 +3,7 @@
 // event hub, and the triggers. `stop()` undoes all of it in the reverse order.
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { SystemClock } from "./adapters/SystemClock.js";
 import { configFor, type AtSignConfig, type DaemonConfig } from "./config/DaemonConfig.js";
 import { DataDirLock } from "./config/DataDirLock.js";
@@ -25,6 +26,21 @@ import type { WorkerExtras } from "./worker/workerExtras.js";
 
 export const DAEMON_VERSION = "0.1.0";
 
+/**
+ * The young generation of each worker's V8 isolate, in MB a semi-space. Left to V8, a sync's
+ * allocations grow it to 8 MB and it stays there: 6 MB of RSS per atSign for nothing (bench/memory.ts).
+ */
+const WORKER_SEMI_SPACE_MB = 1;
+
+/**
+ * Applies to isolates made from now on (the workers), not to this thread's heap, which V8 has
+ * already sized. A run that set the flag itself (node --max-semi-space-size) keeps its choice.
+ */
+function limitWorkerYoungGeneration(): void {
+  if (process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) return;
+  setFlagsFromString(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+}
+
 export interface DaemonOptions {
   dataDir?: string;
   socket?: string;
@@ -44,9 +60,11 @@ export interface DaemonOptions {
 function workerEntry(): { url: URL; execArgv: string[] } {
   // From dist/ the worker is compiled JS; from source (tsx) it needs the loader too.
   const fromSource = fileURLToPath(import.meta.url).endsWith(".ts");
+  // A daemon run under --cpu-prof (benchmarks) profiles its workers too.
+  const prof = process.execArgv.filter((a) => a.startsWith("--cpu-prof"));
   return fromSource
-    ? { url: new URL("./worker/main.ts", import.meta.url), execArgv: ["--import", "tsx"] }
-    : { url: new URL("./worker/main.js", import.meta.url), execArgv: [] };
+    ? { url: new URL("./worker/main.ts", import.meta.url), execArgv: ["--import", "tsx", ...prof] }
+    : { url: new URL("./worker/main.js", import.meta.url), execArgv: prof };
 }
 
 export class Daemon {
@@ -104,6 +122,7 @@ export class Daemon {
       const keyStore = opened.store;
       if (opened.fallbackReason) logger.warn("using the file key store", { reason: opened.fallbackReason });
       const entry = workerEntry();
+      limitWorkerYoungGeneration();
       const supervisor = new Supervisor({
         workerUrl: entry.url,
         execArgv: entry.execArgv,

@@ -9,10 +9,16 @@ export interface ErrorInfo {
   at: number;
 }
 
+/**
+ * How far the running phase of a sync is. Download: entries received in this run against the
+ * server's commit id minus the commit id the run started from. That total is an upper bound:
+ * several commits of one key arrive as one entry, so a download can finish below it.
+ * Upload: changes answered by the server against the keys pending when the upload began.
+ */
 export interface SyncProgress {
   direction: "upload" | "download";
   done: number;
-  /** Unknown while pulling: the server does not say how many pages remain. */
+  /** null when not known. */
   total: number | null;
 }
 
@@ -39,6 +45,11 @@ export interface SyncStatus {
   uploading: boolean;
   downloading: boolean;
   pendingUploads: number;
+  /**
+   * Keys with local changes outside the selective-sync filter: kept on this device, never
+   * uploaded. Absent from daemons before it was added; read absent as 0.
+   */
+  pendingOutsideFilter?: number;
   conflicts: number;
   lastSyncedAt: number | null;
   localCommitId: number | null;
@@ -50,7 +61,11 @@ export interface SyncStatus {
   keyStore: KeyStoreKind;
 }
 
-/** Structural equality of two snapshots (plain JSON data, so a deep compare suffices). */
+/**
+ * Structural equality of two snapshots (plain JSON data, so a deep compare suffices; it covers
+ * every field, `pendingOutsideFilter` and the progress figures included, and reads an absent
+ * optional field as equal to an undefined one).
+ */
 export function statusEquals(a: SyncStatus, b: SyncStatus): boolean {
   return deepEqual(a, b);
 }

@@ -362,7 +362,8 @@ export class SqliteStore {
     return this.st.countUnresolved.get()?.n ?? 0;
   }
 
-  markConflictResolved(id: number): boolean {
-    return this.st.resolveConflict.run(id).changes > 0;
+  /** Marks a conflict settled by a person; `kept` records the side now in effect (default: the policy's). */
+  markConflictResolved(id: number, kept?: "local" | "remote"): boolean {
+    return this.st.resolveConflict.run(kept ?? null, id).changes > 0;
   }
 }

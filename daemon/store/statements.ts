@@ -21,7 +21,7 @@ export interface Statements extends PageStatements {
   allConflicts: Database.Statement<[], ConflictRow>;
   unresolvedConflicts: Database.Statement<[], ConflictRow>;
   countUnresolved: Database.Statement<[], { n: number }>;
-  resolveConflict: Database.Statement<[number]>;
+  resolveConflict: Database.Statement<[string | null, number]>;
   pruneChanges: Database.Statement<[number]>;
   pruneTombstones: Database.Statement<[number]>;
   markSent: Database.Statement<[string, number]>;
@@ -89,7 +89,7 @@ export function prepareStatements(db: Database.Database): Statements {
     allConflicts: db.prepare("SELECT * FROM conflicts ORDER BY id"),
     unresolvedConflicts: db.prepare("SELECT * FROM conflicts WHERE resolved = 0 ORDER BY id"),
     countUnresolved: db.prepare("SELECT COUNT(*) AS n FROM conflicts WHERE resolved = 0"),
-    resolveConflict: db.prepare("UPDATE conflicts SET resolved = 1 WHERE id = ? AND resolved = 0"),
+    resolveConflict: db.prepare("UPDATE conflicts SET resolved = 1, winner = coalesce(?, winner) WHERE id = ? AND resolved = 0"),
     pruneChanges: db.prepare(
       "DELETE FROM changes WHERE state IN ('committed', 'superseded') AND id <= (SELECT MAX(id) FROM changes) - ?",
     ),

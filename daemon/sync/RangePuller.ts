@@ -21,6 +21,8 @@ export interface RangePullerDeps {
   policy: ConflictPolicy;
   signal: AbortSignal;
   onApplied: (res: RemoteApplyResult) => void;
+  /** Entries received and applied (or skipped as outside the range), once per apply. */
+  onReceived?: (n: number) => void;
 }
 
 /** The server's commit id fell below the one this pull was aiming at: its log was reset mid-pull. */
@@ -84,6 +86,7 @@ export class RangePuller {
       const entries = pages.length === 1 ? pages[0]! : pages.flat();
       if (entries.length > 0) this.d.onApplied(this.d.store.applyRemotePage(entries, this.d.policy, { lastReceived: progress }));
       else this.d.store.advanceLastReceived(progress);
+      this.d.onReceived?.(entries.length);
     } catch (err) {
       // A store failure stops every lane at its next page.
       this.applyError = err;

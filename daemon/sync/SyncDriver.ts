@@ -1,6 +1,7 @@
 // Owns one atSign's sync: triggers coalesce into flags (a local write → push, a statsNotification
 // above what we hold → pull, syncNow()), one run at a time, backoff after failures, typed events
 // and a status snapshot. The work of a run is in SyncRun; the decisions are in daemon/core.
+import { setMaxListeners } from "node:events";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { transition, type ConnectionState, type TrackedState } from "../core/connectionState.js";
 import { KeyFilter } from "../core/filter.js";
@@ -10,7 +11,7 @@ import type { SqliteStore } from "../store/SqliteStore.js";
 import { classifyError } from "./classifyError.js";
 import { type SyncCounts, type SyncErrorInfo, type SyncEvent } from "./events.js";
 import { LocalWrites } from "./LocalWrites.js";
-import { SyncRun } from "./SyncRun.js";
+import { SyncRun, type PullLane } from "./SyncRun.js";
 import { SyncStatusTracker, type SyncDriverStatus } from "./SyncStatusTracker.js";
 
 export type { SyncDriverStatus } from "./SyncStatusTracker.js";
@@ -28,7 +29,7 @@ export interface SyncDriverOptions {
   atSign: string;
   remote: AtRemote;
   /** Extra authenticated connections for long pulls, in disjoint commit-id ranges (optional). */
-  pullRemotes?: readonly AtRemote[];
+  pullRemotes?: readonly PullLane[];
   store: SqliteStore;
   clock: Clock;
   logger: Logger;
@@ -94,6 +95,8 @@ export class SyncDriver {
     if (this.started) return;
     this.started = true;
     this.abort = new AbortController();
+    // Every request of every pull lane listens on this one signal: six lanes pass the default 10.
+    setMaxListeners(0, this.abort.signal);
     if (this.o.store.useFilter(this.filter.regex)) this.log.info("selective-sync filter changed: pulling again from the start");
     this.subscription = this.o.notifications?.onNotification((n) => this.onNotification(n)) ?? null;
     this.requestPull();
@@ -215,6 +218,13 @@ export class SyncDriver {
       emit: (e) => this.emit(e),
       signal: this.abort.signal,
       phase: (p) => this.tracker.setPhase(p),
+      progress: {
+        begin: (direction, total) => this.emit({ type: "sync.progress", progress: this.tracker.beginProgress(direction, total) }),
+        add: (n) => {
+          const progress = this.tracker.addProgress(n);
+          if (progress !== null) this.emit({ type: "sync.progress", progress });
+        },
+      },
       batchItems: this.o.batchItems,
     });
     try {

@@ -12,10 +12,15 @@ import type { SqliteStore } from "../store/SqliteStore.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
 import { RangePuller, ServerResetDuringPullError } from "./RangePuller.js";
 
+/** An extra pull connection; one that can be released is closed after each pull that used it. */
+export interface PullLane extends AtRemote {
+  release?(): Promise<void>;
+}
+
 export interface SyncRunDeps {
   remote: AtRemote;
   /** Extra connections a long pull may use in parallel (never for push or reset checks). */
-  pullRemotes?: readonly AtRemote[];
+  pullRemotes?: readonly PullLane[];
   store: SqliteStore;
   clock: Clock;
   logger: Logger;
@@ -26,6 +31,8 @@ export interface SyncRunDeps {
   /** Marks the upload/download phases for status(). */
   phase: (p: "download" | "upload" | "idle") => void;
   batchItems?: number;
+  /** Counts the running phase (see SyncProgressInfo): begin at its start, add as work lands. */
+  progress?: { begin(direction: "upload" | "download", total: number | null): void; add(n: number): void };
 }
 
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
@@ -105,12 +112,14 @@ export class SyncRun {
     if (cursor >= target) return;
     // While repairing a reset, every uncommitted local change is kept whatever the policy.
     const policy = this.d.store.syncState().resyncInProgress ? "local-wins" : this.d.policy;
+    this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
       store: this.d.store,
       regex: this.d.filter.regex,
       policy,
       signal: this.d.signal,
+      onReceived: (n) => this.d.progress?.add(n),
       onApplied: (res) => {
         this.counts.pulled += res.changed.length;
         this.counts.conflicts += res.conflicts.length;
@@ -120,7 +129,9 @@ export class SyncRun {
     });
     try {
       await puller.pull(cursor, target);
+      await this.releaseLanes();
     } catch (err) {
+      await this.releaseLanes();
       // A reset met mid-pull is repaired now, not left for a trigger that may not come (the
       // server's notifications carry ids below ours until it passes them). A reset met during
       // the repair itself fails the run; the next run resumes the repair.
@@ -129,10 +140,17 @@ export class SyncRun {
     }
   }
 
+  /** Closes the extra connections a long pull opened: an idle atSign keeps only its sync connection and monitor. */
+  private async releaseLanes(): Promise<void> {
+    const lanes = (this.d.pullRemotes ?? []).filter((r) => r.release !== undefined);
+    await Promise.all(lanes.map((r) => r.release!().catch(() => undefined)));
+  }
+
   /** Sends every due pending change; returns how many commands the server acknowledged. */
   private async push(): Promise<number> {
     let acked = 0;
     const tried = new Set<number>();
+    this.d.progress?.begin("upload", this.d.store.pendingKeyCount(this.d.filter));
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
       const plan = planPush(this.d.store.pendingChanges(), (k) => this.d.store.get(k), {
         filter: this.d.filter,
@@ -160,6 +178,7 @@ export class SyncRun {
 
   private record(outcomes: readonly PushOutcome[]): number {
     this.d.store.applyPushOutcomes(outcomes);
+    this.d.progress?.add(outcomes.length);
     let acked = 0;
     for (const o of outcomes) {
       if (o.kind === "committed") {

@@ -3,7 +3,7 @@
 import type { ConnectionState, ConnectionStateKind } from "../core/connectionState.js";
 import type { KeyFilter } from "../core/filter.js";
 import type { SqliteStore } from "../store/SqliteStore.js";
-import type { SyncCounts, SyncErrorInfo } from "./events.js";
+import type { SyncCounts, SyncErrorInfo, SyncProgressInfo } from "./events.js";
 
 export interface SyncDriverStatus {
   atSign: string;
@@ -29,6 +29,8 @@ export interface SyncDriverStatus {
   downloadError: SyncErrorInfo | null;
   /** When in backoff: the time of the next attempt. */
   retryAtMs: number | null;
+  /** The running phase's progress; null when idle. */
+  progress: SyncProgressInfo | null;
 }
 
 export class SyncStatusTracker {
@@ -43,8 +45,25 @@ export class SyncStatusTracker {
     private readonly filter: KeyFilter,
   ) {}
 
+  private progress: SyncProgressInfo | null = null;
+
   setPhase(p: "download" | "upload" | "idle"): void {
     this.phase = p;
+    if (p === "idle") this.progress = null;
+  }
+
+  /** Starts counting a phase: `total` is what it expects to move (null when unknown). */
+  beginProgress(direction: "upload" | "download", total: number | null): SyncProgressInfo {
+    this.progress = { direction, done: 0, total };
+    return this.progress;
+  }
+
+  /** Counts `n` more moved; returns the new figures (a fresh object: snapshots are immutable). */
+  addProgress(n: number): SyncProgressInfo | null {
+    const p = this.progress;
+    if (p === null) return null;
+    this.progress = { ...p, done: p.done + n };
+    return this.progress;
   }
 
   succeeded(counts: SyncCounts): void {
@@ -79,6 +98,7 @@ export class SyncStatusTracker {
       uploadError: this.uploadError,
       downloadError: this.downloadError,
       retryAtMs: state.kind === "backoff" ? state.untilMs : null,
+      progress: this.phase === "idle" ? null : this.progress,
     };
   }
 }

@@ -22,6 +22,18 @@ export interface SyncErrorInfo {
   retryable: boolean;
 }
 
+/**
+ * How far the current phase of a run is. Download: entries received in this run against the
+ * server's commit id minus the id the run started from, an upper bound (several commits of one
+ * key arrive as one entry, so a run can finish below it). Upload: commands answered against the
+ * keys pending when the push began.
+ */
+export interface SyncProgressInfo {
+  direction: "upload" | "download";
+  done: number;
+  total: number | null;
+}
+
 export type SyncEvent =
   | { type: "key.changed"; atKey: string; origin: KeyChangeOrigin; op: "update" | "delete"; commitId: number | null }
   | { type: "sync.started"; atMs: number }
@@ -30,6 +42,8 @@ export type SyncEvent =
   | { type: "conflict.detected"; conflict: ConflictRecord }
   | { type: "change.rejected"; atKey: string; changeIds: OutboxId[]; code: string; error: string }
   | { type: "server.reset"; reason: ResetReason; requeued: number }
+  /** Emitted once per applied page or answered batch, never per key. */
+  | { type: "sync.progress"; progress: SyncProgressInfo }
   | { type: "state.changed"; from: ConnectionStateKind; to: ConnectionStateKind; durationMs: number; state: ConnectionState };
 
 export type SyncEventType = SyncEvent["type"];

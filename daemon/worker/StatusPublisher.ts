@@ -1,11 +1,12 @@
 // Turns the driver's status and state changes into the shared SyncStatus snapshot
 // (shared/status.ts) and pushes it to main only when it changed (house-style §10).
-// Bursts of triggers (a thousand puts) coalesce into one computation per turn of the loop.
+// Bursts of triggers (a thousand puts) coalesce into one computation per turn of the loop;
+// what moves continuously (a pull's progress) publishes at most once per `minIntervalMs`.
 import type { ErrorInfo, KeyStoreKind, SyncState, SyncStatus } from "../../shared/status.js";
 import { statusEquals } from "../../shared/status.js";
 import { ErrorCode } from "../../shared/errors.js";
 import type { ConnectionState } from "../core/connectionState.js";
-import type { Clock } from "../ports.js";
+import type { Clock, Disposable } from "../ports.js";
 import type { SyncDriverStatus } from "../sync/SyncDriver.js";
 import type { SyncErrorInfo } from "../sync/events.js";
 import { syncErrorCode, toErrorInfo } from "./toWireError.js";
@@ -17,6 +18,8 @@ export interface StatusPublisherOptions {
   publish(status: SyncStatus): void;
   /** A recomputation that failed outside any caller (the store went away mid-shutdown). */
   onError?(err: unknown): void;
+  /** The shortest time between two throttled recomputations (default 100 ms). */
+  minIntervalMs?: number;
 }
 
 export class StatusPublisher {
@@ -24,8 +27,11 @@ export class StatusPublisher {
   private since: number;
   private attempt = 0;
   private last: SyncStatus | undefined;
-  private scheduled = false;
+  /** A flush is queued for the next turn. */
+  private immediate = false;
   private closed = false;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private timer: Disposable | undefined;
   private readonly errorTimes = new WeakMap<SyncErrorInfo, number>();
 
   constructor(private readonly o: StatusPublisherOptions) {
@@ -40,24 +46,46 @@ export class StatusPublisher {
     this.schedule();
   }
 
-  /** Asks for a recomputation soon; many calls within one turn cost one. */
+  /** Asks for a recomputation on the next turn; many calls within one turn cost one. */
   schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.closed) return;
-      try {
-        this.flush();
-      } catch (err) {
-        // Nothing may escape a timer callback (house-style §12); the next change retries.
-        this.o.onError?.(err);
-      }
-    });
+    if (this.closed || this.immediate) return;
+    // A fact changed (a state, a conflict, a local write): it goes out now, with any progress.
+    this.timer?.dispose();
+    this.timer = undefined;
+    this.immediate = true;
+    setImmediate(() => this.scheduledFlush());
+  }
+
+  /**
+   * Asks for a recomputation for what moves continuously (progress, a pull's keys): at most one
+   * per `minIntervalMs`, so a pull publishes a few times a second, not once per page.
+   */
+  scheduleThrottled(): void {
+    if (this.closed || this.immediate || this.timer !== undefined) return;
+    const wait = this.lastFlushAt + (this.o.minIntervalMs ?? 100) - this.o.clock.now();
+    if (wait <= 0) {
+      this.schedule();
+      return;
+    }
+    this.timer = this.o.clock.setTimer(wait, () => this.scheduledFlush());
+  }
+
+  private scheduledFlush(): void {
+    this.timer?.dispose();
+    this.timer = undefined;
+    this.immediate = false;
+    if (this.closed) return;
+    try {
+      this.flush();
+    } catch (err) {
+      // Nothing may escape a timer callback (house-style §12); the next change retries.
+      this.o.onError?.(err);
+    }
   }
 
   /** Computes now and publishes when changed; returns the current snapshot. */
   flush(): SyncStatus {
+    this.lastFlushAt = this.o.clock.now();
     const s = this.compute();
     if (this.last === undefined || !statusEquals(this.last, s)) {
       this.last = s;
@@ -72,6 +100,8 @@ export class StatusPublisher {
 
   close(): void {
     this.closed = true;
+    this.timer?.dispose();
+    this.timer = undefined;
   }
 
   private info(e: SyncErrorInfo | null): ErrorInfo | null {
@@ -90,11 +120,12 @@ export class StatusPublisher {
       case "offline":
         return { kind: "offline", since: this.since };
       case "connecting":
+        // A first run is "connecting" until it succeeds; once the server answered and data
+        // moves, it is syncing (an initial sync of 10,000 keys shows its progress too).
+        if (d.progress !== null && d.connected) return this.syncing(d);
         return { kind: "connecting", since: this.since, attempt: c.attempt };
       case "online":
-        if (d.uploading || d.downloading) {
-          return { kind: "syncing", since: this.since, progress: { direction: d.uploading ? "upload" : "download", done: 0, total: null } };
-        }
+        if (d.uploading || d.downloading) return this.syncing(d);
         return { kind: "online", since: this.since };
       case "backoff": {
         const lastError = this.info(d.lastError) ?? { code: ErrorCode.SyncFailed, message: c.lastError, at: this.since };
@@ -103,6 +134,12 @@ export class StatusPublisher {
       case "needs-attention":
         return { kind: "needs-attention", since: this.since, reason: c.reason, code: syncErrorCode(c.code) };
     }
+  }
+
+  private syncing(d: SyncDriverStatus): SyncState {
+    const direction = d.uploading ? "upload" : "download";
+    const p = d.progress !== null && d.progress.direction === direction ? d.progress : { done: 0, total: null };
+    return { kind: "syncing", since: this.since, progress: { direction, done: p.done, total: p.total } };
   }
 
   private compute(): SyncStatus {
@@ -114,6 +151,7 @@ export class StatusPublisher {
       uploading: d.uploading,
       downloading: d.downloading,
       pendingUploads: d.pendingUploads,
+      pendingOutsideFilter: d.pendingOutsideFilter,
       conflicts: d.conflicts,
       lastSyncedAt: d.lastSyncedAtMs,
       localCommitId: d.localCommitId,

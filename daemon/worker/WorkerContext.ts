@@ -4,6 +4,7 @@ import type { ValueCipher } from "../crypto/ValueCipher.js";
 import type { Logger } from "../ports.js";
 import type { SqliteStore } from "../store/SqliteStore.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
+import type { PlaintextCache } from "./PlaintextCache.js";
 import type { StatusPublisher } from "./StatusPublisher.js";
 
 export interface WorkerContext {
@@ -13,6 +14,8 @@ export interface WorkerContext {
   readonly cipher: ValueCipher;
   readonly status: StatusPublisher;
   readonly logger: Logger;
+  /** Recently decrypted values (keys.get); absent: decrypt every time. */
+  readonly plain?: PlaintextCache;
 }
 
 /** One request handler; `signal` fires when main cancels the request. */

@@ -21,9 +21,29 @@ export interface WorkerServerOptions {
   testHooks: boolean;
 }
 
+/** What handlers that declare no `signal` parameter get: they finish before a cancel could matter. */
+const NEVER: AbortSignal = new AbortController().signal;
+
+/** One accepted request: cancelled by main or not, and its signal, made on first use. */
+class InFlight {
+  cancelled = false;
+  private ac: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    this.ac ??= new AbortController();
+    if (this.cancelled) this.ac.abort();
+    return this.ac.signal;
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.ac?.abort();
+  }
+}
+
 export class WorkerServer {
   private readonly inbox = new Inbox();
-  private readonly inFlight = new Map<number, AbortController>();
+  private readonly inFlight = new Map<number, InFlight>();
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly o: WorkerServerOptions) {}
@@ -42,7 +62,7 @@ export class WorkerServer {
         this.request(msg.id, msg.method, msg.params);
         return;
       case "cancel":
-        this.inFlight.get(msg.id)?.abort();
+        this.inFlight.get(msg.id)?.cancel();
         return;
       case "trigger":
         if (this.stopping === undefined) this.o.onTrigger(msg.reason);
@@ -68,10 +88,12 @@ export class WorkerServer {
       this.o.post({ type: "reply", id, error: { code: ErrorCode.MethodNotFound, message: `the worker has no method ${method}` } });
       return;
     }
-    const ac = new AbortController();
-    this.inFlight.set(id, ac);
+    // Most requests finish within one turn and nobody cancels them: their controller is made
+    // only when a handler asks for the signal or main cancels (an AbortSignal costs microseconds).
+    const flight = new InFlight();
+    this.inFlight.set(id, flight);
     this.inbox
-      .run(() => (ac.signal.aborted ? Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled")) : handler(this.o.ctx, params, ac.signal)))
+      .run(() => (flight.cancelled ? Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled")) : handler(this.o.ctx, params, handler.length >= 3 ? flight.signal : NEVER)))
       .then(
         (result) => this.o.post({ type: "reply", id, result: result ?? null }),
         (err: unknown) => this.o.post({ type: "reply", id, error: toWireError(err) }),

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { SystemClock } from "../adapters/SystemClock.js";
+import type { ConnectionState } from "../core/connectionState.js";
 import type { SyncFilter } from "../core/types.js";
 import { ValueCipher } from "../crypto/ValueCipher.js";
 import { createLogger, type LogLevel } from "../log/createLogger.js";
@@ -16,13 +17,17 @@ import { SqliteStore } from "../store/SqliteStore.js";
 import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
 import { forwardNotifications } from "./forwardNotifications.js";
-import { parseWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { OnDemandRemote } from "./OnDemandRemote.js";
+import { PlaintextCache } from "./PlaintextCache.js";
 import { StatusPublisher } from "./StatusPublisher.js";
 import { storePath } from "./storePath.js";
 import { toEventInput } from "./toEventInput.js";
 import { WorkerCipherContext } from "./WorkerCipherContext.js";
 import { readWorkerExtras } from "./workerExtras.js";
 import { WorkerServer } from "./WorkerServer.js";
+import { syncErrorCode } from "./toWireError.js";
+import { ErrorCode } from "../../shared/errors.js";
 
 const port = parentPort;
 if (port === null) throw new Error("daemon/worker/main.js runs only as a worker thread");
@@ -61,7 +66,7 @@ function start(): void {
   const bootLog = createLogger({ level: extras.logLevel as LogLevel }).child({ component: "worker" });
   let data: WorkerData;
   try {
-    data = parseWorkerData(workerData);
+    data = receiveWorkerData(workerData);
   } catch (err) {
     die(bootLog, WorkerExitCode.ConfigInvalid, `bad workerData: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -79,8 +84,8 @@ function start(): void {
   const resolver = new RootResolver({ root: `${cfg.rootServer.host}:${cfg.rootServer.port}`, clock, ...caOpt });
   const remoteOpts = { atSign, keys: data.keys, resolver, clock, ...caOpt };
   const syncRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "sync-remote" }) });
-  // Extra connections a long (initial) pull spreads its commit-id ranges over; they log in lazily.
-  const pullRemotes = [1, 2].map((n) => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) }));
+  // Extra connections a long (initial) pull spreads its commit-id ranges over: made for it, closed after it.
+  const pullRemotes = [1, 2].map((n) => new OnDemandRemote(() => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) })));
   const lookupRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "lookup-remote" }), requestTimeoutMs: 15_000 });
   const monitor = new Monitor({ ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }) });
   const filter: SyncFilter = {
@@ -97,15 +102,29 @@ function start(): void {
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger };
+  const ctx = { atSign, store, driver, cipher, status, logger, plain: new PlaintextCache() };
 
   driver.on((e) => {
-    if (e.type === "state.changed") status.stateChanged(e.state);
-    else status.schedule();
+    if (e.type === "state.changed") {
+      status.stateChanged(e.state);
+      monitorFollows(e.state);
+    } else if (e.type === "sync.progress" || (e.type === "key.changed" && e.origin === "remote")) {
+      status.scheduleThrottled();
+    } else status.schedule();
     if (e.type === "server.reset") logger.warn("the atServer lost data; repairing from this device", { reason: e.reason, requeued: e.requeued });
     const ev = toEventInput(atSign, e);
     if (ev !== undefined) post({ type: "event", event: ev });
   });
+  // A login the server refuses fails the same way on every retry (house-style §13): the
+  // monitor stops with the sync, and starts again when a sync.now gets past it.
+  function monitorFollows(state: ConnectionState): void {
+    if (state.kind === "needs-attention" && syncErrorCode(state.code) === ErrorCode.AuthFailed) {
+      logger.warn("the atServer refuses these keys: monitor stopped until a sync.now or a new onboard", { code: state.code });
+      void monitor.stop().catch((err: unknown) => logger.warn("monitor stop failed", { error: err instanceof Error ? err.name : "unknown" }));
+    } else if (state.kind === "online") {
+      monitor.start();
+    }
+  }
   const notifications = forwardNotifications({ atSign, monitor, cipher, logger, post });
 
   const server = new WorkerServer({

@@ -2,6 +2,7 @@
 // Both sides parse what they receive from `unknown` (parseMainToWorker / parseWorkerToMain):
 // a malformed message is a bug on the other side, reported, never trusted.
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { protectAtKeys } from "../../protocol/protectAtKeys.js";
 import type { ErrorObject } from "../../shared/errors.js";
 import { EventKinds, type EventInput } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
@@ -175,4 +176,14 @@ export function parseWorkerData(data: unknown): WorkerData {
     throw new WorkerProtocolError("workerData.logLevel is not a log level");
   }
   return data as unknown as WorkerData;
+}
+
+/**
+ * What the worker does with its `workerData` on arrival: checks its shape, and makes the keys
+ * print redacted again (a structured clone drops the hooks protectAtKeys puts on them).
+ */
+export function receiveWorkerData(data: unknown): WorkerData {
+  const parsed = parseWorkerData(data);
+  protectAtKeys(parsed.keys);
+  return parsed;
 }

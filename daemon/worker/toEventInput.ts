@@ -35,6 +35,7 @@ export function toEventInput(atSign: string, e: SyncEvent): EventInput | undefin
     case "state.changed":
       return { kind: "state.changed", atSign, from: e.from, to: e.to, durationMs: e.durationMs };
     case "server.reset":
+    case "sync.progress":
       return undefined;
   }
 }

@@ -156,6 +156,15 @@ describe("store: SqliteStore", () => {
     expect(store.conflictCount()).to.equal(1);
     expect(store.markConflictResolved(c.id)).to.equal(true);
     expect(store.conflictCount()).to.equal(0);
+    expect(store.listConflicts().map((r) => [r.resolved, r.winner])).to.deep.equal([[true, "local"]]);
+    expect(store.markConflictResolved(c.id, "remote")).to.equal(false);
+  });
+
+  it("a conflict a person resolved the other way records the side kept", () => {
+    store.putLocal(`k.wavi${A}`, "local");
+    const [c] = store.applyRemotePage([entry(`k.wavi${A}`, 10, "remote")], "local-wins").conflicts;
+    expect(store.markConflictResolved(c!.id, "remote")).to.equal(true);
+    expect(store.listConflicts().map((r) => [r.resolved, r.winner, r.policy])).to.deep.equal([[true, "remote", "local-wins"]]);
   });
 
   it("remote-wins applies the server's value and supersedes the local change, keeping both in the record", () => {

@@ -12,13 +12,18 @@ import { projectRoot } from "./fixtures.js";
 export const atsyncdBin = join(projectRoot, "bin", "atsyncd");
 
 export interface TestDaemonOptions {
-  devServer: DevServer;
+  /** Only its `info` is used: a dev-server in another process (bench/) fits too. */
+  devServer: Pick<DevServer, "info">;
   /** Onboarded after start (skipped when already onboarded in this data dir). */
   atSigns?: string[];
   /** Reuse a directory (restarts); default a fresh temp dir, removed by dispose(). */
   dir?: string;
   /** Extra environment for the daemon. */
   env?: Record<string, string>;
+  /** Options for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
+  /** Laid over the config file the harness writes (rootServer and ca point at the dev-server). */
+  config?: Record<string, unknown>;
   /** How long to wait for the socket and the workers. Default 20 s. */
   readyTimeoutMs?: number;
 }
@@ -92,9 +97,9 @@ export function runOnce(args: string[], env: Record<string, string> = {}, timeou
   });
 }
 
-export function writeDaemonConfig(dataDir: string, dev: DevServer): void {
+export function writeDaemonConfig(dataDir: string, dev: Pick<DevServer, "info">, more: Record<string, unknown> = {}): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dataDir, "config.json"), JSON.stringify({ rootServer: dev.info.root, ca: dev.info.ca, logLevel: "info" }));
+  writeFileSync(join(dataDir, "config.json"), JSON.stringify({ rootServer: dev.info.root, ca: dev.info.ca, logLevel: "info", ...more }));
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions): Promise<TestDaemon> {
@@ -103,8 +108,8 @@ export async function startTestDaemon(opts: TestDaemonOptions): Promise<TestDaem
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "atsyncd-e2e-"));
   const dataDir = join(dir, "data");
   const socketPath = join(dir, "s.sock");
-  writeDaemonConfig(dataDir, opts.devServer);
-  const proc = spawn(process.execPath, [atsyncdBin, "run", "--data-dir", dataDir, "--socket", socketPath, "--key-store", "file"], {
+  writeDaemonConfig(dataDir, opts.devServer, opts.config);
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), atsyncdBin, "run", "--data-dir", dataDir, "--socket", socketPath, "--key-store", "file"], {
     env: { ...process.env, ATSYNCD_TEST_HOOKS: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

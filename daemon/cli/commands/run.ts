@@ -7,6 +7,7 @@ import { parseHostPort } from "../../config/DaemonConfig.js";
 import type { Daemon, DaemonOptions } from "../../Daemon.js";
 import { runDaemon } from "../../main.js";
 import { CliError, ExitCode, type CliIO, type Command } from "../Command.js";
+import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
 const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev]
 
@@ -96,10 +97,21 @@ function banner(daemon: Daemon, dev: DevServer): string {
   return lines.join("\n");
 }
 
+/** Points the config file's defaults at the dev-server's root and CA, keeping everything else. */
+export function writeDevConfig(file: string, dev: Pick<DevServer, "info">): void {
+  const raw = readRawConfig(file);
+  const edited = editConfig(editConfig(raw, { field: "rootServer" }, dev.info.root), { field: "ca" }, dev.info.ca);
+  validateConfig(edited);
+  writeRawConfig(file, edited);
+}
+
 async function runDev(parsed: RunArgs, io: CliIO): Promise<number> {
   const dataDir = resolve(parsed.opts.dataDir ?? ".atsyncd-dev");
   const dev = await startDevServer({ dataDir: join(dataDir, "dev-server"), atSigns: [...DEV_ATSIGNS], statsIntervalMs: 15_000 });
   try {
+    // In the config file, not only in memory: `atsyncd doctor`, `config get` and any later
+    // daemon on this data dir must see the dev root and CA too.
+    writeDevConfig(parsed.opts.configFile ?? join(dataDir, "config.json"), dev);
     const opts: DaemonOptions = {
       ...parsed.opts,
       dataDir,

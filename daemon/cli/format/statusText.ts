@@ -51,13 +51,20 @@ function commitIds(s: SyncStatus): string {
   return `commit ${id(s.localCommitId)}/${id(s.serverCommitId)}`;
 }
 
+/** `3 pending`, and `3 pending, 2 kept local (outside the filter)` when some changes never leave. */
+function pendingCell(s: SyncStatus): string {
+  const outside = s.pendingOutsideFilter ?? 0;
+  const pending = `${formatCount(s.pendingUploads)} pending`;
+  return outside > 0 ? `${pending}, ${formatCount(outside)} kept local (outside the filter)` : pending;
+}
+
 /** The cells of one atSign's line. */
 export function statusCells(s: SyncStatus, ctx: FormatContext): string[] {
   return [
     s.atSign,
     describeState(s, ctx),
     s.lastSyncedAt === null ? "never synced" : `synced ${formatAgo(s.lastSyncedAt, ctx.now)}`,
-    `${formatCount(s.pendingUploads)} pending`,
+    pendingCell(s),
     plural(s.conflicts, "conflict"),
     commitIds(s),
   ];

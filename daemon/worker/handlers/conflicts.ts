@@ -56,7 +56,8 @@ export async function conflictsResolve(ctx: WorkerContext, raw: unknown): Promis
       ctx.driver.local.put(record.atKey, chosen.value, (chosen.metadata ?? {}) as AtMetadata);
     }
   }
-  ctx.store.markConflictResolved(record.id);
+  // The side kept is the person's choice from now on: conflicts.list reports it as `applied`.
+  ctx.store.markConflictResolved(record.id, p.choose);
   ctx.status.schedule();
   const after = ctx.store.listConflicts().find((c) => c.id === id) ?? record;
   return { ...(await toConflict(ctx, after)), applied: p.choose };

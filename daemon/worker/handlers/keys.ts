@@ -5,6 +5,7 @@ import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
 import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
 import type { LocalWrite } from "../../store/SqliteStore.js";
+import { cipherTag } from "../PlaintextCache.js";
 import type { WorkerContext } from "../WorkerContext.js";
 
 function notFound(key: string): AtsyncError {
@@ -25,7 +26,12 @@ export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGet
   const p = KeysGet.validate(raw, "");
   const rec = ctx.store.get(p.key);
   if (rec === undefined) throw notFound(p.key);
-  const value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
+  const tag = ctx.plain !== undefined ? cipherTag(rec.metadata) : "";
+  let value = ctx.plain?.get(rec.atKey, rec.value, tag);
+  if (value === undefined) {
+    value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
+    ctx.plain?.set(rec.atKey, rec.value, tag, value);
+  }
   return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
 }
 
