@@ -1,25 +1,11 @@
 // `atsyncd conflicts` on a real conflict: a change written on a device while its daemon was
 // stopped, against a newer change from another device (made the way test/e2e/conflicts does).
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
-import { SystemClock } from "../../daemon/adapters/SystemClock.js";
-import type { CipherContext } from "../../daemon/crypto/CipherContext.js";
-import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
-import { SqliteStore } from "../../daemon/store/SqliteStore.js";
-import { storePath } from "../../daemon/worker/storePath.js";
-import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
-import type { AtMetadata } from "../../protocol/metadata.js";
 import type { Conflict } from "../../shared/types.js";
 import { requireBuild, startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { runCli } from "./support/cli.js";
 import { ALICE, demoAtKeys, useDemoServer } from "./support/demoServer.js";
-
-const noNetwork: CipherContext = {
-  lookupPublicKey: () => Promise.reject(new Error("not in this test")),
-  getLocal: () => Promise.resolve(undefined),
-  putLocal: () => Promise.reject(new Error("not in this test")),
-  fetchRemote: () => Promise.resolve(undefined),
-};
+import { writeWhileStopped } from "../support/offlineWrite.js";
 
 describe("atsyncd conflicts on a real conflict (e2e)", function () {
   this.timeout(90_000);
@@ -46,14 +32,7 @@ describe("atsyncd conflicts on a real conflict (e2e)", function () {
     expect((await d2.stop()).code).to.equal(0);
     expect((await on(d1, ["put", ALICE, "shared.note", "from device 1"])).code).to.equal(0);
     expect((await on(d1, ["sync", ALICE, "--wait"])).code).to.equal(0);
-    const keys = decodeAtKeysFile(readFileSync(demoAtKeys("alice"), "utf8"), ALICE);
-    const enc = await new ValueCipher(keys, noNetwork).encryptForPut(key, "from device 2, offline");
-    const store = SqliteStore.open({ path: storePath(d2.dataDir, ALICE), clock: new SystemClock() });
-    try {
-      store.putLocal(key, enc.value, enc.metadata as AtMetadata);
-    } finally {
-      store.close();
-    }
+    await writeWhileStopped(d2, ALICE, demoAtKeys("alice"), key, "from device 2, offline");
 
     const d2again = await startTestDaemon({ devServer: server().dev, dir: d2.dir });
     daemons.push(d2again);

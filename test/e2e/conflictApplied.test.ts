@@ -1,23 +1,9 @@
 // conflicts.list with includeResolved reports as `applied` the side a person kept, not the one
 // the policy first chose.
-import { readFileSync } from "node:fs";
 import { expect } from "chai";
-import { SystemClock } from "../../daemon/adapters/SystemClock.js";
-import type { CipherContext } from "../../daemon/crypto/CipherContext.js";
-import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
-import { SqliteStore } from "../../daemon/store/SqliteStore.js";
-import { storePath } from "../../daemon/worker/storePath.js";
-import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
-import type { AtMetadata } from "../../protocol/metadata.js";
 import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { ALICE, useDevServer } from "./devServer.js";
-
-const noNetwork: CipherContext = {
-  lookupPublicKey: () => Promise.reject(new Error("not in this test")),
-  getLocal: () => Promise.resolve(undefined),
-  putLocal: () => Promise.reject(new Error("not in this test")),
-  fetchRemote: () => Promise.resolve(undefined),
-};
+import { writeWhileStopped } from "../support/offlineWrite.js";
 
 describe("e2e: a resolved conflict's applied side", function () {
   this.timeout(90_000);
@@ -42,14 +28,7 @@ describe("e2e: a resolved conflict's applied side", function () {
     await d1.client.syncNow({ atSign: ALICE, wait: true });
 
     // Device 2 changes the key while stopped: written into its store as the worker would.
-    const keys = decodeAtKeysFile(readFileSync(server().dev.info.atSigns[ALICE]?.atKeys ?? "", "utf8"), ALICE);
-    const enc = await new ValueCipher(keys, noNetwork).encryptForPut(key, "from device 2, offline");
-    const store = SqliteStore.open({ path: storePath(d2.dataDir, ALICE), clock: new SystemClock() });
-    try {
-      store.putLocal(key, enc.value, enc.metadata as AtMetadata);
-    } finally {
-      store.close();
-    }
+    await writeWhileStopped(d2, ALICE, server().dev.info.atSigns[ALICE]?.atKeys ?? "", key, "from device 2, offline");
     const again = await startTestDaemon({ devServer: server().dev, dir: d2.dir });
     daemons.push(again);
     const c = again.client;

@@ -1,24 +1,10 @@
 // A change made on a device while it was stopped, against a newer change from another device,
 // is a conflict: listed decrypted, resolvable for either side, and the choice syncs.
-import { readFileSync } from "node:fs";
 import { expect } from "chai";
-import { SystemClock } from "../../daemon/adapters/SystemClock.js";
-import type { CipherContext } from "../../daemon/crypto/CipherContext.js";
-import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
-import type { AtMetadata } from "../../protocol/metadata.js";
-import { SqliteStore } from "../../daemon/store/SqliteStore.js";
-import { storePath } from "../../daemon/worker/storePath.js";
-import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import type { Conflict } from "../../shared/types.js";
 import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { ALICE, useDevServer } from "./devServer.js";
-
-const noNetwork: CipherContext = {
-  lookupPublicKey: () => Promise.reject(new Error("not in this test")),
-  getLocal: () => Promise.resolve(undefined),
-  putLocal: () => Promise.reject(new Error("not in this test")),
-  fetchRemote: () => Promise.resolve(undefined),
-};
+import { writeWhileStopped } from "../support/offlineWrite.js";
 
 describe("e2e: conflicts", function () {
   this.timeout(90_000);
@@ -47,14 +33,7 @@ describe("e2e: conflicts", function () {
     await d1.client.syncNow({ atSign: ALICE, wait: true });
 
     // Device 2 changes the key while stopped: written into its store as the worker would.
-    const keys = decodeAtKeysFile(readFileSync(server().dev.info.atSigns[ALICE]?.atKeys ?? "", "utf8"), ALICE);
-    const enc = await new ValueCipher(keys, noNetwork).encryptForPut(key, "from device 2, offline");
-    const store = SqliteStore.open({ path: storePath(d2.dataDir, ALICE), clock: new SystemClock() });
-    try {
-      store.putLocal(key, enc.value, enc.metadata as AtMetadata);
-    } finally {
-      store.close();
-    }
+    await writeWhileStopped(d2, ALICE, server().dev.info.atSigns[ALICE]?.atKeys ?? "", key, "from device 2, offline");
 
     d2again = await startTestDaemon({ devServer: server().dev, dir: d2.dir });
     const c2 = d2again.client;

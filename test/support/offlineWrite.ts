@@ -1,0 +1,36 @@
+// A write made on a device while its daemon is stopped: encrypted and stored exactly as the worker
+// would on a put, straight into the stopped daemon's store file. Tests use it to make a change the
+// server has not seen, against a newer change from another device (a conflict).
+import { readFileSync } from "node:fs";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
+import type { CipherContext } from "../../daemon/crypto/CipherContext.js";
+import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
+import { SqliteStore } from "../../daemon/store/SqliteStore.js";
+import { storePath } from "../../daemon/worker/storePath.js";
+import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
+import type { AtMetadata } from "../../protocol/metadata.js";
+
+/** Self keys need no network to encrypt; anything else is out of scope here. */
+const noNetwork: CipherContext = {
+  lookupPublicKey: () => Promise.reject(new Error("offlineWrite: self keys only")),
+  getLocal: () => Promise.resolve(undefined),
+  putLocal: () => Promise.reject(new Error("offlineWrite: self keys only")),
+  fetchRemote: () => Promise.resolve(undefined),
+};
+
+export async function writeWhileStopped(
+  daemon: { dataDir: string },
+  atSign: string,
+  atKeysPath: string,
+  key: string,
+  plaintext: string,
+): Promise<void> {
+  const keys = decodeAtKeysFile(readFileSync(atKeysPath, "utf8"), atSign);
+  const enc = await new ValueCipher(keys, noNetwork).encryptForPut(key, plaintext);
+  const store = SqliteStore.open({ path: storePath(daemon.dataDir, atSign), clock: new SystemClock() });
+  try {
+    store.putLocal(key, enc.value, enc.metadata as AtMetadata);
+  } finally {
+    store.close();
+  }
+}
