@@ -6,7 +6,8 @@ import { startDevServer, type DevServer } from "../../../atserver/index.js";
 import { parseHostPort } from "../../config/DaemonConfig.js";
 import type { Daemon, DaemonOptions } from "../../Daemon.js";
 import { runDaemon } from "../../main.js";
-import { CliError, ExitCode, type CliIO, type Command } from "../Command.js";
+import { parseCommandArgs, usageError } from "../args.js";
+import type { CliIO, Command } from "../Command.js";
 import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
 const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev]
@@ -27,43 +28,29 @@ interface RunArgs {
   dev: boolean;
 }
 
+const OPTIONS = {
+  "data-dir": { type: "string" },
+  socket: { type: "string" },
+  config: { type: "string" },
+  "key-store": { type: "string" },
+  dev: { type: "boolean" },
+} as const;
+
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv): RunArgs {
+  const { values } = parseCommandArgs(args, OPTIONS, USAGE, { min: 0, max: 0 });
   const opts: DaemonOptions = { env, testHooks: env.ATSYNCD_TEST_HOOKS === "1" };
-  let dev = false;
-  const rest = [...args];
-  while (rest.length > 0) {
-    const arg = rest.shift() ?? "";
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      const v = eq === -1 ? rest.shift() : arg.slice(eq + 1);
-      if (v === undefined || v === "") throw new CliError(`${name} needs a value\n${USAGE}`, ExitCode.Usage);
-      return v;
-    };
-    switch (name) {
-      case "--data-dir":
-        opts.dataDir = value();
-        break;
-      case "--socket":
-        opts.socket = value();
-        break;
-      case "--config":
-        opts.configFile = value();
-        break;
-      case "--key-store": {
-        const v = value();
-        if (v !== "keychain" && v !== "file") throw new CliError(`--key-store is "keychain" or "file", not ${JSON.stringify(v)}`, ExitCode.Usage);
-        opts.keyStore = v;
-        break;
-      }
-      case "--dev":
-        dev = true;
-        break;
-      default:
-        throw new CliError(`unknown option ${JSON.stringify(arg)}\n${USAGE}`, ExitCode.Usage);
-    }
+  for (const [name, v] of [["data-dir", values["data-dir"]], ["socket", values.socket], ["config", values.config]] as const) {
+    if (v === "") throw usageError(`--${name} needs a value`, USAGE);
   }
-  return { opts, dev };
+  if (values["data-dir"] !== undefined) opts.dataDir = values["data-dir"];
+  if (values.socket !== undefined) opts.socket = values.socket;
+  if (values.config !== undefined) opts.configFile = values.config;
+  const keyStore = values["key-store"];
+  if (keyStore !== undefined) {
+    if (keyStore !== "keychain" && keyStore !== "file") throw usageError(`--key-store is "keychain" or "file", not ${JSON.stringify(keyStore)}`, USAGE);
+    opts.keyStore = keyStore;
+  }
+  return { opts, dev: values.dev === true };
 }
 
 async function onboardDemo(daemon: Daemon, dev: DevServer): Promise<void> {
