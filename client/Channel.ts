@@ -93,14 +93,21 @@ export class Channel {
     if (this.isClosed) return Promise.reject(new AtsyncError(ErrorCode.ConnectionClosed, "the connection to atsyncd is closed"));
     if (signal?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, `${method} was cancelled`));
     const id = this.nextId++;
+    if (signal === undefined) {
+      // No signal, nothing to detach: the promise's own functions are the pending entry.
+      return new Promise<unknown>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, onResult: opts.onResult });
+        this.write({ jsonrpc: "2.0", id, method, params });
+      });
+    }
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.pending.delete(id)) return;
         this.write({ jsonrpc: "2.0", method: CANCEL_METHOD, params: { id } });
         reject(new AtsyncError(ErrorCode.RequestCancelled, `${method} was cancelled`));
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const done = (): void => signal?.removeEventListener("abort", onAbort);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const done = (): void => signal.removeEventListener("abort", onAbort);
       this.pending.set(id, {
         resolve: (v) => {
           done();

@@ -10,7 +10,7 @@ import { asConnectionId } from "../../shared/ids.js";
 import type { MethodDescriptor } from "../../shared/method.js";
 import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
-import { RpcConnection, type Registry } from "./RpcConnection.js";
+import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry } from "./RpcConnection.js";
 import { prepareSocketPath } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
@@ -22,6 +22,8 @@ export interface RpcServerOptions {
   maxFrameBytes?: number;
   /** Requests one connection may have in flight before its reading pauses. Default 256. */
   maxInFlight?: number;
+  /** Longest a finished reply waits to share a write with replies to the same read. Default 1 ms. */
+  replyHoldMs?: number;
 }
 
 type Entry = { validate: (v: unknown, path: string) => unknown; handler: Handler<unknown, unknown> };
@@ -54,6 +56,7 @@ export class RpcServer implements Registry {
       daemonVersion: options.daemonVersion,
       maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
       maxInFlight: options.maxInFlight ?? 256,
+      replyHoldMs: options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS,
     };
     await prepareSocketPath(opts.socketPath);
     const server = createServer({ pauseOnConnect: false });

@@ -23,6 +23,15 @@ export interface RpcPeer {
 export interface RequestContext {
   /** Aborted by `$/cancel`, by the connection closing, or by the server stopping. */
   readonly signal: AbortSignal;
+  /** True once `signal` would be aborted (without creating it). */
+  readonly aborted: boolean;
+  /**
+   * Calls `fn` once when the request is cancelled (at once if it already is): the cheap
+   * alternative to `signal`, so the context can be passed as a supervisor CancelSource.
+   */
+  onAbort(fn: () => void): void;
+  /** Forgets a function given to onAbort. */
+  offAbort(fn: () => void): void;
   readonly connectionId: ConnectionId;
   readonly peer: RpcPeer;
   /** Runs `fn` right after the reply is written (e.g. to start a subscription's stream). */

@@ -7,6 +7,7 @@ import { normalizeAtSignName } from "../config/DaemonConfig.js";
 import type { Clock, Disposable, Logger } from "../ports.js";
 import type { TriggerReason, WorkerData } from "../worker/protocol.js";
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+import type { Cancellation } from "./CancelSource.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { WorkerSlot } from "./WorkerSlot.js";
 
@@ -92,13 +93,15 @@ export class Supervisor {
   /**
    * Routes one request to the atSign's worker. Rejects with an AtsyncError: NotOnboarded,
    * WorkerRestarting (crashed, or died with this request in flight: retryable), WorkerFailed,
-   * ShuttingDown, RequestCancelled (the signal fired), or whatever the worker answered.
+   * ShuttingDown, RequestCancelled (`cancel` fired), or whatever the worker answered.
+   * `cancel` is an AbortSignal or, cheaper, the RPC request context itself (a CancelSource).
    */
-  forward(atSign: string, method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+  forward(atSign: string, method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
     if (this.stopping) return Promise.reject(new AtsyncError(ErrorCode.ShuttingDown, "atsyncd is shutting down"));
-    const slot = this.slots.get(normalizeAtSignName(atSign));
+    // Apps pass the atSign as onboarded nearly always: the exact lookup spares normalizing per request.
+    const slot = this.slots.get(atSign) ?? this.slots.get(normalizeAtSignName(atSign));
     if (slot === undefined) return Promise.reject(new AtsyncError(ErrorCode.NotOnboarded, `${normalizeAtSignName(atSign)} is not onboarded`));
-    return slot.request(method, params, signal);
+    return slot.request(method, params, cancel);
   }
 
   /** Pokes one worker (cron tick) or, without atSign, all of them (network change). */

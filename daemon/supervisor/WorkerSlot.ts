@@ -10,6 +10,8 @@ import {
   type MainToWorker, type TriggerReason, type WorkerData, type WorkerToMain,
 } from "../worker/protocol.js";
 import { backoffDelay, CrashWindow, type BackoffPolicy } from "./backoff.js";
+import type { Cancellation } from "./CancelSource.js";
+import { PendingRequest } from "./PendingRequest.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { checkTransition, type WorkerState } from "./WorkerState.js";
 
@@ -27,12 +29,6 @@ export interface SlotOptions {
   emit: (e: SupervisorEvent) => void;
 }
 
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  cleanup(): void;
-}
-
 function describe(err: unknown): string {
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return redactText(msg).slice(0, 500);
@@ -41,7 +37,7 @@ function describe(err: unknown): string {
 export class WorkerSlot {
   private worker: Worker | undefined;
   private st: WorkerState;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
   private attempt = 0;
   private restarts = 0;
@@ -98,7 +94,14 @@ export class WorkerSlot {
       return;
     }
     this.worker = w;
-    w.on("message", (raw: unknown) => this.guard("message", () => this.onMessage(w, raw)));
+    // No closure per message: this listener runs once per forwarded request.
+    w.on("message", (raw: unknown) => {
+      try {
+        this.onMessage(w, raw);
+      } catch (err) {
+        this.bug("message", err);
+      }
+    });
     w.on("messageerror", (err) => this.o.logger.warn("undecodable message from worker", { error: describe(err) }));
     w.on("error", (err) => {
       if (w === this.worker) this.lastError = describe(err);
@@ -116,8 +119,12 @@ export class WorkerSlot {
     try {
       fn();
     } catch (err) {
-      this.o.logger.error("supervisor bug handling a worker event", { event: what, error: err });
+      this.bug(what, err);
     }
+  }
+
+  private bug(what: string, err: unknown): void {
+    this.o.logger.error("supervisor bug handling a worker event", { event: what, error: describe(err) });
   }
 
   private onMessage(w: Worker, raw: unknown): void {
@@ -142,7 +149,6 @@ export class WorkerSlot {
         const p = this.pending.get(msg.id);
         if (p === undefined) return; // cancelled or timed out on our side already
         this.pending.delete(msg.id);
-        p.cleanup();
         if ("error" in msg) p.reject(AtsyncError.fromJSON(msg.error));
         else p.resolve(msg.result);
         return;
@@ -199,10 +205,7 @@ export class WorkerSlot {
   private rejectAll(err: AtsyncError): void {
     const all = [...this.pending.values()];
     this.pending.clear();
-    for (const p of all) {
-      p.cleanup();
-      p.reject(err);
-    }
+    for (const p of all) p.reject(err);
   }
 
   private transition(next: WorkerState): void {
@@ -219,7 +222,7 @@ export class WorkerSlot {
   }
 
   /** Sends one request; rejects with an AtsyncError when the worker cannot answer. */
-  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+  request(method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
     const st = this.st;
     const w = this.worker;
     if (st.kind === "backoff") {
@@ -232,34 +235,34 @@ export class WorkerSlot {
     if (st.kind === "stopping" || st.kind === "stopped" || w === undefined) {
       return Promise.reject(new AtsyncError(ErrorCode.ShuttingDown, `${this.atSign} is stopping`));
     }
-    if (signal?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+    if (cancel?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const p = this.pending.get(id);
-        if (p === undefined) return;
-        this.pending.delete(id);
-        p.cleanup();
-        if (w === this.worker) {
-          try {
-            this.post(w, { type: "cancel", id });
-          } catch {
-            // The worker is going away; its exit rejects nothing more for this id.
-          }
-        }
-        reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.pending.set(id, { resolve, reject, cleanup: () => signal?.removeEventListener("abort", onAbort) });
+      const p = new PendingRequest(id, resolve, reject, cancel, this.onCancelled);
+      this.pending.set(id, p);
       try {
         this.post(w, { type: "request", id, method, params });
       } catch (err) {
         this.pending.delete(id);
-        signal?.removeEventListener("abort", onAbort);
-        reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
+        p.reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
       }
     });
   }
+
+  private readonly onCancelled = (p: PendingRequest): void => {
+    if (this.pending.get(p.id) !== p) return;
+    this.pending.delete(p.id);
+    // Still pending means the worker it was posted to is the current one (an exit rejects all).
+    const w = this.worker;
+    if (w !== undefined) {
+      try {
+        this.post(w, { type: "cancel", id: p.id });
+      } catch {
+        // The worker is going away; its exit rejects nothing more for this id.
+      }
+    }
+    p.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+  };
 
   /** Pokes a running worker (cron tick, network change); false when it is not running. */
   trigger(reason: TriggerReason): boolean {

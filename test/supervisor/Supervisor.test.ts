@@ -4,6 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { Supervisor } from "../../daemon/supervisor/Supervisor.js";
+import { InflightRequest } from "../../daemon/rpc/InflightRequest.js";
+import type { RpcPeer } from "../../daemon/rpc/types.js";
+import type { CancelSource } from "../../daemon/supervisor/CancelSource.js";
+import { asConnectionId } from "../../shared/ids.js";
 import { fakeKeys, makeSupervisor, waitFor, waitRunning, type Harness } from "./helpers.js";
 
 async function rejection(p: Promise<unknown>): Promise<AtsyncError> {
@@ -15,6 +19,11 @@ async function rejection(p: Promise<unknown>): Promise<AtsyncError> {
   }
   throw new Error("expected a rejection");
 }
+
+const fakePeer: RpcPeer = {
+  id: asConnectionId("c1"), closed: false, bufferedBytes: 0,
+  notify() {}, notifyRaw() {}, onClose: () => ({ dispose() {} }), close() {},
+};
 
 describe("Supervisor", function () {
   let dir: string;
@@ -161,6 +170,27 @@ describe("Supervisor", function () {
     const already = new AbortController();
     already.abort();
     expect((await rejection(sup.forward("@alice", "echo", {}, already.signal))).code).to.equal(ErrorCode.RequestCancelled);
+  });
+
+  it("cancels a request through an RPC request context (no AbortSignal made) and detaches when answered", async function () {
+    start();
+    sup.add("@alice", fakeKeys("@alice"));
+    const ctx = new InflightRequest(asConnectionId("c1"), fakePeer);
+    const p = sup.forward("@alice", "slow", { ms: 60_000 }, ctx);
+    ctx.abort(new AtsyncError(ErrorCode.RequestCancelled, "cancelled by the client"));
+    expect((await rejection(p)).code).to.equal(ErrorCode.RequestCancelled);
+    const state = (await sup.forward("@alice", "state", {})) as { cancelled: number[] };
+    expect(state.cancelled).to.have.length(1);
+    // Answered requests leave no listener behind on their source.
+    const registered = new Set<() => void>();
+    const source: CancelSource = { aborted: false, onAbort: (fn) => registered.add(fn), offAbort: (fn) => registered.delete(fn) };
+    const answered = sup.forward("@alice", "echo", { n: 1 }, source);
+    expect(registered.size, "listening while in flight").to.equal(1);
+    expect(await answered).to.deep.include({ params: { n: 1 } });
+    expect(registered.size, "detached once answered").to.equal(0);
+    const done = new InflightRequest(asConnectionId("c1"), fakePeer);
+    done.abort(new Error("gone"));
+    expect((await rejection(sup.forward("@alice", "echo", {}, done))).code).to.equal(ErrorCode.RequestCancelled);
   });
 
   it("delivers triggers to one or all running workers", async function () {
