@@ -12,6 +12,7 @@ import type { Disposable } from "../ports.js";
 import type { EventHub } from "../rpc/EventHub.js";
 import type { RpcServer } from "../rpc/RpcServer.js";
 import { serveEvents } from "../rpc/serveEvents.js";
+import type { Cancellation } from "../supervisor/CancelSource.js";
 import type { Supervisor } from "../supervisor/Supervisor.js";
 import { DEBUG_CRASH_METHOD } from "../worker/handlers/index.js";
 import type { Identities } from "./Identities.js";
@@ -39,45 +40,44 @@ export function registerMethods(d: MethodDeps): Disposable {
     if (info === undefined) throw new AtsyncError(ErrorCode.NotOnboarded, `${atSign} is not onboarded`);
     return [statusOf(info, d.keyStoreKind)];
   };
-  const fwd = <R>(atSign: string, name: string, params: unknown, signal: AbortSignal | undefined): Promise<R> =>
-    sup.forward(atSign, name, params, signal) as Promise<R>;
-  // One-key reads and writes are answered within one turn of the worker's inbox: a cancel could
-  // not overtake them. Not asking for their signal spares an AbortController and two listeners
-  // per call, a fifth of main's work for a keys.get (bench/e2e-latency.ts, --cpu-prof).
+  // The request context is itself a cheap cancel source (no AbortController per call), so every
+  // forwarded request stays cancellable by `$/cancel` or a dropped connection.
+  const fwd = <R>(atSign: string, name: string, params: unknown, cancel: Cancellation): Promise<R> =>
+    sup.forward(atSign, name, params, cancel) as Promise<R>;
 
   const all: Disposable[] = [
     serveEvents(rpc, d.hub),
     rpc.handle(M.AtSignsList, () => statuses().map((s) => ({ atSign: s.atSign, state: s.state.kind, keyStore: s.keyStore }))),
     rpc.handle(M.ConflictsList, async (p, ctx) => {
       const targets = p.atSign !== undefined ? [p.atSign] : sup.atSigns();
-      const lists = await Promise.all(targets.map((a) => fwd<Conflict[]>(a, M.ConflictsList.name, { ...p, atSign: a }, ctx.signal)));
+      const lists = await Promise.all(targets.map((a) => fwd<Conflict[]>(a, M.ConflictsList.name, { ...p, atSign: a }, ctx)));
       return lists.flat();
     }),
-    rpc.handle(M.ConflictsResolve, (p, ctx) => fwd(p.atSign, M.ConflictsResolve.name, p, ctx.signal)),
+    rpc.handle(M.ConflictsResolve, (p, ctx) => fwd(p.atSign, M.ConflictsResolve.name, p, ctx)),
     rpc.handle(M.DaemonShutdown, (_p, ctx) => {
       ctx.afterReply(() => d.shutdown());
       return {};
     }),
     rpc.handle(M.IdentitiesOffboard, (p) => d.identities.offboard(p.atSign)),
     rpc.handle(M.IdentitiesOnboard, (p) => d.identities.onboard(p.atSign, p.atKeys)),
-    rpc.handle(M.KeysDelete, (p) => fwd(p.atSign, M.KeysDelete.name, p, undefined)),
-    rpc.handle(M.KeysGet, (p) => fwd(p.atSign, M.KeysGet.name, p, undefined)),
-    rpc.handle(M.KeysGetMeta, (p) => fwd(p.atSign, M.KeysGetMeta.name, p, undefined)),
-    rpc.handle(M.KeysList, (p, ctx) => fwd(p.atSign, M.KeysList.name, p, ctx.signal)),
-    rpc.handle(M.KeysPut, (p) => fwd(p.atSign, M.KeysPut.name, p, undefined)),
-    rpc.handle(M.KeysPutMany, (p, ctx) => fwd(p.atSign, M.KeysPutMany.name, p, ctx.signal)),
+    rpc.handle(M.KeysDelete, (p, ctx) => fwd(p.atSign, M.KeysDelete.name, p, ctx)),
+    rpc.handle(M.KeysGet, (p, ctx) => fwd(p.atSign, M.KeysGet.name, p, ctx)),
+    rpc.handle(M.KeysGetMeta, (p, ctx) => fwd(p.atSign, M.KeysGetMeta.name, p, ctx)),
+    rpc.handle(M.KeysList, (p, ctx) => fwd(p.atSign, M.KeysList.name, p, ctx)),
+    rpc.handle(M.KeysPut, (p, ctx) => fwd(p.atSign, M.KeysPut.name, p, ctx)),
+    rpc.handle(M.KeysPutMany, (p, ctx) => fwd(p.atSign, M.KeysPutMany.name, p, ctx)),
     rpc.handle(M.StatusGet, (p) => statuses(p.atSign)),
     rpc.handle(M.SyncNow, async (p, ctx) => {
       const targets = p.atSign !== undefined ? [p.atSign] : sup.atSigns();
       const { atSign: _ignored, ...rest } = p;
-      const results = await Promise.all(targets.map((a) => fwd<{ statuses: SyncStatus[] }>(a, M.SyncNow.name, { ...rest, atSign: a }, ctx.signal)));
+      const results = await Promise.all(targets.map((a) => fwd<{ statuses: SyncStatus[] }>(a, M.SyncNow.name, { ...rest, atSign: a }, ctx)));
       return { statuses: results.flatMap((r) => r.statuses.map((s) => ({ ...s, keyStore: d.keyStoreKind }))) };
     }),
   ];
   if (d.testHooks) {
     all.push(rpc.handle(DebugCrashWorker, async (p, ctx) => {
       try {
-        await fwd(p.atSign, DEBUG_CRASH_METHOD, {}, ctx.signal);
+        await fwd(p.atSign, DEBUG_CRASH_METHOD, {}, ctx);
       } catch (err) {
         if (AtsyncError.is(err, ErrorCode.WorkerRestarting)) return { crashed: true };
         throw err;
