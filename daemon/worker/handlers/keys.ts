@@ -4,6 +4,7 @@ import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
 import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
+import { MAX_COMMAND_BYTES } from "../../remote/TlsRemote.js";
 import type { LocalWrite } from "../../store/SqliteStore.js";
 import { cipherTag } from "../PlaintextCache.js";
 import type { WorkerContext } from "../WorkerContext.js";
@@ -16,6 +17,23 @@ export function toKeyMetadata(m: Partial<AtMetadata>): KeyMetadata {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) if (v !== undefined && v !== null && k !== "sharedKeyStatus") out[k] = v;
   return out as KeyMetadata;
+}
+
+/** Room left in an `update` command for its verb, metadata fragment and the batch wrapper. */
+const COMMAND_OVERHEAD_BYTES = 8192;
+
+/**
+ * Encryption and base64 grow a value by a third: a value the RPC accepted may no longer fit in
+ * one atServer command. Refuse it now, while the app can hear it, rather than store a write that
+ * could only ever be rejected at push.
+ */
+function checkFitsOneCommand(key: string, stored: string): void {
+  const bytes = Buffer.byteLength(stored) + Buffer.byteLength(key) + COMMAND_OVERHEAD_BYTES;
+  if (bytes > MAX_COMMAND_BYTES) {
+    throw new AtsyncError(ErrorCode.ValueTooLarge,
+      `${key}: the value is ${Buffer.byteLength(stored)} bytes as stored (encrypted, base64), and an atServer command holds at most ${MAX_COMMAND_BYTES} bytes`,
+      { key, storedBytes: Buffer.byteLength(stored), maxCommandBytes: MAX_COMMAND_BYTES });
+  }
 }
 
 function putMeta(m: PutMetadata | undefined): Partial<AtMetadata> {
@@ -45,6 +63,7 @@ export function keysGetMeta(ctx: WorkerContext, raw: unknown): KeysGetMetaResult
 export async function keysPut(ctx: WorkerContext, raw: unknown): Promise<KeysPutResult> {
   const p = KeysPut.validate(raw, "");
   const enc = await ctx.cipher.encryptForPut(p.key, p.value, putMeta(p.metadata));
+  checkFitsOneCommand(p.key, enc.value);
   const r = ctx.driver.local.put(p.key, enc.value, enc.metadata as AtMetadata);
   ctx.status.schedule();
   return { key: r.atKey };
@@ -82,6 +101,7 @@ export async function keysPutMany(ctx: WorkerContext, raw: unknown): Promise<Key
       writes.push({ atKey: item.key, delete: true });
     } else {
       const enc = await ctx.cipher.encryptForPut(item.key, item.value, putMeta(item.metadata));
+      checkFitsOneCommand(item.key, enc.value);
       writes.push({ atKey: item.key, value: enc.value, metadata: enc.metadata as AtMetadata });
     }
   }
