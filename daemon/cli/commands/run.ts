@@ -76,6 +76,7 @@ function banner(daemon: Daemon, dev: DevServer): string {
     "  atsyncd status",
     "  atsyncd put @alice phone.wavi 123 && atsyncd get @alice phone.wavi",
     "  atsyncd watch        (events as they happen; try a put from another terminal)",
+    `  atsyncd doctor --data-dir ${daemon.paths.dataDir}   (checks against this dev-server)`,
     "or from code: import { AtsyncClient } from \"atsyncd/client\";",
     "  const c = await AtsyncClient.connect(); await c.put(\"@alice\", \"phone.wavi@alice\", \"123\");",
     "Stop with Ctrl-C.",
