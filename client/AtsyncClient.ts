@@ -3,6 +3,7 @@
 // survive reconnects. It depends only on shared/.
 
 import { createConnection, type Socket } from "node:net";
+import { AtsyncError, ErrorCode } from "../shared/errors.js";
 import type { AtsyncEvent, EventFilter } from "../shared/events.js";
 import type { MethodDescriptor } from "../shared/method.js";
 import * as M from "../shared/methods.js";
@@ -28,6 +29,7 @@ export class AtsyncClient {
   private readonly routes = new WeakMap<Channel, Map<string, (e: AtsyncEvent) => void>>();
   private readonly streams = new Set<EventStream>();
   private isClosed = false;
+  private readonly closing = new AbortController();
 
   private constructor(
     channel: Channel,
@@ -123,6 +125,11 @@ export class AtsyncClient {
         else r.delete(id);
       },
     }, filter, opts);
+    // After close() no channel will come: the stream would retry forever, holding the process open.
+    if (this.isClosed) {
+      void stream.close().catch(() => undefined);
+      return stream;
+    }
     this.streams.add(stream);
     void stream.closed.then(() => this.streams.delete(stream));
     return stream;
@@ -131,6 +138,7 @@ export class AtsyncClient {
   /** Ends every stream and closes the connection; pending calls reject with ConnectionClosed. */
   async close(): Promise<void> {
     this.isClosed = true;
+    this.closing.abort();
     await Promise.all([...this.streams].map((s) => s.close()));
     this.current.close();
   }
@@ -145,9 +153,34 @@ export class AtsyncClient {
   private async channel(signal?: AbortSignal): Promise<Channel> {
     if (!this.current.closed) return this.current;
     if (this.isClosed) return this.current; // its call() rejects with ConnectionClosed
-    this.opening ??= Channel.open(this.makeSocket, this.socketPath, this.clientName, signal)
-      .then((ch) => (this.current = this.adopt(ch)))
+    // The reconnect is shared by every waiting caller, so one caller's signal must not
+    // cancel it for the others: only close() does; each caller stops waiting on its own.
+    this.opening ??= Channel.open(this.makeSocket, this.socketPath, this.clientName, this.closing.signal)
+      .then((ch) => {
+        if (this.isClosed) ch.close();
+        else this.current = this.adopt(ch);
+        return this.current;
+      }, (e: unknown) => {
+        if (this.isClosed) return this.current;
+        throw e;
+      })
       .finally(() => (this.opening = undefined));
-    return this.opening;
+    return signal === undefined ? this.opening : untilAborted(this.opening, signal);
   }
+}
+
+/** `p`, or RequestCancelled as soon as `signal` aborts (`p` itself goes on). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "connect cancelled"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AtsyncError(ErrorCode.RequestCancelled, "connect cancelled"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(v);
+    }, (e: unknown) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
 }

@@ -46,7 +46,8 @@ export class Channel {
 
   /** Connects and performs the `rpc.hello` handshake. */
   static async open(makeSocket: () => Socket, socketPath: string, clientName: string, signal?: AbortSignal): Promise<Channel> {
-    signal?.throwIfAborted();
+    // An AtsyncError, like an abort during the connect: apps test for the code, not a DOMException.
+    if (signal?.aborted) throw new AtsyncError(ErrorCode.RequestCancelled, "connect cancelled");
     const socket = makeSocket();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {

@@ -121,11 +121,16 @@ export class EventStream implements AsyncIterableIterator<AtsyncEvent> {
   private async subscribe(channel: Channel): Promise<void> {
     const params = { ...this.filter, since: this.seq, epoch: this.epochId };
     this.subscribeCount++;
+    // No signal: a stream ended while this is in flight still needs the reply, to
+    // unsubscribe what the daemon has already subscribed (the handler answers at once).
     await channel.call(EventsSubscribe.name, params, {
-      signal: this.stop.signal,
       // Route before the next frame is read: the daemon sends the stream right after this reply.
       onResult: (r) => {
         const res = r as EventsSubscribeResult;
+        if (this.ended) {
+          void channel.call(EventsUnsubscribe.name, { subscriptionId: res.subscriptionId }).catch(() => undefined);
+          return;
+        }
         this.epochId = res.epoch;
         this.current = { channel, id: res.subscriptionId };
         this.host.route(channel, res.subscriptionId, (ev) => this.push(ev));
