@@ -6,79 +6,19 @@
 // Targets: p50 ≤ 150 µs (1 client), ≥ 50,000 gets/s (8 clients).
 // ATSYNCD_BENCH_PROF=<dir> runs the daemon with --cpu-prof (one profile per thread) into <dir>.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { AtsyncClient } from "../client/index.js";
+import { startDevServer } from "../atserver/index.js";
+import { startTestDaemon } from "../test/support/daemon.js";
+import { benchKey, runGetLoad } from "./support/getLoad.js";
+import { pct, procCpuMs, uptime } from "./support/stats.js";
 
 const ATSIGN = "@bench🛠";
 const KEYS = 1000;
 const SECONDS = Number(process.argv[2] ?? 5);
 const CLIENTS = 8;
 const INFLIGHT = 16;
-const keyName = (i: number): string => `key${i}.bench${ATSIGN}`;
 
-interface Job { socketPath: string; mode: "latency" | "throughput"; durationMs: number; inflight: number; seed: number }
-interface Result { latenciesUs?: number[]; completed: number; elapsedMs: number }
-
-async function client(job: Job): Promise<Result> {
-  const c = await AtsyncClient.connect({ socketPath: job.socketPath, clientName: "bench" });
-  try {
-    let i = job.seed;
-    const next = (): Promise<unknown> => c.get(ATSIGN, keyName(i++ % KEYS));
-    for (let w = 0; w < 2000; w++) await next(); // warm up the JIT on both sides
-    const t0 = performance.now();
-    const deadline = t0 + job.durationMs;
-    if (job.mode === "latency") {
-      const lat: number[] = [];
-      while (performance.now() < deadline) {
-        const s = process.hrtime.bigint();
-        await next();
-        lat.push(Number(process.hrtime.bigint() - s) / 1000);
-      }
-      return { latenciesUs: lat, completed: lat.length, elapsedMs: performance.now() - t0 };
-    }
-    let completed = 0;
-    const lane = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        await next();
-        completed++;
-      }
-    };
-    await Promise.all(Array.from({ length: job.inflight }, lane));
-    return { completed, elapsedMs: performance.now() - t0 };
-  } finally {
-    await c.close();
-  }
-}
-
-function runWorker(job: Job): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    // Workers do not inherit `--import tsx` for their entry: register it, then import this file.
-    const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const w = new Worker(boot, { eval: true, workerData: job });
-    w.once("message", (r: Result) => resolve(r));
-    w.once("error", reject);
-    w.once("exit", (code) => code !== 0 && reject(new Error(`bench client exited with ${code}`)));
-  });
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-/** User + system CPU ms of a process so far (Linux /proc; 0 elsewhere). */
-function procCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** Read and write syscalls of a process so far (Linux /proc/<pid>/io; 0 elsewhere). */
 function procSyscalls(pid: number): { r: number; w: number } {
   try {
     const io = readFileSync(`/proc/${pid}/io`, "utf8");
@@ -88,12 +28,7 @@ function procSyscalls(pid: number): { r: number; w: number } {
   }
 }
 
-const uptime = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).join(", ")}`;
-
 async function main(): Promise<void> {
-  // Imported here so the client workers (which load this file too) stay light.
-  const { startDevServer } = await import("../atserver/index.js");
-  const { startTestDaemon } = await import("../test/support/daemon.js");
   const dir = mkdtempSync(join(tmpdir(), "atsyncd-bench-get-"));
   const dev = await startDevServer({ dataDir: join(dir, "dev"), atSigns: [ATSIGN] });
   const prof = process.env.ATSYNCD_BENCH_PROF;
@@ -101,7 +36,7 @@ async function main(): Promise<void> {
   const daemon = await startTestDaemon({ devServer: dev, atSigns: [ATSIGN], nodeArgs, config: { logLevel: "warn" } });
   try {
     console.log(`before: ${uptime()}`);
-    const puts = Array.from({ length: KEYS }, (_, i) => ({ key: keyName(i), value: `value-${i}-${"x".repeat(40)}` }));
+    const puts = Array.from({ length: KEYS }, (_, i) => ({ key: benchKey(i, ATSIGN), value: `value-${i}-${"x".repeat(40)}` }));
     for (let i = 0; i < KEYS; i += 100) {
       await Promise.all(puts.slice(i, i + 100).map((p) => daemon.client.put(ATSIGN, p.key, p.value)));
     }
@@ -109,7 +44,7 @@ async function main(): Promise<void> {
     const durationMs = SECONDS * 1000;
 
     const cpu0 = procCpuMs(pid);
-    const lat = await runWorker({ socketPath: daemon.socketPath, mode: "latency", durationMs, inflight: 1, seed: 0 });
+    const lat = await runGetLoad({ socketPath: daemon.socketPath, atSign: ATSIGN, keys: KEYS, mode: "latency", durationMs, inflight: 1, seed: 0 });
     const sorted = (lat.latenciesUs ?? []).sort((a, b) => a - b);
     const p50 = pct(sorted, 50);
     console.log(`1 client, sequential, ${SECONDS} s: p50 ${p50.toFixed(1)} µs, p95 ${pct(sorted, 95).toFixed(1)} µs, p99 ${pct(sorted, 99).toFixed(1)} µs `
@@ -119,7 +54,7 @@ async function main(): Promise<void> {
     const sys1 = procSyscalls(pid);
     const self1 = process.cpuUsage();
     const results = await Promise.all(Array.from({ length: CLIENTS }, (_, k) =>
-      runWorker({ socketPath: daemon.socketPath, mode: "throughput", durationMs, inflight: INFLIGHT, seed: k * 125 })));
+      runGetLoad({ socketPath: daemon.socketPath, atSign: ATSIGN, keys: KEYS, mode: "throughput", durationMs, inflight: INFLIGHT, seed: k * 125 })));
     const total = results.reduce((s, r) => s + r.completed, 0);
     const elapsed = Math.max(...results.map((r) => r.elapsedMs));
     const rate = (total / elapsed) * 1000;
@@ -137,14 +72,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-} else {
-  client(workerData as Job).then((r) => parentPort?.postMessage(r), (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
