@@ -8,17 +8,7 @@ import { InflightRequest } from "../../daemon/rpc/InflightRequest.js";
 import type { RpcPeer } from "../../daemon/rpc/types.js";
 import type { CancelSource } from "../../daemon/supervisor/CancelSource.js";
 import { asConnectionId } from "../../shared/ids.js";
-import { fakeKeys, makeSupervisor, waitFor, waitRunning, type Harness } from "./helpers.js";
-
-async function rejection(p: Promise<unknown>): Promise<AtsyncError> {
-  try {
-    await p;
-  } catch (err) {
-    if (AtsyncError.is(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
+import { fakeKeys, makeSupervisor, rejection, waitFor, waitRunning, type Harness } from "./helpers.js";
 
 const fakePeer: RpcPeer = {
   id: asConnectionId("c1"), closed: false, bufferedBytes: 0,

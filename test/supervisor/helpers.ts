@@ -7,6 +7,8 @@ import { configFor, defaultConfig } from "../../daemon/config/DaemonConfig.js";
 import { createLogger } from "../../daemon/log/createLogger.js";
 import { Supervisor, type SupervisorOptions } from "../../daemon/supervisor/Supervisor.js";
 import type { SupervisorEvent } from "../../daemon/supervisor/SupervisorEvent.js";
+import { AtsyncError } from "../../shared/errors.js";
+import { rejectionOf } from "../remote/support/waitFor.js";
 
 export const echoWorkerUrl = new URL("./fixtures/echoWorker.mjs", import.meta.url);
 
@@ -52,4 +54,11 @@ export async function waitFor(what: string, pred: () => boolean, timeoutMs = 15_
 
 export async function waitRunning(sup: Supervisor, atSign: string): Promise<void> {
   await waitFor(`${atSign} running`, () => sup.worker(atSign)?.state.kind === "running");
+}
+
+/** The AtsyncError a promise rejects with; anything else (or resolving) fails the test. */
+export async function rejection(p: Promise<unknown>): Promise<AtsyncError> {
+  const err = await rejectionOf(p);
+  if (AtsyncError.is(err)) return err;
+  throw err;
 }

@@ -4,17 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { FakeClock } from "../remote/support/FakeClock.js";
-import { fakeKeys, makeSupervisor, waitFor, type Harness } from "./helpers.js";
-
-async function rejection(p: Promise<unknown>): Promise<AtsyncError> {
-  try {
-    await p;
-  } catch (err) {
-    if (AtsyncError.is(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a rejection");
-}
+import { fakeKeys, makeSupervisor, rejection, waitFor, type Harness } from "./helpers.js";
 
 describe("Supervisor lifecycle edges", function () {
   let dir: string;
