@@ -2,6 +2,24 @@
 // Adapters implement them (SystemClock, TlsRemote, SqliteStore, a winston logger);
 // the core never sees an adapter class.
 
+import type { StoreApplyResult, StoreOp, SyncStatePatch } from "./core/storeOps.js";
+import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, ResetProbe } from "./core/types.js";
+import type { AtMetadata } from "../protocol/metadata.js";
+
+export interface LocalWriteResult {
+  atKey: string;
+  /** The outbox row, or null for keys that never leave this device (`local:`, `private:`...). */
+  outboxId: OutboxId | null;
+  /** The state after the write; null after a delete. */
+  record: KeyRecord | null;
+  /** The state before the write; null when the key did not exist. */
+  previous: KeyRecord | null;
+}
+
+export type LocalWrite =
+  | { atKey: string; value: string; metadata?: AtMetadata }
+  | { atKey: string; delete: true };
+
 export interface Disposable {
   dispose(): void;
 }
@@ -39,3 +57,54 @@ export interface AtRemote {
 
 /** A `notification: {json}` line from a monitor connection (the wire shape, shared with the dev-server). */
 export type { AtNotification } from "../protocol/notification.js";
+
+/**
+ * One atSign's local secondary as the sync engine uses it: reads of the facts it decides over,
+ * and one write path that carries out its decisions (daemon/core/storeOps.ts) in one
+ * transaction. The adapter decides nothing. Implemented by SqliteStore and, for the contract
+ * suite and the simulation, by test/support/MemoryStore.
+ */
+export interface Store {
+  // Local writes (values arrive encrypted); each is durable before it returns.
+  putLocal(atKey: string, value: string, metadata?: AtMetadata): LocalWriteResult;
+  /** Merges metadata into the key's (an `update:meta`); the key must exist. */
+  putMetaLocal(atKey: string, metadata: Partial<AtMetadata>): LocalWriteResult;
+  deleteLocal(atKey: string): LocalWriteResult;
+  /** Several puts and deletes in one transaction. */
+  putManyLocal(items: readonly LocalWrite[]): LocalWriteResult[];
+  /** The live key, if any. */
+  get(atKey: string): KeyRecord | undefined;
+  listKeys(opts?: { regex?: string; namespace?: string }): string[];
+  listConflicts(opts?: { unresolvedOnly?: boolean }): ConflictRecord[];
+  markConflictResolved(id: number, kept?: "local" | "remote"): boolean;
+  rejectedChanges(): ChangeRecord[];
+  facts(atKeys: readonly string[]): Map<string, KeyFacts>;
+  pendingChanges(): PendingChange[];
+  /** Distinct keys with pending rows. */
+  pendingKeys(): string[];
+  /** Per key with rows in retry backoff: the earliest retry time. */
+  pendingRetries(): { atKey: string; atMs: number }[];
+  rejectedCount(): number;
+  conflictCount(): number;
+  unseenKeys(): LocalKey[];
+  syncState(): SyncStateSnapshot;
+  apply(ops: readonly StoreOp[]): StoreApplyResult;
+  /** Drops acknowledged outbox rows beyond the most recent `keepChanges`. */
+  prune(keepChanges?: number): number;
+}
+
+/** The sync state as the engine reads it. */
+export interface SyncStateSnapshot {
+  /** Highest server commit id pulled so far; -1 before the first pull. */
+  lastReceivedCommitId: number;
+  /** The server's commit id at the last `stats:3` (null when its log was empty or never asked). */
+  serverCommitId: number | null;
+  probes: ResetProbe[];
+  repairInProgress: boolean;
+  lastSyncedAtMs: number | null;
+  /** The selective-sync regex the last received id was pulled with ("" for everything); null before the first use. */
+  filterRegex: string | null;
+  serverTimeWatermarkMs: number | null;
+}
+
+export type { SyncStatePatch };

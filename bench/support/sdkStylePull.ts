@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseStats3, parseSyncPage, statsCommand, syncFromCommand } from "../../daemon/core/pull.js";
 import type { AtRemote } from "../../daemon/ports.js";
 import { SqliteStore } from "../../daemon/store/SqliteStore.js";
+import { applyPulled } from "../../daemon/sync/applyPulled.js";
 import type { Target } from "./benchServer.js";
 import { clock, closeRemotes, openRemotes, roundTripMs, timed, type PullFigures } from "./remotes.js";
 
@@ -19,9 +20,10 @@ export async function sdkStylePull(remote: AtRemote, store: SqliteStore): Promis
     const page = parseSyncPage(await remote.request(syncFromCommand(last)));
     pages++;
     if (page.entries.length === 0) break;
-    const res = store.applyRemotePage(page.entries, "local-wins");
+    const top = Math.max(last, ...page.entries.map((e) => e.commitId));
+    const res = applyPulled({ store, clock, policy: "local-wins", clockOffsetMs: () => 0 }, page.entries, top);
     keys += res.changed.length;
-    last = res.lastReceivedCommitId;
+    last = store.syncState().lastReceivedCommitId;
   }
   return { keys, pages };
 }

@@ -117,15 +117,17 @@ export function parseStats15CommitIds(data: string): number[] {
 
 /**
  * Where to ask next after an empty `sync:from:<cursor>` page while the server is still ahead.
- * Re-asking from the same id would get the same empty page, so we use `stats:15` (the latest
- * commit of every key, `latestIds` ascending): ids between the cursor and the next latest id
- * belong to entries superseded by later ones, so jumping to just before it loses nothing; if
- * that id is the next one, the server examined it and skipped it (invalid key, key gone,
- * outside our namespaces), so we step past it. Each call moves the cursor forward.
- * With no latest id left above the cursor, nothing remains to pull up to `target`.
+ * The server reads the first SYNC_PAGE_LIMIT entries after the cursor that match the regex, then
+ * leaves out the ones it skips (invalid key, key gone, outside our namespaces), so an empty page
+ * means all of those were skipped. `latestIds` (from `stats:15`, ascending) lists the entries the
+ * log holds: the cursor moves to the last of the next SYNC_PAGE_LIMIT of them, past every entry
+ * the server examined. The list may be older than the log: an entry since moved to a higher id
+ * or gone only makes the server's window reach further than ours, so the jump never passes an
+ * unread entry. With no latest id left above the cursor, nothing remains up to `target`.
  */
 export function cursorAfterEmptyPage(cursor: number, latestIds: readonly number[], target: number): number {
-  const next = latestIds.find((id) => id > cursor);
-  if (next === undefined || next > target) return target;
-  return next > cursor + 1 ? next - 1 : next;
+  const i = latestIds.findIndex((id) => id > cursor);
+  if (i < 0) return target;
+  const last = latestIds[Math.min(latestIds.length, i + SYNC_PAGE_LIMIT) - 1]!;
+  return Math.min(target, last);
 }

@@ -5,6 +5,7 @@ import { metadataFragment } from "../../protocol/metadata.js";
 import type { PushOutcome } from "./batchReply.js";
 import type { KeyFilter } from "./filter.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
+import type { StoreOp } from "./storeOps.js";
 import type { ChangeOp, ChangeRecord, KeyRecord, OutboxId } from "./types.js";
 
 /** The key state a command carries to the server: what its echo in a `sync:from` page looks like. */
@@ -21,7 +22,7 @@ export interface PushCommand {
   changeIds: OutboxId[];
   /** True when one of the rows failed before: such commands go alone, so one bad item cannot block others. */
   retried: boolean;
-  /** The state this command sets; recorded on its rows before sending (SqliteStore.markSent). */
+  /** The state this command sets; recorded on its rows before sending (markSentOps). */
   sent?: SentState;
 }
 
@@ -168,6 +169,14 @@ export function toBatches(commands: readonly PushCommand[], opts?: { maxItems?: 
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/**
+ * Records, before a batch goes out, the state each of its rows carries, so that if the reply is
+ * lost the pull can tell the server's copy of it from another device's write.
+ */
+export function markSentOps(batch: readonly PushCommand[]): StoreOp[] {
+  return batch.filter((c) => c.sent !== undefined).map((c) => ({ op: "markSent" as const, ids: c.changeIds, sent: c.sent! }));
 }
 
 /** The `batch:` command for one batch, item ids 1..n in order. */

@@ -105,3 +105,34 @@ export interface ResetProbe {
   operation: ChangeOp;
   updatedAt: string | null;
 }
+
+/** A key's local row as the engine decides over it (a tombstone has value and metadata null). */
+export interface LocalKey {
+  atKey: string;
+  value: string | null;
+  metadata: AtMetadata | null;
+  deleted: boolean;
+  /** The server commit id of the version held (the base of any pending change), null before the server acknowledged one. */
+  commitId: number | null;
+  /**
+   * The atServer's clock at which the server was known to hold this version: the version's own
+   * `updatedAt` when it was pulled, a lower bound (the highest `updatedAt` seen before it) for a
+   * pulled delete, null when never verified (pushed, echo not yet pulled). Orders versions across
+   * a server restore, where commit ids restart (README "Conflicts and restores").
+   */
+  serverTimeMs: number | null;
+  /** During a repair: whether the re-pull has brought this key back yet. */
+  seen: boolean;
+}
+
+/** One pending outbox row, with the state it carried the first time it was sent. */
+export interface PendingChange extends ChangeRecord {
+  sent: { op: ChangeOp; value: string | null; metadata: AtMetadata | null } | null;
+}
+
+/** Everything the engine needs to know of one key to decide over a server entry of it. */
+export interface KeyFacts {
+  key: LocalKey | null;
+  /** Pending rows in outbox order. */
+  pending: PendingChange[];
+}

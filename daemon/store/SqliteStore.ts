@@ -4,35 +4,21 @@
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock } from "../ports.js";
-import { retryDelayMs, type PushOutcome } from "../core/batchReply.js";
-import type { PushCommand } from "../core/pushPlan.js";
-import { isPushable, type KeyFilter } from "../core/filter.js";
-import type { ChangeOp, ChangeRecord, ConflictPolicy, ConflictRecord, KeyRecord, OutboxId, RemoteEntry, ResetProbe } from "../core/types.js";
-import { applyEntries, type RemoteApplyResult } from "./applyRemotePage.js";
+import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
+import { isPushable } from "../core/filter.js";
+import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
+import type { ChangeOp, ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
+import { applyOps } from "./applyOps.js";
 import type { ChangeRow, ConflictRow, KeyRow } from "./rows.js";
-import { toChangeRecord, toConflictRecord, toKeyRecord } from "./rows.js";
+import { toChangeRecord, toConflictRecord, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
 import { migrate } from "./schema.js";
 import { SyncStateTable, type SyncStateSnapshot } from "./SyncStateTable.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { StoreError } from "./StoreError.js";
 
-export type { RemoteApplyResult } from "./applyRemotePage.js";
 export type { SyncStateSnapshot } from "./SyncStateTable.js";
 
-export interface LocalWriteResult {
-  atKey: string;
-  /** The outbox row, or null for keys that never leave this device (`local:`, `private:`...). */
-  outboxId: OutboxId | null;
-  /** The state after the write; null after a delete. */
-  record: KeyRecord | null;
-  /** The state before the write; null when the key did not exist. */
-  previous: KeyRecord | null;
-}
-
-export type LocalWrite =
-  | { atKey: string; value: string; metadata?: AtMetadata }
-  | { atKey: string; delete: true };
+export type { LocalWrite, LocalWriteResult } from "../ports.js";
 
 function normalizeKey(atKey: string): string {
   const k = atKey.trim().toLowerCase();
@@ -40,7 +26,7 @@ function normalizeKey(atKey: string): string {
   return k;
 }
 
-export class SqliteStore {
+export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly st: Statements;
   private readonly state: SyncStateTable;
@@ -179,12 +165,16 @@ export class SqliteStore {
 
   // ---- outbox ----
 
-  pendingChanges(): ChangeRecord[] {
-    return this.st.changesInState.all("pending").map(toChangeRecord);
+  pendingChanges(): PendingChange[] {
+    return this.st.changesInState.all("pending").map(toPendingChange);
   }
 
   rejectedChanges(): ChangeRecord[] {
     return this.st.changesInState.all("rejected").map(toChangeRecord);
+  }
+
+  rejectedCount(): number {
+    return this.st.countInState.get("rejected")?.n ?? 0;
   }
 
   change(id: OutboxId): ChangeRecord | undefined {
@@ -192,163 +182,54 @@ export class SqliteStore {
     return row ? toChangeRecord(row) : undefined;
   }
 
-  /** Distinct keys with pending rows, optionally only those the filter selects. */
-  pendingKeyCount(filter?: KeyFilter): number {
-    const keys = this.st.pendingKeys.all().map((r) => r.at_key);
-    return filter ? keys.filter((k) => filter.matches(k)).length : keys.length;
+  /** Distinct keys with pending rows. */
+  pendingKeys(): string[] {
+    return this.st.pendingKeys.all().map((r) => r.at_key);
   }
 
-  /** Earliest retry time among pending rows in backoff (for the driver's timer), or null. */
-  nextRetryAtMs(): number | null {
-    return this.st.nextRetry.get()?.t ?? null;
+  /** Per key with rows in retry backoff: the earliest retry time. */
+  pendingRetries(): { atKey: string; atMs: number }[] {
+    return this.st.pendingRetries.all().map((r) => ({ atKey: r.at_key, atMs: r.t }));
   }
 
-  /**
-   * Records, before a batch goes out, the state each of its rows carries, so that if the reply is
-   * lost the pull can tell the server's copy of it from another device's write.
-   */
-  markSent(commands: readonly PushCommand[]): void {
-    this.tx(() => {
-      for (const c of commands) {
-        if (!c.sent) continue;
-        const json = JSON.stringify(c.sent);
-        for (const id of c.changeIds) this.st.markSent.run(json, id);
+  // ---- what the engine decides over ----
+
+  /** The facts of these keys (their rows and pending changes), in two statements. */
+  facts(atKeys: readonly string[]): Map<string, KeyFacts> {
+    const out = new Map<string, KeyFacts>();
+    if (atKeys.length === 0) return out;
+    const list = JSON.stringify(atKeys.map((k) => k.toLowerCase()));
+    for (const row of this.st.keysIn.all(list)) out.set(row.at_key, { key: toLocalKey(row), pending: [] });
+    if ((this.st.countPending.get()?.n ?? 0) === 0) return out;
+    for (const row of this.st.pendingIn.all(list)) {
+      let f = out.get(row.at_key);
+      if (!f) {
+        f = { key: null, pending: [] };
+        out.set(row.at_key, f);
       }
-    });
+      f.pending.push(toPendingChange(row));
+    }
+    return out;
   }
 
-  /** Distinct keys with pending rows that the filter does not select: kept locally, never pushed. */
-  pendingOutsideFilterCount(filter: KeyFilter): number {
-    return this.st.pendingKeys.all().filter((r) => !filter.matches(r.at_key)).length;
+  /** Keys a repair's re-pull has not brought back (yet). */
+  unseenKeys(): LocalKey[] {
+    return this.st.unseenKeys.all().map(toLocalKey);
   }
 
-  /** Writes back a batch's outcomes in one transaction; a row leaves `pending` only when acknowledged or rejected. */
-  applyPushOutcomes(outcomes: readonly PushOutcome[]): void {
-    const now = this.clock.now();
-    this.tx(() => {
-      for (const o of outcomes) {
-        for (const id of o.changeIds) {
-          if (o.kind === "committed") this.st.commitChange.run(o.commitId, id);
-          else if (o.kind === "rejected") this.st.rejectChange.run(`${o.code}: ${o.error}`, id);
-          else {
-            const attempts = (this.st.changeById.get(id)?.attempts ?? 0) + 1;
-            this.st.retryChange.run(`${o.code}: ${o.error}`, now + retryDelayMs(attempts), id);
-          }
-        }
-        if (o.kind !== "committed") continue;
-        // The server now holds a later state of the key than any older row still pending (a delete
-        // that failed before the re-create that followed it succeeded): resending it would undo that.
-        const first = Math.min(...o.changeIds);
-        if (Number.isFinite(first)) this.st.commitEarlierOfKey.run(o.commitId, o.atKey, first);
-        if (o.commitId !== null) this.st.raiseKeyCommit.run(o.commitId, o.atKey);
-      }
-    });
-  }
-
-  // ---- pull ----
-
-  /**
-   * Applies one page in one transaction. The last received id becomes the page's highest
-   * commit id, or `opts.lastReceived` when given (pages of a parallel pull arrive out of order:
-   * the caller passes what its complete ranges prove). The reset probe becomes the entry with
-   * the highest commit id seen so far.
-   */
-  applyRemotePage(entries: readonly RemoteEntry[], policy: ConflictPolicy, opts: { lastReceived?: number } = {}): RemoteApplyResult {
-    return this.tx(() => {
-      const snap = this.state.snapshot();
-      const start = snap.lastReceivedCommitId;
-      const result = applyEntries(this.st, entries, policy, this.clock.now(), start, snap.resyncInProgress);
-      const next = opts.lastReceived ?? result.lastReceivedCommitId;
-      if (next > start) this.state.setLastReceived(next);
-      result.lastReceivedCommitId = Math.max(start, next);
-      const top = entries.reduce<RemoteEntry | undefined>((a, e) => (!a || e.commitId > a.commitId ? e : a), undefined);
-      if (top && top.commitId > (snap.probe?.commitId ?? -Infinity)) {
-        const probe: ResetProbe = {
-          atKey: top.atKey.toLowerCase(),
-          commitId: top.commitId,
-          operation: top.operation,
-          updatedAt: top.metadata?.updatedAt ?? null,
-        };
-        this.state.setProbe(probe);
-      }
-      return result;
-    });
-  }
-
-  /** Moves the last received id past entries the server skipped (core/pull.ts decides it is sound). */
-  advanceLastReceived(commitId: number): void {
-    this.tx(() => {
-      if (commitId > this.state.snapshot().lastReceivedCommitId) this.state.setLastReceived(commitId);
-    });
+  /** Carries out the engine's operations in one transaction. */
+  apply(ops: readonly StoreOp[]): StoreApplyResult {
+    if (ops.length === 0) return { conflictIds: [] };
+    return this.tx(() => applyOps(this.st, this.state, ops));
   }
 
   syncState(): SyncStateSnapshot {
     return this.state.snapshot();
   }
 
-  /**
-   * Records the selective-sync regex in use. When it differs from the one the last received
-   * id was pulled with, keys it now includes may lie below that id, so the pull starts over
-   * from -1. Returns true when it did.
-   */
-  useFilter(regex: string | undefined): boolean {
-    return this.tx(() => {
-      const current = regex ?? "";
-      const stored = this.state.snapshot().filterRegex;
-      if (stored === current) return false;
-      this.state.setFilterRegex(current);
-      if (stored === null) return false;
-      this.state.restartPull();
-      return true;
-    });
-  }
-
-  setServerCommitId(commitId: number | null): void {
-    this.state.setServerCommitId(commitId);
-  }
-
-  setLastSyncedAt(ms: number): void {
-    this.state.setLastSyncedAt(ms);
-  }
-
-  /**
-   * Starts the repair of a server that lost data: pull everything again from -1. Uncommitted
-   * changes stay pending; every key is marked unseen until the re-pull brings it back.
-   */
-  beginFullResync(): void {
-    this.tx(() => {
-      this.st.clearKeyCommits.run();
-      this.state.beginResync();
-    });
-  }
-
-  /**
-   * Ends the repair: keys the re-pull did not bring back and that have no pending change are
-   * queued again as local changes, so what the server lost is restored from this device.
-   * Returns the keys queued. Keys outside the selective-sync filter were never pulled, so they
-   * say nothing about what the server lost, and this device does not push them anyway.
-   */
-  finishFullResync(filter?: KeyFilter): string[] {
-    return this.tx(() => {
-      const now = this.clock.now();
-      const lost = this.st.unseenLive.all().map((r) => r.at_key).filter((k) => !filter || filter.matches(k));
-      for (const k of lost) this.addChange(k, "*", now);
-      this.st.resetSeen.run();
-      this.state.endResync();
-      return lost;
-    });
-  }
-
-  /**
-   * Housekeeping after a complete run: acknowledged outbox rows beyond the most recent
-   * `keepChanges` go, and so do tombstones at or below the last received id (no entry that
-   * old can arrive again: the server keeps only each key's latest entry). Returns rows removed.
-   */
+  /** Housekeeping: acknowledged outbox rows beyond the most recent `keepChanges` go. Tombstones stay. */
   prune(keepChanges = 10_000): number {
-    return this.tx(() => {
-      const last = this.state.snapshot().lastReceivedCommitId;
-      return this.st.pruneChanges.run(keepChanges).changes + this.st.pruneTombstones.run(last).changes;
-    });
+    return this.tx(() => this.st.pruneChanges.run(keepChanges).changes);
   }
 
   // ---- conflicts ----

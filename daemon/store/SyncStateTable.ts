@@ -1,20 +1,17 @@
 // The `sync_state` table: a few named facts, each a JSON value. Callers hold the transaction.
 import type Database from "better-sqlite3";
+import type { SyncStatePatch } from "../core/storeOps.js";
+import type { SyncStateSnapshot } from "../ports.js";
 import type { ResetProbe } from "../core/types.js";
 import { isChangeOp } from "../core/types.js";
 
-export interface SyncStateSnapshot {
-  /** Highest server commit id pulled so far; -1 before the first pull. */
-  lastReceivedCommitId: number;
-  /** The server's commit id at the last `stats:3` (null when its log was empty or never asked). */
-  serverCommitId: number | null;
-  /** The last entry the pull received, checked later to detect a server that lost data. */
-  probe: ResetProbe | null;
-  /** A full re-pull after a server reset has begun and not finished. */
-  resyncInProgress: boolean;
-  lastSyncedAtMs: number | null;
-  /** The selective-sync regex the last received id was pulled with ("" for everything); null before the first use. */
-  filterRegex: string | null;
+export type { SyncStateSnapshot };
+
+/** The probes; a store written before several were kept has one (`reset_probe`). */
+function parseProbes(list: unknown, single: unknown): ResetProbe[] {
+  if (Array.isArray(list)) return list.map(parseProbe).filter((p): p is ResetProbe => p !== null);
+  const one = parseProbe(single);
+  return one ? [one] : [];
 }
 
 function parseProbe(v: unknown): ResetProbe | null {
@@ -56,66 +53,35 @@ export class SyncStateTable {
     return { ...this.cache };
   }
 
-  private patch(p: Partial<SyncStateSnapshot>): void {
-    if (this.cache) this.cache = { ...this.cache, ...p };
-  }
-
   private load(): SyncStateSnapshot {
     const last = this.read("last_received_commit_id");
     const server = this.read("server_commit_id");
     const synced = this.read("last_synced_at_ms");
     const filter = this.read("filter_regex");
+    const watermark = this.read("server_time_watermark_ms");
     return {
       lastReceivedCommitId: typeof last === "number" ? last : -1,
       serverCommitId: typeof server === "number" ? server : null,
-      probe: parseProbe(this.read("reset_probe")),
-      resyncInProgress: this.read("resync_in_progress") === true,
+      probes: parseProbes(this.read("reset_probes"), this.read("reset_probe")),
+      repairInProgress: this.read("resync_in_progress") === true,
+      serverTimeWatermarkMs: typeof watermark === "number" ? watermark : null,
       lastSyncedAtMs: typeof synced === "number" ? synced : null,
       filterRegex: typeof filter === "string" ? filter : null,
     };
   }
 
-  setLastReceived(n: number): void {
-    this.write("last_received_commit_id", n);
-    this.patch({ lastReceivedCommitId: n });
-  }
-
-  setServerCommitId(n: number | null): void {
-    this.write("server_commit_id", n);
-    this.patch({ serverCommitId: n });
-  }
-
-  setProbe(p: ResetProbe | null): void {
-    this.write("reset_probe", p);
-    this.patch({ probe: p });
-  }
-
-  setLastSyncedAt(ms: number): void {
-    this.write("last_synced_at_ms", ms);
-    this.patch({ lastSyncedAtMs: ms });
-  }
-
-  setFilterRegex(regex: string): void {
-    this.write("filter_regex", regex);
-    this.patch({ filterRegex: regex });
-  }
-
-  /** Pull again from the start (the per-key commit ids make unchanged keys cheap to skip). */
-  restartPull(): void {
-    this.write("last_received_commit_id", -1);
-    this.write("reset_probe", null);
-    this.patch({ lastReceivedCommitId: -1, probe: null });
-  }
-
-  beginResync(): void {
-    this.write("resync_in_progress", true);
-    this.write("last_received_commit_id", -1);
-    this.write("reset_probe", null);
-    this.patch({ resyncInProgress: true, lastReceivedCommitId: -1, probe: null });
-  }
-
-  endResync(): void {
-    this.write("resync_in_progress", false);
-    this.patch({ resyncInProgress: false });
+  /** Writes the named facts of a patch (the engine decided them: daemon/core/storeOps.ts). */
+  apply(p: SyncStatePatch): void {
+    if (p.lastReceivedCommitId !== undefined) this.write("last_received_commit_id", p.lastReceivedCommitId);
+    if (p.serverCommitId !== undefined) this.write("server_commit_id", p.serverCommitId);
+    if (p.probes !== undefined) this.write("reset_probes", p.probes);
+    if (p.repairInProgress !== undefined) this.write("resync_in_progress", p.repairInProgress);
+    if (p.lastSyncedAtMs !== undefined) this.write("last_synced_at_ms", p.lastSyncedAtMs);
+    if (p.filterRegex !== undefined) this.write("filter_regex", p.filterRegex);
+    if (p.serverTimeWatermarkMs !== undefined) this.write("server_time_watermark_ms", p.serverTimeWatermarkMs);
+    if (this.cache) {
+      const defined = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<SyncStateSnapshot>;
+      this.cache = { ...this.cache, ...defined };
+    }
   }
 }

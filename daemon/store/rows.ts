@@ -1,6 +1,6 @@
 // Row shapes of the store's tables and their conversion to the core's plain data.
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { ChangeRecord, ConflictRecord, KeyRecord, OutboxId } from "../core/types.js";
+import type { ChangeRecord, ConflictRecord, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
 import { isChangeOp, isConflictPolicy } from "../core/types.js";
 import { StoreError } from "./StoreError.js";
 
@@ -11,6 +11,8 @@ export interface KeyRow {
   deleted: number;
   commit_id: number | null;
   updated_at_ms: number;
+  server_time_ms: number | null;
+  resync_seen: number;
 }
 
 export interface ChangeRow {
@@ -64,6 +66,35 @@ export function toKeyRecord(row: KeyRow): KeyRecord {
     commitId: row.commit_id,
     updatedAtMs: row.updated_at_ms,
   };
+}
+
+export function toLocalKey(row: KeyRow): LocalKey {
+  const deleted = row.deleted !== 0;
+  return {
+    atKey: row.at_key,
+    value: deleted ? null : (row.value ?? ""),
+    metadata: deleted ? null : parseMetadataJson(row.metadata),
+    deleted,
+    commitId: row.commit_id,
+    serverTimeMs: row.server_time_ms,
+    seen: row.resync_seen !== 0,
+  };
+}
+
+function parseSent(json: string | null): PendingChange["sent"] {
+  if (json === null) return null;
+  try {
+    const v = JSON.parse(json) as { op?: unknown; value?: unknown; metadata?: unknown };
+    if (!isChangeOp(v.op)) return null;
+    const metadata = v.metadata !== null && typeof v.metadata === "object" ? (v.metadata as AtMetadata) : null;
+    return { op: v.op, value: typeof v.value === "string" ? v.value : null, metadata };
+  } catch {
+    return null;
+  }
+}
+
+export function toPendingChange(row: ChangeRow): PendingChange {
+  return { ...toChangeRecord(row), sent: parseSent(row.sent) };
 }
 
 export function toChangeRecord(row: ChangeRow): ChangeRecord {

@@ -53,6 +53,12 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE changes ADD COLUMN sent TEXT;`,
   // prune() runs after every sync run: without it, finding tombstones scans every key.
   `CREATE INDEX keys_tombstones ON keys (commit_id) WHERE deleted = 1;`,
+  // The server's clock at which the server held each key's version: orders versions across a
+  // server restore, where commit ids restart (daemon/core/decidePage.ts).
+  `ALTER TABLE keys ADD COLUMN server_time_ms INTEGER;`,
+  // Tombstones are kept for ever now (a restore can bring back any old version), and the
+  // repair's "not seen yet" marks are looked up by value.
+  `DROP INDEX keys_tombstones; CREATE INDEX keys_unseen ON keys (at_key) WHERE resync_seen = 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

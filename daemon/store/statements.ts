@@ -1,106 +1,102 @@
 // Prepared statements of the store, prepared once per open file.
 import type Database from "better-sqlite3";
-import type { PageStatements } from "./applyRemotePage.js";
-import type { ChangeRow, ConflictRow } from "./rows.js";
+import type { ChangeRow, ConflictRow, KeyRow } from "./rows.js";
 
-export interface Statements extends PageStatements {
-  upsertLocal: Database.Statement<[string, string | null, string, number, number]>;
-  insertChange: Database.Statement<[string, string, number]>;
-  listLive: Database.Statement<[], { at_key: string }>;
-  changesInState: Database.Statement<[string], ChangeRow>;
-  changeById: Database.Statement<[number], ChangeRow>;
-  pendingKeys: Database.Statement<[], { at_key: string }>;
-  nextRetry: Database.Statement<[], { t: number | null }>;
+export interface Statements {
+  getKey: Database.Statement<[string], KeyRow>;
+  keysIn: Database.Statement<[string], KeyRow>;
+  pendingIn: Database.Statement<[string], ChangeRow>;
+  countPending: Database.Statement<[], { n: number }>;
+  unseenKeys: Database.Statement<[], KeyRow>;
+  putRemote: Database.Statement<[string, string | null, string, number, number, number | null, number]>;
+  verifyKey: Database.Statement<[number | null, number | null, string]>;
+  verifyKeyMeta: Database.Statement<[number | null, number | null, string, string]>;
+  markSeen: Database.Statement<[string]>;
+  markAllUnseen: Database.Statement<[]>;
+  markSent: Database.Statement<[string, number]>;
   commitChange: Database.Statement<[number | null, number]>;
   rejectChange: Database.Statement<[string, number]>;
   retryChange: Database.Statement<[string, number, number]>;
-  raiseKeyCommit: Database.Statement<[number, string]>;
-  clearKeyCommits: Database.Statement<[]>;
-  unseenLive: Database.Statement<[], { at_key: string }>;
-  resetSeen: Database.Statement<[]>;
+  supersede: Database.Statement<[string]>;
+  upgradeMetaOnly: Database.Statement<[string]>;
+  insertChange: Database.Statement<[string, string, number]>;
+  insertConflict: Database.Statement<[string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]>;
+  upsertLocal: Database.Statement<[string, string | null, string, number, number]>;
+  listLive: Database.Statement<[], { at_key: string }>;
+  changesInState: Database.Statement<[string], ChangeRow>;
+  countInState: Database.Statement<[string], { n: number }>;
+  changeById: Database.Statement<[number], ChangeRow>;
+  pendingKeys: Database.Statement<[], { at_key: string }>;
+  pendingRetries: Database.Statement<[], { at_key: string; t: number }>;
   allConflicts: Database.Statement<[], ConflictRow>;
   unresolvedConflicts: Database.Statement<[], ConflictRow>;
   countUnresolved: Database.Statement<[], { n: number }>;
   resolveConflict: Database.Statement<[string | null, number]>;
   pruneChanges: Database.Statement<[number]>;
-  pruneTombstones: Database.Statement<[number]>;
-  markSent: Database.Statement<[string, number]>;
-  commitEarlierOfKey: Database.Statement<[number | null, string, number]>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
   return {
-    getKey: db.prepare("SELECT * FROM keys WHERE at_key = ?"),
-    pendingForKey: db.prepare("SELECT * FROM changes WHERE state = 'pending' AND at_key = ? ORDER BY id"),
-    countPending: db.prepare("SELECT COUNT(*) AS n FROM changes WHERE state = 'pending'"),
-    upsertRemote: db.prepare(
-      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, updated_at_ms, resync_seen) VALUES (?, ?, ?, ?, ?, ?, 1)
+    getKey: db.prepare<[string], KeyRow>("SELECT * FROM keys WHERE at_key = ?"),
+    keysIn: db.prepare<[string], KeyRow>("SELECT * FROM keys WHERE at_key IN (SELECT value FROM json_each(?))"),
+    pendingIn: db.prepare<[string], ChangeRow>(
+      "SELECT * FROM changes WHERE state = 'pending' AND at_key IN (SELECT value FROM json_each(?)) ORDER BY id",
+    ),
+    countPending: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM changes WHERE state = 'pending'"),
+    unseenKeys: db.prepare<[], KeyRow>("SELECT * FROM keys WHERE resync_seen = 0"),
+    // ---- what ops do ----
+    putRemote: db.prepare<[string, string | null, string, number, number, number | null, number]>(
+      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, server_time_ms, updated_at_ms, resync_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
        ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = excluded.deleted,
-         commit_id = excluded.commit_id, updated_at_ms = excluded.updated_at_ms, resync_seen = 1`,
+         commit_id = excluded.commit_id, server_time_ms = excluded.server_time_ms, updated_at_ms = excluded.updated_at_ms, resync_seen = 1`,
     ),
-    upsertIfNewer: db.prepare(
-      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, updated_at_ms, resync_seen) VALUES (?, ?, ?, 0, ?, ?, 1)
-       ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = 0,
-         commit_id = excluded.commit_id, updated_at_ms = excluded.updated_at_ms, resync_seen = 1
-       WHERE keys.commit_id IS NULL OR keys.commit_id < excluded.commit_id`,
+    verifyKey: db.prepare<[number | null, number | null, string]>("UPDATE keys SET commit_id = ?, server_time_ms = ? WHERE at_key = ?"),
+    verifyKeyMeta: db.prepare<[number | null, number | null, string, string]>(
+      "UPDATE keys SET commit_id = ?, server_time_ms = ?, metadata = ? WHERE at_key = ?",
     ),
-    setKeyCommit: db.prepare("UPDATE keys SET commit_id = ? WHERE at_key = ?"),
-    markSeen: db.prepare("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
-    supersede: db.prepare("UPDATE changes SET state = 'superseded' WHERE at_key = ? AND state = 'pending'"),
-    upgradeMetaOnly: db.prepare("UPDATE changes SET op = '*' WHERE at_key = ? AND state = 'pending' AND op = '#'"),
-    commitPendingOfKey: db.prepare(
-      "UPDATE changes SET state = 'committed', commit_id = ?, sent = NULL WHERE at_key = ? AND state = 'pending'",
+    markSeen: db.prepare<[string]>("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
+    markAllUnseen: db.prepare<[]>("UPDATE keys SET resync_seen = 0"),
+    markSent: db.prepare<[string, number]>("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending' AND sent IS NULL"),
+    commitChange: db.prepare<[number | null, number]>(
+      "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE id = ? AND state = 'pending'",
     ),
-    commitPendingUpTo: db.prepare(
-      "UPDATE changes SET state = 'committed', commit_id = ?, sent = NULL WHERE at_key = ? AND state = 'pending' AND id <= ?",
+    rejectChange: db.prepare<[string, number]>(
+      "UPDATE changes SET state = 'rejected', attempts = attempts + 1, last_error = ?, sent = NULL WHERE id = ? AND state = 'pending'",
     ),
-    insertConflict: db.prepare(
+    retryChange: db.prepare<[string, number, number]>(
+      "UPDATE changes SET attempts = attempts + 1, last_error = ?, next_retry_at_ms = ? WHERE id = ? AND state = 'pending'",
+    ),
+    supersede: db.prepare<[string]>("UPDATE changes SET state = 'superseded' WHERE at_key = ? AND state = 'pending'"),
+    upgradeMetaOnly: db.prepare<[string]>("UPDATE changes SET op = '*' WHERE at_key = ? AND state = 'pending' AND op = '#'"),
+    insertChange: db.prepare<[string, string, number]>("INSERT INTO changes (at_key, op, created_at_ms) VALUES (?, ?, ?)"),
+    insertConflict: db.prepare<
+      [string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]
+    >(
       `INSERT INTO conflicts (at_key, policy, winner, local_op, local_value, local_metadata, local_time_ms,
          remote_op, remote_value, remote_metadata, remote_time_ms, remote_commit_id, detected_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    upsertLocal: db.prepare(
+    // ---- local writes ----
+    upsertLocal: db.prepare<[string, string | null, string, number, number]>(
       `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, updated_at_ms) VALUES (?, ?, ?, ?, NULL, ?)
        ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = excluded.deleted,
          updated_at_ms = excluded.updated_at_ms`,
     ),
-    insertChange: db.prepare("INSERT INTO changes (at_key, op, created_at_ms) VALUES (?, ?, ?)"),
-    listLive: db.prepare("SELECT at_key FROM keys WHERE deleted = 0 ORDER BY at_key"),
-    changesInState: db.prepare("SELECT * FROM changes WHERE state = ? ORDER BY id"),
-    changeById: db.prepare("SELECT * FROM changes WHERE id = ?"),
-    pendingKeys: db.prepare("SELECT DISTINCT at_key FROM changes WHERE state = 'pending'"),
-    nextRetry: db.prepare("SELECT MIN(next_retry_at_ms) AS t FROM changes WHERE state = 'pending' AND attempts > 0"),
-    commitChange: db.prepare(
-      "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE id = ? AND state = 'pending'",
+    // ---- reads ----
+    listLive: db.prepare<[], { at_key: string }>("SELECT at_key FROM keys WHERE deleted = 0 ORDER BY at_key"),
+    changesInState: db.prepare<[string], ChangeRow>("SELECT * FROM changes WHERE state = ? ORDER BY id"),
+    countInState: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM changes WHERE state = ?"),
+    changeById: db.prepare<[number], ChangeRow>("SELECT * FROM changes WHERE id = ?"),
+    pendingKeys: db.prepare<[], { at_key: string }>("SELECT DISTINCT at_key FROM changes WHERE state = 'pending'"),
+    pendingRetries: db.prepare<[], { at_key: string; t: number }>(
+      "SELECT at_key, MIN(next_retry_at_ms) AS t FROM changes WHERE state = 'pending' AND attempts > 0 GROUP BY at_key",
     ),
-    rejectChange: db.prepare(
-      "UPDATE changes SET state = 'rejected', attempts = attempts + 1, last_error = ?, sent = NULL WHERE id = ? AND state = 'pending'",
-    ),
-    retryChange: db.prepare(
-      "UPDATE changes SET attempts = attempts + 1, last_error = ?, next_retry_at_ms = ? WHERE id = ? AND state = 'pending'",
-    ),
-    raiseKeyCommit: db.prepare("UPDATE keys SET commit_id = MAX(COALESCE(commit_id, -1), ?) WHERE at_key = ?"),
-    clearKeyCommits: db.prepare("UPDATE keys SET commit_id = NULL, resync_seen = 0"),
-    unseenLive: db.prepare(
-      `SELECT at_key FROM keys WHERE resync_seen = 0 AND deleted = 0
-         AND at_key NOT IN (SELECT at_key FROM changes WHERE state = 'pending')`,
-    ),
-    resetSeen: db.prepare("UPDATE keys SET resync_seen = 1 WHERE resync_seen = 0"),
-    allConflicts: db.prepare("SELECT * FROM conflicts ORDER BY id"),
-    unresolvedConflicts: db.prepare("SELECT * FROM conflicts WHERE resolved = 0 ORDER BY id"),
-    countUnresolved: db.prepare("SELECT COUNT(*) AS n FROM conflicts WHERE resolved = 0"),
-    resolveConflict: db.prepare("UPDATE conflicts SET resolved = 1, winner = coalesce(?, winner) WHERE id = ? AND resolved = 0"),
-    pruneChanges: db.prepare(
+    allConflicts: db.prepare<[], ConflictRow>("SELECT * FROM conflicts ORDER BY id"),
+    unresolvedConflicts: db.prepare<[], ConflictRow>("SELECT * FROM conflicts WHERE resolved = 0 ORDER BY id"),
+    countUnresolved: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM conflicts WHERE resolved = 0"),
+    resolveConflict: db.prepare<[string | null, number]>("UPDATE conflicts SET resolved = 1, winner = coalesce(?, winner) WHERE id = ? AND resolved = 0"),
+    pruneChanges: db.prepare<[number]>(
       "DELETE FROM changes WHERE state IN ('committed', 'superseded') AND id <= (SELECT MAX(id) FROM changes) - ?",
-    ),
-    // The first state a row went out with; a later send of the same row carries a newer row's state too.
-    markSent: db.prepare("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending' AND sent IS NULL"),
-    commitEarlierOfKey: db.prepare(
-      "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE at_key = ? AND state = 'pending' AND id < ?",
-    ),
-    pruneTombstones: db.prepare(
-      `DELETE FROM keys WHERE deleted = 1 AND commit_id IS NOT NULL AND commit_id <= ?
-         AND at_key NOT IN (SELECT at_key FROM changes WHERE state = 'pending')`,
     ),
   };
 }

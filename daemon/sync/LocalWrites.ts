@@ -1,12 +1,12 @@
 // The worker's write path: store the (already encrypted) change durably, announce it, and
 // raise the push flag, so a local write reaches the server within milliseconds.
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { LocalWrite, LocalWriteResult, SqliteStore } from "../store/SqliteStore.js";
+import type { LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { SyncEvent } from "./events.js";
 
 export class LocalWrites {
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly emit: (e: SyncEvent) => void,
     private readonly requestPush: () => void,
   ) {}

@@ -10,17 +10,16 @@
 import { AtProtocolError } from "../../protocol/errors.js";
 import { checkPageOrder, cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand } from "../core/pull.js";
 import { contiguousProgress, PARALLEL_MIN_GAP, splitRanges, type PullRange } from "../core/pullRanges.js";
-import type { ConflictPolicy, RemoteEntry } from "../core/types.js";
+import type { RemoteEntry } from "../core/types.js";
 import type { AtRemote } from "../ports.js";
-import type { RemoteApplyResult, SqliteStore } from "../store/SqliteStore.js";
+import { applyPulled, type PullApplyContext, type PullApplyResult } from "./applyPulled.js";
 
 export interface RangePullerDeps {
   remotes: readonly AtRemote[];
-  store: SqliteStore;
+  apply: PullApplyContext;
   regex: string | undefined;
-  policy: ConflictPolicy;
   signal: AbortSignal;
-  onApplied: (res: RemoteApplyResult) => void;
+  onApplied: (res: PullApplyResult) => void;
   /** Entries received and applied (or skipped as outside the range), once per apply. */
   onReceived?: (n: number) => void;
 }
@@ -84,8 +83,8 @@ export class RangePuller {
     try {
       const progress = contiguousProgress(this.cursor, this.ranges);
       const entries = pages.length === 1 ? pages[0]! : pages.flat();
-      if (entries.length > 0) this.d.onApplied(this.d.store.applyRemotePage(entries, this.d.policy, { lastReceived: progress }));
-      else this.d.store.advanceLastReceived(progress);
+      const res = applyPulled(this.d.apply, entries, progress);
+      if (entries.length > 0) this.d.onApplied(res);
       this.d.onReceived?.(entries.length);
     } catch (err) {
       // A store failure stops every lane at its next page.
@@ -95,6 +94,7 @@ export class RangePuller {
   }
 
   private async pullRange(remote: AtRemote, r: PullRange): Promise<void> {
+    let checkedServer = false;
     try {
       while (r.pos < r.end && !this.failed) {
         const before = r.pos;
@@ -104,10 +104,14 @@ export class RangePuller {
         if (page.maxCommitId > r.pos) {
           r.pos = Math.min(r.end, page.maxCommitId);
         } else {
-          // Before skipping ahead over an empty page, make sure the server is still ahead: after a
+          // Before skipping ahead over empty pages, make sure the server is still ahead: after a
           // reset its log is short, every page is empty, and the skip would walk to the old target.
-          const server = parseStats3(await this.request(remote, statsCommand(3, this.d.regex)));
-          if (server === null || server < this.target) throw new ServerResetDuringPullError(server);
+          // Once per lane and run: a run of skipped ids costs a page per 25 of them, not two round trips each.
+          if (!checkedServer) {
+            const server = parseStats3(await this.request(remote, statsCommand(3, this.d.regex)));
+            if (server === null || server < this.target) throw new ServerResetDuringPullError(server);
+            checkedServer = true;
+          }
           this.latestIds ??= this.request(remote, statsCommand(15, this.d.regex)).then(parseStats15CommitIds);
           r.pos = cursorAfterEmptyPage(r.pos, await this.latestIds, r.end);
         }

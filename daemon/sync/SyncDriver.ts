@@ -6,8 +6,8 @@ import { normalizeAtSign } from "../../protocol/atKey.js";
 import { transition, type ConnectionState, type TrackedState } from "../core/connectionState.js";
 import { KeyFilter } from "../core/filter.js";
 import type { ConflictPolicy, SyncFilter } from "../core/types.js";
-import type { AtNotification, AtRemote, Clock, Disposable, Logger } from "../ports.js";
-import type { SqliteStore } from "../store/SqliteStore.js";
+import type { AtNotification, AtRemote, Clock, Disposable, Logger, Store } from "../ports.js";
+import { decideFilter, nextRetryAt } from "../core/syncState.js";
 import { classifyError } from "./classifyError.js";
 import { type SyncCounts, type SyncErrorInfo, type SyncEvent } from "./events.js";
 import { LocalWrites } from "./LocalWrites.js";
@@ -30,7 +30,7 @@ export interface SyncDriverOptions {
   remote: AtRemote;
   /** Extra authenticated connections for long pulls, in disjoint commit-id ranges (optional). */
   pullRemotes?: readonly PullLane[];
-  store: SqliteStore;
+  store: Store;
   clock: Clock;
   logger: Logger;
   backoff: BackoffPolicy;
@@ -74,6 +74,11 @@ export class SyncDriver {
   private subscription: Disposable | null = null;
   private abort = new AbortController();
   private attempt = 0;
+  /** The server's clock minus ours, from its notifications (0 until one arrives). */
+  private clockOffsetMs = 0;
+  /** The highest global commit id notified so far, and the one a completed pull has covered. */
+  private notifiedUpTo = -1;
+  private coveredUpTo = -1;
 
   constructor(opts: SyncDriverOptions) {
     this.o = opts;
@@ -97,7 +102,9 @@ export class SyncDriver {
     this.abort = new AbortController();
     // Every request of every pull lane listens on this one signal: six lanes pass the default 10.
     setMaxListeners(0, this.abort.signal);
-    if (this.o.store.useFilter(this.filter.regex)) this.log.info("selective-sync filter changed: pulling again from the start");
+    const filterChange = decideFilter(this.o.store.syncState().filterRegex, this.filter.regex);
+    this.o.store.apply(filterChange.ops);
+    if (filterChange.restarted) this.log.info("selective-sync filter changed: pulling again from the start");
     this.subscription = this.o.notifications?.onNotification((n) => this.onNotification(n)) ?? null;
     this.requestPull();
   }
@@ -144,11 +151,20 @@ export class SyncDriver {
     return this.tracker.snapshot(this.tracked.state, this.o.remote.connected);
   }
 
+  /**
+   * A statsNotification carries the server's global (unfiltered) last commit id and its clock. A
+   * pull is asked for only when that id is news: above what we received, above what our own
+   * pushes committed, and above the id the last completed pull already covered (with selective
+   * sync the global id stays above our filtered one, and the server repeats it every 15 s).
+   */
   private onNotification(n: AtNotification): void {
     if (n.key.toLowerCase() !== `statsnotification.${this.atSign}`) return;
+    if (Number.isFinite(n.epochMillis) && n.epochMillis > 0) this.clockOffsetMs = n.epochMillis - this.o.clock.now();
     const value = Number(n.value);
     if (!Number.isInteger(value)) return;
-    if (value > this.o.store.syncState().lastReceivedCommitId) this.requestPull();
+    this.notifiedUpTo = Math.max(this.notifiedUpTo, value);
+    if (value <= Math.max(this.o.store.syncState().lastReceivedCommitId, this.coveredUpTo)) return;
+    this.requestPull();
   }
 
   private emit(e: SyncEvent): void {
@@ -206,12 +222,14 @@ export class SyncDriver {
     const kind = this.tracked.state.kind;
     if (kind !== "online" && kind !== "connecting") this.setState({ kind: "connecting", attempt: ++this.attempt });
     const startedAt = this.o.clock.now();
+    const notifiedAtStart = this.notifiedUpTo;
     this.emit({ type: "sync.started", atMs: startedAt });
     const run = new SyncRun({
       remote: this.o.remote,
       pullRemotes: this.o.pullRemotes,
       store: this.o.store,
       clock: this.o.clock,
+      clockOffsetMs: () => this.clockOffsetMs,
       logger: this.log,
       filter: this.filter,
       policy: this.o.policy ?? "local-wins",
@@ -230,8 +248,10 @@ export class SyncDriver {
     try {
       await run.run({ verify });
       const now = this.o.clock.now();
-      this.o.store.setLastSyncedAt(now);
+      this.o.store.apply([{ op: "setSyncState", patch: { lastSyncedAtMs: now } }]);
       this.o.store.prune();
+      // Every commit notified before the run began was committed before its stats:3.
+      this.coveredUpTo = Math.max(this.coveredUpTo, notifiedAtStart);
       this.tracker.succeeded(run.counts);
       this.attempt = 0;
       this.o.backoff.reset();
@@ -272,7 +292,7 @@ export class SyncDriver {
   private scheduleRetry(): void {
     this.retryTimer?.dispose();
     this.retryTimer = null;
-    const at = this.o.store.nextRetryAtMs();
+    const at = nextRetryAt(this.o.store.pendingRetries(), this.filter);
     if (at === null) return;
     this.retryTimer = this.o.clock.setTimer(Math.max(0, at - this.o.clock.now()), () => {
       this.retryTimer = null;

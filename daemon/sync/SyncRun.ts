@@ -1,14 +1,15 @@
 // One sync run for one atSign: stats, reset checks, pull, push, and a last pull of what the push
 // committed. The decisions come from daemon/core; this file only carries them out.
 import { AtProtocolError } from "../../protocol/errors.js";
-import { batchCommand, planPush, toBatches } from "../core/pushPlan.js";
+import { batchCommand, markSentOps, planPush, toBatches, type PushCommand } from "../core/pushPlan.js";
 import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome } from "../core/batchReply.js";
+import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
-import { isResetByStats, probeCommand, probeHolds, type ResetReason } from "../core/reset.js";
+import { isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
+import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ConflictPolicy } from "../core/types.js";
-import type { AtRemote, Clock, Logger } from "../ports.js";
-import type { SqliteStore } from "../store/SqliteStore.js";
+import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
 import { RangePuller, ServerResetDuringPullError } from "./RangePuller.js";
 
@@ -21,8 +22,10 @@ export interface SyncRunDeps {
   remote: AtRemote;
   /** Extra connections a long pull may use in parallel (never for push or reset checks). */
   pullRemotes?: readonly PullLane[];
-  store: SqliteStore;
+  store: Store;
   clock: Clock;
+  /** The server's clock minus ours, as last measured (for last-writer-wins). */
+  clockOffsetMs?: () => number;
   logger: Logger;
   filter: KeyFilter;
   policy: ConflictPolicy;
@@ -41,6 +44,8 @@ const MAX_PUSH_ROUNDS = 1000;
 export class SyncRun {
   readonly counts: SyncCounts = { pulled: 0, pushed: 0, conflicts: 0, rejected: 0, retrying: 0 };
   private readonly d: SyncRunDeps;
+  /** Keys a repair's pages queued again (ours was newer than what the restored server holds). */
+  private requeuedInPages = 0;
 
   constructor(deps: SyncRunDeps) {
     this.d = deps;
@@ -65,14 +70,14 @@ export class SyncRun {
 
   private async serverCommitId(): Promise<number | null> {
     const id = parseStats3(await this.request(statsCommand(3, this.d.filter.regex)));
-    this.d.store.setServerCommitId(id);
+    this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }]);
     return id;
   }
 
   private async pullToServer(verify: boolean): Promise<void> {
     const server = await this.serverCommitId();
     const state = this.d.store.syncState();
-    if (state.resyncInProgress) {
+    if (state.repairInProgress) {
       await this.repair(server, null);
       return;
     }
@@ -88,21 +93,23 @@ export class SyncRun {
   }
 
   private async probeHolds(lastReceivedCommitId: number): Promise<boolean> {
-    const probe = this.d.store.syncState().probe;
-    if (!probe) return true;
-    const page = parseSyncPage(await this.request(probeCommand(probe)));
-    return probeHolds(probe, page.entries, lastReceivedCommitId);
+    const probes = this.d.store.syncState().probes;
+    if (probes.length === 0) return true;
+    const page = parseSyncPage(await this.request(probeCommand(probes)));
+    return probesHold(probes, page.entries, lastReceivedCommitId);
   }
 
   /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
   private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
     if (reason !== null) {
       this.d.logger.warn("server lost data: pulling everything again", { reason });
-      this.d.store.beginFullResync();
+      this.d.store.apply(beginRepair());
     }
     await this.pull(server);
-    const requeued = this.d.store.finishFullResync(this.d.filter);
-    this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length });
+    const pending = new Set(this.d.store.pendingKeys());
+    const { ops, requeued } = finishRepair(this.d.store.unseenKeys(), pending, this.d.filter, this.d.clock.now());
+    this.d.store.apply(ops);
+    this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length + this.requeuedInPages });
   }
 
   /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
@@ -110,18 +117,16 @@ export class SyncRun {
     if (target === null) return;
     const cursor = this.d.store.syncState().lastReceivedCommitId;
     if (cursor >= target) return;
-    // While repairing a reset, every uncommitted local change is kept whatever the policy.
-    const policy = this.d.store.syncState().resyncInProgress ? "local-wins" : this.d.policy;
     this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
-      store: this.d.store,
+      apply: { store: this.d.store, clock: this.d.clock, policy: this.d.policy, clockOffsetMs: this.d.clockOffsetMs ?? (() => 0) },
       regex: this.d.filter.regex,
-      policy,
       signal: this.d.signal,
       onReceived: (n) => this.d.progress?.add(n),
       onApplied: (res) => {
         this.counts.pulled += res.changed.length;
+        this.requeuedInPages += res.requeued;
         this.counts.conflicts += res.conflicts.length;
         for (const c of res.changed) this.d.emit({ type: "key.changed", atKey: c.atKey, origin: "remote", op: c.op, commitId: c.commitId });
         for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
@@ -135,7 +140,7 @@ export class SyncRun {
       // A reset met mid-pull is repaired now, not left for a trigger that may not come (the
       // server's notifications carry ids below ours until it passes them). A reset met during
       // the repair itself fails the run; the next run resumes the repair.
-      if (!(err instanceof ServerResetDuringPullError) || this.d.store.syncState().resyncInProgress) throw err;
+      if (!(err instanceof ServerResetDuringPullError) || this.d.store.syncState().repairInProgress) throw err;
       await this.repair(await this.serverCommitId(), "commit-id-went-back");
     }
   }
@@ -146,11 +151,19 @@ export class SyncRun {
     await Promise.all(lanes.map((r) => r.release!().catch(() => undefined)));
   }
 
-  /** Sends every due pending change; returns how many commands the server acknowledged. */
+  /**
+   * Sends every due pending change; returns how many commands the server acknowledged. Before
+   * each batch after the first, the server's commit id is checked: if another client committed
+   * since what we know, that is pulled first, so a key it wrote meets our pending change as a
+   * conflict instead of being overwritten unseen (a long upload would otherwise overwrite every
+   * write made meanwhile). What is left is the one round trip between that check and the batch:
+   * the atProtocol has no conditional write.
+   */
   private async push(): Promise<number> {
     let acked = 0;
+    let known = Math.max(this.d.store.syncState().lastReceivedCommitId, this.d.store.syncState().serverCommitId ?? -1);
     const tried = new Set<number>();
-    this.d.progress?.begin("upload", this.d.store.pendingKeyCount(this.d.filter));
+    this.d.progress?.begin("upload", countPending(this.d.store.pendingKeys(), this.d.filter).inside);
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
       const plan = planPush(this.d.store.pendingChanges(), (k) => this.d.store.get(k), {
         filter: this.d.filter,
@@ -160,24 +173,38 @@ export class SyncRun {
       // Within one run each row goes out once; failures wait for their retry time.
       const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
       if (fresh.length === 0) break;
-      for (const c of fresh) for (const id of c.changeIds) tried.add(id);
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
-        let outcomes: PushOutcome[];
-        this.d.store.markSent(batch);
-        try {
-          outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
-        } catch (err) {
-          if (!(err instanceof AtProtocolError) || isAuthError(err.code)) throw err;
-          outcomes = batchErrorOutcomes(batch, err.code, err.serverMessage || err.message);
+        if (acked > 0 || round > 0) {
+          const server = await this.serverCommitId();
+          if (server !== null && server > known) {
+            // Another client wrote meanwhile: pull it, then plan again from what is still pending.
+            await this.pull(server);
+            known = server;
+            break;
+          }
         }
+        for (const c of batch) for (const id of c.changeIds) tried.add(id);
+        const outcomes = await this.send(batch);
+        for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) known = Math.max(known, o.commitId);
         acked += this.record(outcomes);
       }
     }
     return acked;
   }
 
+  private async send(batch: readonly PushCommand[]): Promise<PushOutcome[]> {
+    this.d.store.apply(markSentOps(batch));
+    try {
+      return interpretBatchReply(batch, await this.request(batchCommand(batch)));
+    } catch (err) {
+      if (!(err instanceof AtProtocolError) || isAuthError(err.code)) throw err;
+      return batchErrorOutcomes(batch, err.code, err.serverMessage || err.message);
+    }
+  }
+
   private record(outcomes: readonly PushOutcome[]): number {
-    this.d.store.applyPushOutcomes(outcomes);
+    const facts = this.d.store.facts([...new Set(outcomes.map((o) => o.atKey))]);
+    this.d.store.apply(decideOutcomes(outcomes, facts, this.d.clock.now()));
     this.d.progress?.add(outcomes.length);
     let acked = 0;
     for (const o of outcomes) {

@@ -2,7 +2,8 @@
 // apart and cleared by the next success of their own direction (house-style §10).
 import type { ConnectionState, ConnectionStateKind } from "../core/connectionState.js";
 import type { KeyFilter } from "../core/filter.js";
-import type { SqliteStore } from "../store/SqliteStore.js";
+import { countPending } from "../core/syncState.js";
+import type { Store } from "../ports.js";
 import type { SyncCounts, SyncErrorInfo, SyncProgressInfo } from "./events.js";
 
 export interface SyncDriverStatus {
@@ -41,7 +42,7 @@ export class SyncStatusTracker {
 
   constructor(
     private readonly atSign: string,
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly filter: KeyFilter,
   ) {}
 
@@ -81,15 +82,16 @@ export class SyncStatusTracker {
 
   snapshot(state: ConnectionState, connected: boolean): SyncDriverStatus {
     const s = this.store.syncState();
+    const pending = countPending(this.store.pendingKeys(), this.filter);
     return {
       atSign: this.atSign,
       state: state.kind,
       connected,
       uploading: this.phase === "upload",
       downloading: this.phase === "download",
-      pendingUploads: this.store.pendingKeyCount(this.filter),
-      pendingOutsideFilter: this.store.pendingOutsideFilterCount(this.filter),
-      rejectedUploads: this.store.rejectedChanges().length,
+      pendingUploads: pending.inside,
+      pendingOutsideFilter: pending.outside,
+      rejectedUploads: this.store.rejectedCount(),
       conflicts: this.store.conflictCount(),
       lastSyncedAtMs: s.lastSyncedAtMs,
       localCommitId: s.lastReceivedCommitId,

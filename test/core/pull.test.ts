@@ -6,7 +6,7 @@ import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
 import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
-import { isResetByStats, probeCommand, probeHolds } from "../../daemon/core/reset.js";
+import { isResetByStats, probeCommand, probesHold } from "../../daemon/core/reset.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
@@ -40,18 +40,24 @@ describe("core: pull", () => {
     expect(parseStats15CommitIds('[{"id":"15","name":"x","value":"{\\"a@x\\":[2,\\"+\\"]}"}]')).to.deep.equal([2]);
   });
 
-  it("after an empty page, jumps to just before the next latest commit, steps past a skipped one, and always advances", () => {
-    expect(cursorAfterEmptyPage(10, [3, 40, 41, 90], 90)).to.equal(39);
-    expect(cursorAfterEmptyPage(39, [3, 40, 41, 90], 90)).to.equal(40);
+  it("after an empty page, jumps past the next 25 entries the log holds (the server examined and skipped them), never past the target", () => {
+    const ids = Array.from({ length: 100 }, (_, i) => i * 2);
+    expect(cursorAfterEmptyPage(-1, ids, 198)).to.equal(48);
+    expect(cursorAfterEmptyPage(48, ids, 198)).to.equal(98);
+    expect(cursorAfterEmptyPage(190, ids, 198)).to.equal(198);
+    expect(cursorAfterEmptyPage(10, [3, 40, 41, 90], 60)).to.equal(60);
     expect(cursorAfterEmptyPage(41, [3, 40, 41], 90)).to.equal(90);
+  });
+
+  it("a run of 250 skipped commit ids costs 10 empty pages, not 250 (hot loop)", () => {
+    const ids = Array.from({ length: 250 }, (_, i) => i);
     let cursor = -1;
-    const ids = [0, 1, 2, 5, 6];
-    const seen: number[] = [];
-    while (cursor < 6) {
-      cursor = cursorAfterEmptyPage(cursor, ids, 6);
-      seen.push(cursor);
+    let pages = 0;
+    while (cursor < 249) {
+      cursor = cursorAfterEmptyPage(cursor, ids, 249);
+      pages++;
     }
-    expect(seen).to.deep.equal([0, 1, 2, 4, 5, 6]);
+    expect(pages).to.equal(10);
   });
 });
 
@@ -63,18 +69,26 @@ describe("core: reset detection", () => {
     expect(isResetByStats(null, -1)).to.equal(false);
   });
 
-  it("the probe holds when K is still at P with the same updatedAt, or was written again after our last id", () => {
-    const probe = { atKey: `k.wavi${A}`, commitId: 7, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
-    expect(probeCommand(probe)).to.equal(`sync:from:6:limit:25:^k\\.wavi${A}$`);
-    const same = { atKey: `k.wavi${A}`, commitId: 7, operation: "*" as const, value: "v", metadata: { updatedAt: probe.updatedAt } };
-    const other = { ...same, atKey: "public:publickey@x", commitId: 8 };
-    expect(probeHolds(probe, [same], 7)).to.equal(true);
-    expect(probeHolds(probe, [other, { ...same, commitId: 12, operation: "-" as const, metadata: null }], 7)).to.equal(true);
-    expect(probeHolds(probe, [], 7)).to.equal(false);
-    expect(probeHolds(probe, [other], 7)).to.equal(false);
-    expect(probeHolds(probe, Array.from({ length: 25 }, () => other), 7)).to.equal(true);
-    expect(probeHolds(probe, [{ ...same, commitId: 8 }], 9)).to.equal(false);
-    expect(probeHolds(probe, [{ ...same, metadata: { updatedAt: "2026-11-22 11:00:00.000Z" } }], 7)).to.equal(false);
+  it("the probes hold when one is still where we saw it and none is gone", () => {
+    const upd = "2026-11-22 10:00:00.000Z";
+    const p1 = { atKey: `k1.wavi${A}`, commitId: 7, operation: "*" as const, updatedAt: upd };
+    const p2 = { atKey: `k2.wavi${A}`, commitId: 6, operation: "*" as const, updatedAt: upd };
+    expect(probeCommand([p1, p2])).to.equal(`sync:from:5:limit:25:^(?:k1\\.wavi${A}|k2\\.wavi${A})$`);
+    const at = (p: typeof p1, commitId = p.commitId, updatedAt = upd) => ({ atKey: p.atKey, commitId, operation: "*" as const, value: "v", metadata: { updatedAt } });
+    expect(probesHold([p1, p2], [at(p2), at(p1)], 7)).to.equal(true);
+    expect(probesHold([p1, p2], [at(p2), at(p1, 12)], 7)).to.equal(true);
+    expect(probesHold([p1, p2], [at(p1)], 7)).to.equal(false);
+    expect(probesHold([p1, p2], [], 7)).to.equal(false);
+    expect(probesHold([p1], [at(p1, 7, "2026-11-22 11:00:00.000Z")], 7)).to.equal(false);
+    expect(probesHold([p1], [at(p1, 8)], 9)).to.equal(false);
+    const other = { ...at(p1), atKey: "public:publickey@x", commitId: 8 };
+    expect(probesHold([p1], Array.from({ length: 25 }, () => other), 7)).to.equal(true);
+  });
+
+  it("a reset is not missed when the probe key was written again after it (every probe rewritten proves nothing)", () => {
+    const p = { atKey: `k9.wavi${A}`, commitId: 9, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
+    const rewritten = { atKey: p.atKey, commitId: 11, operation: "*" as const, value: "v", metadata: { updatedAt: "2026-11-22 12:00:00.000Z" } };
+    expect(probesHold([p], [rewritten], 9)).to.equal(false);
   });
 });
 

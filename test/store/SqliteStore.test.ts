@@ -8,6 +8,7 @@ import type { RemoteEntry } from "../../daemon/core/types.js";
 import { SqliteStore } from "../../daemon/store/SqliteStore.js";
 import { SCHEMA_VERSION } from "../../daemon/store/schema.js";
 import { StoreError } from "../../daemon/store/StoreError.js";
+import { applyPushOutcomes, applyRemotePage, beginFullResync, finishFullResync, nextRetryAtMs, useFilter } from "../support/engine.js";
 import { ManualClock } from "../sync/support/ManualClock.js";
 
 const A = "@alice🛠";
@@ -81,7 +82,7 @@ describe("store: SqliteStore", () => {
     expect(del.previous?.value).to.equal("cipher");
     expect(store.get(`phone.wavi${A}`)).to.equal(undefined);
     expect(store.pendingChanges().map((c) => c.op)).to.deep.equal(["*", "#", "-"]);
-    expect(store.pendingKeyCount()).to.equal(1);
+    expect(store.pendingKeys().length).to.equal(1);
     expect(() => store.putMetaLocal(`nope.wavi${A}`, { ttl: 1 })).to.throw(StoreError).with.property("code", "STORE_KEY_NOT_FOUND");
   });
 
@@ -108,25 +109,25 @@ describe("store: SqliteStore", () => {
     const a = store.putLocal(`a.wavi${A}`, "1").outboxId!;
     const b = store.putLocal(`b.wavi${A}`, "2").outboxId!;
     const c = store.putLocal(`c.wavi${A}`, "3").outboxId!;
-    store.applyPushOutcomes([
+    applyPushOutcomes(store, [
       { kind: "committed", atKey: `a.wavi${A}`, changeIds: [a], commitId: 7 },
       { kind: "retry", atKey: `b.wavi${A}`, changeIds: [b], code: "AT0024", error: "paused" },
       { kind: "rejected", atKey: `c.wavi${A}`, changeIds: [c], code: "AT0016", error: "Invalid atKey" },
-    ]);
+    ], clock.now());
     expect(store.change(a)?.state).to.equal("committed");
     expect(store.get(`a.wavi${A}`)?.commitId).to.equal(7);
     const retried = store.change(b)!;
     expect(retried.state).to.equal("pending");
     expect(retried.attempts).to.equal(1);
     expect(retried.nextRetryAtMs).to.be.greaterThan(clock.now());
-    expect(store.nextRetryAtMs()).to.equal(retried.nextRetryAtMs);
+    expect(nextRetryAtMs(store)).to.equal(retried.nextRetryAtMs);
     expect(store.rejectedChanges().map((r) => [r.id, r.lastError])).to.deep.equal([[c, "AT0016: Invalid atKey"]]);
   });
 
   it("applies a pull page in order, skips the echo of its own push, and advances the last received id", () => {
     const put = store.putLocal(`mine.wavi${A}`, "m1");
-    store.applyPushOutcomes([{ kind: "committed", atKey: `mine.wavi${A}`, changeIds: [put.outboxId!], commitId: 3 }]);
-    const res = store.applyRemotePage([
+    applyPushOutcomes(store, [{ kind: "committed", atKey: `mine.wavi${A}`, changeIds: [put.outboxId!], commitId: 3 }], clock.now());
+    const res = applyRemotePage(store, [
       entry(`x.wavi${A}`, 1, "v1"),
       entry(`x.wavi${A}`, 2, "v2"),
       entry(`mine.wavi${A}`, 3, "m1"),
@@ -136,15 +137,15 @@ describe("store: SqliteStore", () => {
     expect(res.conflicts).to.deep.equal([]);
     expect(store.get(`x.wavi${A}`)?.value).to.equal("v2");
     expect(store.syncState().lastReceivedCommitId).to.equal(4);
-    expect(store.syncState().probe).to.deep.include({ atKey: `gone.wavi${A}`, commitId: 4, operation: "-" });
-    const del = store.applyRemotePage([entry(`x.wavi${A}`, 5, null, "-")], "local-wins");
+    expect(store.syncState().probes[0]).to.deep.include({ atKey: `gone.wavi${A}`, commitId: 4, operation: "-" });
+    const del = applyRemotePage(store, [entry(`x.wavi${A}`, 5, null, "-")], "local-wins");
     expect(del.changed).to.deep.equal([{ atKey: `x.wavi${A}`, op: "delete", commitId: 5 }]);
     expect(store.get(`x.wavi${A}`)).to.equal(undefined);
   });
 
   it("a newer server change to a key with a pending local change is a conflict: local-wins keeps the local change", () => {
     store.putLocal(`k.wavi${A}`, "local");
-    const res = store.applyRemotePage([entry(`k.wavi${A}`, 10, "remote", "*", clock.now() + 5000)], "local-wins");
+    const res = applyRemotePage(store, [entry(`k.wavi${A}`, 10, "remote", "*", clock.now() + 5000)], "local-wins");
     expect(res.conflicts).to.have.length(1);
     const c = res.conflicts[0]!;
     expect([c.winner, c.local.value, c.remote.value, c.remote.commitId]).to.deep.equal(["local", "local", "remote", 10]);
@@ -162,14 +163,14 @@ describe("store: SqliteStore", () => {
 
   it("a conflict a person resolved the other way records the side kept", () => {
     store.putLocal(`k.wavi${A}`, "local");
-    const [c] = store.applyRemotePage([entry(`k.wavi${A}`, 10, "remote")], "local-wins").conflicts;
+    const [c] = applyRemotePage(store, [entry(`k.wavi${A}`, 10, "remote")], "local-wins").conflicts;
     expect(store.markConflictResolved(c!.id, "remote")).to.equal(true);
     expect(store.listConflicts().map((r) => [r.resolved, r.winner, r.policy])).to.deep.equal([[true, "remote", "local-wins"]]);
   });
 
   it("remote-wins applies the server's value and supersedes the local change, keeping both in the record", () => {
     const put = store.putLocal(`k.wavi${A}`, "local");
-    const res = store.applyRemotePage([entry(`k.wavi${A}`, 10, "remote")], "remote-wins");
+    const res = applyRemotePage(store, [entry(`k.wavi${A}`, 10, "remote")], "remote-wins");
     expect(res.conflicts.map((c) => [c.winner, c.local.value, c.remote.value])).to.deep.equal([["remote", "local", "remote"]]);
     expect(store.get(`k.wavi${A}`)?.value).to.equal("remote");
     expect(store.change(put.outboxId!)?.state).to.equal("superseded");
@@ -180,7 +181,7 @@ describe("store: SqliteStore", () => {
     store.putLocal(`old.wavi${A}`, "local-old");
     store.putLocal(`new.wavi${A}`, "local-new");
     const t = clock.now();
-    const res = store.applyRemotePage([
+    const res = applyRemotePage(store, [
       entry(`old.wavi${A}`, 1, "remote-newer", "*", t + 1000),
       entry(`new.wavi${A}`, 2, "remote-older", "*", t - 1000),
     ], "last-writer-wins");
@@ -191,62 +192,63 @@ describe("store: SqliteStore", () => {
 
   it("a server change equal to the pending local one is no conflict and acknowledges it", () => {
     const put = store.putLocal(`k.wavi${A}`, "same", { isEncrypted: true });
-    const res = store.applyRemotePage([entry(`k.wavi${A}`, 4, "same")], "local-wins");
+    const res = applyRemotePage(store, [entry(`k.wavi${A}`, 4, "same")], "local-wins");
     expect(res.conflicts).to.deep.equal([]);
     expect(store.change(put.outboxId!)).to.deep.include({ state: "committed", commitId: 4 });
   });
 
   it("a full resync keeps pending changes and queues the keys the server lost", () => {
-    store.applyRemotePage([entry(`kept.wavi${A}`, 1, "k"), entry(`lost.wavi${A}`, 2, "l")], "local-wins");
+    applyRemotePage(store, [entry(`kept.wavi${A}`, 1, "k"), entry(`lost.wavi${A}`, 2, "l")], "local-wins");
     store.putLocal(`pending.wavi${A}`, "p");
-    store.beginFullResync();
-    expect(store.syncState()).to.deep.include({ lastReceivedCommitId: -1, resyncInProgress: true });
-    store.applyRemotePage([entry(`kept.wavi${A}`, 0, "k")], "local-wins");
-    const lost = store.finishFullResync();
+    beginFullResync(store);
+    expect(store.syncState()).to.deep.include({ lastReceivedCommitId: -1, repairInProgress: true });
+    applyRemotePage(store, [entry(`kept.wavi${A}`, 0, "k")], "local-wins");
+    const lost = finishFullResync(store, clock.now());
     expect(lost).to.deep.equal([`lost.wavi${A}`]);
     expect(store.pendingChanges().map((c) => c.atKey)).to.deep.equal([`pending.wavi${A}`, `lost.wavi${A}`]);
-    expect(store.syncState().resyncInProgress).to.equal(false);
+    expect(store.syncState().repairInProgress).to.equal(false);
     expect(store.get(`kept.wavi${A}`)?.commitId).to.equal(0);
   });
 
   it("applies pages out of order (parallel pull): older states never overwrite newer ones or resurrect deleted keys", () => {
-    store.applyRemotePage([entry(`a.wavi${A}`, 50, "new"), entry(`d.wavi${A}`, 60, null, "-")], "local-wins", { lastReceived: -1 });
+    applyRemotePage(store, [entry(`a.wavi${A}`, 50, "new"), entry(`d.wavi${A}`, 60, null, "-")], "local-wins", { lastReceived: -1 });
     expect(store.syncState().lastReceivedCommitId).to.equal(-1);
-    const late = store.applyRemotePage([entry(`a.wavi${A}`, 10, "old"), entry(`d.wavi${A}`, 20, "zombie")], "local-wins", { lastReceived: 60 });
+    const late = applyRemotePage(store, [entry(`a.wavi${A}`, 10, "old"), entry(`d.wavi${A}`, 20, "zombie")], "local-wins", { lastReceived: 60 });
     expect(late.changed).to.deep.equal([]);
     expect(store.get(`a.wavi${A}`)?.value).to.equal("new");
     expect(store.get(`d.wavi${A}`)).to.equal(undefined);
     expect(store.syncState().lastReceivedCommitId).to.equal(60);
-    expect(store.syncState().probe).to.deep.include({ atKey: `d.wavi${A}`, commitId: 60 });
+    expect(store.syncState().probes[0]).to.deep.include({ atKey: `d.wavi${A}`, commitId: 60 });
   });
 
   it("a meta-only local change that wins a conflict is pushed with its value, so the server does not keep the other value", () => {
-    store.applyRemotePage([entry(`m.wavi${A}`, 1, "v1")], "local-wins");
+    applyRemotePage(store, [entry(`m.wavi${A}`, 1, "v1")], "local-wins");
     const meta = store.putMetaLocal(`m.wavi${A}`, { ttr: 60 });
     expect(store.change(meta.outboxId!)?.op).to.equal("#");
-    const res = store.applyRemotePage([entry(`m.wavi${A}`, 2, "v2-from-elsewhere")], "local-wins");
+    const res = applyRemotePage(store, [entry(`m.wavi${A}`, 2, "v2-from-elsewhere")], "local-wins");
     expect(res.conflicts.map((c) => c.winner)).to.deep.equal(["local"]);
     expect(store.change(meta.outboxId!)?.op).to.equal("*");
     expect(store.get(`m.wavi${A}`)?.value).to.equal("v1");
   });
 
   it("a changed selective-sync filter restarts the pull from -1; the same filter does not", () => {
-    expect(store.useFilter("\\.(?:wavi)@")).to.equal(false);
-    store.applyRemotePage([entry(`a.wavi${A}`, 5, "v")], "local-wins");
-    expect(store.useFilter("\\.(?:wavi)@")).to.equal(false);
+    expect(useFilter(store, "\\.(?:wavi)@")).to.equal(false);
+    applyRemotePage(store, [entry(`a.wavi${A}`, 5, "v")], "local-wins");
+    expect(useFilter(store, "\\.(?:wavi)@")).to.equal(false);
     expect(store.syncState().lastReceivedCommitId).to.equal(5);
-    expect(store.useFilter(undefined)).to.equal(true);
-    expect(store.syncState()).to.deep.include({ lastReceivedCommitId: -1, probe: null, filterRegex: "" });
+    expect(useFilter(store, undefined)).to.equal(true);
+    expect(store.syncState()).to.deep.include({ lastReceivedCommitId: -1, probes: [], filterRegex: "" });
     expect(store.get(`a.wavi${A}`)?.value).to.equal("v");
   });
 
-  it("prunes acknowledged outbox rows beyond the kept window and tombstones the pull has passed", () => {
+  it("prunes acknowledged outbox rows beyond the kept window and keeps tombstones (a restored server may bring their keys back)", () => {
     const ids = [1, 2, 3].map((i) => store.putLocal(`p${i}.wavi${A}`, "v").outboxId!);
-    store.applyPushOutcomes(ids.slice(0, 2).map((id, i) => ({ kind: "committed" as const, atKey: `p${i + 1}.wavi${A}`, changeIds: [id], commitId: i })));
-    store.applyRemotePage([entry(`gone.wavi${A}`, 7, null, "-"), entry(`later.wavi${A}`, 9, null, "-")], "local-wins", { lastReceived: 8 });
-    expect(store.prune(1)).to.equal(2 + 1);
+    applyPushOutcomes(store, ids.slice(0, 2).map((id, i) => ({ kind: "committed" as const, atKey: `p${i + 1}.wavi${A}`, changeIds: [id], commitId: i })), clock.now());
+    applyRemotePage(store, [entry(`gone.wavi${A}`, 7, null, "-"), entry(`later.wavi${A}`, 9, null, "-")], "local-wins", { lastReceived: 8 });
+    expect(store.prune(1)).to.equal(2);
+    expect(applyRemotePage(store, [entry(`gone.wavi${A}`, 6, "older")], "local-wins").changed).to.deep.equal([]);
     expect(store.change(ids[0]!)).to.equal(undefined);
     expect(store.change(ids[2]!)?.state).to.equal("pending");
-    expect(store.applyRemotePage([entry(`later.wavi${A}`, 8, "older")], "local-wins").changed).to.deep.equal([]);
+    expect(applyRemotePage(store, [entry(`later.wavi${A}`, 8, "older")], "local-wins").changed).to.deep.equal([]);
   });
 });

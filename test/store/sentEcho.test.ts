@@ -9,6 +9,7 @@ import { coalesceKey } from "../../daemon/core/pushPlan.js";
 import type { OutboxId, RemoteEntry } from "../../daemon/core/types.js";
 import { SqliteStore } from "../../daemon/store/SqliteStore.js";
 import { SCHEMA_VERSION } from "../../daemon/store/schema.js";
+import { applyPushOutcomes, applyRemotePage, markSent } from "../support/engine.js";
 import { ManualClock } from "../sync/support/ManualClock.js";
 
 const A = "@alice🛠";
@@ -30,7 +31,7 @@ describe("store: sent markers, echoes and migrations", () => {
   });
 
   function send(atKey: string): void {
-    store.markSent(coalesceKey(store.pendingChanges().filter((c) => c.atKey === atKey), store.get(atKey)));
+    markSent(store, coalesceKey(store.pendingChanges().filter((c) => c.atKey === atKey), store.get(atKey)));
   }
 
   const echo = (atKey: string, commitId: number, value: string | null): RemoteEntry => ({
@@ -43,7 +44,7 @@ describe("store: sent markers, echoes and migrations", () => {
       const first = store.putLocal(k, "v1").outboxId!;
       send(k);
       const second = store.putLocal(k, "v2").outboxId!;
-      const res = store.applyRemotePage([echo(k, 7, "v1")], policy);
+      const res = applyRemotePage(store, [echo(k, 7, "v1")], policy);
       expect(res.conflicts).to.deep.equal([]);
       expect(store.change(first)).to.include({ state: "committed", commitId: 7 });
       expect(store.change(second)?.state).to.equal("pending");
@@ -56,18 +57,18 @@ describe("store: sent markers, echoes and migrations", () => {
     store.putLocal(k, "v1");
     send(k);
     store.putLocal(k, "v2");
-    const res = store.applyRemotePage([echo(k, 7, "other")], "local-wins");
+    const res = applyRemotePage(store, [echo(k, 7, "other")], "local-wins");
     expect(res.conflicts.map((c) => [c.local.value, c.remote.value])).to.deep.equal([["v2", "other"]]);
   });
 
   it("the echo of a sent delete commits it; a re-create after it stays pending", () => {
     const k = `phone.wavi${A}`;
     store.putLocal(k, "v1");
-    store.applyPushOutcomes([{ kind: "committed", atKey: k, changeIds: store.pendingChanges().map((c) => c.id), commitId: 3 }]);
+    applyPushOutcomes(store, [{ kind: "committed", atKey: k, changeIds: store.pendingChanges().map((c) => c.id), commitId: 3 }], clock.now());
     const del = store.deleteLocal(k).outboxId!;
     send(k);
     const again = store.putLocal(k, "v2").outboxId!;
-    const res = store.applyRemotePage([echo(k, 4, null)], "remote-wins");
+    const res = applyRemotePage(store, [echo(k, 4, null)], "remote-wins");
     expect(res.conflicts).to.deep.equal([]);
     expect(store.change(del)?.state).to.equal("committed");
     expect(store.change(again)?.state).to.equal("pending");
@@ -79,10 +80,10 @@ describe("store: sent markers, echoes and migrations", () => {
     const del = store.deleteLocal(k).outboxId!;
     const put = store.putLocal(k, "v").outboxId!;
     const other = store.putLocal(`x.wavi${A}`, "x").outboxId!;
-    store.applyPushOutcomes([
+    applyPushOutcomes(store, [
       { kind: "retry", atKey: k, changeIds: [del], code: "AT0024", error: "paused" },
       { kind: "committed", atKey: k, changeIds: [put], commitId: 9 },
-    ]);
+    ], clock.now());
     expect(store.change(del)).to.include({ state: "committed", commitId: 9 });
     expect(store.change(other)?.state).to.equal("pending");
   });
@@ -111,7 +112,7 @@ describe("store: sent markers, echoes and migrations", () => {
     check.close();
     expect(store.pendingChanges().map((c) => c.atKey)).to.deep.equal([`old.wavi${A}`]);
     send(`old.wavi${A}`);
-    const res = store.applyRemotePage([echo(`old.wavi${A}`, 2, "v")], "remote-wins");
+    const res = applyRemotePage(store, [echo(`old.wavi${A}`, 2, "v")], "remote-wins");
     expect(res.conflicts).to.deep.equal([]);
     expect(store.change(1 as OutboxId)?.state).to.equal("committed");
   });

@@ -115,8 +115,8 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
   const expected: Record<ConflictPolicy, { remoteDelete: string | undefined; localDelete: string | undefined }> = {
     "local-wins": { remoteDelete: "local-update", localDelete: undefined },
     "remote-wins": { remoteDelete: undefined, localDelete: "remote-update" },
-    // A remote delete carries no time (its metadata is null), so the local update wins; the local
-    // delete is made after the remote update, so it wins too.
+    // The local update is made after the remote delete (whose time the entries around it bound), so
+    // it wins; the local delete is made after the remote update, so it wins too.
     "last-writer-wins": { remoteDelete: "local-update", localDelete: undefined },
   };
   for (const policy of ["local-wins", "remote-wins", "last-writer-wins"] as const) {
@@ -133,6 +133,9 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
       a.driver.local.delete(rd);
       a.driver.local.put(ld, "remote-update");
       await a.driver.syncNow();
+      // last-writer-wins orders by milliseconds on the server's clock: b's writes come strictly later.
+      const after = Date.now();
+      await waitFor(() => Date.now() > after + 5, "a later millisecond");
       b.driver.local.put(rd, "local-update");
       b.driver.local.delete(ld);
       b.start();

@@ -1,0 +1,328 @@
+// The pull's decisions: what one batch of `sync:from` entries does to the local state. Pure:
+// given the entries and the facts of their keys (read by the store beforehand), it returns the
+// store operations, the keys that changed and the conflicts to record. Nothing else in the tree
+// decides an echo, a conflict, a repair verdict or a tombstone (house-style §1).
+//
+// Rules (README "Conflicts and restores"):
+// - An entry older than the version we hold (by commit id) is ignored; tombstones are kept for
+//   ever, so an old update applied late (a parallel pull) never brings a deleted key back.
+// - The echo of our own push (its state equals what a pending row carried) acknowledges the rows
+//   up to it; it is never a conflict with ourselves. The echo of an acknowledged push gives the
+//   key the server's times (createdAt, updatedAt, expiresAt).
+// - A newer server version meeting a pending local change is a conflict under the policy.
+// - During a repair (the server lost data), commit ids restart, so versions are ordered by the
+//   server's clock instead: a server version older than ours is stale (ours is queued again),
+//   a newer one wins, and where the order cannot be known the delete wins if either side is a
+//   delete, else ours; every case where a differing value loses is recorded as a conflict.
+import { parseDartDate, type AtMetadata } from "../../protocol/metadata.js";
+import { resolveConflict, sidesDiffer } from "./conflict.js";
+import type { ConflictDraft, StoreOp } from "./storeOps.js";
+import { nextProbes } from "./reset.js";
+import type { ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
+
+export interface RemoteKeyChange {
+  atKey: string;
+  op: "update" | "delete";
+  commitId: number;
+}
+
+export interface PageInput {
+  entries: readonly RemoteEntry[];
+  /** Facts of every key of `entries`, by lowercased atKey. */
+  facts: ReadonlyMap<string, KeyFacts>;
+  policy: ConflictPolicy;
+  /** Local clock. */
+  nowMs: number;
+  /** The server's clock minus ours, as last measured (0 when unknown). */
+  clockOffsetMs: number;
+  /** A repair after a server reset is under way. */
+  repair: boolean;
+  watermarkMs: number | null;
+  /** The last received id before these entries, and the one the caller's complete ranges prove after them. */
+  lastReceivedCommitId: number;
+  provenUpTo: number;
+  probes: readonly ResetProbe[];
+}
+
+export interface PageDecision {
+  ops: StoreOp[];
+  changed: RemoteKeyChange[];
+  conflicts: ConflictDraft[];
+  watermarkMs: number | null;
+  /** Keys queued again because the server lost our version of them (a repair). */
+  requeued: number;
+}
+
+export function timeOf(updatedAt: string | undefined): number | null {
+  if (updatedAt === undefined) return null;
+  try {
+    const ms = parseDartDate(updatedAt);
+    return Number.isFinite(ms) ? ms : null;
+  } catch {
+    return null;
+  }
+}
+
+function sideOfEntry(e: RemoteEntry, timeMs: number | null): ConflictSide {
+  const deleted = e.operation === "-";
+  return { op: e.operation, value: deleted ? null : e.value, metadata: deleted ? null : e.metadata, timeMs };
+}
+
+function sideOfKey(key: LocalKey | null, op: ConflictSide["op"], timeMs: number | null): ConflictSide {
+  if (!key || key.deleted) return { op: "-", value: null, metadata: null, timeMs };
+  return { op, value: key.value, metadata: key.metadata, timeMs };
+}
+
+/** The highest pending row whose sent state is what this server entry holds, if any. */
+function lastEchoed(pending: readonly PendingChange[], e: RemoteEntry): number | undefined {
+  const remote = sideOfEntry(e, null);
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const row = pending[i]!;
+    if (row.sent && !sidesDiffer({ ...row.sent, timeMs: null }, remote)) return i;
+  }
+  return undefined;
+}
+
+/**
+ * When an entry's version was written, on the server's clock: its `updatedAt`; for a delete
+ * (which carries no time) the bounds the entries around it give, since the server's clock and
+ * its commit ids rise together: after the latest earlier entry, before the earliest later one.
+ */
+interface EntryTime {
+  at: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+function entryTimes(sorted: readonly RemoteEntry[]): EntryTime[] {
+  const own = sorted.map((e) => (e.operation === "-" ? null : timeOf(e.metadata?.updatedAt)));
+  const upper: (number | null)[] = new Array<number | null>(sorted.length).fill(null);
+  let min: number | null = null;
+  for (let i = sorted.length - 1; i >= 0; i--) {
+    upper[i] = min;
+    const t = own[i]!;
+    if (t !== null) min = min === null ? t : Math.min(min, t);
+  }
+  let max: number | null = null;
+  return sorted.map((_, i) => {
+    const t = own[i]!;
+    const lower = max;
+    if (t !== null) max = max === null ? t : Math.max(max, t);
+    return { at: t, lower, upper: upper[i]! };
+  });
+}
+
+type Verdict = "server-newer" | "server-stale" | "unknown";
+
+/**
+ * Orders the server's version against the one we hold, on the server's clock, across a restore.
+ * `key.serverTimeMs` is exact for a live version we pulled, an upper bound for a tombstone.
+ */
+function orderAcrossRestore(key: LocalKey, t: EntryTime): Verdict {
+  const ours = key.serverTimeMs;
+  if (ours === null) return "unknown";
+  if (key.deleted) {
+    // Our delete happened no later than `ours`: a version written after that is newer.
+    const theirs = t.at ?? t.lower;
+    return theirs !== null && theirs > ours ? "server-newer" : "unknown";
+  }
+  if (t.at !== null) return t.at > ours ? "server-newer" : t.at < ours ? "server-stale" : "unknown";
+  if (t.lower !== null && t.lower > ours) return "server-newer";
+  if (t.upper !== null && t.upper < ours) return "server-stale";
+  return "unknown";
+}
+
+class PageDecider {
+  readonly ops: StoreOp[] = [];
+  readonly changed: RemoteKeyChange[] = [];
+  readonly conflicts: ConflictDraft[] = [];
+  private readonly work = new Map<string, KeyFacts>();
+
+  constructor(private readonly input: PageInput) {}
+
+  facts(atKey: string): KeyFacts {
+    let f = this.work.get(atKey);
+    if (!f) {
+      const given = this.input.facts.get(atKey);
+      f = { key: given?.key ? { ...given.key } : null, pending: [...(given?.pending ?? [])] };
+      this.work.set(atKey, f);
+    }
+    return f;
+  }
+
+  entry(e: RemoteEntry, t: EntryTime): void {
+    const atKey = e.atKey.toLowerCase();
+    const f = this.facts(atKey);
+    const key = f.key;
+    const repairing = this.input.repair && key !== null && !key.seen;
+    if (this.input.repair && key !== null && !key.seen) {
+      this.ops.push({ op: "markSeen", atKey });
+      key.seen = true;
+    }
+    if (!repairing && key && key.commitId !== null && e.commitId <= key.commitId) {
+      if (e.commitId === key.commitId) this.echoOfAcknowledged(atKey, f, e, t);
+      return;
+    }
+    if (f.pending.length > 0) {
+      if (this.againstPending(atKey, f, e, t, repairing)) return;
+    } else if (repairing && key) {
+      if (this.againstVerified(atKey, key, e, t)) return;
+    }
+    this.adopt(atKey, f, e, t);
+  }
+
+  /** The entry of the version we hold (our own push's echo): take the server's metadata and time. */
+  private echoOfAcknowledged(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime): void {
+    const key = f.key!;
+    if (key.serverTimeMs !== null) return;
+    const deleted = e.operation === "-";
+    if (deleted !== key.deleted) return;
+    const serverTimeMs = deleted ? t.upper : t.at;
+    const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null && key.value === e.value;
+    this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs, ...(adoptMeta ? { metadata: e.metadata! } : {}) });
+    key.serverTimeMs = serverTimeMs;
+    if (adoptMeta) key.metadata = e.metadata;
+  }
+
+  /** Returns true when the entry needs nothing more (the local change stands). */
+  private againstPending(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime, repairing: boolean): boolean {
+    const key = f.key;
+    const echo = lastEchoed(f.pending, e);
+    if (echo !== undefined) {
+      // The echo of a push whose reply we never saw: those rows are done, later ones stay pending.
+      const done = f.pending.slice(0, echo + 1);
+      f.pending = f.pending.slice(echo + 1);
+      this.ops.push({ op: "commitChanges", ids: done.map((r) => r.id), commitId: e.commitId });
+      this.verify(atKey, f, e, t);
+      return true;
+    }
+    const latest = f.pending[f.pending.length - 1]!;
+    const local = sideOfKey(key, latest.op, latest.createdAtMs + this.input.clockOffsetMs);
+    const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
+    if (!sidesDiffer(local, remote)) {
+      // The server already holds what we were going to send.
+      this.ops.push({ op: "commitChanges", ids: f.pending.map((r) => r.id), commitId: e.commitId });
+      f.pending = [];
+      this.verify(atKey, f, e, t);
+      return true;
+    }
+    let winner: ConflictWinner;
+    if (repairing && key) {
+      // Versions are ordered by the server's clock across a restore: a stale server version is no conflict.
+      const verdict = orderAcrossRestore(key, t);
+      if (verdict === "server-stale") {
+        this.rebase(atKey, key, e);
+        return true;
+      }
+      winner = verdict === "server-newer" ? resolveConflict(this.input.policy, local, remote) : "local";
+    } else {
+      winner = resolveConflict(this.input.policy, local, remote);
+    }
+    this.conflict(atKey, winner, local, remote, e.commitId);
+    if (winner === "local") {
+      // The server state we saw is the base now, so its echo is not a conflict again; our push overwrites it.
+      if (key) this.rebase(atKey, key, e);
+      this.ops.push({ op: "upgradeMetaOnly", atKey });
+      return true;
+    }
+    this.ops.push({ op: "supersedeChanges", atKey });
+    f.pending = [];
+    return false;
+  }
+
+  /** A repair meets a key we hold with nothing pending: who holds the newer version? */
+  private againstVerified(atKey: string, key: LocalKey, e: RemoteEntry, t: EntryTime): boolean {
+    const local = sideOfKey(key, "*", key.serverTimeMs);
+    const remote = sideOfEntry(e, t.at ?? t.upper);
+    if (!sidesDiffer(local, remote)) {
+      this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs: key.serverTimeMs ?? (key.deleted ? t.upper : t.at) });
+      key.commitId = e.commitId;
+      return true;
+    }
+    const verdict = orderAcrossRestore(key, t);
+    if (verdict === "server-newer") {
+      // Written after our version: it wins; the record says what this device held.
+      this.conflict(atKey, "remote", local, remote, e.commitId);
+      return false;
+    }
+    const deleteWins = verdict === "unknown" && e.operation === "-" && !key.deleted;
+    if (deleteWins) {
+      // Unknown order and one side is a delete: a delete is never undone by sync.
+      this.conflict(atKey, "remote", local, remote, e.commitId);
+      return false;
+    }
+    // The server lost our version (restored from an older backup): ours goes out again.
+    if (verdict === "unknown") this.conflict(atKey, "local", local, remote, e.commitId);
+    this.rebase(atKey, key, e);
+    this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs });
+    return true;
+  }
+
+  /** Our local state stays; its base is now the server's entry (for the echo and later conflicts). */
+  private rebase(atKey: string, key: LocalKey, e: RemoteEntry): void {
+    this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs: key.serverTimeMs });
+    key.commitId = e.commitId;
+  }
+
+  /** The server holds the state we hold (or are done sending). */
+  private verify(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime): void {
+    const key = f.key;
+    if (!key) return;
+    const deleted = e.operation === "-";
+    const serverTimeMs = deleted ? t.upper : t.at;
+    const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null;
+    this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs, ...(adoptMeta ? { metadata: e.metadata! } : {}) });
+    key.commitId = e.commitId;
+    key.serverTimeMs = serverTimeMs;
+    if (adoptMeta) key.metadata = e.metadata;
+  }
+
+  private adopt(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime): void {
+    const deleted = e.operation === "-";
+    const wasLive = f.key !== null && !f.key.deleted;
+    // A tombstone even for a key we never had: it keeps an older entry of the key, applied later
+    // by a parallel pull, from bringing it back.
+    const metadata: AtMetadata | null = deleted ? null : (e.metadata ?? {});
+    const value = deleted ? null : (e.value ?? "");
+    const serverTimeMs = deleted ? t.upper : t.at;
+    this.ops.push({ op: "putKey", atKey, value, metadata, deleted, commitId: e.commitId, serverTimeMs, atMs: this.input.nowMs });
+    f.key = { atKey, value, metadata, deleted, commitId: e.commitId, serverTimeMs, seen: true };
+    if (deleted) {
+      if (wasLive) this.changed.push({ atKey, op: "delete", commitId: e.commitId });
+    } else {
+      this.changed.push({ atKey, op: "update", commitId: e.commitId });
+    }
+  }
+
+  private conflict(atKey: string, winner: ConflictWinner, local: ConflictSide, remote: ConflictSide, commitId: number): void {
+    const c: ConflictDraft = {
+      atKey, policy: this.input.policy, winner, local, remote: { ...remote, commitId }, detectedAtMs: this.input.nowMs, resolved: false,
+    };
+    this.conflicts.push(c);
+    this.ops.push({ op: "insertConflict", conflict: c });
+  }
+}
+
+/** Decides one batch of entries (one page, or pages of several lanes), in commit-id order. */
+export function decidePage(input: PageInput): PageDecision {
+  const sorted = [...input.entries].sort((a, b) => a.commitId - b.commitId);
+  const times = entryTimes(sorted);
+  const d = new PageDecider(input);
+  sorted.forEach((e, i) => d.entry(e, times[i]!));
+  let watermarkMs = input.watermarkMs;
+  for (const t of times) if (t.at !== null && (watermarkMs === null || t.at > watermarkMs)) watermarkMs = t.at;
+  d.ops.push({
+    op: "setSyncState",
+    patch: {
+      ...(input.provenUpTo > input.lastReceivedCommitId ? { lastReceivedCommitId: input.provenUpTo } : {}),
+      ...(watermarkMs !== null && watermarkMs !== input.watermarkMs ? { serverTimeWatermarkMs: watermarkMs } : {}),
+      ...(sorted.length > 0 ? { probes: nextProbes(input.probes, sorted) } : {}),
+    },
+  });
+  return { ops: d.ops, changed: d.changed, conflicts: d.conflicts, watermarkMs, requeued: d.ops.filter((o) => o.op === "requeue").length };
+}
+
+/** Keys whose facts `decidePage` needs, lowercased and distinct. */
+export function keysOfEntries(entries: readonly RemoteEntry[]): string[] {
+  return [...new Set(entries.map((e) => e.atKey.toLowerCase()))];
+}

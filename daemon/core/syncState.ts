@@ -1,0 +1,55 @@
+// Decisions over the sync state that are not about one server entry: the selective-sync filter
+// changing, the start and end of a repair, which retries are due, what counts as pending.
+import type { KeyFilter } from "./filter.js";
+import type { StoreOp } from "./storeOps.js";
+import type { LocalKey } from "./types.js";
+
+/**
+ * Keys a new filter includes may lie below the last received id pulled with the old one, so the
+ * pull starts over from -1 (per-key commit ids make unchanged keys cheap to skip).
+ */
+export function decideFilter(stored: string | null, current: string | undefined): { ops: StoreOp[]; restarted: boolean } {
+  const regex = current ?? "";
+  if (stored === regex) return { ops: [], restarted: false };
+  const ops: StoreOp[] = [{ op: "setSyncState", patch: { filterRegex: regex } }];
+  if (stored === null) return { ops, restarted: false };
+  ops.push({ op: "setSyncState", patch: { lastReceivedCommitId: -1, probes: [] } });
+  return { ops, restarted: true };
+}
+
+/** A repair pulls everything again from -1; every key is unseen until the re-pull brings it back. */
+export function beginRepair(): StoreOp[] {
+  return [{ op: "markAllUnseen" }, { op: "setSyncState", patch: { repairInProgress: true, lastReceivedCommitId: -1, probes: [] } }];
+}
+
+/**
+ * The end of a repair: a live key the re-pull did not bring back, with nothing pending, was lost
+ * by the server, so it is queued again. Keys outside the filter were never pulled: they say
+ * nothing about what the server lost, and this device does not push them.
+ */
+export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlySet<string>, filter: KeyFilter, nowMs: number): { ops: StoreOp[]; requeued: string[] } {
+  const ops: StoreOp[] = [];
+  const requeued: string[] = [];
+  for (const k of unseen) {
+    ops.push({ op: "markSeen", atKey: k.atKey });
+    if (k.deleted || pendingKeys.has(k.atKey) || !filter.matches(k.atKey)) continue;
+    ops.push({ op: "requeue", atKey: k.atKey, change: "*", atMs: nowMs });
+    requeued.push(k.atKey);
+  }
+  ops.push({ op: "setSyncState", patch: { repairInProgress: false } });
+  return { ops, requeued };
+}
+
+/** When the earliest transiently failed change that this device pushes is due, or null. */
+export function nextRetryAt(retries: readonly { atKey: string; atMs: number }[], filter: KeyFilter): number | null {
+  let at: number | null = null;
+  for (const r of retries) if (filter.matches(r.atKey) && (at === null || r.atMs < at)) at = r.atMs;
+  return at;
+}
+
+/** Keys with pending changes inside the filter (pushed) and outside it (kept on this device). */
+export function countPending(keys: readonly string[], filter: KeyFilter): { inside: number; outside: number } {
+  let inside = 0;
+  for (const k of keys) if (filter.matches(k)) inside++;
+  return { inside, outside: keys.length - inside };
+}
