@@ -195,10 +195,6 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "number" && namesByCode.has(value);
 }
 
-export function isInternalCode(value: unknown): value is InternalCode {
-  return typeof value === "string" && Object.hasOwn(InternalErrors, value);
-}
-
 /** The table name of a code ("KeyNotFound"), or undefined for a code we do not know. */
 export function errorCodeName(code: number): ErrorCodeName | undefined {
   return namesByCode.get(code);
