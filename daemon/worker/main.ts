@@ -102,7 +102,7 @@ function start(): void {
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, plain: new PlaintextCache() };
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {
