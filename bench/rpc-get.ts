@@ -4,11 +4,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SystemClock } from "../daemon/adapters/SystemClock.js";
 import { RpcServer } from "../daemon/rpc/RpcServer.js";
 import { AtsyncError, ErrorCode } from "../shared/errors.js";
 import { KeysGet } from "../shared/methods.js";
 import { benchKey, runGetLoad } from "./support/getLoad.js";
 import { pct } from "./support/stats.js";
+
+const clock = new SystemClock();
 
 const ATSIGN = "@bench🛠";
 const KEYS = 10_000;
@@ -18,7 +21,7 @@ async function main(): Promise<void> {
   const socketPath = join(dir, "atsyncd.sock");
   const store = new Map<string, string>();
   for (let i = 0; i < KEYS; i++) store.set(benchKey(i, ATSIGN), `value-${i}-${"x".repeat(40)}`);
-  const server = await RpcServer.listen({ socketPath, daemonVersion: "bench" });
+  const server = await RpcServer.listen({ clock, socketPath, daemonVersion: "bench" });
   server.handle(KeysGet, (p) => {
     const value = store.get(p.key);
     if (value === undefined) throw new AtsyncError(ErrorCode.KeyNotFound, `${p.key} not found`);

@@ -136,7 +136,7 @@ export class Daemon {
         },
       });
       cleanups.push(() => supervisor.stop());
-      const hub = new EventHub({ snapshot: () => supervisor.workers().map((w) => statusOf(w, keyStore.kind)), logger: root });
+      const hub = new EventHub({ snapshot: () => supervisor.workers().map((w) => statusOf(w, keyStore.kind)), clock, logger: root });
       cleanups.push(() => hub.close());
       supervisor.onEvent((e) => {
         if (e.kind === "worker.event") hub.publish(e.event);
@@ -159,7 +159,7 @@ export class Daemon {
           logger.error("cannot start an onboarded atSign", { atSign, error: err instanceof Error ? err.message : String(err) });
         }
       }
-      const rpc = await RpcServer.listen({ socketPath: paths.socketPath, daemonVersion: DAEMON_VERSION, logger: root });
+      const rpc = await RpcServer.listen({ socketPath: paths.socketPath, daemonVersion: DAEMON_VERSION, clock, logger: root });
       cleanups.push(() => rpc.close());
       // The shutdown method needs the daemon it is part of, built just below.
       const self: { daemon?: Daemon } = {};

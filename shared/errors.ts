@@ -1,58 +1,191 @@
-// One error-code table shared by daemon and client (house-style §11).
-// Numbers are wire values: never renumber or reuse one. App codes stay outside
-// JSON-RPC's reserved range −32768…−32000; only the five standard codes live there.
+// The one error table of atsyncd, shared by daemon and client (house-style §11, §13): the
+// numeric codes that travel to apps, the string codes the daemon's own errors carry, and the
+// atServer's AT codes the daemon acts on. Each entry says what it means and its class.
+// Wire numbers are a protocol: never renumber or reuse one. App codes stay outside JSON-RPC's
+// reserved range −32768…−32000; only the five standard codes live there. Keep each section
+// sorted (wire codes by number, string and AT codes by name); test/rpc/shared.test.ts checks it.
 
-export const ErrorCode = {
+/**
+ * What to do about a failure (house-style §13).
+ * - retryable: it may work later with nobody doing anything (network, timeouts, a bad reply):
+ *   back off and try again.
+ * - user-action: it fails the same way until a person acts (a refused login, a bad value, a bad
+ *   config file): stop retrying and say what to do.
+ * - fatal: atsyncd cannot go on (a corrupt or too-new store, a bug): the worker exits with a
+ *   named exit code, or the operation stops.
+ */
+export type ErrorClass = "retryable" | "user-action" | "fatal";
+
+export interface ErrorEntry {
+  readonly class: ErrorClass;
+  readonly meaning: string;
+}
+
+export interface WireErrorEntry extends ErrorEntry {
+  readonly code: number;
+}
+
+/** The codes of the JSON-RPC `error` member: what an app (or the CLI) switches on. */
+export const WireErrors = {
   // JSON-RPC 2.0 standard codes.
-  ParseError: -32700,
-  InvalidRequest: -32600,
-  MethodNotFound: -32601,
-  InvalidParams: -32602,
-  Internal: -32603,
+  ParseError: { code: -32700, class: "fatal", meaning: "a frame is not JSON" },
+  Internal: { code: -32603, class: "fatal", meaning: "anything not in this table: a bug; the message says what, without the stack" },
+  InvalidParams: { code: -32602, class: "user-action", meaning: "the params fail the method's schema; the message names the field" },
+  MethodNotFound: { code: -32601, class: "fatal", meaning: "no such method (a client newer than the daemon)" },
+  InvalidRequest: { code: -32600, class: "fatal", meaning: "a JSON frame that is not a JSON-RPC request, or reuses an id in flight" },
 
   // 1xxx: the RPC channel itself.
-  HandshakeRequired: 1001,
-  ProtocolVersionMismatch: 1002,
-  FrameTooLarge: 1003,
-  RequestCancelled: 1004,
-  ConnectionClosed: 1005,
-  DaemonNotRunning: 1006,
-  DaemonAlreadyRunning: 1007,
-  Timeout: 1008,
-  ShuttingDown: 1009,
-  SlowConsumer: 1010,
-  SocketUnavailable: 1011,
-  SocketPermissionDenied: 1012,
+  HandshakeRequired: { code: 1001, class: "fatal", meaning: "the first request of a connection was not rpc.hello" },
+  ProtocolVersionMismatch: { code: 1002, class: "user-action", meaning: "client and daemon speak different protocol versions: restart or upgrade one" },
+  FrameTooLarge: { code: 1003, class: "user-action", meaning: "a frame is larger than MAX_FRAME_BYTES; the connection closes" },
+  RequestCancelled: { code: 1004, class: "retryable", meaning: "the caller cancelled the request ($/cancel or its AbortSignal)" },
+  ConnectionClosed: { code: 1005, class: "retryable", meaning: "the connection closed before the reply came" },
+  DaemonNotRunning: { code: 1006, class: "user-action", meaning: "nothing answers on the socket: start atsyncd" },
+  DaemonAlreadyRunning: { code: 1007, class: "user-action", meaning: "another atsyncd holds the socket or the data dir" },
+  Timeout: { code: 1008, class: "retryable", meaning: "not done within the time the caller allowed; the work goes on in the background" },
+  ShuttingDown: { code: 1009, class: "retryable", meaning: "the daemon, or the atSign's worker, is stopping" },
+  SlowConsumer: { code: 1010, class: "retryable", meaning: "a subscriber fell too far behind and was disconnected: resubscribe with since" },
+  SocketUnavailable: { code: 1011, class: "user-action", meaning: "the socket path cannot be used (too long, not a socket, not reachable)" },
+  SocketPermissionDenied: { code: 1012, class: "user-action", meaning: "the socket belongs to another user" },
 
   // 2xxx: identities (atSigns) and workers.
-  NotOnboarded: 2001,
-  AlreadyOnboarded: 2002,
-  InvalidAtSign: 2003,
-  InvalidAtKeys: 2004,
-  KeyStoreUnavailable: 2005,
-  WorkerRestarting: 2006,
-  WorkerFailed: 2007,
+  NotOnboarded: { code: 2001, class: "user-action", meaning: "the atSign is not onboarded: atsyncd onboard" },
+  AlreadyOnboarded: { code: 2002, class: "user-action", meaning: "the atSign is already onboarded (or being onboarded or offboarded)" },
+  InvalidAtSign: { code: 2003, class: "user-action", meaning: "the text given as an atSign is not one" },
+  InvalidAtKeys: { code: 2004, class: "user-action", meaning: "the .atKeys are not valid, or not for this atSign" },
+  KeyStoreUnavailable: { code: 2005, class: "user-action", meaning: "the OS keychain or the key file cannot be used" },
+  WorkerRestarting: { code: 2006, class: "retryable", meaning: "the atSign's worker crashed and is restarting: retry after data.retryAfterMs" },
+  WorkerFailed: { code: 2007, class: "fatal", meaning: "the atSign's worker keeps failing and is not restarted" },
 
   // 3xxx: keys and values.
-  KeyNotFound: 3001,
-  InvalidAtKey: 3002,
-  ValueTooLarge: 3003,
-  ReadOnlyKey: 3004,
-  DecryptionFailed: 3005,
-  EncryptionFailed: 3006,
-  ConflictNotFound: 3007,
-  SubscriptionNotFound: 3008,
-  InvalidRegex: 3009,
+  KeyNotFound: { code: 3001, class: "user-action", meaning: "no such key" },
+  InvalidAtKey: { code: 3002, class: "user-action", meaning: "the text given as an atKey is not one" },
+  ValueTooLarge: { code: 3003, class: "user-action", meaning: "the value is larger than MAX_VALUE_BYTES" },
+  ReadOnlyKey: { code: 3004, class: "user-action", meaning: "the key is another atSign's, cached, or reserved: apps cannot write it" },
+  DecryptionFailed: { code: 3005, class: "user-action", meaning: "the value cannot be decrypted with this atSign's keys" },
+  EncryptionFailed: { code: 3006, class: "retryable", meaning: "the value cannot be encrypted or signed (often a recipient's public key that could not be looked up)" },
+  ConflictNotFound: { code: 3007, class: "user-action", meaning: "no conflict with that id" },
+  SubscriptionNotFound: { code: 3008, class: "user-action", meaning: "no subscription with that id on this connection" },
+  InvalidRegex: { code: 3009, class: "user-action", meaning: "the regex does not compile (with the u flag)" },
 
   // 4xxx: sync with the atServer.
-  SyncFailed: 4001,
-  RemoteUnavailable: 4002,
-  AuthFailed: 4003,
-  NeedsAttention: 4004,
-} as const;
+  SyncFailed: { code: 4001, class: "retryable", meaning: "a sync run failed for a reason no other code names; it retries with backoff" },
+  RemoteUnavailable: { code: 4002, class: "retryable", meaning: "the atServer (or the root directory) cannot be reached" },
+  AuthFailed: { code: 4003, class: "user-action", meaning: "the atServer refuses these keys or this enrollment: onboard again" },
+  NeedsAttention: { code: 4004, class: "user-action", meaning: "syncing stopped until a person acts; status says why" },
+} as const satisfies Record<string, WireErrorEntry>;
 
-export type ErrorCodeName = keyof typeof ErrorCode;
+/**
+ * The codes the daemon's own errors carry in `err.code`. They never travel as codes (the worker's
+ * error boundary turns them into wire codes, daemon/worker/toWireError.ts); they show in logs,
+ * in `reason` and messages, and decide what the sync driver and the supervisor do.
+ */
+export const InternalErrors = {
+  ATKEYS_BAD_KEY: { class: "user-action", meaning: "a key in the .atKeys file does not decrypt, or does not match its pair" },
+  ATKEYS_INVALID_JSON: { class: "user-action", meaning: "the .atKeys file is not a JSON object" },
+  ATKEYS_MISSING_FIELD: { class: "user-action", meaning: "the .atKeys file lacks a key it needs" },
+  ATKEYS_NO_ATSIGN: { class: "user-action", meaning: "the .atKeys file names no atSign: give one" },
+  ATSYNC_BAD_REPLY: { class: "retryable", meaning: "an atServer reply that cannot be trusted (not JSON, out of order, ids that do not match)" },
+  ATSYNC_ILLEGAL_TRANSITION: { class: "fatal", meaning: "a bug: the sync driver tried a state move its state machine forbids; the sync loop stops" },
+  ATSYNC_MISSING_ITEM: { class: "retryable", meaning: "the atServer left an item out of its batch reply" },
+  ATSYNC_SERVER_RESET: { class: "retryable", meaning: "the atServer's commit id went back during a pull (its log was reset)" },
+  ATSYNC_STOPPED: { class: "retryable", meaning: "the sync driver stopped (the worker is stopping): ask again once it is back" },
+  ATSYNC_UNKNOWN: { class: "retryable", meaning: "a sync run threw something that is not an Error" },
+  AUTH_FAILED: { class: "user-action", meaning: "the atServer refused the PKAM login (atCode says which refusal), or the keys cannot log in" },
+  CONFIG_INVALID_FIELD: { class: "user-action", meaning: "a config field has a bad value" },
+  CONFIG_INVALID_JSON: { class: "user-action", meaning: "the config file is not valid JSON" },
+  CONFIG_UNKNOWN_FIELD: { class: "user-action", meaning: "the config file has a field atsyncd does not know" },
+  CONFIG_UNREADABLE: { class: "user-action", meaning: "the config file cannot be read" },
+  CRON_INVALID: { class: "user-action", meaning: "a sync schedule is not a valid cron expression" },
+  CRYPTO_BAD_INPUT: { class: "user-action", meaning: "a cipher input has the wrong shape (an IV that is not 16 bytes)" },
+  CRYPTO_BAD_KEY: { class: "user-action", meaning: "a key is not a usable AES or RSA key" },
+  CRYPTO_DECRYPT_FAILED: { class: "user-action", meaning: "a ciphertext does not decrypt with the key given" },
+  DATA_DIR_LOCKED: { class: "user-action", meaning: "another atsyncd is using the data dir" },
+  ILLEGAL_TRANSITION: { class: "fatal", meaning: "a bug: the supervisor tried a worker state move its state machine forbids" },
+  KEYSTORE_BAD_ATSIGN: { class: "user-action", meaning: "the text given to the key store as an atSign is not one" },
+  KEYSTORE_BAD_KEYS: { class: "user-action", meaning: "keys given to the key store lack a field or belong to another atSign" },
+  KEYSTORE_CORRUPT: { class: "user-action", meaning: "the key file or a keychain entry is not valid JSON or not the expected shape" },
+  KEYSTORE_INSECURE_PERMISSIONS: { class: "user-action", meaning: "the key file is readable or writable by others, or owned by another user" },
+  KEYSTORE_IO: { class: "user-action", meaning: "the key file cannot be read or written" },
+  KEYSTORE_KEYCHAIN_FAILED: { class: "user-action", meaning: "the OS keychain refused or failed an operation" },
+  REMOTE_UNAVAILABLE: { class: "retryable", meaning: "the atServer or the root directory cannot be reached (connect, TLS, timeout, closed)" },
+  RUNTIME_DIR_NOT_OURS: { class: "user-action", meaning: "the socket's directory is not a directory of ours" },
+  SERVICE_BAD_PATH: { class: "user-action", meaning: "a path for the service unit cannot be used" },
+  SERVICE_COMMAND_FAILED: { class: "user-action", meaning: "systemctl or launchctl failed" },
+  SERVICE_IO: { class: "user-action", meaning: "the service unit cannot be written or removed" },
+  SERVICE_TEMPLATE_MISSING: { class: "user-action", meaning: "the service unit template is not installed" },
+  SERVICE_UNSUPPORTED: { class: "user-action", meaning: "no service manager atsyncd knows on this system" },
+  SOCKET_PATH_TOO_LONG: { class: "user-action", meaning: "the socket path is longer than the OS allows" },
+  STORE_BAD_KEY: { class: "user-action", meaning: "an atKey the local store refuses (empty, or with white space)" },
+  STORE_CORRUPT: { class: "fatal", meaning: "the local store file cannot be opened or holds rows it cannot read" },
+  STORE_KEY_NOT_FOUND: { class: "user-action", meaning: "no such key in the local store" },
+  STORE_SCHEMA_TOO_NEW: { class: "fatal", meaning: "the local store was written by a newer atsyncd (the worker exits SchemaTooNew)" },
+  WORKER_PROTOCOL: { class: "fatal", meaning: "a bug: a message between main and a worker thread is malformed" },
+} as const satisfies Record<string, ErrorEntry>;
+
+/**
+ * Which AT codes the daemon treats alike:
+ * - auth-refused: refuses the session or the enrollment, whatever command met it. A login meeting
+ *   one fails with AUTH_FAILED; a change meeting one is never rejected for it (it would be lost
+ *   once the user fixes the login): the run fails and waits for the user.
+ * - permanent: fails the same way however often the same command is sent (bad syntax, bad key,
+ *   too big, not allowed, update:meta of a key the server lacks): the change is rejected.
+ * - unreachable: the atServer, or another atSign's, cannot be reached: RemoteUnavailable.
+ * Every other AT code (server, datastore, timeouts, pause, unknown codes) is worth retrying.
+ */
+export type AtErrorGroup = "auth-refused" | "permanent" | "unreachable";
+
+export interface AtErrorEntry extends ErrorEntry {
+  readonly group?: AtErrorGroup;
+}
+
+/** The atServer's AT codes (atprotocol.md §1.2) the daemon names or acts on. */
+export const AtErrors = {
+  AT0003: { class: "user-action", group: "permanent", meaning: "Invalid syntax" },
+  AT0005: { class: "user-action", group: "permanent", meaning: "Buffer limit exceeded: the command is too big" },
+  AT0007: { class: "retryable", group: "unreachable", meaning: "Secondary server not found (the root directory knows no atServer)" },
+  AT0008: { class: "retryable", meaning: "Handshake failure (the server did not answer `from` with a challenge)" },
+  AT0009: { class: "user-action", group: "permanent", meaning: "Unauthorized client in request: the enrollment may not write there" },
+  AT0011: { class: "retryable", meaning: "Internal server exception (also the code of a reply that names none)" },
+  AT0013: { class: "retryable", group: "unreachable", meaning: "Connection Exception" },
+  AT0015: { class: "user-action", group: "permanent", meaning: "key not found (an update:meta of a key the server lacks)" },
+  AT0016: { class: "user-action", group: "permanent", meaning: "Invalid atKey" },
+  AT0021: { class: "retryable", group: "unreachable", meaning: "Unable to connect to secondary" },
+  AT0022: { class: "user-action", group: "permanent", meaning: "Illegal arguments" },
+  AT0025: { class: "user-action", group: "auth-refused", meaning: "Apkam Auth Denied: the enrollment was denied" },
+  AT0026: { class: "user-action", group: "auth-refused", meaning: "Apkam Auth Pending: the enrollment awaits approval" },
+  AT0027: { class: "user-action", group: "auth-refused", meaning: "Apkam Auth Revoked: the enrollment was revoked" },
+  AT0028: { class: "user-action", group: "auth-refused", meaning: "Too many requests or enrollment expired: the enrollment expired or is not valid" },
+  AT0401: { class: "user-action", group: "auth-refused", meaning: "Client authentication failed" },
+} as const satisfies Record<string, AtErrorEntry>;
+
+type WireTable = typeof WireErrors;
+export type ErrorCodeName = keyof WireTable;
+export type InternalCode = keyof typeof InternalErrors;
+export type AtErrorCode = keyof typeof AtErrors;
+
+/** The wire codes by name: `ErrorCode.KeyNotFound` is 3001. */
+export const ErrorCode = Object.freeze(Object.fromEntries(
+  (Object.keys(WireErrors) as ErrorCodeName[]).map((name) => [name, WireErrors[name].code]),
+)) as { readonly [K in ErrorCodeName]: WireTable[K]["code"] };
 export type ErrorCode = (typeof ErrorCode)[ErrorCodeName];
+
+/** The string codes by name, for code that reads them from here: `InternalCode.STORE_CORRUPT`. */
+export const InternalCode = Object.freeze(Object.fromEntries(
+  (Object.keys(InternalErrors) as InternalCode[]).map((code) => [code, code]),
+)) as { readonly [K in InternalCode]: K };
+
+function atCodesIn(group: AtErrorGroup): ReadonlySet<string> {
+  const entries = Object.entries(AtErrors) as [AtErrorCode, AtErrorEntry][];
+  return new Set(entries.filter(([, e]) => e.group === group).map(([code]) => code));
+}
+
+/** AT codes that refuse the session or the enrollment (see AtErrorGroup). */
+export const AuthRefusedAtCodes = atCodesIn("auth-refused");
+/** AT codes that fail the same way for this command however often it is sent (see AtErrorGroup). */
+export const PermanentAtCodes = atCodesIn("permanent");
+/** AT codes that say an atServer cannot be reached (see AtErrorGroup). */
+export const UnreachableAtCodes = atCodesIn("unreachable");
 
 const namesByCode = new Map<number, ErrorCodeName>(
   (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),

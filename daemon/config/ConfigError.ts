@@ -1,13 +1,15 @@
 // Configuration and path failures: one class, a code to switch on, and the field at fault,
 // so `atsyncd run` can print one clear sentence instead of a stack.
+import { InternalCode } from "../../shared/errors.js";
 
+/** The configuration's codes; what each means is in shared/errors.ts. */
 export const ConfigErrorCode = {
-  Unreadable: "CONFIG_UNREADABLE",
-  InvalidJson: "CONFIG_INVALID_JSON",
-  InvalidField: "CONFIG_INVALID_FIELD",
-  UnknownField: "CONFIG_UNKNOWN_FIELD",
-  SocketPathTooLong: "SOCKET_PATH_TOO_LONG",
-  RuntimeDirNotOurs: "RUNTIME_DIR_NOT_OURS",
+  Unreadable: InternalCode.CONFIG_UNREADABLE,
+  InvalidJson: InternalCode.CONFIG_INVALID_JSON,
+  InvalidField: InternalCode.CONFIG_INVALID_FIELD,
+  UnknownField: InternalCode.CONFIG_UNKNOWN_FIELD,
+  SocketPathTooLong: InternalCode.SOCKET_PATH_TOO_LONG,
+  RuntimeDirNotOurs: InternalCode.RUNTIME_DIR_NOT_OURS,
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 

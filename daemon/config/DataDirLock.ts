@@ -5,6 +5,7 @@
 // where a second daemon reads an empty file). Filesystems without hard links get O_EXCL.
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { InternalCode } from "../../shared/errors.js";
 
 export const LOCK_FILE = "daemon.lock";
 
@@ -13,7 +14,7 @@ export const LOCK_FILE = "daemon.lock";
 const heldHere = new Set<string>();
 
 export class DataDirLockedError extends Error {
-  readonly code = "DATA_DIR_LOCKED";
+  readonly code = InternalCode.DATA_DIR_LOCKED;
   constructor(readonly dir: string, readonly pid: number) {
     super(`another atsyncd (pid ${pid}) is using ${dir}`);
     this.name = "DataDirLockedError";

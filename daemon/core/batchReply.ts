@@ -1,5 +1,6 @@
 // Reading a `batch` reply item by item: a commit id, a transient failure (retry with backoff)
 // or a permanent one (rejected with the server's error). Nothing is dropped silently.
+import { AuthRefusedAtCodes as AUTH, InternalCode, PermanentAtCodes as PERMANENT } from "../../shared/errors.js";
 import type { PushCommand } from "./pushPlan.js";
 import type { OutboxId } from "./types.js";
 
@@ -7,19 +8,6 @@ export type PushOutcome =
   | { kind: "committed"; atKey: string; changeIds: OutboxId[]; commitId: number | null }
   | { kind: "retry"; atKey: string; changeIds: OutboxId[]; code: string; error: string }
   | { kind: "rejected"; atKey: string; changeIds: OutboxId[]; code: string; error: string };
-
-/**
- * Codes that will fail the same way however often the same command is sent: bad syntax, bad
- * key, too big, not allowed, a key to update:meta that the server does not have. Everything
- * else (server, datastore, timeouts, pause, rate limits, unknown codes) is worth retrying.
- */
-const PERMANENT = new Set(["AT0003", "AT0005", "AT0009", "AT0015", "AT0016", "AT0022"]);
-
-/**
- * Codes that refuse the session or the enrollment, not the command: a change that met one is
- * never rejected for it (it would be lost once the user fixes the login); the run fails instead.
- */
-const AUTH = new Set(["AT0401", "AT0025", "AT0026", "AT0027"]);
 
 export function isPermanentError(code: string): boolean {
   return PERMANENT.has(code);
@@ -30,7 +18,7 @@ export function isAuthError(code: string): boolean {
 }
 
 /** Code used for items the server left out of its reply (an exception without an error code). */
-export const MISSING_ITEM_CODE = "ATSYNC_MISSING_ITEM";
+export const MISSING_ITEM_CODE = InternalCode.ATSYNC_MISSING_ITEM;
 
 export const RETRY_BASE_MS = 1000;
 export const RETRY_MAX_MS = 5 * 60_000;
@@ -47,7 +35,7 @@ function failure(cmd: PushCommand, code: string, error: string): PushOutcome {
 }
 
 /** Code for a reply that cannot be trusted as a whole: every item is retried. */
-export const BAD_REPLY_CODE = "ATSYNC_BAD_REPLY";
+export const BAD_REPLY_CODE = InternalCode.ATSYNC_BAD_REPLY;
 
 /**
  * The reply's items by id, or null when the reply cannot be matched to the commands: not a

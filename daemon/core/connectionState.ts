@@ -1,5 +1,6 @@
 // The sync connection's state machine: every move goes through transition(), which refuses
 // illegal ones and says how long the previous state lasted (house-style §9).
+import { InternalCode } from "../../shared/errors.js";
 
 export type ConnectionState =
   | { kind: "offline" }
@@ -31,7 +32,7 @@ export interface StateChange {
 }
 
 export class IllegalTransitionError extends Error {
-  readonly code = "ATSYNC_ILLEGAL_TRANSITION";
+  readonly code = InternalCode.ATSYNC_ILLEGAL_TRANSITION;
   constructor(from: ConnectionStateKind, to: ConnectionStateKind) {
     super(`illegal state transition ${from} -> ${to}`);
     this.name = "IllegalTransitionError";

@@ -1,6 +1,7 @@
 // The pull side of the protocol as pure functions: commands, reply parsing, and how the
 // cursor advances over short and empty pages (atprotocol.md §4 sync:from, stats; §9.3).
 import { metadataFromWire } from "../../protocol/metadata.js";
+import { InternalCode } from "../../shared/errors.js";
 import type { RemoteEntry } from "./types.js";
 import { isChangeOp } from "./types.js";
 
@@ -16,7 +17,7 @@ export function statsCommand(statId: 3 | 15, regex?: string): string {
 }
 
 export class PullReplyError extends Error {
-  readonly code = "ATSYNC_BAD_REPLY";
+  readonly code = InternalCode.ATSYNC_BAD_REPLY;
   constructor(message: string) {
     super(message);
     this.name = "PullReplyError";

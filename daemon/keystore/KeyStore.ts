@@ -1,7 +1,7 @@
 // Where onboarded atSigns' keys live between daemon runs: the OS keychain, or a 0600 file
 // when no keychain answers. Implementations never put key material in logs or errors.
 import type { AtKeys } from "../../protocol/atKeysFile.js";
-import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import { AtsyncError, ErrorCode, InternalCode } from "../../shared/errors.js";
 
 export type KeyStoreKind = "keychain" | "file";
 
@@ -19,19 +19,14 @@ export interface KeyStore {
   list(): Promise<string[]>;
 }
 
+/** The key store's codes; what each means is in shared/errors.ts. */
 export const KeyStoreErrorCode = {
-  /** The store file or a keychain entry is not valid JSON or not the expected shape. */
-  Corrupt: "KEYSTORE_CORRUPT",
-  /** The store file is readable or writable by others, or owned by another user. */
-  InsecurePermissions: "KEYSTORE_INSECURE_PERMISSIONS",
-  /** The OS keychain refused or failed an operation. */
-  KeychainFailed: "KEYSTORE_KEYCHAIN_FAILED",
-  /** The file could not be read or written. */
-  Io: "KEYSTORE_IO",
-  /** The text given as an atSign is not one. */
-  BadAtSign: "KEYSTORE_BAD_ATSIGN",
-  /** set(atSign, keys) with keys that lack a field or belong to another atSign. */
-  BadKeys: "KEYSTORE_BAD_KEYS",
+  Corrupt: InternalCode.KEYSTORE_CORRUPT,
+  InsecurePermissions: InternalCode.KEYSTORE_INSECURE_PERMISSIONS,
+  KeychainFailed: InternalCode.KEYSTORE_KEYCHAIN_FAILED,
+  Io: InternalCode.KEYSTORE_IO,
+  BadAtSign: InternalCode.KEYSTORE_BAD_ATSIGN,
+  BadKeys: InternalCode.KEYSTORE_BAD_KEYS,
 } as const;
 export type KeyStoreErrorCode = (typeof KeyStoreErrorCode)[keyof typeof KeyStoreErrorCode];
 

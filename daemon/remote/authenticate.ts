@@ -4,6 +4,7 @@ import { AtProtocolError } from "../../protocol/errors.js";
 import { parseReply } from "../../protocol/framing.js";
 import { rsaSign } from "../../protocol/crypto.js";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
+import { AuthRefusedAtCodes } from "../../shared/errors.js";
 import type { AtConnection } from "./AtConnection.js";
 import { AuthFailedError } from "./errors.js";
 
@@ -16,12 +17,10 @@ export const CLIENT_CONFIG = Object.freeze({
   platform: "node",
 });
 
-const AUTH_CODES = new Set(["AT0401", "AT0025", "AT0026", "AT0027", "AT0028"]);
-
 async function ask(conn: AtConnection, command: string, timeoutMs: number, carriesSecret = false): Promise<string> {
   const reply = parseReply(await conn.request(command, { timeoutMs }));
   if (reply.kind === "error") {
-    if (AUTH_CODES.has(reply.code)) throw new AuthFailedError(`PKAM authentication refused (${reply.code})`, reply.code);
+    if (AuthRefusedAtCodes.has(reply.code)) throw new AuthFailedError(`PKAM authentication refused (${reply.code})`, reply.code);
     // A server's message may quote the command; the pkam command carries the signature.
     throw new AtProtocolError(reply.code, carriesSecret ? "" : reply.message);
   }

@@ -1,11 +1,12 @@
 // Failures of the atProtocol client, classified for the supervisor (house-style §13):
 // RemoteUnavailableError is retryable (network, timeout), AuthFailedError needs the user.
 // Messages never carry keys, challenges, signatures or values.
+import { InternalCode } from "../../shared/errors.js";
 
 export type UnavailableReason = "connect" | "tls" | "timeout" | "closed" | "root";
 
 export class RemoteUnavailableError extends Error {
-  readonly code = "REMOTE_UNAVAILABLE";
+  readonly code = InternalCode.REMOTE_UNAVAILABLE;
   readonly retryable = true;
   readonly reason: UnavailableReason;
 
@@ -17,9 +18,9 @@ export class RemoteUnavailableError extends Error {
 }
 
 export class AuthFailedError extends Error {
-  readonly code = "AUTH_FAILED";
+  readonly code = InternalCode.AUTH_FAILED;
   readonly retryable = false;
-  /** The server's AT code (AT0401, AT0025–AT0028), or undefined when refused locally. */
+  /** The server's AT code (one of AuthRefusedAtCodes), or undefined when refused locally. */
   readonly atCode: string | undefined;
 
   constructor(message: string, atCode?: string) {

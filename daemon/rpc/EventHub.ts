@@ -5,7 +5,7 @@
 // `since`, and gets a resync snapshot if it fell out of the buffer).
 
 import { randomUUID } from "node:crypto";
-import type { Logger } from "../ports.js";
+import type { Clock, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { compileFilter, type AtsyncEvent, type EventFilter, type EventInput, type SnapshotEvent } from "../../shared/events.js";
 import { asEventEpoch, asEventSeq, asSubscriptionId, type EventEpoch, type EventSeq, type SubscriptionId } from "../../shared/ids.js";
@@ -27,7 +27,8 @@ export interface EventHubOptions {
   capacity?: number;
   /** A subscriber further behind than this is disconnected. Default 8 MiB. */
   maxBufferedBytes?: number;
-  now?: () => number;
+  /** Stamps each event and snapshot with `at`. */
+  clock: Clock;
   epoch?: string;
   logger?: Logger;
 }
@@ -45,13 +46,11 @@ export class EventHub {
   private readonly subs = new Map<SubscriptionId, HubSubscription>();
   private nextSub = 1;
   readonly maxBufferedBytes: number;
-  private readonly now: () => number;
   readonly log: Logger;
 
   constructor(private readonly opts: EventHubOptions) {
     this.ring = new Array<AtsyncEvent | undefined>(opts.capacity ?? 4096);
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
-    this.now = opts.now ?? Date.now;
     this.epoch = asEventEpoch(opts.epoch ?? randomUUID());
     this.log = (opts.logger ?? nullLogger).child({ component: "events" });
   }
@@ -66,7 +65,7 @@ export class EventHub {
 
   /** Assigns the next seq, buffers the event and delivers it. Never throws for a subscriber's sake. */
   publish(input: EventInput): AtsyncEvent {
-    const event = { ...input, at: input.at ?? this.now(), seq: asEventSeq(++this.head) } as AtsyncEvent;
+    const event = { ...input, at: input.at ?? this.opts.clock.now(), seq: asEventSeq(++this.head) } as AtsyncEvent;
     this.ring[this.head % this.ring.length] = event;
     for (const sub of this.subs.values()) sub.offer(event);
     return event;
@@ -117,7 +116,7 @@ export class EventHub {
   private snapshot(resync: boolean, filter: EventFilter): SnapshotEvent {
     const wanted = filter.atSigns ? new Set(filter.atSigns.map((a) => a.toLowerCase())) : undefined;
     const statuses = this.opts.snapshot().filter((s) => !wanted || wanted.has(s.atSign.toLowerCase()));
-    return { kind: "snapshot", seq: asEventSeq(this.head), at: this.now(), resync, statuses };
+    return { kind: "snapshot", seq: asEventSeq(this.head), at: this.opts.clock.now(), resync, statuses };
   }
 }
 

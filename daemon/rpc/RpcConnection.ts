@@ -10,7 +10,7 @@
 // largest cost under load. A lone request's reply goes out in the same turn, unheld.
 
 import type { Socket } from "node:net";
-import type { Disposable, Logger } from "../ports.js";
+import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode, type ErrorObject } from "../../shared/errors.js";
 import type { ConnectionId } from "../../shared/ids.js";
 import { RpcHello } from "../../shared/methods.js";
@@ -52,7 +52,7 @@ export class RpcConnection implements RpcPeer {
   /** Output gathered during this event-loop turn, written once at its end (one syscall, not one per reply). */
   private batch = "";
   private flushScheduled = false;
-  private holdTimer: NodeJS.Timeout | undefined;
+  private holdTimer: Disposable | undefined;
   /** Counts reads: requests of one read form a burst whose replies are written together. */
   private readGen = 0;
   /** The latest burst with a reply in `batch`. */
@@ -62,7 +62,7 @@ export class RpcConnection implements RpcPeer {
     if (this.batch === "") return;
     if (this.oldestInflightGen() <= this.heldGen && this.batch.length < HOLD_MAX_CHARS && !this.writeBlocked) {
       // The next reply schedules another check; the timer bounds the wait if none comes soon.
-      this.holdTimer ??= setTimeout(this.holdExpired, this.opts.replyHoldMs);
+      this.holdTimer ??= this.clock.setTimer(this.opts.replyHoldMs, this.holdExpired);
       return;
     }
     this.flushBatch();
@@ -78,6 +78,7 @@ export class RpcConnection implements RpcPeer {
     private readonly registry: Registry,
     private readonly opts: ConnectionOptions,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     this.splitter = new FrameSplitter(opts.maxFrameBytes);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -311,7 +312,7 @@ export class RpcConnection implements RpcPeer {
 
   private flushBatch(): void {
     if (this.holdTimer !== undefined) {
-      clearTimeout(this.holdTimer);
+      this.holdTimer.dispose();
       this.holdTimer = undefined;
     }
     const b = this.batch;
@@ -355,7 +356,7 @@ export class RpcConnection implements RpcPeer {
   private onSocketClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer?.dispose();
     this.holdTimer = undefined;
     this.batch = "";
     const reason = new AtsyncError(ErrorCode.ConnectionClosed, "the client connection closed");

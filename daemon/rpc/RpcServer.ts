@@ -4,7 +4,7 @@
 
 import { chmodSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import type { Disposable, Logger } from "../ports.js";
+import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { asConnectionId } from "../../shared/ids.js";
 import type { MethodDescriptor } from "../../shared/method.js";
@@ -17,6 +17,7 @@ import type { Handler } from "./types.js";
 export interface RpcServerOptions {
   socketPath: string;
   daemonVersion: string;
+  clock: Clock;
   logger?: Logger;
   /** Default MAX_FRAME_BYTES. */
   maxFrameBytes?: number;
@@ -38,8 +39,9 @@ export class RpcServer implements Registry {
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
-    private readonly opts: Required<Omit<RpcServerOptions, "logger">>,
+    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock">>,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     server.on("connection", (socket: Socket) => this.accept(socket));
     server.on("error", (err) => log.error("rpc server error", { error: err.message }));
@@ -58,7 +60,7 @@ export class RpcServer implements Registry {
       maxInFlight: options.maxInFlight ?? 256,
       replyHoldMs: options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS,
     };
-    await prepareSocketPath(opts.socketPath);
+    await prepareSocketPath(opts.socketPath, options.clock);
     const server = createServer({ pauseOnConnect: false });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
@@ -74,7 +76,7 @@ export class RpcServer implements Registry {
     });
     chmodSync(opts.socketPath, 0o600);
     log.info("rpc listening", { socket: opts.socketPath });
-    return new RpcServer(server, opts.socketPath, opts, log);
+    return new RpcServer(server, opts.socketPath, opts, log, options.clock);
   }
 
   /** Serves `descriptor` with `handler` until the returned Disposable is disposed. */
@@ -112,12 +114,12 @@ export class RpcServer implements Registry {
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
       const drainMs = opts.drainMs ?? 0;
       if (drainMs > 0) {
-        let timer: NodeJS.Timeout | undefined;
+        let timer: Disposable | undefined;
         await Promise.race([
           Promise.all([...this.connections].map((c) => c.whenIdle())),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
+          new Promise<void>((resolve) => (timer = this.clock.setTimer(drainMs, resolve))),
         ]);
-        clearTimeout(timer);
+        timer?.dispose();
       }
       for (const c of [...this.connections]) c.close();
       await stopped;
@@ -132,7 +134,7 @@ export class RpcServer implements Registry {
       return;
     }
     const id = asConnectionId(`c${this.nextConnection++}`);
-    const conn = new RpcConnection(id, socket, this, this.opts, this.log);
+    const conn = new RpcConnection(id, socket, this, this.opts, this.log, this.clock);
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
   }

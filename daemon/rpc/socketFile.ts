@@ -6,30 +6,31 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { MAX_SOCKET_PATH_BYTES } from "../../shared/paths.js";
+import type { Clock } from "../ports.js";
 
 /** Resolves "live" when something accepts a connection on `path`, "dead" when nothing does. */
-export function probeSocket(path: string, timeoutMs = 1000): Promise<"live" | "dead"> {
+export function probeSocket(path: string, clock: Clock, timeoutMs = 1000): Promise<"live" | "dead"> {
   return new Promise((resolve, reject) => {
     const s = connect({ path });
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(timeoutMs, () => {
       s.destroy();
       // A listener that accepts nothing within the timeout is still a live process.
       resolve("live");
-    }, timeoutMs);
+    });
     s.once("connect", () => {
-      clearTimeout(timer);
+      timer.dispose();
       s.destroy();
       resolve("live");
     });
     s.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      timer.dispose();
       if (err.code === "ECONNREFUSED" || err.code === "ENOENT") resolve("dead");
       else reject(new AtsyncError(ErrorCode.SocketUnavailable, `cannot check the socket ${path}: ${err.code ?? err.message}`));
     });
   });
 }
 
-export async function prepareSocketPath(path: string): Promise<void> {
+export async function prepareSocketPath(path: string, clock: Clock): Promise<void> {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
     throw new AtsyncError(ErrorCode.SocketUnavailable,
@@ -48,7 +49,7 @@ export async function prepareSocketPath(path: string): Promise<void> {
   if (!st.isSocket()) {
     throw new AtsyncError(ErrorCode.SocketUnavailable, `${path} exists and is not a socket: remove it or choose another --socket`);
   }
-  if ((await probeSocket(path)) === "live") {
+  if ((await probeSocket(path, clock)) === "live") {
     throw new AtsyncError(ErrorCode.DaemonAlreadyRunning, `another atsyncd is already running on ${path}`);
   }
   try {

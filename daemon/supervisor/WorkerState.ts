@@ -1,5 +1,6 @@
 // The lifecycle of one atSign's worker as the supervisor sees it (house-style §9): a tagged
 // union, changed only through `checkTransition`, which refuses moves that make no sense.
+import { InternalCode } from "../../shared/errors.js";
 
 export type WorkerState =
   | { kind: "starting"; since: number; attempt: number }
@@ -21,7 +22,7 @@ const LEGAL: Readonly<Record<WorkerStateKind, readonly WorkerStateKind[]>> = {
 };
 
 export class IllegalTransitionError extends Error {
-  readonly code = "ILLEGAL_TRANSITION";
+  readonly code = InternalCode.ILLEGAL_TRANSITION;
   constructor(readonly from: WorkerStateKind, readonly to: WorkerStateKind) {
     super(`worker state cannot go from ${from} to ${to}`);
     this.name = "IllegalTransitionError";

@@ -8,6 +8,7 @@
 // overlap, and pages that arrive together share a commit. The last received id still moves only
 // over what the applied pages prove (contiguousProgress at the time of the apply).
 import { AtProtocolError } from "../../protocol/errors.js";
+import { InternalCode } from "../../shared/errors.js";
 import { checkPageOrder, cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand } from "../core/pull.js";
 import { contiguousProgress, PARALLEL_MIN_GAP, splitRanges, type PullRange } from "../core/pullRanges.js";
 import type { RemoteEntry } from "../core/types.js";
@@ -26,7 +27,7 @@ export interface RangePullerDeps {
 
 /** The server's commit id fell below the one this pull was aiming at: its log was reset mid-pull. */
 export class ServerResetDuringPullError extends Error {
-  readonly code = "ATSYNC_SERVER_RESET";
+  readonly code = InternalCode.ATSYNC_SERVER_RESET;
   readonly retryable = true;
   constructor(readonly serverCommitId: number | null) {
     super("the server's commit id went back during a pull");

@@ -3,6 +3,7 @@
 // and a status snapshot. The work of a run is in SyncRun; the decisions are in daemon/core.
 import { setMaxListeners } from "node:events";
 import { normalizeAtSign } from "../../protocol/atKey.js";
+import { InternalCode } from "../../shared/errors.js";
 import { transition, type ConnectionState, type TrackedState } from "../core/connectionState.js";
 import { KeyFilter } from "../core/filter.js";
 import type { ConflictPolicy, SyncFilter } from "../core/types.js";
@@ -42,7 +43,7 @@ export interface SyncDriverOptions {
 }
 
 export class SyncStoppedError extends Error {
-  readonly code = "ATSYNC_STOPPED";
+  readonly code = InternalCode.ATSYNC_STOPPED;
   readonly retryable = false;
   constructor() {
     super("the sync driver stopped");

@@ -1,13 +1,11 @@
 // Turns whatever a sync run threw into a code, a redacted message and whether to retry.
 import { AtProtocolError } from "../../protocol/errors.js";
+import { AuthRefusedAtCodes, InternalCode } from "../../shared/errors.js";
 import type { SyncErrorInfo } from "./events.js";
-
-/** AT codes that no retry will fix: authentication refused, or the enrollment is not usable. */
-const NEEDS_ATTENTION = new Set(["AT0401", "AT0025", "AT0026", "AT0027"]);
 
 export function classifyError(err: unknown): SyncErrorInfo {
   if (err instanceof AtProtocolError) {
-    return { code: err.code, message: err.message, retryable: !NEEDS_ATTENTION.has(err.code) };
+    return { code: err.code, message: err.message, retryable: !AuthRefusedAtCodes.has(err.code) };
   }
   if (err instanceof Error) {
     const rec = err as Error & { code?: unknown; retryable?: unknown; fatal?: unknown };
@@ -16,5 +14,5 @@ export function classifyError(err: unknown): SyncErrorInfo {
     const retryable = rec.fatal === true ? false : typeof rec.retryable === "boolean" ? rec.retryable : true;
     return { code, message: err.message, retryable };
   }
-  return { code: "ATSYNC_UNKNOWN", message: String(err), retryable: true };
+  return { code: InternalCode.ATSYNC_UNKNOWN, message: String(err), retryable: true };
 }

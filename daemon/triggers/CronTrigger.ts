@@ -1,10 +1,11 @@
 // The safety-net sync schedule: one node-cron task per atSign. Push notifications and local
 // writes drive normal syncing; this only catches what they missed.
 import cron, { type ScheduledTask } from "node-cron";
+import { InternalCode } from "../../shared/errors.js";
 import type { Logger } from "../ports.js";
 
 export class CronTriggerError extends Error {
-  readonly code = "CRON_INVALID";
+  readonly code = InternalCode.CRON_INVALID;
   constructor(message: string) {
     super(message);
     this.name = "CronTriggerError";

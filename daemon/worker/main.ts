@@ -27,7 +27,7 @@ import { WorkerCipherContext } from "./WorkerCipherContext.js";
 import { readWorkerExtras } from "./workerExtras.js";
 import { WorkerServer } from "./WorkerServer.js";
 import { syncErrorCode } from "./toWireError.js";
-import { ErrorCode } from "../../shared/errors.js";
+import { ErrorCode, InternalCode } from "../../shared/errors.js";
 
 const port = parentPort;
 if (port === null) throw new Error("daemon/worker/main.js runs only as a worker thread");
@@ -47,7 +47,7 @@ function openStore(logger: Logger, path: string, clock: SystemClock): SqliteStor
     return SqliteStore.open({ path, clock });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof StoreError && err.code === "STORE_SCHEMA_TOO_NEW") die(logger, WorkerExitCode.SchemaTooNew, `store is from a newer atsyncd: ${message}`);
+    if (err instanceof StoreError && err.code === InternalCode.STORE_SCHEMA_TOO_NEW) die(logger, WorkerExitCode.SchemaTooNew, `store is from a newer atsyncd: ${message}`);
     die(logger, WorkerExitCode.StoreCorrupt, `cannot open the store: ${message}`);
   }
 }
@@ -102,7 +102,7 @@ function start(): void {
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, plain: new PlaintextCache() };
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {

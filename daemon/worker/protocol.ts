@@ -3,7 +3,7 @@
 // a malformed message is a bug on the other side, reported, never trusted.
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { protectAtKeys } from "../../protocol/protectAtKeys.js";
-import type { ErrorObject } from "../../shared/errors.js";
+import { InternalCode, type ErrorObject } from "../../shared/errors.js";
 import { EventKinds, type EventInput } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
 // Type-only: DaemonConfig.ts loads node-cron, which a worker has no use for.
@@ -64,7 +64,7 @@ export function exitCodeName(code: number): string {
 }
 
 export class WorkerProtocolError extends Error {
-  readonly code = "WORKER_PROTOCOL";
+  readonly code = InternalCode.WORKER_PROTOCOL;
   constructor(message: string) {
     super(message);
     this.name = "WorkerProtocolError";

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { AtsyncClient, NOT_RUNNING_MESSAGE } from "../../client/index.js";
 import { EventHub } from "../../daemon/rpc/EventHub.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
@@ -13,6 +14,8 @@ import { KeysDelete, KeysGet, KeysList, KeysPut, StatusGet, SyncNow } from "../.
 import type { SyncStatus } from "../../shared/status.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
 
+const clock = new SystemClock();
+
 const status = (atSign: string): SyncStatus => ({
   atSign, state: { kind: "online", since: 1 }, connected: true, uploading: false, downloading: false, pendingUploads: 0,
   conflicts: 0, lastSyncedAt: null, localCommitId: null, serverCommitId: null, lastUploadError: null, lastDownloadError: null, keyStore: "file",
@@ -20,7 +23,7 @@ const status = (atSign: string): SyncStatus => ({
 
 /** A daemon stand-in: the real RpcServer and EventHub with handlers over a Map. */
 async function startDaemon(socketPath: string, hub: EventHub, version = "t") {
-  const server = await RpcServer.listen({ socketPath, daemonVersion: version });
+  const server = await RpcServer.listen({ clock, socketPath, daemonVersion: version });
   const store = new Map<string, string>();
   const aborts: unknown[] = [];
   server.handle(KeysPut, (p) => {
@@ -75,7 +78,7 @@ describe("AtsyncClient", () => {
   before(async () => {
     tmp = tempDir("atsyncd-client-");
     socketPath = join(tmp.dir, "atsyncd.sock");
-    hub = new EventHub({ snapshot: () => [status("@alice🛠")], epoch: "E1" });
+    hub = new EventHub({ clock, snapshot: () => [status("@alice🛠")], epoch: "E1" });
     daemon = await startDaemon(socketPath, hub, "1.2.3");
   });
   after(async () => {
@@ -167,7 +170,7 @@ describe("AtsyncClient", () => {
       this.skip();
     }
     const path = join(tmp.dir, "locked.sock");
-    const d = await startDaemon(path, new EventHub({ snapshot: () => [] }));
+    const d = await startDaemon(path, new EventHub({ clock, snapshot: () => [] }));
     try {
       chmodSync(path, 0o000);
       const e = await AtsyncClient.connect({ socketPath: path }).catch((err: unknown) => err);
@@ -180,7 +183,7 @@ describe("AtsyncClient", () => {
 
   it("rejects every pending call with ConnectionClosed when the connection drops, then reconnects", async () => {
     const path = join(tmp.dir, "drop.sock");
-    const h = new EventHub({ snapshot: () => [] });
+    const h = new EventHub({ clock, snapshot: () => [] });
     let d = await startDaemon(path, h);
     const c = await AtsyncClient.connect({ socketPath: path });
     clients.push(c);
@@ -222,7 +225,7 @@ describe("AtsyncClient", () => {
 
   it("reconnects and resubscribes from the last seq; a restarted daemon gives a resync snapshot", async () => {
     const path = join(tmp.dir, "resub.sock");
-    const h = new EventHub({ snapshot: () => [status("@alice🛠")], epoch: "first" });
+    const h = new EventHub({ clock, snapshot: () => [status("@alice🛠")], epoch: "first" });
     let d = await startDaemon(path, h);
     const c = await AtsyncClient.connect({ socketPath: path });
     clients.push(c);
@@ -246,7 +249,7 @@ describe("AtsyncClient", () => {
 
     // A new daemon run: new hub, new epoch; the stream gets a resync snapshot and carries on.
     await d.stop();
-    const h2 = new EventHub({ snapshot: () => [status("@alice🛠")], epoch: "second" });
+    const h2 = new EventHub({ clock, snapshot: () => [status("@alice🛠")], epoch: "second" });
     d = await startDaemon(path, h2);
     try {
       const [snap] = await collect(stream, 1);
@@ -302,7 +305,7 @@ describe("AtsyncClient", () => {
 
   it("rejects the call whose frame the daemon refused as too large with FrameTooLarge", async () => {
     const path = join(tmp.dir, "small.sock");
-    const small = await RpcServer.listen({ socketPath: path, daemonVersion: "t", maxFrameBytes: 4096 });
+    const small = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t", maxFrameBytes: 4096 });
     small.handle(KeysPut, (p) => ({ key: p.key }));
     try {
       const c = await AtsyncClient.connect({ socketPath: path });

@@ -1,11 +1,14 @@
 import { expect } from "chai";
 import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { AtsyncClient } from "../../client/index.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { StatusGet, SyncNow } from "../../shared/methods.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
+
+const clock = new SystemClock();
 
 describe("AtsyncClient while reconnecting", () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -17,7 +20,7 @@ describe("AtsyncClient while reconnecting", () => {
   before(async () => {
     tmp = tempDir("atsyncd-client-reconnect-");
     socketPath = join(tmp.dir, "rpc.sock");
-    server = await RpcServer.listen({ socketPath, daemonVersion: "t" });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "t" });
     server.handle(StatusGet, () => []);
     server.handle(SyncNow, (_p, ctx) => new Promise((_resolve, reject) => {
       ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { AtsyncClient } from "../../client/index.js";
 import type { EventStream } from "../../client/index.js";
 import { EventHub } from "../../daemon/rpc/EventHub.js";
@@ -8,6 +9,8 @@ import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { serveEvents } from "../../daemon/rpc/serveEvents.js";
 import type { Disposable } from "../../daemon/ports.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
+
+const clock = new SystemClock();
 
 describe("EventStream closed while its subscribe is in flight", () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -20,8 +23,8 @@ describe("EventStream closed while its subscribe is in flight", () => {
   before(async () => {
     tmp = tempDir("atsyncd-client-stream-");
     socketPath = join(tmp.dir, "rpc.sock");
-    server = await RpcServer.listen({ socketPath, daemonVersion: "t" });
-    hub = new EventHub({ snapshot: () => [] });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "t" });
+    hub = new EventHub({ clock, snapshot: () => [] });
     events = serveEvents(server, hub);
   });
   after(async () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { EventHub, type EventSink } from "../../daemon/rpc/EventHub.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { serveEvents } from "../../daemon/rpc/serveEvents.js";
@@ -8,6 +9,8 @@ import { ErrorCode } from "../../shared/errors.js";
 import type { AtsyncEvent, EventInput } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { RawClient, tempDir, waitFor, type Frame } from "./helpers.js";
+
+const clock = new SystemClock();
 
 function status(atSign: string): SyncStatus {
   return {
@@ -37,10 +40,10 @@ describe("EventHub over RPC", () => {
   before(async () => {
     tmp = tempDir();
     socketPath = join(tmp.dir, "ev.sock");
-    server = await RpcServer.listen({ socketPath, daemonVersion: "t" });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "t" });
   });
   beforeEach(() => {
-    hub = new EventHub({ snapshot: () => [status("@alice🛠"), status("@bob🛠")], capacity: 16, maxBufferedBytes: 256 * 1024, epoch: "E1" });
+    hub = new EventHub({ clock, snapshot: () => [status("@alice🛠"), status("@bob🛠")], capacity: 16, maxBufferedBytes: 256 * 1024, epoch: "E1" });
     served = serveEvents(server, hub);
   });
   afterEach(() => {
@@ -188,7 +191,7 @@ describe("EventHub (unit)", () => {
   }
 
   it("queues events published between subscribe and start, in order, after the opening", () => {
-    const hub = new EventHub({ snapshot: () => [], epoch: "E" });
+    const hub = new EventHub({ clock, snapshot: () => [], epoch: "E" });
     hub.publish(changed("@a", "x.ns@a"));
     const s = sink();
     const sub = hub.subscribe({ filter: {}, since: 0, epoch: "E" }, s);
@@ -201,7 +204,7 @@ describe("EventHub (unit)", () => {
   });
 
   it("keeps a bounded ring: since just inside is served, just outside resyncs", () => {
-    const hub = new EventHub({ snapshot: () => [], capacity: 4, epoch: "E" });
+    const hub = new EventHub({ clock, snapshot: () => [], capacity: 4, epoch: "E" });
     for (let i = 0; i < 10; i++) hub.publish(changed("@a", `k${i}.ns@a`));
     const inside = sink();
     hub.subscribe({ filter: {}, since: 6 }, inside).start(); // oldest kept is 7
@@ -216,7 +219,7 @@ describe("EventHub (unit)", () => {
   });
 
   it("drops a sink whose buffer passes the bound, and a sink that throws, without disturbing the publisher", () => {
-    const hub = new EventHub({ snapshot: () => [], maxBufferedBytes: 100 });
+    const hub = new EventHub({ clock, snapshot: () => [], maxBufferedBytes: 100 });
     const slow = sink();
     const broken: EventSink = { send() { throw new Error("socket gone"); }, bufferedBytes: 0, disconnect() {} };
     const ok = sink();

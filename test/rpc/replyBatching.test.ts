@@ -4,6 +4,7 @@
 import { expect } from "chai";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { RpcConnection, type Registry } from "../../daemon/rpc/RpcConnection.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import type { Handler } from "../../daemon/rpc/types.js";
@@ -12,6 +13,8 @@ import { KeysGet } from "../../shared/methods.js";
 import type { KeysGetResult } from "../../shared/types.js";
 import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
 import { RawClient, tempDir } from "./helpers.js";
+
+const clock = new SystemClock();
 
 const ATSIGN = "@alice🛠";
 const key = (i: number): string => `k${i}.app${ATSIGN}`;
@@ -49,7 +52,7 @@ describe("RpcConnection reply batching", () => {
       return write(d);
     };
     conns.push(new RpcConnection(asConnectionId("c-test"), socket, registry,
-      { daemonVersion: "test", maxFrameBytes: MAX_FRAME_BYTES, maxInFlight: 64, replyHoldMs }, nullLogger));
+      { daemonVersion: "test", maxFrameBytes: MAX_FRAME_BYTES, maxInFlight: 64, replyHoldMs }, nullLogger, clock));
     const client = await clientP;
     clients.push(client);
     const hello = await client.request("h", "rpc.hello", { protocolVersion: 1, client: "test" });

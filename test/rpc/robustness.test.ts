@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { EventHub } from "../../daemon/rpc/EventHub.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { serveEvents } from "../../daemon/rpc/serveEvents.js";
@@ -8,6 +9,8 @@ import type { Disposable } from "../../daemon/ports.js";
 import { KeysGet, SyncNow } from "../../shared/methods.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
 import { RawClient, tempDir, waitFor } from "./helpers.js";
+
+const clock = new SystemClock();
 
 const ALICE = "@alice🛠";
 
@@ -37,7 +40,7 @@ describe("RpcServer robustness on real sockets", () => {
   before(async () => {
     tmp = tempDir();
     socketPath = join(tmp.dir, "rpc.sock");
-    server = await RpcServer.listen({ socketPath, daemonVersion: "t" });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "t" });
     server.handle(KeysGet, (p) => ({ key: p.key, value: `v:${p.key}`, metadata: {} }));
     server.handle(SyncNow, (_p, ctx) => new Promise((resolve, reject) => {
       slowStarted++;
@@ -47,7 +50,7 @@ describe("RpcServer robustness on real sockets", () => {
         reject(ctx.signal.reason);
       });
     }));
-    hub = new EventHub({ snapshot: () => [] });
+    hub = new EventHub({ clock, snapshot: () => [] });
     events = serveEvents(server, hub);
   });
   after(async () => {

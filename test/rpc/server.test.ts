@@ -1,11 +1,15 @@
 import { expect } from "chai";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { KeysGet, KeysPut, StatusGet, SyncNow } from "../../shared/methods.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
+import { FakeClock } from "../remote/support/FakeClock.js";
 import { RawClient, tempDir, waitFor } from "./helpers.js";
+
+const clock = new SystemClock();
 
 describe("RpcServer", () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -19,7 +23,7 @@ describe("RpcServer", () => {
   before(async () => {
     tmp = tempDir();
     socketPath = join(tmp.dir, "run", "atsyncd.sock");
-    server = await RpcServer.listen({ socketPath, daemonVersion: "9.9.9-test", maxFrameBytes: 64 * 1024 });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "9.9.9-test", maxFrameBytes: 64 * 1024 });
     server.handle(KeysGet, (p) => {
       const value = store.get(p.key);
       if (value === undefined) throw new AtsyncError(ErrorCode.KeyNotFound, `${p.key} not found`);
@@ -180,7 +184,7 @@ describe("RpcServer", () => {
   });
 
   it("values too large → ValueTooLarge (counted in UTF-8 bytes)", async () => {
-    const big = await RpcServer.listen({ socketPath: join(tmp.dir, "big.sock"), daemonVersion: "t" });
+    const big = await RpcServer.listen({ clock, socketPath: join(tmp.dir, "big.sock"), daemonVersion: "t" });
     big.handle(KeysPut, (p) => ({ key: p.key }));
     const c = await RawClient.ready(join(tmp.dir, "big.sock"));
     try {
@@ -265,7 +269,7 @@ describe("RpcServer", () => {
 
   it("close({ drainMs }) lets in-flight requests finish, refuses new ones, then closes", async () => {
     const path = join(tmp.dir, "drain.sock");
-    const s2 = await RpcServer.listen({ socketPath: path, daemonVersion: "t" });
+    const s2 = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" });
     let finish: (() => void) | undefined;
     let aborted = false;
     s2.handle(SyncNow, (_p, ctx) => new Promise((resolve) => {
@@ -284,5 +288,28 @@ describe("RpcServer", () => {
     await closing;
     await waitFor(() => c.closed, "connection closed after drain");
     expect(aborted).to.equal(false);
+  });
+
+  it("close({ drainMs }) waits drainMs on its Clock for a request that never finishes, then aborts it", async () => {
+    const fake = new FakeClock();
+    const path = join(tmp.dir, "drain-clock.sock");
+    const s3 = await RpcServer.listen({ clock: fake, socketPath: path, daemonVersion: "t" });
+    let started = false;
+    let aborted = false;
+    s3.handle(SyncNow, (_p, ctx) => new Promise(() => {
+      started = true;
+      ctx.signal.addEventListener("abort", () => (aborted = true));
+    }));
+    const c = await RawClient.ready(path);
+    c.send({ jsonrpc: "2.0", id: 1, method: "sync.now", params: {} });
+    await waitFor(() => started, "handler started");
+    let closed = false;
+    const closing = s3.close({ drainMs: 5000 }).then(() => (closed = true));
+    fake.advance(4999);
+    await new Promise<void>((r) => setImmediate(r));
+    expect({ closed, aborted }).to.deep.equal({ closed: false, aborted: false });
+    fake.advance(1);
+    await closing;
+    expect(aborted).to.equal(true);
   });
 });

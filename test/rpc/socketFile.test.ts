@@ -3,9 +3,12 @@ import { spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { RawClient, tempDir } from "./helpers.js";
+
+const clock = new SystemClock();
 
 /** Leaves a socket file nobody listens on, the way a killed daemon does. */
 async function staleSocket(path: string): Promise<void> {
@@ -29,7 +32,7 @@ describe("RpcServer socket file", () => {
     const path = join(tmp.dir, "stale.sock");
     await staleSocket(path);
     expect(lstatSync(path).isSocket()).to.equal(true);
-    const server = await RpcServer.listen({ socketPath: path, daemonVersion: "t" });
+    const server = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" });
     try {
       const c = await RawClient.ready(path);
       c.close();
@@ -41,9 +44,9 @@ describe("RpcServer socket file", () => {
 
   it("refuses to start over a live socket with DaemonAlreadyRunning, leaving it alone", async () => {
     const path = join(tmp.dir, "live.sock");
-    const first = await RpcServer.listen({ socketPath: path, daemonVersion: "first" });
+    const first = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "first" });
     try {
-      const err = await RpcServer.listen({ socketPath: path, daemonVersion: "second" }).then(() => undefined, (e: unknown) => e);
+      const err = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "second" }).then(() => undefined, (e: unknown) => e);
       expect(AtsyncError.is(err, ErrorCode.DaemonAlreadyRunning)).to.equal(true);
       expect((err as Error).message).to.equal(`another atsyncd is already running on ${path}`);
       // The first daemon still answers.
@@ -61,7 +64,7 @@ describe("RpcServer socket file", () => {
     const other: Server = createServer((s) => s.destroy());
     await new Promise<void>((r) => other.listen(path, r));
     try {
-      const err = await RpcServer.listen({ socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
+      const err = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
       expect(AtsyncError.is(err, ErrorCode.DaemonAlreadyRunning)).to.equal(true);
       expect(existsSync(path)).to.equal(true);
     } finally {
@@ -72,7 +75,7 @@ describe("RpcServer socket file", () => {
   it("refuses a path that exists and is not a socket, and does not delete it", async () => {
     const path = join(tmp.dir, "plain-file");
     writeFileSync(path, "keep me");
-    const err = await RpcServer.listen({ socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
+    const err = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
     expect(AtsyncError.is(err, ErrorCode.SocketUnavailable)).to.equal(true);
     expect((err as Error).message).to.include("is not a socket");
     expect(existsSync(path)).to.equal(true);
@@ -81,7 +84,7 @@ describe("RpcServer socket file", () => {
   it("refuses a path longer than sun_path allows, counting bytes", async () => {
     // 30 emoji = 120 bytes though only 60 UTF-16 units.
     const path = join(tmp.dir, "🛠".repeat(30) + ".sock");
-    const err = await RpcServer.listen({ socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
+    const err = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
     expect(AtsyncError.is(err, ErrorCode.SocketUnavailable)).to.equal(true);
     expect((err as Error).message).to.include("longer than the 103");
   });
@@ -89,8 +92,8 @@ describe("RpcServer socket file", () => {
   it("creates missing parent directories 0700 but leaves an existing directory's mode alone", async () => {
     const existing = join(tmp.dir, "shared-dir");
     mkdirSync(existing, { mode: 0o755 });
-    const s1 = await RpcServer.listen({ socketPath: join(existing, "a.sock"), daemonVersion: "t" });
-    const s2 = await RpcServer.listen({ socketPath: join(tmp.dir, "new", "deeper", "b.sock"), daemonVersion: "t" });
+    const s1 = await RpcServer.listen({ clock, socketPath: join(existing, "a.sock"), daemonVersion: "t" });
+    const s2 = await RpcServer.listen({ clock, socketPath: join(tmp.dir, "new", "deeper", "b.sock"), daemonVersion: "t" });
     try {
       expect(statSync(existing).mode & 0o777).to.equal(0o755);
       expect(statSync(join(tmp.dir, "new", "deeper")).mode & 0o777).to.equal(0o700);
@@ -102,7 +105,7 @@ describe("RpcServer socket file", () => {
 
   it("removes its socket file on close", async () => {
     const path = join(tmp.dir, "gone.sock");
-    const s = await RpcServer.listen({ socketPath: path, daemonVersion: "t" });
+    const s = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t" });
     await s.close();
     expect(existsSync(path)).to.equal(false);
   });

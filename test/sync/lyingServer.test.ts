@@ -76,24 +76,41 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     for (let i = 0; i < 3; i++) expect(world.server.keys.get(`lie${i}.wavi${A}`)?.value).to.equal(`l${i}`);
   });
 
-  it("scenario: an authentication error in reply to a batch is not the change's fault: it stays pending, the run needs attention", async () => {
-    world.driver.start();
-    await world.driver.syncNow();
-    const real = world.server.request.bind(world.server);
-    let refuse = true;
-    world.server.request = async (c: string) => {
-      if (refuse && c.startsWith("batch:")) throw new AtProtocolError("AT0401", "Client authentication failed");
-      return real(c);
-    };
+  // AT0028 is what the atServer answers for an enrollment that expired or is no longer valid
+  // (at_server's enroll and pkam handlers): it refuses the session like AT0401 does.
+  for (const code of ["AT0401", "AT0028"]) {
+    it(`scenario: an authentication error (${code}) in reply to a batch is not the change's fault: it stays pending, the run needs attention`, async () => {
+      world.driver.start();
+      await world.driver.syncNow();
+      const real = world.server.request.bind(world.server);
+      let refuse = true;
+      world.server.request = async (c: string) => {
+        if (refuse && c.startsWith("batch:")) throw new AtProtocolError(code, "Client authentication failed");
+        return real(c);
+      };
+      const events = recordEvents(world.driver);
+      const w = world.driver.local.put(`auth.wavi${A}`, "kept");
+      await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "sync.completed"), "the refused push");
+      expect(events.filter((e) => e.type === "change.rejected")).to.deep.equal([]);
+      expect(world.store.change(w.outboxId!)?.state).to.equal("pending");
+      expect(world.driver.status().state).to.equal("needs-attention");
+      expect(world.backoffCalls).to.equal(0);
+      refuse = false;
+      await world.driver.syncNow();
+      expect(world.server.keys.get(`auth.wavi${A}`)?.value).to.equal("kept");
+    });
+  }
+
+  it("scenario: an expired enrollment (AT0028) in reply to sync:from needs attention instead of backing off forever", async () => {
+    world.server.put(`remote.wavi${A}`, "v");
+    lieOnce("sync:from:", () => {
+      throw new AtProtocolError("AT0028", "enrollment_id: e1 is expired or invalid");
+    });
     const events = recordEvents(world.driver);
-    const w = world.driver.local.put(`auth.wavi${A}`, "kept");
-    await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "change.rejected"), "the refused push");
-    expect(events.filter((e) => e.type === "change.rejected")).to.deep.equal([]);
-    expect(world.store.change(w.outboxId!)?.state).to.equal("pending");
+    world.driver.start();
+    await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "sync.completed"), "the refused pull");
     expect(world.driver.status().state).to.equal("needs-attention");
-    refuse = false;
-    await world.driver.syncNow();
-    expect(world.server.keys.get(`auth.wavi${A}`)?.value).to.equal("kept");
+    expect(world.backoffCalls).to.equal(0);
   });
 
   it("scenario: a sync:from reply that is not JSON fails the run with a clear error and changes nothing", async () => {

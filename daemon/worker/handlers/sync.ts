@@ -4,16 +4,17 @@ import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { StatusGet, SyncNow } from "../../../shared/methods.js";
 import type { SyncStatus } from "../../../shared/status.js";
 import type { SyncNowResult } from "../../../shared/types.js";
+import type { Disposable } from "../../ports.js";
 import { detach, type Detached } from "../Inbox.js";
 import { toAtsyncError } from "../toWireError.js";
 import type { WorkerContext } from "../WorkerContext.js";
 
 async function waitForSync(ctx: WorkerContext, run: Promise<unknown>, timeoutMs: number | undefined, signal: AbortSignal): Promise<SyncNowResult> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Disposable | undefined;
   let onAbort: (() => void) | undefined;
   const limits = new Promise<never>((_, reject) => {
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => reject(new AtsyncError(ErrorCode.Timeout, `${ctx.atSign} did not finish syncing within ${timeoutMs} ms`)), timeoutMs);
+      timer = ctx.clock.setTimer(timeoutMs, () => reject(new AtsyncError(ErrorCode.Timeout, `${ctx.atSign} did not finish syncing within ${timeoutMs} ms`)));
     }
     onAbort = () => reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
     signal.addEventListener("abort", onAbort, { once: true });
@@ -23,7 +24,7 @@ async function waitForSync(ctx: WorkerContext, run: Promise<unknown>, timeoutMs:
   } catch (err) {
     throw toAtsyncError(err);
   } finally {
-    clearTimeout(timer);
+    timer?.dispose();
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }
   return { statuses: [ctx.status.flush()] };
