@@ -63,8 +63,12 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
       atSign, encryptionPublicKey: keys.encryptionPublicKey, store: device.store, local: device.driver.local, remote: lookup,
     }));
     let last: SyncStatus | undefined;
-    const status = new StatusPublisher({ clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st) });
+    const status = new StatusPublisher({
+      clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st), rejected: () => device.store.rejectedInEffect(),
+    });
     open.push({ lookup, status });
+    // As main.ts: state changes move the publisher's state, everything else asks for a recomputation.
+    device.driver.on((e) => (e.type === "state.changed" ? status.stateChanged(e.state) : status.schedule()));
     device.start();
     const ctx: WorkerContext = {
       atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, plain: new PlaintextCache(),
