@@ -382,4 +382,12 @@ export class SqliteStore {
     ).all();
     return rows.map(toChangeRecord);
   }
+
+  /**
+   * Records a person's choice on a conflict, resolved or not: it is resolved, and `kept` is the
+   * side now in effect (markConflictResolved leaves a resolved conflict as it was).
+   */
+  keepConflictSide(id: number, kept: "local" | "remote"): boolean {
+    return this.db.prepare<[string, number]>("UPDATE conflicts SET resolved = 1, winner = ? WHERE id = ?").run(kept, id).changes > 0;
+  }
 }
