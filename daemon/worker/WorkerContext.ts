@@ -1,7 +1,7 @@
 // What the worker's request handlers share: this atSign's store, driver and cipher, all
 // built once by the composition root (main.ts).
 import type { ValueCipher } from "../crypto/ValueCipher.js";
-import type { Logger } from "../ports.js";
+import type { Clock, Logger } from "../ports.js";
 import type { SqliteStore } from "../store/SqliteStore.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
 import type { PlaintextCache } from "./PlaintextCache.js";
@@ -14,6 +14,8 @@ export interface WorkerContext {
   readonly cipher: ValueCipher;
   readonly status: StatusPublisher;
   readonly logger: Logger;
+  /** The worker's time: what a key's ttb and ttl are measured against. */
+  readonly clock: Clock;
   /** Recently decrypted values (keys.get); absent: decrypt every time. */
   readonly plain?: PlaintextCache;
 }

@@ -103,7 +103,7 @@ function start(): void {
     rejected: () => store.rejectedInEffect(),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, plain: new PlaintextCache() };
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {

@@ -71,7 +71,7 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
     device.driver.on((e) => (e.type === "state.changed" ? status.stateChanged(e.state) : status.schedule()));
     device.start();
     const ctx: WorkerContext = {
-      atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, plain: new PlaintextCache(),
+      atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, clock, plain: new PlaintextCache(),
     };
     return { device, ctx, clock, lastStatus: () => last };
   };
