@@ -50,11 +50,17 @@ export interface SyncStatus {
    * uploaded. Absent from daemons before it was added; read absent as 0.
    */
   pendingOutsideFilter?: number;
+  /**
+   * Changes the atServer refused for good (a command it will never accept): kept on this
+   * device, never uploaded, until the key is written again. Absent from daemons before it was
+   * added; read absent as 0.
+   */
+  rejectedUploads?: number;
   conflicts: number;
   lastSyncedAt: number | null;
   localCommitId: number | null;
   serverCommitId: number | null;
-  /** Cleared on the next successful upload. */
+  /** Cleared on the next successful upload; while changes stay rejected, it names the latest (key and AT code). */
   lastUploadError: ErrorInfo | null;
   /** Cleared on the next successful download. */
   lastDownloadError: ErrorInfo | null;
@@ -63,7 +69,7 @@ export interface SyncStatus {
 
 /**
  * Structural equality of two snapshots (plain JSON data, so a deep compare suffices; it covers
- * every field, `pendingOutsideFilter` and the progress figures included, and reads an absent
+ * every field, `pendingOutsideFilter`, `rejectedUploads` and the progress figures included, and reads an absent
  * optional field as equal to an undefined one).
  */
 export function statusEquals(a: SyncStatus, b: SyncStatus): boolean {

@@ -16,6 +16,21 @@ const CIPHER_FIELDS = ["isEncrypted", "ivNonce", "sharedKeyEnc", "pubKeyCS", "da
 /** Reserved key bodies (atprotocol.md §3.1) that hold an atSign's keys: an app's put must not replace them. */
 const RESERVED_ENTITIES = new Set(["publickey", "signing_publickey", "signing_privatekey", "at_pkam_publickey", "privatekey", "self_encryption_key", "at_secret"]);
 
+/** What Dart's `String.trim()` removes (Unicode White_Space and the BOM): the atServer trims every command. */
+const TRIMMED = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
+
+/**
+ * A public value the one-line `update` carries exactly: no line terminator (the server's value
+ * regex `.+` stops at \n, \r, U+2028 and U+2029, and so does `batch:`'s), no leading or trailing
+ * white space (the command is trimmed) and no `~NL~` (the batch's escape of a newline, which
+ * at_commons `VerbUtil.getFormattedValue` turns back into one).
+ */
+const NOT_CARRIED = new RegExp(`[\\n\\r\\u2028\\u2029]|^[${TRIMMED}]|[${TRIMMED}]$|~NL~`, "u");
+
+function carriedAsIs(value: string): boolean {
+  return !NOT_CARRIED.test(value);
+}
+
 export interface EncryptedPut {
   value: string;
   metadata: Partial<AtMetadata>;
@@ -64,9 +79,12 @@ export class ValueCipher {
         return { value: this.aes("encrypt", atKey, this.keys.selfEncryptionKey, plaintext, ivNonce), metadata: { ...meta, isEncrypted: true, ivNonce } };
       }
       case "public": {
-        // The SDK signs the value as given, then base64-encodes it if it holds a newline.
+        // The SDK signs the value as given, then base64-encodes it if the command cannot carry it.
+        if (plaintext.length === 0) {
+          throw cipherError(ErrorCode.InvalidParams, `${atKey}: an atServer cannot store an empty public value (the update command needs one).`);
+        }
         const dataSignature = this.sign(atKey, plaintext);
-        if (!plaintext.includes("\n")) return { value: plaintext, metadata: { ...meta, dataSignature } };
+        if (carriedAsIs(plaintext)) return { value: plaintext, metadata: { ...meta, dataSignature } };
         const value = Buffer.from(plaintext, "utf8").toString("base64");
         return { value, metadata: { ...meta, dataSignature, encoding: "base64" } };
       }

@@ -247,4 +247,28 @@ export class SqliteStore implements Store {
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean {
     return this.st.resolveConflict.run(kept ?? null, id).changes > 0;
   }
+
+  /**
+   * The rejected changes still in effect, one per key (its latest), oldest first: a change the
+   * server refused for good whose key has neither been written since (no later change) nor
+   * been brought newer from the server (the key's row is not newer than the change). A rejected
+   * row stays in the outbox forever; once the key moved on, it no longer needs anyone.
+   */
+  rejectedInEffect(): ChangeRecord[] {
+    const rows = this.db.prepare<[], ChangeRow>(
+      `SELECT c.* FROM changes c WHERE c.state = 'rejected'
+         AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.at_key = c.at_key AND d.id > c.id)
+         AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.at_key = c.at_key AND k.updated_at_ms > c.created_at_ms)
+       ORDER BY c.id`,
+    ).all();
+    return rows.map(toChangeRecord);
+  }
+
+  /**
+   * Records a person's choice on a conflict, resolved or not: it is resolved, and `kept` is the
+   * side now in effect (markConflictResolved leaves a resolved conflict as it was).
+   */
+  keepConflictSide(id: number, kept: "local" | "remote"): boolean {
+    return this.db.prepare<[string, number]>("UPDATE conflicts SET resolved = 1, winner = ? WHERE id = ?").run(kept, id).changes > 0;
+  }
 }

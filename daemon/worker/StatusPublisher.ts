@@ -9,17 +9,30 @@ import type { ConnectionState } from "../core/connectionState.js";
 import type { Clock, Disposable } from "../ports.js";
 import type { SyncDriverStatus } from "../sync/SyncDriver.js";
 import type { SyncErrorInfo } from "../sync/events.js";
+import { redactText } from "../log/redact.js";
 import { syncErrorCode, toErrorInfo } from "./toWireError.js";
 
 export interface StatusPublisherOptions {
   clock: Clock;
   keyStore: KeyStoreKind;
   read(): SyncDriverStatus;
+  /**
+   * The changes the server refused for good that are still in effect, oldest first
+   * (SqliteStore.rejectedInEffect); absent: none are reported.
+   */
+  rejected?(): readonly RejectedChange[];
   publish(status: SyncStatus): void;
   /** A recomputation that failed outside any caller (the store went away mid-shutdown). */
   onError?(err: unknown): void;
   /** The shortest time between two throttled recomputations (default 100 ms). */
   minIntervalMs?: number;
+}
+
+/** A change the server refused for good: its outbox id, key and `AT code: message`. */
+export interface RejectedChange {
+  id: number;
+  atKey: string;
+  lastError: string | null;
 }
 
 export class StatusPublisher {
@@ -33,6 +46,8 @@ export class StatusPublisher {
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private timer: Disposable | undefined;
   private readonly errorTimes = new WeakMap<SyncErrorInfo, number>();
+  /** When the latest rejection was first seen, so its ErrorInfo keeps one time across computations. */
+  private rejectionSeen: { id: number; at: number } | undefined;
 
   constructor(private readonly o: StatusPublisherOptions) {
     this.since = o.clock.now();
@@ -142,8 +157,22 @@ export class StatusPublisher {
     return { kind: "syncing", since: this.since, progress: { direction, done: p.done, total: p.total } };
   }
 
+  /** The latest rejection still in effect, as the upload error it is (code and key named). */
+  private rejection(rejected: readonly RejectedChange[]): ErrorInfo | null {
+    const latest = rejected[rejected.length - 1];
+    if (latest === undefined) {
+      this.rejectionSeen = undefined;
+      return null;
+    }
+    if (this.rejectionSeen?.id !== latest.id) this.rejectionSeen = { id: latest.id, at: this.o.clock.now() };
+    const others = rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : "";
+    const message = `${latest.atKey} was rejected by the atServer for good: ${latest.lastError ?? "no reason given"}${others}; write the key again to retry`;
+    return { code: ErrorCode.SyncFailed, message: redactText(message).slice(0, 500), at: this.rejectionSeen.at };
+  }
+
   private compute(): SyncStatus {
     const d = this.o.read();
+    const rejected = this.o.rejected?.() ?? [];
     return {
       atSign: d.atSign,
       state: this.state(d),
@@ -152,11 +181,12 @@ export class StatusPublisher {
       downloading: d.downloading,
       pendingUploads: d.pendingUploads,
       pendingOutsideFilter: d.pendingOutsideFilter,
+      rejectedUploads: rejected.length,
       conflicts: d.conflicts,
       lastSyncedAt: d.lastSyncedAtMs,
       localCommitId: d.localCommitId,
       serverCommitId: d.serverCommitId,
-      lastUploadError: this.info(d.uploadError),
+      lastUploadError: this.info(d.uploadError) ?? this.rejection(rejected),
       lastDownloadError: this.info(d.downloadError),
       keyStore: this.o.keyStore,
     };

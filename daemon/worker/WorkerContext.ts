@@ -14,6 +14,7 @@ export interface WorkerContext {
   readonly cipher: ValueCipher;
   readonly status: StatusPublisher;
   readonly logger: Logger;
+  /** The worker's time: what a key's ttb and ttl are measured against. */
   readonly clock: Clock;
   /** Recently decrypted values (keys.get); absent: decrypt every time. */
   readonly plain?: PlaintextCache;

@@ -100,6 +100,7 @@ function start(): void {
     atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote,
   }));
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
+    rejected: () => store.rejectedInEffect(),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
   const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };

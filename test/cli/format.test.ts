@@ -73,6 +73,8 @@ describe("cli formatting helpers", function () {
     expect(describeState(status({ pendingUploads: 3 }), ctx)).to.equal("online, 3 to upload");
     expect(describeState(status({ localCommitId: 10, serverCommitId: 14 }), ctx)).to.equal("online, behind the atServer");
     expect(describeState(status({ localCommitId: null, serverCommitId: null }), ctx)).to.equal("in sync");
+    expect(describeState(status({ rejectedUploads: 2 }), ctx)).to.equal("needs attention: 2 rejected");
+    expect(describeState(status({ rejectedUploads: 0 }), ctx)).to.equal("in sync");
     expect(describeState(status({ state: { kind: "syncing", since: NOW, progress: { direction: "download", done: 4000, total: 10_000 } } }), ctx))
       .to.equal("syncing 40% (4,000/10,000)");
     expect(describeState(status({ state: { kind: "syncing", since: NOW, progress: { direction: "download", done: 1200, total: null } } }), ctx))
@@ -111,6 +113,8 @@ describe("cli formatting helpers", function () {
       "warning: the keys of @bob are in a file, not in the OS keychain; `atsyncd doctor` says why and what to do",
     ]);
     expect(formatStatusTable([status()], ctx)).to.have.length(1);
+    expect(statusCells(status({ pendingUploads: 2, rejectedUploads: 1, pendingOutsideFilter: 3 }), ctx)[3])
+      .to.equal("2 pending, 1 rejected, 3 kept local (outside the filter)");
   });
 
   it("the exit code of status follows the states", function () {
@@ -119,6 +123,8 @@ describe("cli formatting helpers", function () {
     expect(statusExitCode([status(), status({ conflicts: 1 })])).to.equal(5);
     expect(statusExitCode([status({ state: { kind: "needs-attention", since: NOW, reason: "x", code: 4003 } })])).to.equal(5);
     expect(statusExitCode([status({ state: { kind: "offline", since: NOW } })])).to.equal(0);
+    expect(statusExitCode([status({ rejectedUploads: 1 })])).to.equal(5);
+    expect(statusExitCode([status({ rejectedUploads: 0 })])).to.equal(0);
     expect(needsAttention(status({ state: { kind: "backoff", untilMs: NOW, attempt: 1, lastError: { code: 1, message: "m", at: NOW } } }))).to.equal(true);
   });
 

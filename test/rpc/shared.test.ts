@@ -152,6 +152,9 @@ describe("shared/status and event filters", () => {
   it("statusEquals compares deeply", () => {
     expect(statusEquals(s, structuredClone(s))).to.equal(true);
     expect(statusEquals(s, { ...s, pendingUploads: 3 })).to.equal(false);
+    expect(statusEquals(s, { ...s, rejectedUploads: 1 })).to.equal(false);
+    expect(statusEquals({ ...s, rejectedUploads: 1 }, { ...s, rejectedUploads: 1 })).to.equal(true);
+    expect(statusEquals(s, { ...s, rejectedUploads: undefined })).to.equal(true);
     expect(statusEquals(s, { ...s, state: { ...s.state, attempt: 3 } as SyncStatus["state"] })).to.equal(false);
   });
   it("compileFilter: key filters narrow key events only, case-insensitive atSigns", () => {

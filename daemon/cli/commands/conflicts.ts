@@ -11,7 +11,8 @@ const USAGE = `Usage: atsyncd conflicts [@atSign] [--all] [--json] [--socket PAT
 
 Lists the conflicts found while syncing: a key changed here and on the atServer at once.
 The configured policy already chose a side; "resolve" keeps that side or switches to the
-other (which then syncs like any write) and marks the conflict resolved.
+other (which then syncs like any write) and marks the conflict resolved. A resolved conflict
+can be resolved again, for the other side; the list shows the side in effect.
   --all           include resolved conflicts
   --keep SIDE     local or remote
   --json          print JSON

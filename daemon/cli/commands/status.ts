@@ -1,6 +1,7 @@
 // `atsyncd status [@atSign] [--json]`: one line per atSign (tailscale status); --json prints
 // exactly the daemon's status.get array. Exit 0 when all is well, 3 not running, 4 nothing
-// (or this atSign) onboarded, 5 when an atSign needs attention, backs off or has conflicts.
+// (or this atSign) onboarded, 5 when an atSign needs attention, backs off, has conflicts or
+// holds changes the atServer rejected.
 import type { SyncStatus } from "../../../shared/status.js";
 import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs } from "../args.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
@@ -10,13 +11,14 @@ import { withClient } from "../withClient.js";
 
 const USAGE = `Usage: atsyncd status [@atSign] [--json] [--socket PATH]
 
-Shows each onboarded atSign: its sync state, last successful sync, pending uploads,
-conflicts, and the local/server commit ids.
+Shows each onboarded atSign: its sync state, last successful sync, pending uploads (and
+changes the atServer rejected), conflicts, and the local/server commit ids.
   --json          print the daemon's status objects (a JSON array) as they are
   --socket PATH   the daemon's socket (default: $ATSYNCD_SOCKET or the platform default)
 
 Exit codes: 0 all in order, 3 atsyncd is not running, 4 no atSign (or not this one) is
-onboarded, 5 an atSign needs attention, is backing off, or has unresolved conflicts.
+onboarded, 5 an atSign needs attention, is backing off, has unresolved conflicts or
+changes the atServer rejected.
 `;
 
 export function statusExitCode(statuses: readonly SyncStatus[]): number {

@@ -21,12 +21,16 @@ export function formatProgress(p: { direction: "upload" | "download"; done: numb
 }
 
 /** The state column: `in sync`, `syncing 40% (4,000/10,000)`, `offline since 12:03`, ... */
-export function describeState(s: Pick<SyncStatus, "state" | "pendingUploads" | "localCommitId" | "serverCommitId">, ctx: FormatContext): string {
+export function describeState(
+  s: Pick<SyncStatus, "state" | "pendingUploads" | "rejectedUploads" | "localCommitId" | "serverCommitId">, ctx: FormatContext,
+): string {
   const st: SyncState = s.state;
   switch (st.kind) {
     case "online":
       if (s.pendingUploads > 0) return `online, ${formatCount(s.pendingUploads)} to upload`;
       if (s.serverCommitId !== null && (s.localCommitId ?? -1) < s.serverCommitId) return "online, behind the atServer";
+      // Nothing moves, yet this device holds changes the atServer will never take.
+      if ((s.rejectedUploads ?? 0) > 0) return `needs attention: ${formatCount(s.rejectedUploads ?? 0)} rejected`;
       return "in sync";
     case "syncing":
       return `syncing ${formatProgress(st.progress)}`;
@@ -43,7 +47,7 @@ export function describeState(s: Pick<SyncStatus, "state" | "pendingUploads" | "
 
 /** True when the atSign needs a person or is failing: drives exit code 5. */
 export function needsAttention(s: SyncStatus): boolean {
-  return s.state.kind === "needs-attention" || s.state.kind === "backoff" || s.conflicts > 0;
+  return s.state.kind === "needs-attention" || s.state.kind === "backoff" || s.conflicts > 0 || (s.rejectedUploads ?? 0) > 0;
 }
 
 function commitIds(s: SyncStatus): string {
@@ -51,11 +55,17 @@ function commitIds(s: SyncStatus): string {
   return `commit ${id(s.localCommitId)}/${id(s.serverCommitId)}`;
 }
 
-/** `3 pending`, and `3 pending, 2 kept local (outside the filter)` when some changes never leave. */
+/**
+ * `3 pending`; `3 pending, 1 rejected` when the atServer refused changes for good, and
+ * `…, 2 kept local (outside the filter)` when some changes never leave.
+ */
 function pendingCell(s: SyncStatus): string {
   const outside = s.pendingOutsideFilter ?? 0;
-  const pending = `${formatCount(s.pendingUploads)} pending`;
-  return outside > 0 ? `${pending}, ${formatCount(outside)} kept local (outside the filter)` : pending;
+  const rejected = s.rejectedUploads ?? 0;
+  let cell = `${formatCount(s.pendingUploads)} pending`;
+  if (rejected > 0) cell += `, ${formatCount(rejected)} rejected`;
+  if (outside > 0) cell += `, ${formatCount(outside)} kept local (outside the filter)`;
+  return cell;
 }
 
 /** The cells of one atSign's line. */

@@ -1,5 +1,7 @@
-// conflicts.list / conflicts.resolve. Resolving for the side the policy did not apply writes
-// that side again as a local change, so it syncs like any put.
+// conflicts.list / conflicts.resolve. Resolving for the side not in effect writes that side
+// again as a local change, so it syncs like any put. A resolved conflict can be resolved again
+// (a person who kept the wrong side switches; the record holds the only copy of the other
+// side), and the record always tells the side now in effect.
 import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { ConflictsList, ConflictsResolve } from "../../../shared/methods.js";
@@ -57,8 +59,8 @@ export async function conflictsResolve(ctx: WorkerContext, raw: unknown): Promis
     }
   }
   // The side kept is the person's choice from now on: conflicts.list reports it as `applied`.
-  ctx.store.markConflictResolved(record.id, p.choose);
+  ctx.store.keepConflictSide(record.id, p.choose);
   ctx.status.schedule();
   const after = ctx.store.listConflicts().find((c) => c.id === id) ?? record;
-  return { ...(await toConflict(ctx, after)), applied: p.choose };
+  return toConflict(ctx, after);
 }

@@ -1,11 +1,14 @@
 // keys.*: values are decrypted only here, on get, and encrypted here on put; a put is
-// answered once its transaction has committed (durable), before any push.
+// answered once its transaction has committed (durable), before any push. A key is served only
+// while live by its ttb and ttl (keyLifetime.ts): before or after, it answers as a missing key.
 import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
 import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
 import { MAX_COMMAND_BYTES } from "../../remote/TlsRemote.js";
+import type { KeyRecord } from "../../core/types.js";
 import type { LocalWrite } from "../../store/SqliteStore.js";
+import { isLive, withLifetime } from "../keyLifetime.js";
 import { cipherTag } from "../PlaintextCache.js";
 import type { WorkerContext } from "../WorkerContext.js";
 
@@ -40,9 +43,22 @@ function putMeta(m: PutMetadata | undefined): Partial<AtMetadata> {
   return m === undefined ? {} : { ...m };
 }
 
+/** The stored key if it is live now, else undefined (missing, not yet available, or expired). */
+function liveRecord(ctx: WorkerContext, key: string): KeyRecord | undefined {
+  const rec = ctx.store.get(key);
+  return rec !== undefined && isLive(rec, ctx.clock.now()) ? rec : undefined;
+}
+
+/** What a put stores: encrypted, and with availableAt/expiresAt from this worker's clock. */
+async function encryptedPut(ctx: WorkerContext, key: string, value: string, metadata: PutMetadata | undefined): Promise<{ value: string; metadata: AtMetadata }> {
+  const enc = await ctx.cipher.encryptForPut(key, value, putMeta(metadata));
+  checkFitsOneCommand(key, enc.value);
+  return { value: enc.value, metadata: withLifetime(enc.metadata, ctx.clock.now()) as AtMetadata };
+}
+
 export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGetResult> {
   const p = KeysGet.validate(raw, "");
-  const rec = ctx.store.get(p.key);
+  const rec = liveRecord(ctx, p.key);
   if (rec === undefined) throw notFound(p.key);
   const tag = ctx.plain !== undefined ? cipherTag(rec.metadata) : "";
   let value = ctx.plain?.get(rec.atKey, rec.value, tag);
@@ -55,16 +71,15 @@ export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGet
 
 export function keysGetMeta(ctx: WorkerContext, raw: unknown): KeysGetMetaResult {
   const p = KeysGetMeta.validate(raw, "");
-  const rec = ctx.store.get(p.key);
+  const rec = liveRecord(ctx, p.key);
   if (rec === undefined) throw notFound(p.key);
   return { key: rec.atKey, metadata: toKeyMetadata(rec.metadata) };
 }
 
 export async function keysPut(ctx: WorkerContext, raw: unknown): Promise<KeysPutResult> {
   const p = KeysPut.validate(raw, "");
-  const enc = await ctx.cipher.encryptForPut(p.key, p.value, putMeta(p.metadata));
-  checkFitsOneCommand(p.key, enc.value);
-  const r = ctx.driver.local.put(p.key, enc.value, enc.metadata as AtMetadata);
+  const enc = await encryptedPut(ctx, p.key, p.value, p.metadata);
+  const r = ctx.driver.local.put(p.key, enc.value, enc.metadata);
   ctx.status.schedule();
   return { key: r.atKey };
 }
@@ -89,7 +104,8 @@ export function keysList(ctx: WorkerContext, raw: unknown): KeysListResult {
     ...(p.regex !== undefined ? { regex: p.regex } : {}),
     ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
   });
-  return { keys: p.showHidden === true ? keys : keys.filter((k) => !hidden(k)) };
+  const shown = p.showHidden === true ? keys : keys.filter((k) => !hidden(k));
+  return { keys: shown.filter((k) => liveRecord(ctx, k) !== undefined) };
 }
 
 /** Encrypts every item first (that may look up keys), then writes all of them in one transaction. */
@@ -100,9 +116,7 @@ export async function keysPutMany(ctx: WorkerContext, raw: unknown): Promise<Key
     if (item.op === "delete") {
       writes.push({ atKey: item.key, delete: true });
     } else {
-      const enc = await ctx.cipher.encryptForPut(item.key, item.value, putMeta(item.metadata));
-      checkFitsOneCommand(item.key, enc.value);
-      writes.push({ atKey: item.key, value: enc.value, metadata: enc.metadata as AtMetadata });
+      writes.push({ atKey: item.key, ...(await encryptedPut(ctx, item.key, item.value, item.metadata)) });
     }
   }
   const results = ctx.driver.local.putMany(writes);
