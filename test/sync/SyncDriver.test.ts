@@ -92,6 +92,62 @@ describe("sync: SyncDriver (in-memory server)", () => {
     expect(world.server.commands.length).to.equal(count);
   });
 
+  it("hot loop: with selective sync, a repeated statsNotification of the global commit id starts one run, not one per notification", async () => {
+    await world.driver.stop();
+    world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
+    world.server.put(`in.wavi${A}`, "i");
+    const global = world.server.put(`out.buzz${A}`, "o");
+    world.driver.start();
+    await world.driver.syncNow();
+    let runs = 0;
+    world.driver.on((e) => { if (e.type === "sync.completed") runs++; });
+    world.notifier.stats(global);
+    await waitFor(() => runs === 1, "the run the first notification asks for");
+    for (let i = 0; i < 3; i++) {
+      world.notifier.stats(global);
+      for (let t = 0; t < 5; t++) await new Promise<void>((r) => setImmediate(r));
+    }
+    expect(runs).to.equal(1);
+  });
+
+  it("hot loop: a row in retry backoff that a narrowed filter excludes does not start a run each time its timer fires", async () => {
+    world.server.itemFault = (c) => (c.includes(".buzz") ? "AT0024" : undefined);
+    world.driver.start();
+    world.driver.local.put(`out.buzz${A}`, "b");
+    await waitFor(() => world.store.pendingChanges().some((c) => c.attempts > 0), "a failed push");
+    await world.driver.stop();
+    world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
+    world.driver.start();
+    await world.driver.syncNow();
+    let runs = 0;
+    world.driver.on((e) => { if (e.type === "sync.started") runs++; });
+    for (let i = 0; i < 5; i++) {
+      world.clock.advance(60_000);
+      for (let t = 0; t < 5; t++) await new Promise<void>((r) => setImmediate(r));
+    }
+    expect(runs).to.equal(0);
+  });
+
+  it("scenario: during a long upload, a key another device wrote on the server meanwhile is recorded as a conflict, not overwritten silently", async () => {
+    world.driver.start();
+    await world.driver.syncNow();
+    const keys = Array.from({ length: 200 }, (_, i) => `up${i}.wavi${A}`);
+    let wrote = false;
+    world.server.rewrite = (command, reply) => {
+      if (!wrote && command.startsWith("batch:")) {
+        wrote = true;
+        world.server.put(keys[150]!, "other-device");
+      }
+      return reply;
+    };
+    world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "mine" })));
+    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading, "the upload");
+    await world.driver.syncNow();
+    const conflicts = world.store.listConflicts();
+    expect(conflicts.map((c) => [c.atKey, c.local.value, c.remote.value, c.winner])).to.deep.equal([[keys[150], "mine", "other-device", "local"]]);
+    expect(world.server.keys.get(keys[150]!)?.value).to.equal("mine");
+  });
+
   it("backs off after a transport failure (syncNow rejects), then reconnects and completes", async () => {
     const states: string[] = [];
     world.driver.on((e) => { if (e.type === "state.changed") states.push(e.to); });
