@@ -17,6 +17,16 @@ export type Fault = "ok" | "drop" | "lost" | "hang";
 /** TlsRemote's default request timeout. */
 export const REQUEST_TIMEOUT_MS = 90_000;
 
+/** What the world watches on a connection. */
+export interface ConnectionHooks {
+  /** The driver asked for a round trip. */
+  requested?: () => void;
+  /** The server ran a command of this connection (whether or not its reply arrives). */
+  applied?: (command: string) => void;
+  /** A reply reached the device. */
+  replied?: () => void;
+}
+
 interface Pending {
   command: string;
   timeoutMs: number;
@@ -38,7 +48,7 @@ export class SimConnection implements AtRemote {
     private readonly server: SimServer,
     private readonly clock: SimClock,
     private readonly owner: object,
-    private readonly onRequest: () => void = () => undefined,
+    private readonly hooks: ConnectionHooks = {},
   ) {
     this.session = server.open();
   }
@@ -60,7 +70,7 @@ export class SimConnection implements AtRemote {
 
   request(command: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
     this.requests++;
-    this.onRequest();
+    this.hooks.requested?.();
     if (this.killed) return Promise.reject(new RemoteUnavailableError("closed", "the device crashed (sim)"));
     // TlsRemote's own checks: a command is one line.
     if (/[\r\n]/u.test(command)) return Promise.reject(new AtProtocolError("AT0022", "a command must be a single line"));
@@ -95,6 +105,7 @@ export class SimConnection implements AtRemote {
       return true;
     }
     const reply = await this.server.execute(p.command, this.session.conn);
+    this.hooks.applied?.(p.command);
     // Crashed, aborted or dropped by a server restart while the server was answering.
     if (this.queue[0] !== p) return true;
     if (fault === "lost") {
@@ -105,6 +116,7 @@ export class SimConnection implements AtRemote {
     } else {
       this.remove(p);
       this.open = true;
+      this.hooks.replied?.();
       const parsed = parseReply(reply);
       if (parsed.kind === "data") p.resolve(parsed.data);
       else p.reject(new AtProtocolError(parsed.code, parsed.message));

@@ -16,7 +16,7 @@ import { Backoff } from "../daemon/remote/backoff.js";
 import { SqliteStore } from "../daemon/store/SqliteStore.js";
 import { SyncDriver } from "../daemon/sync/SyncDriver.js";
 import type { AtMetadata } from "../protocol/metadata.js";
-import { SimConnection } from "./SimConnection.js";
+import { SimConnection, type ConnectionHooks } from "./SimConnection.js";
 import type { SimClock } from "./SimClock.js";
 import type { SimServer } from "./SimServer.js";
 import { ABSENT, present, type KeyState } from "./state.js";
@@ -56,8 +56,8 @@ export interface DeviceOptions {
   onEvent: (e: DeviceEvent) => void;
   /** Called on every store call: with onRequest, the scheduler's sign of progress. */
   onActivity: () => void;
-  /** Called on every round trip the driver asks for. */
-  onRequest: () => void;
+  /** The connection's round trips, as the world watches them. */
+  hooks: ConnectionHooks;
 }
 
 /** Store methods that only read: a crash point after one of them is the same as before the next write. */
@@ -89,7 +89,7 @@ class Incarnation {
   constructor(private readonly o: DeviceOptions, path: string) {
     const clock: Clock = o.clock.view(o.skewMs, this.owner);
     this.store = SqliteStore.open({ path, clock });
-    const conn = new SimConnection(o.server, o.clock, this.owner, o.onRequest);
+    const conn = new SimConnection(o.server, o.clock, this.owner, o.hooks);
     this.conn = conn;
     this.monitor = o.server.monitor((n) => {
       if (this.alive) this.notifications.push(n);

@@ -30,6 +30,8 @@ export class World implements WorldView {
   private activity = 0;
   private step = -1;
   private rr = 0;
+  /** Each device's horizon: the server's tick at the last reply it received. */
+  private readonly heard: number[];
   /** Faults injected, by kind (for the soak's figures). */
   readonly faults: Record<string, number> = {};
   private readonly disposables: Disposable[] = [];
@@ -42,6 +44,7 @@ export class World implements WorldView {
       onServerWrite: (w) => this.serverWrote(w),
     });
     this.work = new WorkLog(setup.devices);
+    this.heard = Array.from({ length: setup.devices }, () => -1);
     for (let d = 0; d < setup.devices; d++) {
       this.devices.push(
         new SimDevice({
@@ -54,9 +57,13 @@ export class World implements WorldView {
           policy: setup.policy,
           onEvent: (e) => this.deviceEvent(d, e),
           onActivity: () => void this.activity++,
-          onRequest: () => {
-            this.activity++;
-            this.work.request(d, this.server.store.lastCommitId() ?? -1);
+          hooks: {
+            requested: () => {
+              this.activity++;
+              this.work.request(d, this.server.store.lastCommitId() ?? -1);
+            },
+            applied: (command) => this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!),
+            replied: () => void (this.heard[d] = this.history.tick),
           },
         }),
       );
