@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { allowableIdleMs, CONNECTION_LIMIT_REPLY, MAX_INBOUND_CONNECTIONS } from "./connection/idlePolicy.js";
 import { InboundConnection } from "./connection/InboundConnection.js";
 import { NotificationHub } from "./monitor/NotificationHub.js";
+import { announceCommit, expireKeys, resetStore } from "./serverDuties.js";
 import { ServerStore } from "./store/ServerStore.js";
 import type { TlsMaterial } from "./tls/ca.js";
 import { dispatch } from "./verbs/dispatch.js";
@@ -72,7 +73,7 @@ export class SecondaryServer implements AtSignServer {
         // Nothing to answer; the next tick tries again.
       }
     };
-    this.timers.push(setInterval(guarded(() => this.hub.stats(this.lastCommitText(), "update", this.now())), this.opts.statsIntervalMs));
+    this.timers.push(setInterval(guarded(() => announceCommit(this, null, "update")), this.opts.statsIntervalMs));
     this.timers.push(setInterval(guarded(() => this.expireKeys()), this.opts.expiryIntervalMs));
     for (const t of this.timers) t.unref();
   }
@@ -135,27 +136,18 @@ export class SecondaryServer implements AtSignServer {
     return this.connections.size;
   }
 
-  private lastCommitText(): string {
-    return String(this.store.lastCommitId() ?? "null");
-  }
-
   afterWrite(commitId: number, op: "update" | "delete"): void {
-    this.hub.stats(commitId >= 0 ? String(commitId) : this.lastCommitText(), op, this.now());
+    announceCommit(this, commitId, op);
   }
 
   /** Deletes expired keys, each committed as `-` (skipCommitsForExpiredKeys=false). */
   expireKeys(): number {
-    const expired = this.store.expiredKeys(this.now());
-    for (const key of expired) this.afterWrite(this.store.remove(key), "delete");
-    return expired.length;
+    return expireKeys(this).length;
   }
 
   /** Wipes keys and commit log, keeping the identity. */
   reset(): void {
-    this.store.wipe();
-    this.opts.seed(this.store);
-    // Monitors learn the (now lower) commit id at once instead of at the next interval.
-    this.hub.stats(this.lastCommitText(), "update", this.now());
+    resetStore(this, this.opts.seed);
   }
 
   dropConnections(): void {

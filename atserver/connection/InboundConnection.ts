@@ -129,23 +129,25 @@ export class InboundConnection implements Conn {
       if (this.session.authenticated !== wasAuthenticated) this.socket.setTimeout(this.session.authenticated ? 0 : UNAUTHENTICATED_IDLE_MS);
       if (reply !== undefined) this.send(`${reply}\n${this.prompt}`);
     } catch (err) {
-      const serverErr =
-        // Anything else is an "unexpected exception": InternalServerException(e.toString()).
-        err instanceof ServerError ? err : new ServerError("AT0011", err instanceof Error ? err.message : String(err));
+      const serverErr = asServerError(err);
       this.replyError(serverErr);
       if (serverErr.closesConnection) this.close();
     }
   }
 
-  /** error:… in the format and wording the real server uses for this session. */
   private replyError(err: ServerError): void {
-    if (err.fromHandler) {
-      this.send(`error:${err.code}:${err.message}\n${this.prompt}`);
-      return;
-    }
-    const description = this.session.authenticated
-      ? `${AtErrorDescriptions[err.code] ?? ""} : ${err.message}`
-      : `Exception: ${err.message}`;
-    this.send(`${formatErrorReply(err.code, description, this.session.jsonErrors)}\n${this.prompt}`);
+    this.send(`${errorReply(err, this.session)}\n${this.prompt}`);
   }
+}
+
+/** What a verb threw, as the server answers it: anything but a ServerError is an "unexpected exception" (InternalServerException(e.toString())). */
+export function asServerError(err: unknown): ServerError {
+  return err instanceof ServerError ? err : new ServerError("AT0011", err instanceof Error ? err.message : String(err));
+}
+
+/** error:… in the format and wording the real server uses for this session (without the prompt). */
+export function errorReply(err: ServerError, session: Session): string {
+  if (err.fromHandler) return `error:${err.code}:${err.message}`;
+  const description = session.authenticated ? `${AtErrorDescriptions[err.code] ?? ""} : ${err.message}` : `Exception: ${err.message}`;
+  return formatErrorReply(err.code, description, session.jsonErrors);
 }

@@ -49,12 +49,15 @@ export class ServerStore {
   private readonly q;
   private nextId: number;
 
-  constructor(path: string) {
-    this.db = new Database(path);
-    // Values and identity keys live here; SQLite gives the -wal/-shm files the same mode.
-    chmodSync(path, 0o600);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
+  /** A file's store, or (given a snapshot() buffer) a copy of one held in memory. */
+  constructor(source: string | Buffer) {
+    this.db = new Database(source);
+    if (typeof source === "string") {
+      // Values and identity keys live here; SQLite gives the -wal/-shm files the same mode.
+      chmodSync(source, 0o600);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+    }
     this.db.exec(SCHEMA);
     this.q = {
       get: this.db.prepare<[string], { key: string; value: string; meta: string }>("SELECT key, value, meta FROM keys WHERE key = ?"),
@@ -151,6 +154,16 @@ export class ServerStore {
         this.commit(r.key, "*", r.value, r.meta);
       }
     });
+  }
+
+  /** An empty store in memory (the simulator's server, atserver tests). */
+  static inMemory(): ServerStore {
+    return new ServerStore(new Database(":memory:").serialize());
+  }
+
+  /** Everything the store holds, as one buffer `new ServerStore(buffer)` opens again: a backup. */
+  snapshot(): Buffer {
+    return this.db.serialize();
   }
 
   /** Forgets every key and the whole commit log: ids start again from 0. */

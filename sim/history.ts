@@ -1,0 +1,120 @@
+// Every write of a simulation, in the order it happened, and which of the server's own writes
+// are still part of the server's history (a restore or a wipe can erase them).
+import { sameState, type KeyState } from "./state.js";
+
+export type Origin = { kind: "device"; d: number } | { kind: "other" } | { kind: "expiry" } | { kind: "seed" };
+
+export interface Write {
+  /** Order of acknowledgement: a higher id happened later in sim time. */
+  id: number;
+  step: number;
+  atMs: number;
+  key: string;
+  origin: Origin;
+  state: KeyState;
+  /** A server-side write some device applied or met in a conflict: a device knows of it. */
+  seen: boolean;
+  /** The server's tick when it was acknowledged (for a device write: the tick then, not its arrival). */
+  tick: number;
+}
+
+/** A state of a key reaching the server: a device's command, or a write of the server's own. */
+export interface Arrival {
+  key: string;
+  tick: number;
+  state: KeyState;
+  /** The device whose command it was; null for other clients, expiry and seed. */
+  by: number | null;
+  /** That device's horizon: the tick of the last reply it had received before the command. */
+  horizon: number;
+}
+
+/** The keys an update, update:meta or delete names (the simulation's keys end in `.sim@alice`). */
+export function writtenKeys(command: string): string[] {
+  if (command.startsWith("batch:")) {
+    const items = JSON.parse(command.slice("batch:".length)) as Array<{ command: string }>;
+    return items.flatMap((i) => writtenKeys(i.command));
+  }
+  if (!command.startsWith("update") && !command.startsWith("delete")) return [];
+  const head = command.split(" ")[0] ?? "";
+  return [...new Set(head.match(/[\w-]+(?:\.[\w-]+)*\.sim@alice/gu) ?? [])];
+}
+
+export function originName(o: Origin): string {
+  return o.kind === "device" ? `d${o.d}` : o.kind === "other" ? "other client" : o.kind === "expiry" ? "expiry sweep" : "server seed";
+}
+
+export class History {
+  readonly writes: Write[] = [];
+  readonly arrivals: Arrival[] = [];
+  /** Counts what the server ran: every command and every write of its own. */
+  tick = 0;
+  /** Server-side writes (other clients, expiry, seed) in the server's current history. */
+  private lineage = new Set<Write>();
+
+  record(step: number, atMs: number, key: string, origin: Origin, state: KeyState): Write {
+    if (origin.kind !== "device") this.tick++;
+    const w: Write = { id: this.writes.length, step, atMs, key, origin, state, seen: false, tick: this.tick };
+    this.writes.push(w);
+    if (origin.kind !== "device") {
+      this.lineage.add(w);
+      this.arrivals.push({ key, tick: this.tick, state, by: null, horizon: this.tick });
+    }
+    return w;
+  }
+
+  /** The server ran device `by`'s command; what it wrote arrives with the device's horizon. */
+  applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number): void {
+    this.tick++;
+    for (const key of writtenKeys(command)) this.arrivals.push({ key, tick: this.tick, state: stateOf(key), by, horizon });
+  }
+
+  /**
+   * Whether the final state of `key` came from a device's command that overwrote `w` blind: `w`
+   * reached the server only after the last reply that device had received, so nothing it had
+   * heard could tell it (the protocol has no conditional update).
+   */
+  overwroteBlind(w: Write, final: KeyState): boolean {
+    const arrived = w.origin.kind === "device"
+      ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
+      : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
+    if (!arrived) return false;
+    const writer = [...this.arrivals].reverse().find((a) => a.key === w.key && sameState(a.state, final));
+    return writer !== undefined && writer.by !== null && writer.tick > arrived.tick && writer.horizon < arrived.tick;
+  }
+
+  /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */
+  saw(key: string, state: KeyState): void {
+    for (const w of this.lineage) if (w.key === key && sameState(w.state, state)) w.seen = true;
+  }
+
+  inLineage(w: Write): boolean {
+    return this.lineage.has(w);
+  }
+
+  /** What a backup of the server holds of the history. */
+  backup(): ReadonlySet<Write> {
+    return new Set(this.lineage);
+  }
+
+  restore(backup: ReadonlySet<Write>): void {
+    this.lineage = new Set(backup);
+  }
+
+  wipe(): void {
+    this.lineage = new Set();
+  }
+
+  /**
+   * The writes that bind the engine: every device write, and every server-side write that is
+   * still in the server's history or that some device knew of before the server lost it. A
+   * server-side write the server lost before any device saw it is as if it never happened.
+   */
+  binding(key: string): Write[] {
+    return this.writes.filter((w) => w.key === key && (w.origin.kind === "device" || w.seen || this.lineage.has(w)));
+  }
+
+  keys(): Set<string> {
+    return new Set(this.writes.map((w) => w.key));
+  }
+}
