@@ -211,7 +211,9 @@ export class SyncDriver {
 
   private async loop(): Promise<void> {
     while (this.started && (this.pullFlag || this.pushFlag) && !this.backoffTimer && !this.waitingForUser()) {
-      const verify = this.pullFlag;
+      // Every run checks that the server still holds the log we pulled: a push-only run after a
+      // restore would otherwise raise the server's id past ours and hide the reset.
+      const verify = true;
       this.pullFlag = false;
       this.pushFlag = false;
       const waiters = this.waiters.splice(0);

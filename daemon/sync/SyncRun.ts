@@ -46,6 +46,8 @@ export class SyncRun {
   private readonly d: SyncRunDeps;
   /** Keys a repair's pages queued again (ours was newer than what the restored server holds). */
   private requeuedInPages = 0;
+  /** A batch reply's commit id was at or below our last received id: only a server that lost data does that. */
+  private resetByAck = false;
 
   constructor(deps: SyncRunDeps) {
     this.d = deps;
@@ -61,7 +63,14 @@ export class SyncRun {
     await this.pullToServer(opts.verify);
     this.d.phase("upload");
     const pushed = await this.push();
-    if (pushed > 0) {
+    if (this.resetByAck) {
+      // The server gave our write a commit id we had already received: its log went back.
+      this.d.phase("download");
+      await this.repair(await this.serverCommitId(), "commit-id-went-back");
+      this.d.phase("upload");
+      await this.push();
+    }
+    if (pushed > 0 || this.resetByAck) {
       this.d.phase("download");
       await this.pullToServer(false);
     }
@@ -184,9 +193,14 @@ export class SyncRun {
           }
         }
         for (const c of batch) for (const id of c.changeIds) tried.add(id);
+        const received = this.d.store.syncState().lastReceivedCommitId;
         const outcomes = await this.send(batch);
         for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) known = Math.max(known, o.commitId);
         acked += this.record(outcomes);
+        if (outcomes.some((o) => o.kind === "committed" && o.commitId !== null && o.commitId <= received)) {
+          this.resetByAck = true;
+          return acked;
+        }
       }
     }
     return acked;
