@@ -13,16 +13,21 @@ export interface StoredValue {
 }
 
 export interface CipherContext {
+  /** The worker's time (its Clock): how long a looked-up public key is trusted. */
+  now(): number;
   /**
-   * The encryption public key (base64 SPKI) of another atSign: `cached:public:publickey@bob`
-   * from the local store, else `plookup:publickey@bob`. Rejects when the atSign has none.
+   * The encryption public key (base64 SPKI) of another atSign as its atServer has it now
+   * (`plookup:bypassCache:true:publickey@bob`), else, while the atServer cannot be reached, the
+   * local `cached:public:publickey@bob`. Rejects when the atSign has none.
    */
   lookupPublicKey(atSign: string): Promise<string>;
   /** One key of the local store (e.g. `shared_key.bob@alice`, `cached:@alice:shared_key@bob`), or undefined. */
   getLocal(atKey: string): Promise<StoredValue | undefined>;
+  /** The live keys of the local store that start with `prefix` (e.g. `@bob:`), sorted. */
+  listLocal(prefix: string): Promise<string[]>;
   /**
    * Writes a key as an ordinary local change, which then syncs to the atServer like any put
-   * (`shared_key.bob@alice`, `@bob:shared_key@alice`).
+   * (`shared_key.bob@alice`, `@bob:shared_key@alice`; a `private:` key stays on this device).
    */
   putLocal(atKey: string, value: string, metadata: Partial<AtMetadata>): Promise<void>;
   /**

@@ -8,6 +8,7 @@ import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { CipherContext, CipherKeys } from "./CipherContext.js";
 import { cipherError } from "./cipherError.js";
+import { recipientOfMyCopy } from "./sharedKeyNames.js";
 import { SharedKeys } from "./SharedKeys.js";
 
 /** Metadata fields the cipher owns: an app's own values for them are dropped on put. */
@@ -49,7 +50,7 @@ export class ValueCipher {
 
   constructor(
     private readonly keys: CipherKeys,
-    ctx: CipherContext,
+    private readonly ctx: CipherContext,
   ) {
     this.me = normalizeAtSign(keys.atSign);
     this.shared = new SharedKeys({ ...keys, atSign: this.me }, ctx);
@@ -112,16 +113,8 @@ export class ValueCipher {
         return this.aes("decrypt", atKey, this.keys.selfEncryptionKey, storedValue, iv);
       case "public":
         return metadata.encoding === "base64" ? Buffer.from(storedValue, "base64").toString("utf8") : storedValue;
-      case "sharedByMe": {
-        const aesKey = await this.shared.ownKey(route.sharedWith);
-        if (aesKey === undefined) {
-          throw cipherError(
-            ErrorCode.DecryptionFailed,
-            `${atKey} cannot be decrypted: ${this.me} has no shared key for ${route.sharedWith}.`,
-          );
-        }
-        return this.aes("decrypt", atKey, aesKey, storedValue, iv);
-      }
+      case "sharedByMe":
+        return this.shared.readOwn(route.sharedWith, metadata.sharedKeyEnc, (aesKey) => this.aes("decrypt", atKey, aesKey, storedValue, iv));
       case "sharedWithMe": {
         const aesKey = await this.shared.fromSharer(route.owner, atKey, metadata);
         return this.aes("decrypt", atKey, aesKey, storedValue, iv);
@@ -129,6 +122,48 @@ export class ValueCipher {
       case "raw":
         return storedValue;
     }
+  }
+
+  /**
+   * Re-encrypts, under the shared key now in effect for `sharedWith`, the values this device
+   * encrypted under another one (a key that lost convergence to another device's, or one made
+   * for bob's old public key), so every device of ours and bob can read them. Each goes back as
+   * a local write with its metadata kept (ttl, times). Returns how many were re-encrypted.
+   */
+  async repairSharedWith(sharedWith: string): Promise<number> {
+    const who = normalizeAtSign(sharedWith);
+    let done = 0;
+    for (const atKey of await this.ctx.listLocal(`${who}:`)) {
+      // Our own values for bob (bob's copy of the shared key is RSA, not AES).
+      if (!atKey.endsWith(this.me) || atKey.startsWith(`${who}:shared_key@`)) continue;
+      const stored = await this.ctx.getLocal(atKey);
+      if (stored === undefined || stored.metadata.isEncrypted === false) continue;
+      const old = await this.shared.staleKeyOf(who, stored.metadata.sharedKeyEnc);
+      if (old === undefined) continue;
+      const iv = stored.metadata.ivNonce;
+      let plaintext: string;
+      try {
+        plaintext = this.aes("decrypt", atKey, old, stored.value, iv === "" || iv === "null" ? undefined : iv);
+      } catch {
+        continue; // Not what its sharedKeyEnc says (changed by hand?): left as it is.
+      }
+      const { aesKey, sharedKeyEnc, pubKeyCS } = await this.shared.forSharingWith(who);
+      const ivNonce = randomIvB64();
+      const value = this.aes("encrypt", atKey, aesKey, plaintext, ivNonce);
+      await this.ctx.putLocal(atKey, value, { ...stored.metadata, isEncrypted: true, sharedKeyEnc, pubKeyCS, ivNonce });
+      done++;
+    }
+    return done;
+  }
+
+  /** repairSharedWith for every atSign this device holds our copy of a shared key for. */
+  async repairAllSharing(): Promise<number> {
+    let done = 0;
+    for (const k of await this.ctx.listLocal("shared_key.")) {
+      const who = recipientOfMyCopy(this.me, k);
+      if (who !== undefined) done += await this.repairSharedWith(who);
+    }
+    return done;
   }
 
   private parse(atKey: string): ParsedAtKey {

@@ -5,7 +5,7 @@ import { normalizeAtSign, parseAtKey } from "../../protocol/atKey.js";
 import { AtProtocolError } from "../../protocol/errors.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { CipherContext, StoredValue } from "../crypto/CipherContext.js";
-import type { AtRemote } from "../ports.js";
+import type { AtRemote, Clock } from "../ports.js";
 import type { SqliteStore } from "../store/SqliteStore.js";
 import type { LocalWrites } from "../sync/LocalWrites.js";
 
@@ -17,6 +17,7 @@ export interface WorkerCipherContextOptions {
   local: LocalWrites;
   /** A connection for lookups, apart from the sync's, so a get never waits behind a long pull. */
   remote: AtRemote;
+  clock: Clock;
   lookupTimeoutMs?: number;
 }
 
@@ -34,14 +35,30 @@ export class WorkerCipherContext implements CipherContext {
     this.me = normalizeAtSign(o.atSign);
   }
 
+  now(): number {
+    return this.o.clock.now();
+  }
+
   async lookupPublicKey(atSign: string): Promise<string> {
     const who = normalizeAtSign(atSign);
     if (who === this.me) return this.o.encryptionPublicKey;
-    const cached = this.o.store.get(`cached:public:publickey${who}`);
-    if (cached !== undefined && !absent(cached.value)) return cached.value;
-    const value = await this.ask(`plookup:publickey${who}`);
+    let value: string | undefined;
+    try {
+      // Past any copy the atServers cached: the cipher asks only when it wants to know if it changed.
+      value = await this.ask(`plookup:bypassCache:true:publickey${who}`);
+    } catch (err) {
+      const cached = this.o.store.get(`cached:public:publickey${who}`);
+      // The atServer cannot answer now (offline, timeout): the copy this device has.
+      if (cached !== undefined && !absent(cached.value)) return cached.value;
+      throw err;
+    }
     if (value === undefined) throw new Error(`${who} has no public encryption key`);
     return value;
+  }
+
+  listLocal(prefix: string): Promise<string[]> {
+    const p = prefix.toLowerCase();
+    return Promise.resolve(this.o.store.listKeys().filter((k) => k.startsWith(p)));
   }
 
   getLocal(atKey: string): Promise<StoredValue | undefined> {

@@ -102,6 +102,15 @@ export class WorkerServer {
       .finally(() => this.inFlight.delete(id));
   }
 
+  /**
+   * Runs work of the worker's own (not a request) in the serial inbox, after what was accepted
+   * before it; a shutdown waits for it. Ignored once stopping. `task` reports its own failures.
+   */
+  background(task: () => Promise<unknown>): void {
+    if (this.stopping !== undefined) return;
+    void this.inbox.run(task).catch((err: unknown) => this.o.logger.warn("background task failed", { error: err instanceof Error ? err.message : String(err) }));
+  }
+
   /** Finishes what was accepted, closes everything, exits 0. Idempotent. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {

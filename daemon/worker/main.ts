@@ -16,6 +16,7 @@ import { TlsRemote } from "../remote/TlsRemote.js";
 import { SqliteStore } from "../store/SqliteStore.js";
 import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
+import { followSharedKeys } from "./followSharedKeys.js";
 import { forwardNotifications } from "./forwardNotifications.js";
 import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
@@ -97,7 +98,7 @@ function start(): void {
     backoff: new Backoff({ baseMs: 1000, maxMs: 60_000 }), notifications: monitor, policy: cfg.conflictPolicy, filter,
   });
   const cipher = new ValueCipher(data.keys, new WorkerCipherContext({
-    atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote,
+    atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote, clock,
   }));
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
     rejected: () => store.rejectedInEffect(),
@@ -139,6 +140,7 @@ function start(): void {
     },
     close: async () => {
       notifications.dispose();
+      sharing.dispose();
       await driver.stop();
       await monitor.stop();
       await Promise.all([syncRemote, lookupRemote, ...pullRemotes].map((r) => r.close()));
@@ -146,6 +148,9 @@ function start(): void {
       store.close();
     },
     exit: (code) => process.exit(code),
+  });
+  const sharing = followSharedKeys({
+    atSign, events: driver, cipher, run: (task) => server.background(task), logger: base.child({ component: "shared-keys" }),
   });
   port?.on("message", (raw: unknown) => server.receive(raw));
 

@@ -12,6 +12,8 @@ function counts(c: DriverCounts): SyncCounts {
 export function toEventInput(atSign: string, e: SyncEvent): EventInput | undefined {
   switch (e.type) {
     case "key.changed":
+      // `private:` keys are the worker's own (the shared-key ring): apps can neither list nor read them.
+      if (e.atKey.startsWith("private:")) return undefined;
       return { kind: "key.changed", atSign, key: e.atKey, origin: e.origin, op: e.op };
     case "sync.started":
       return { kind: "sync.started", atSign, at: e.atMs };

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
-import { THEIR_COPY_TTR } from "../../daemon/crypto/SharedKeys.js";
+import { PUBLIC_KEY_RECHECK_MS, THEIR_COPY_TTR } from "../../daemon/crypto/SharedKeys.js";
 import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { aesDecrypt, aesEncrypt, generateAesKeyB64, md5Hex, rsaEncrypt, rsaVerify } from "../../protocol/crypto.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
@@ -128,7 +128,7 @@ describe("ValueCipher", function () {
       expect(mine, "alice's copy").to.not.equal(undefined);
       expect(theirs, "bob's copy").to.not.equal(undefined);
       expect(theirs?.metadata.ttr).to.equal(THEIR_COPY_TTR);
-      expect(aliceCtx.writes.map((w) => w.atKey)).to.deep.equal([`shared_key.bob🛠${ALICE}`, `${BOB}:shared_key${ALICE}`]);
+      expect(aliceCtx.syncingWrites.map((w) => w.atKey)).to.deep.equal([`shared_key.bob🛠${ALICE}`, `${BOB}:shared_key${ALICE}`]);
       expect(put.metadata).to.include({ isEncrypted: true, ttl: 60_000, sharedKeyEnc: theirs?.value, pubKeyCS: md5Hex(bob.encryptionPublicKey) });
       expect(put.value).to.not.contain("1234");
       expect(await aliceCipher.decryptForGet(key, put.value, put.metadata)).to.equal("+44 1234");
@@ -161,9 +161,10 @@ describe("ValueCipher", function () {
       const put = await aliceCipher.encryptForPut(key, "old key");
       expect(aesDecrypt(k, put.value, put.metadata.ivNonce)).to.equal("old key");
       // Bob's copy came from the server and was not rewritten.
-      expect(aliceCtx.writes).to.deep.equal([]);
+      expect(aliceCtx.syncingWrites).to.deep.equal([]);
       await aliceCipher.encryptForPut(key, "again");
-      expect(aliceCtx.writes).to.deep.equal([]);
+      expect(aliceCtx.syncingWrites).to.deep.equal([]);
+      expect(await bobCipher.decryptForGet(key, put.value, put.metadata)).to.equal("old key");
     });
 
     it("take our copy from the atServer on a fresh device instead of minting a new key", async function () {
@@ -171,7 +172,50 @@ describe("ValueCipher", function () {
       aliceCtx.remote.set(`shared_key.bob🛠${ALICE}`, rsaEncrypt(alice.encryptionPublicKey, k));
       const put = await aliceCipher.encryptForPut(key, "fresh device");
       expect(aesDecrypt(k, put.value, put.metadata.ivNonce)).to.equal("fresh device");
-      expect(aliceCtx.writes.map((w) => w.atKey)).to.deep.equal([`${BOB}:shared_key${ALICE}`]);
+      expect(aliceCtx.syncingWrites.map((w) => w.atKey)).to.deep.equal([`${BOB}:shared_key${ALICE}`]);
+    });
+
+    it("keep every key they used in a ring that never syncs, so a value under a key that lost convergence still decrypts", async function () {
+      const put = await aliceCipher.encryptForPut(key, "under the first key");
+      const ring = aliceCtx.writes.filter((w) => w.atKey.startsWith("private:"));
+      expect(ring.map((w) => w.atKey)).to.deep.equal([`private:atsyncd_shared_keys.bob🛠${ALICE}`]);
+      expect(ring[0]?.value).to.not.contain(put.metadata.sharedKeyEnc ?? "-");
+      // Another device's key wins: our copy now holds it.
+      const other = generateAesKeyB64();
+      aliceCtx.local.set(`shared_key.bob🛠${ALICE}`, { value: rsaEncrypt(alice.encryptionPublicKey, other), metadata: {} });
+      const fresh = new ValueCipher(alice, aliceCtx);
+      expect(await fresh.decryptForGet(key, put.value, put.metadata)).to.equal("under the first key");
+      const next = await fresh.encryptForPut(`${BOB}:email.wavi${ALICE}`, "under the key in effect");
+      expect(aesDecrypt(other, next.value, next.metadata.ivNonce)).to.equal("under the key in effect");
+      // Re-encrypted under the key in effect, the old value reads with it alone.
+      aliceCtx.local.set(key, { value: put.value, metadata: put.metadata });
+      expect(await fresh.repairSharedWith(BOB)).to.equal(1);
+      const repaired = aliceCtx.local.get(key);
+      expect(aesDecrypt(other, repaired?.value ?? "", repaired?.metadata.ivNonce)).to.equal("under the first key");
+      expect(repaired?.metadata).to.include({ isEncrypted: true, pubKeyCS: md5Hex(bob.encryptionPublicKey) });
+      expect(await bobCipher.decryptForGet(key, repaired?.value ?? "", repaired?.metadata)).to.equal("under the first key");
+      expect(await fresh.repairSharedWith(BOB)).to.equal(0);
+    });
+
+    it("look bob's public key up again only after the recheck time, and mint a new key when it changed", async function () {
+      const first = await aliceCipher.encryptForPut(key, "one");
+      await aliceCipher.encryptForPut(key, "two");
+      expect(aliceCtx.publicKeyLookups).to.deep.equal([BOB]);
+      aliceCtx.publicKeys.set(BOB, alice.encryptionPublicKey); // any other key: bob re-onboarded
+      aliceCtx.timeMs += PUBLIC_KEY_RECHECK_MS - 1;
+      await aliceCipher.encryptForPut(key, "three");
+      expect(aliceCtx.publicKeyLookups).to.have.length(1);
+      aliceCtx.timeMs += 2;
+      const after = await aliceCipher.encryptForPut(key, "four");
+      expect(aliceCtx.publicKeyLookups).to.have.length(2);
+      expect(after.metadata.pubKeyCS).to.equal(md5Hex(alice.encryptionPublicKey));
+      expect(after.metadata.sharedKeyEnc).to.not.equal(first.metadata.sharedKeyEnc);
+      const copies = aliceCtx.syncingWrites.filter((w) => w.atKey === `shared_key.bob🛠${ALICE}`);
+      expect(copies, "a second key minted").to.have.length(2);
+      expect(copies[1]?.metadata.pubKeyCS).to.equal(md5Hex(alice.encryptionPublicKey));
+      // Both keys stay readable to alice.
+      expect(await aliceCipher.decryptForGet(key, first.value, first.metadata)).to.equal("one");
+      expect(await aliceCipher.decryptForGet(key, after.value, after.metadata)).to.equal("four");
     });
 
     it("mint one key when two puts race", async function () {

@@ -12,6 +12,8 @@ import type { AtMetadata } from "../../protocol/metadata.js";
 
 /** Self keys need no network to encrypt; anything else is out of scope here. */
 const noNetwork: CipherContext = {
+  now: () => Date.now(),
+  listLocal: () => Promise.resolve([]),
   lookupPublicKey: () => Promise.reject(new Error("offlineWrite: self keys only")),
   getLocal: () => Promise.resolve(undefined),
   putLocal: () => Promise.reject(new Error("offlineWrite: self keys only")),

@@ -6,6 +6,8 @@ import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
 import type { Clock, Disposable } from "../../daemon/ports.js";
+import { followSharedKeys } from "../../daemon/worker/followSharedKeys.js";
+import { Inbox } from "../../daemon/worker/Inbox.js";
 import type { TlsRemote } from "../../daemon/remote/TlsRemote.js";
 import { PlaintextCache } from "../../daemon/worker/PlaintextCache.js";
 import { StatusPublisher } from "../../daemon/worker/StatusPublisher.js";
@@ -39,6 +41,8 @@ export interface WorkerDevice {
   readonly clock: OffsetClock;
   /** The last status the publisher pushed. */
   lastStatus(): SyncStatus | undefined;
+  /** Resolves once the work the worker queued in the background (shared-key repairs) is done. */
+  settled(): Promise<void>;
 }
 
 /**
@@ -47,9 +51,11 @@ export interface WorkerDevice {
  * themselves by the harness).
  */
 export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: string, opts?: { keys?: AtKeys }) => WorkerDevice {
-  const open: Array<{ lookup: TlsRemote; status: StatusPublisher }> = [];
+  const open: Array<{ lookup: TlsRemote; status: StatusPublisher; inbox: Inbox; sharing: Disposable }> = [];
   afterEach(async () => {
     for (const o of open.splice(0)) {
+      o.sharing.dispose();
+      await o.inbox.drained();
       o.status.close();
       await o.lookup.close();
     }
@@ -60,19 +66,22 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
     const clock = new OffsetClock();
     const lookup = rawRemote(s.dev, atSign);
     const cipher = new ValueCipher(keys, new WorkerCipherContext({
-      atSign, encryptionPublicKey: keys.encryptionPublicKey, store: device.store, local: device.driver.local, remote: lookup,
+      atSign, encryptionPublicKey: keys.encryptionPublicKey, store: device.store, local: device.driver.local, remote: lookup, clock,
     }));
     let last: SyncStatus | undefined;
     const status = new StatusPublisher({
       clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st), rejected: () => device.store.rejectedInEffect(),
     });
-    open.push({ lookup, status });
-    // As main.ts: state changes move the publisher's state, everything else asks for a recomputation.
+    // As main.ts: state changes move the publisher's state, everything else asks for a recomputation;
+    // changes of our shared-key copies re-encrypt what they left behind, in the serial inbox.
     device.driver.on((e) => (e.type === "state.changed" ? status.stateChanged(e.state) : status.schedule()));
+    const inbox = new Inbox();
+    const sharing = followSharedKeys({ atSign, events: device.driver, cipher, run: (task) => void inbox.run(task), logger: nullLogger });
+    open.push({ lookup, status, inbox, sharing });
     device.start();
     const ctx: WorkerContext = {
       atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, clock, plain: new PlaintextCache(),
     };
-    return { device, ctx, clock, lastStatus: () => last };
+    return { device, ctx, clock, lastStatus: () => last, settled: () => inbox.drained() };
   };
 }
