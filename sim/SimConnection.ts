@@ -22,7 +22,7 @@ export interface ConnectionHooks {
   /** The driver asked for a round trip. */
   requested?: () => void;
   /** The server ran a command of this connection (whether or not its reply arrives). */
-  applied?: (command: string) => void;
+  applied?: (command: string, reply: string, fault: Fault) => void;
   /** A reply reached the device. */
   replied?: () => void;
 }
@@ -105,7 +105,7 @@ export class SimConnection implements AtRemote {
       return true;
     }
     const reply = await this.server.execute(p.command, this.session.conn);
-    this.hooks.applied?.(p.command);
+    this.hooks.applied?.(p.command, reply, fault);
     // Crashed, aborted or dropped by a server restart while the server was answering.
     if (this.queue[0] !== p) return true;
     if (fault === "lost") {
