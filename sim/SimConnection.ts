@@ -22,7 +22,7 @@ export interface ConnectionHooks {
   /** The driver asked for a round trip. */
   requested?: () => void;
   /** The server ran a command of this connection (whether or not its reply arrives). */
-  applied?: (command: string) => void;
+  applied?: (command: string, reply: string, fault: Fault) => void;
   /** A reply reached the device. */
   replied?: () => void;
 }
@@ -34,6 +34,8 @@ interface Pending {
   reject: (err: unknown) => void;
   detach: () => void;
   hung?: Disposable;
+  /** The server is running it now. */
+  running?: boolean;
 }
 
 export class SimConnection implements AtRemote {
@@ -60,7 +62,7 @@ export class SimConnection implements AtRemote {
   /** A request on the wire that the scheduler may deliver (not one hanging). */
   get deliverable(): boolean {
     const head = this.queue[0];
-    return head !== undefined && head.hung === undefined;
+    return head !== undefined && head.hung === undefined && head.running !== true;
   }
 
   /** Requests waiting, the one on the wire included. */
@@ -99,13 +101,15 @@ export class SimConnection implements AtRemote {
   /** Delivers the request on the wire with `fault`; false when there is none. */
   async deliver(fault: Fault): Promise<boolean> {
     const p = this.queue[0];
-    if (!p || p.hung !== undefined) return false;
+    if (!p || p.hung !== undefined || p.running === true) return false;
     if (fault === "drop") {
       this.fail(p, "closed", "connection dropped before the command reached the server (sim)");
       return true;
     }
+    p.running = true;
     const reply = await this.server.execute(p.command, this.session.conn);
-    this.hooks.applied?.(p.command);
+    p.running = false;
+    this.hooks.applied?.(p.command, reply, fault);
     // Crashed, aborted or dropped by a server restart while the server was answering.
     if (this.queue[0] !== p) return true;
     if (fault === "lost") {
@@ -153,4 +157,22 @@ export class SimConnection implements AtRemote {
     p.hung?.dispose();
     p.detach();
   }
+}
+
+/** A connection whose every request the server answers at once, without faults (contract tests, tools). */
+export function promptRemote(server: SimServer, clock: SimClock): AtRemote {
+  const conn = new SimConnection(server, clock, {});
+  // One delivery per request, in turn: requests are serialized as on a real connection.
+  let turn: Promise<unknown> = Promise.resolve();
+  return {
+    request: (command, opts) => {
+      const reply = conn.request(command, opts);
+      turn = turn.then(() => conn.deliver("ok"));
+      return reply;
+    },
+    get connected() {
+      return true;
+    },
+    close: () => conn.close(),
+  };
 }

@@ -1,8 +1,9 @@
-// `npm run sim -- [--seeds N] [--seed S] [--from F] [--devices D] [--steps K] [--no-shrink]`:
+// `npm run sim -- [--seeds N] [--seed S [--trace JSON]] [--from F] [--devices D] [--steps K] [--no-shrink]`:
 // runs the deterministic simulation (sim/README.md). Exit code 1 when any seed violates an invariant.
 import { formatReport, formatShrunk, runMany } from "./runMany.js";
 import { replayCommand, runSeed } from "./runner.js";
 import { shrink } from "./shrink.js";
+import type { Step } from "./trace.js";
 
 function parse(argv: readonly string[]): Record<string, string | true> {
   const out: Record<string, string | true> = {};
@@ -31,8 +32,11 @@ async function main(): Promise<number> {
   if (devices !== undefined && (devices < 1 || devices > 3)) throw new Error("--devices is 1 to 3");
   const steps = int(args["steps"], "steps");
   const seed = int(args["seed"], "seed");
+  const given = args["trace"];
+  if (given === true) throw new Error("--trace needs the JSON list of steps a report printed");
+  const trace = given === undefined ? undefined : (JSON.parse(given) as Step[]);
   if (seed !== undefined) {
-    const r = await runSeed(seed, { devices, steps });
+    const r = await runSeed(seed, { devices, steps, trace });
     if (r.violations.length === 0) {
       process.stdout.write(`seed ${seed}: no violation (${r.trace.length} steps, healed in ${r.healRounds} round(s), ${r.ms.toFixed(0)} ms)\n`);
       return 0;

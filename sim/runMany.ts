@@ -56,6 +56,7 @@ export function formatShrunk(result: SeedResult, s: Shrunk): string {
     `  shrunk to ${s.trace.length} of ${result.trace.length} steps in ${s.replays} replays${s.minimal ? "" : " (time budget ran out)"}:`,
     ...s.trace.map((step, i) => `    ${String(i + 1).padStart(3)}. ${formatStep(step)}`),
     "    then: faults end, every device syncs until quiescent",
+    `  replay the shrunk trace: ${replayCommand(result)} --trace '${JSON.stringify(s.trace)}'`,
     "  violations of the shrunk trace:",
     ...s.violations.map((v) => `    - [${v.invariant}] ${v.message}`),
   ];

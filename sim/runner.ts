@@ -58,7 +58,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
     await world.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { seed, setup, trace, violations, faults: world.faults, healRounds, worstRun: world.work.worst, ms: performance.now() - started };
+  return { seed, setup, trace, violations, faults: world.faultCounts(), healRounds, worstRun: world.work.worst, ms: performance.now() - started };
 }
 
 /** The command that replays a seed exactly. */

@@ -156,7 +156,7 @@ export function formatStep(s: Step): string {
     case "backup":
       return "server backup taken";
     case "restore":
-      return `server restored from backup #${s.i}`;
+      return `server restored from backup #${s.i} (modulo the backups taken)`;
     case "wipe":
       return "server wiped (identity kept)";
     case "sync":

@@ -8,7 +8,7 @@ import { History, type Origin } from "./history.js";
 import { SimClock } from "./SimClock.js";
 import { SimServer, type ServerSideWrite } from "./SimServer.js";
 import { ABSENT, serverState, type KeyState } from "./state.js";
-import { ATSIGN, type Setup, type Step, type WorldView } from "./trace.js";
+import { ATSIGN, formatStep, type Setup, type Step, type WorldView } from "./trace.js";
 
 /** Event-loop turns without progress before the engine counts as waiting. */
 const QUIET_TURNS = 2;
@@ -35,6 +35,8 @@ export class World implements WorldView {
   /** Faults injected, by kind (for the soak's figures). */
   readonly faults: Record<string, number> = {};
   private readonly disposables: Disposable[] = [];
+  /** SIM_DEBUG=1: every step and every command the server runs, on stderr. */
+  readonly debug = process.env["SIM_DEBUG"] ? (line: string): void => void process.stderr.write(`${line}\n`) : undefined;
 
   constructor(readonly setup: Setup, dir: string) {
     this.server = new SimServer({
@@ -62,7 +64,10 @@ export class World implements WorldView {
               this.activity++;
               this.work.request(d, this.server.store.lastCommitId() ?? -1);
             },
-            applied: (command) => this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!),
+            applied: (command, reply, fault) => {
+              this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!);
+              this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
+            },
             replied: () => void (this.heard[d] = this.history.tick),
           },
         }),
@@ -116,6 +121,7 @@ export class World implements WorldView {
   /** Runs one step, then lets the engine run until it waits. */
   async exec(step: Step, index: number): Promise<void> {
     this.step = index;
+    this.debug?.(`#${index} ${formatStep(step)}`);
     for (const dev of this.devices) if (!dev.alive) dev.restart();
     const dev = "d" in step ? this.devices[step.d] : undefined;
     switch (step.k) {
@@ -150,7 +156,6 @@ export class World implements WorldView {
         await this.advance(step.ms);
         break;
       case "crash":
-        this.count("crash");
         dev!.armCrash(step.after);
         break;
       case "backup":
@@ -256,6 +261,7 @@ export class World implements WorldView {
    */
   async heal(): Promise<number | null> {
     this.step = Number.MAX_SAFE_INTEGER;
+    this.debug?.("-- heal");
     for (const dev of this.devices) {
       dev.armCrash(null);
       if (!dev.alive) dev.restart();
@@ -279,6 +285,12 @@ export class World implements WorldView {
     const settled = await this.settle();
     await this.flush();
     return settled && results.every((r) => r === true);
+  }
+
+  /** Faults injected, crashes that happened included. */
+  faultCounts(): Record<string, number> {
+    const crashed = this.devices.reduce((n, d) => n + d.crashes, 0);
+    return crashed > 0 ? { ...this.faults, crash: crashed } : { ...this.faults };
   }
 
   async close(): Promise<void> {
