@@ -32,6 +32,20 @@ export default tseslint.config(
     },
   },
   {
+    // House-style §20: the daemon's time comes from the Clock port; only adapters read the system's.
+    files: ["daemon/**/*.ts"],
+    ignores: ["daemon/adapters/**"],
+    rules: {
+      "no-restricted-properties": ["error",
+        { object: "Date", property: "now", message: "take the time from a Clock (daemon/ports.ts), injected by the composition root." }],
+      "no-restricted-globals": ["error",
+        { name: "setTimeout", message: "use Clock.setTimer (daemon/ports.ts), injected by the composition root." },
+        { name: "setInterval", message: "use Clock.setTimer (daemon/ports.ts), injected by the composition root." }],
+      "no-restricted-syntax": ["error",
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "take the time from a Clock (daemon/ports.ts), injected by the composition root." }],
+    },
+  },
+  {
     files: ["client/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {

@@ -1,10 +1,13 @@
 // One file per command under daemon/cli/commands/<name>.ts (house-style §19), each
 // default-exporting a Command. main.ts finds them by name, so adding a command is adding a file.
+import type { Clock } from "../ports.js";
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** The current time and timers, for "5 s ago", latencies and timeouts (house-style §20). */
+  readonly clock: Clock;
   /** For commands that read data from stdin (`put … -`); process.stdin when absent. */
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }

@@ -107,6 +107,7 @@ export class DataDirLock {
    * daemon replaced the stale lock in between, its fresh lock is put back instead of deleted.
    */
   private static removeStale(lockPath: string, stalePid: number | undefined): void {
+    // eslint-disable-next-line no-restricted-properties -- a unique file name, not a time: no Clock reaches the lock
     const aside = `${lockPath}.stale.${process.pid}.${Date.now()}`;
     try {
       renameSync(lockPath, aside);

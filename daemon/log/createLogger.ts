@@ -70,6 +70,7 @@ function scrub(redact: RedactOptions) {
       }
     }
     Object.assign(i, redactFields(fields, redact));
+    // eslint-disable-next-line no-restricted-syntax -- the Logger adapter stamps wall time, as journald does; it runs before any Clock
     i.time = new Date().toISOString();
     return i;
   })();

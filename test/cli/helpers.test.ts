@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Writable } from "node:stream";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { CliIO } from "../../daemon/cli/Command.js";
 import { progressReporter } from "../../daemon/cli/commands/sync.js";
 import type { AtsyncEvent } from "../../shared/events.js";
@@ -184,7 +185,7 @@ describe("sync --wait progress", function () {
   function capture(): { io: CliIO; text: () => string } {
     let text = "";
     const stream = new Writable({ write(c: Buffer, _e, cb) { text += c.toString(); cb(); } });
-    return { io: { stdout: stream, stderr: stream, env: {} }, text: () => text };
+    return { io: { stdout: stream, stderr: stream, env: {}, clock: new SystemClock() }, text: () => text };
   }
 
   it("redraws one bar in place on a TTY and clears it at the end", function () {

@@ -47,7 +47,7 @@ const conflicts: Command = {
     if (values.json === true) io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0) io.stdout.write("No conflicts.\n");
     else {
-      io.stdout.write(`${formatConflicts(list, Date.now()).join("\n")}\n`);
+      io.stdout.write(`${formatConflicts(list, io.clock.now()).join("\n")}\n`);
       if (list.some((c) => !c.resolved)) io.stdout.write("\nKeep a side with `atsyncd conflicts resolve @atSign ID --keep local|remote`.\n");
     }
     return list.some((c) => !c.resolved) ? ExitCode.NeedsAttention : ExitCode.Ok;

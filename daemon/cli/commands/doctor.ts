@@ -39,7 +39,7 @@ const doctor: Command = {
 
     const keyStore = await checkKeyStore({ dataDir: paths.dataDir, prefer, env: io.env });
     checks.push(keyStore.result);
-    const daemon = await checkDaemon(socketPath);
+    const daemon = await checkDaemon(socketPath, io.clock);
     checks.push(...daemon.results);
     const onFile = daemon.statuses?.filter((s) => s.keyStore === "file").map((s) => s.atSign) ?? [];
     if (onFile.length > 0 && keyStore.result.status === "ok" && prefer !== "file") {
@@ -59,12 +59,12 @@ const doctor: Command = {
     const findings: AtServerFinding[] = [];
     if (config !== undefined) {
       for (const atSign of atSigns) {
-        const f = await checkAtServer(atSign, configFor(config, atSign));
+        const f = await checkAtServer(atSign, configFor(config, atSign), io.clock);
         findings.push(f);
         checks.push(f.result);
       }
     }
-    checks.push(checkClock(Date.now(), findings));
+    checks.push(checkClock(io.clock.now(), findings));
 
     if (values.json === true) io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
     else io.stdout.write(`${formatChecks(checks).join("\n")}\n`);

@@ -123,7 +123,7 @@ const run: Command = {
     const parsed = parseRunArgs(args, io.env);
     const code = parsed.dev ? await runDev(parsed, io) : await runDaemon(parsed.opts, io);
     // Everything is closed; a handle some library left open must not keep a stopped daemon alive.
-    setTimeout(() => process.exit(code), 3000).unref();
+    io.clock.setTimer(3000, () => process.exit(code));
     return code;
   },
 };

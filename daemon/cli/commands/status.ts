@@ -26,7 +26,7 @@ export function statusExitCode(statuses: readonly SyncStatus[]): number {
   return statuses.some(needsAttention) ? ExitCode.NeedsAttention : ExitCode.Ok;
 }
 
-export function printStatuses(statuses: readonly SyncStatus[], json: boolean, io: CliIO, now = Date.now()): void {
+export function printStatuses(statuses: readonly SyncStatus[], json: boolean, io: CliIO, now = io.clock.now()): void {
   if (json) {
     io.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
     return;

@@ -42,7 +42,7 @@ const watch: Command = {
         ...(values.regex !== undefined ? { regex: values.regex } : {}),
       }, { signal: stop.signal });
       for await (const e of stream) {
-        io.stdout.write(values.json === true ? `${JSON.stringify(e)}\n` : `${formatEvent(e, { now: Date.now() })}\n`);
+        io.stdout.write(values.json === true ? `${JSON.stringify(e)}\n` : `${formatEvent(e, { now: io.clock.now() })}\n`);
       }
       return ExitCode.Ok;
     } catch (err) {

@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import type { PeerCertificate } from "node:tls";
 import { AtProtocolError } from "../../../protocol/errors.js";
-import { SystemClock } from "../../adapters/SystemClock.js";
 import type { AtSignConfig } from "../../config/DaemonConfig.js";
+import type { Clock } from "../../ports.js";
 import { connectTls } from "../../remote/connectTls.js";
 import { RemoteUnavailableError } from "../../remote/errors.js";
 import { RootResolver } from "../../remote/RootResolver.js";
@@ -32,7 +32,7 @@ function window(cert: PeerCertificate): CertWindow | undefined {
   return Number.isFinite(from) && Number.isFinite(to) ? { validFrom: from, validTo: to } : undefined;
 }
 
-export async function checkAtServer(atSign: string, cfg: Pick<AtSignConfig, "rootServer" | "ca">, timeoutMs = 10_000): Promise<AtServerFinding> {
+export async function checkAtServer(atSign: string, cfg: Pick<AtSignConfig, "rootServer" | "ca">, clock: Clock, timeoutMs = 10_000): Promise<AtServerFinding> {
   const name = `${atSign} atServer`;
   const root = `${cfg.rootServer.host.includes(":") ? `[${cfg.rootServer.host}]` : cfg.rootServer.host}:${cfg.rootServer.port}`;
   let ca: string | undefined;
@@ -43,7 +43,6 @@ export async function checkAtServer(atSign: string, cfg: Pick<AtSignConfig, "roo
       return { result: check(name, "fail", `cannot read the CA file ${cfg.ca} (${(err as NodeJS.ErrnoException).code ?? "error"})`, "fix the path in `atsyncd config set ca FILE`, or `atsyncd config unset ca`") };
     }
   }
-  const clock = new SystemClock();
   let address;
   try {
     address = await new RootResolver({ root, clock, timeoutMs, ...(ca !== undefined ? { ca } : {}) }).resolve(atSign);
@@ -59,10 +58,10 @@ export async function checkAtServer(atSign: string, cfg: Pick<AtSignConfig, "roo
     };
   }
   const where = `${address.host}:${address.port}`;
-  const started = Date.now();
+  const started = clock.now();
   try {
     const socket = await connectTls({ host: address.host, port: address.port, clock, timeoutMs, ...(ca !== undefined ? { ca } : {}) });
-    const ms = Date.now() - started;
+    const ms = clock.now() - started;
     const cert = window(socket.getPeerCertificate());
     socket.destroy();
     return { result: check(name, "ok", `root ${root} → ${where}, TLS ok (${ms} ms)`), ...(cert ? { cert } : {}) };

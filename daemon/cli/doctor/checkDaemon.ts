@@ -2,10 +2,11 @@
 import { AtsyncClient } from "../../../client/AtsyncClient.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import type { SyncStatus } from "../../../shared/status.js";
+import type { Clock } from "../../ports.js";
 import { describeState } from "../format/statusText.js";
 import { check, type CheckResult } from "./Check.js";
 
-export async function checkDaemon(socketPath: string): Promise<{ results: CheckResult[]; statuses: SyncStatus[] | undefined }> {
+export async function checkDaemon(socketPath: string, clock: Clock): Promise<{ results: CheckResult[]; statuses: SyncStatus[] | undefined }> {
   let client: AtsyncClient;
   try {
     client = await AtsyncClient.connect({ socketPath, clientName: `atsyncd-doctor/${process.pid}` });
@@ -29,9 +30,9 @@ export async function checkDaemon(socketPath: string): Promise<{ results: CheckR
         const fix = s.state.code === ErrorCode.AuthFailed
           ? `its keys were refused: \`atsyncd offboard ${s.atSign}\`, then onboard its current .atKeys file`
           : `see \`atsyncd status ${s.atSign}\` and the daemon's log`;
-        results.push(check(`${s.atSign} sync`, "fail", describeState(s, { now: Date.now() }), fix));
+        results.push(check(`${s.atSign} sync`, "fail", describeState(s, { now: clock.now() }), fix));
       } else if (s.state.kind === "backoff") {
-        results.push(check(`${s.atSign} sync`, "warn", describeState(s, { now: Date.now() }), "it retries by itself; the checks below say whether its atServer is reachable"));
+        results.push(check(`${s.atSign} sync`, "warn", describeState(s, { now: clock.now() }), "it retries by itself; the checks below say whether its atServer is reachable"));
       }
     }
     return { results, statuses };

@@ -1,6 +1,7 @@
 // Runs the CLI's main() in this process with captured streams (the unit-level path; the
 // end-to-end tests run bin/atsyncd as a child process instead).
 import { Readable, Writable } from "node:stream";
+import { SystemClock } from "../../../daemon/adapters/SystemClock.js";
 import type { CliIO } from "../../../daemon/cli/Command.js";
 import { main } from "../../../daemon/cli/dispatch.js";
 
@@ -28,6 +29,7 @@ export async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}, stdin
     stdout: out.stream,
     stderr: err.stream,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    clock: new SystemClock(),
     ...(stdin !== undefined ? { stdin: Readable.from([Buffer.from(stdin)]) } : {}),
   };
   const code = await main(argv, io);
