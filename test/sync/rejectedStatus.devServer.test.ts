@@ -3,6 +3,7 @@
 import { expect } from "chai";
 import { PassThrough } from "node:stream";
 import { printStatuses, statusExitCode } from "../../daemon/cli/commands/status.js";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { CliIO } from "../../daemon/cli/Command.js";
 import { ErrorCode } from "../../shared/errors.js";
 import type { SyncStatus } from "../../shared/status.js";
@@ -15,7 +16,7 @@ function capture(): { io: CliIO; out: () => string } {
   const stdout = new PassThrough();
   let text = "";
   stdout.on("data", (d: Buffer) => (text += d.toString()));
-  return { io: { stdout, stderr: new PassThrough(), env: {} }, out: () => text };
+  return { io: { stdout, stderr: new PassThrough(), env: {}, clock: new SystemClock() }, out: () => text };
 }
 
 describe("sync: a change the atServer rejects for good, in the status", function () {
