@@ -171,17 +171,11 @@ class PageDecider {
     this.adopt(atKey, f, e, t);
   }
 
-  /** The entry of the version we hold (our own push's echo): take the server's metadata and time. */
+  /** The entry of the version we hold (our own push's echo): take the server's metadata and time, once. */
   private echoOfAcknowledged(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime): void {
     const key = f.key!;
-    if (key.serverTimeMs !== null) return;
-    const deleted = e.operation === "-";
-    if (deleted !== key.deleted) return;
-    const serverTimeMs = deleted ? t.upper : t.at;
-    const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null && key.value === e.value;
-    this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs, ...(adoptMeta ? { metadata: e.metadata! } : {}) });
-    key.serverTimeMs = serverTimeMs;
-    if (adoptMeta) key.metadata = e.metadata;
+    if (key.serverTimeMs !== null || (e.operation === "-") !== key.deleted) return;
+    this.verify(atKey, f, e, t);
   }
 
   /** Returns true when the entry needs nothing more (the local change stands). */
@@ -270,7 +264,7 @@ class PageDecider {
     if (!key) return;
     const deleted = e.operation === "-";
     const serverTimeMs = deleted ? t.upper : t.at;
-    const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null;
+    const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null && key.value === e.value;
     this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs, ...(adoptMeta ? { metadata: e.metadata! } : {}) });
     key.commitId = e.commitId;
     key.serverTimeMs = serverTimeMs;

@@ -11,10 +11,9 @@ import type { LocalKey } from "./types.js";
 export function decideFilter(stored: string | null, current: string | undefined): { ops: StoreOp[]; restarted: boolean } {
   const regex = current ?? "";
   if (stored === regex) return { ops: [], restarted: false };
-  const ops: StoreOp[] = [{ op: "setSyncState", patch: { filterRegex: regex } }];
-  if (stored === null) return { ops, restarted: false };
-  ops.push({ op: "setSyncState", patch: { lastReceivedCommitId: -1, probes: [] } });
-  return { ops, restarted: true };
+  const restarted = stored !== null;
+  const patch = restarted ? { filterRegex: regex, lastReceivedCommitId: -1, probes: [] } : { filterRegex: regex };
+  return { ops: [{ op: "setSyncState", patch }], restarted };
 }
 
 /** A repair pulls everything again from -1; every key is unseen until the re-pull brings it back. */

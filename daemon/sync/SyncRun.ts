@@ -170,7 +170,8 @@ export class SyncRun {
    */
   private async push(): Promise<number> {
     let acked = 0;
-    let known = Math.max(this.d.store.syncState().lastReceivedCommitId, this.d.store.syncState().serverCommitId ?? -1);
+    const state = this.d.store.syncState();
+    let known = Math.max(state.lastReceivedCommitId, state.serverCommitId ?? -1);
     const tried = new Set<number>();
     this.d.progress?.begin("upload", countPending(this.d.store.pendingKeys(), this.d.filter).inside);
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {

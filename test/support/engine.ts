@@ -6,10 +6,11 @@ import { KeyFilter } from "../../daemon/core/filter.js";
 import { markSentOps, type PushCommand } from "../../daemon/core/pushPlan.js";
 import { beginRepair, decideFilter, finishRepair, nextRetryAt } from "../../daemon/core/syncState.js";
 import type { ConflictPolicy, RemoteEntry } from "../../daemon/core/types.js";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { Clock, Store } from "../../daemon/ports.js";
 import { applyPulled, type PullApplyResult } from "../../daemon/sync/applyPulled.js";
 
-const realClock: Clock = { now: () => Date.now(), setTimer: () => ({ dispose: () => undefined }) };
+const realClock: Clock = new SystemClock();
 
 export function applyRemotePage(
   store: Store,
