@@ -2,10 +2,11 @@
 // or a permanent one (rejected with the server's error). Nothing is dropped silently.
 import { AuthRefusedAtCodes as AUTH, InternalCode, PermanentAtCodes as PERMANENT } from "../../shared/errors.js";
 import type { PushCommand } from "./pushPlan.js";
-import type { OutboxId } from "./types.js";
+import type { ChangeOp, OutboxId } from "./types.js";
 
 export type PushOutcome =
-  | { kind: "committed"; atKey: string; changeIds: OutboxId[]; commitId: number | null }
+  /** `operation`: what the acknowledged command did ("-" a delete; "*" when absent), for the reset probes. */
+  | { kind: "committed"; atKey: string; changeIds: OutboxId[]; commitId: number | null; operation?: ChangeOp }
   | { kind: "retry"; atKey: string; changeIds: OutboxId[]; code: string; error: string }
   | { kind: "rejected"; atKey: string; changeIds: OutboxId[]; code: string; error: string };
 
@@ -77,7 +78,8 @@ function outcomeOf(cmd: PushCommand, response: unknown): PushOutcome {
   if (/^-?\d+$/u.test(text)) {
     const n = Number(text);
     // -1: the server does not commit this key; it is stored, so the change is done.
-    return { kind: "committed", atKey: cmd.atKey, changeIds: cmd.changeIds, commitId: n >= 0 ? n : null };
+    const operation: ChangeOp = cmd.sent?.op ?? (cmd.command.startsWith("delete:") ? "-" : "*");
+    return { kind: "committed", atKey: cmd.atKey, changeIds: cmd.changeIds, commitId: n >= 0 ? n : null, operation };
   }
   // No commit id is no acknowledgement (the server says -1 for keys it does not commit). If it
   // did apply the command, the next pull recognises the echo (SqliteStore.markSent).

@@ -2,11 +2,32 @@
 // for their retry time (exponential, capped), permanent ones are rejected with the server's error.
 import { retryDelayMs, type PushOutcome } from "./batchReply.js";
 import type { StoreOp } from "./storeOps.js";
-import type { KeyFacts, OutboxId } from "./types.js";
+import { ackProbes } from "./reset.js";
+import type { ChangeOp, KeyFacts, OutboxId, ResetProbe } from "./types.js";
 
-export function decideOutcomes(outcomes: readonly PushOutcome[], facts: ReadonlyMap<string, KeyFacts>, nowMs: number): StoreOp[] {
+export interface OutcomeDecision {
+  ops: StoreOp[];
+  /**
+   * An acknowledged commit id at or below one the server had already given (our last received
+   * id, or the key's own commit id): commit ids only rise on one log, so the server lost data.
+   */
+  serverWentBack: boolean;
+}
+
+/**
+ * `probes`: the sync state's reset probes; every acknowledged commit id joins them (reset.ts), so
+ * a server that forgets it before the echo is pulled is caught.
+ */
+export function decideOutcomes(
+  outcomes: readonly PushOutcome[],
+  facts: ReadonlyMap<string, KeyFacts>,
+  nowMs: number,
+  state: { probes: readonly ResetProbe[]; lastReceivedCommitId: number },
+): OutcomeDecision {
   const ops: StoreOp[] = [];
-  const commitOf = new Map<string, number | null>();
+  const acks: { atKey: string; commitId: number; operation: ChangeOp }[] = [];
+  const commitOf = new Map<string, number>();
+  let serverWentBack = false;
   for (const o of outcomes) {
     const f = facts.get(o.atKey.toLowerCase());
     if (o.kind === "rejected") {
@@ -26,12 +47,13 @@ export function decideOutcomes(outcomes: readonly PushOutcome[], facts: Readonly
     ops.push({ op: "commitChanges", ids: [...earlier, ...o.changeIds], commitId: o.commitId });
     if (o.commitId === null) continue;
     const atKey = o.atKey.toLowerCase();
-    const known = commitOf.has(atKey) ? commitOf.get(atKey)! : (f?.key?.commitId ?? null);
-    if (known === null || o.commitId > known) {
-      commitOf.set(atKey, o.commitId);
-      // A new version on the server: its time is learnt from its echo.
-      ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
-    }
+    const known = commitOf.get(atKey) ?? f?.key?.commitId ?? null;
+    if (o.commitId <= state.lastReceivedCommitId || (known !== null && o.commitId <= known)) serverWentBack = true;
+    commitOf.set(atKey, o.commitId);
+    acks.push({ atKey, commitId: o.commitId, operation: o.operation ?? "*" });
+    // The key's version on the server is the one just written; its time is learnt from its echo.
+    ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
   }
-  return ops;
+  if (acks.length > 0) ops.push({ op: "setSyncState", patch: { probes: ackProbes(state.probes, acks) } });
+  return { ops, serverWentBack };
 }

@@ -10,21 +10,32 @@
 //    regex before its 25-entry window). A probe key with no entry at all, or an entry at or
 //    below our last received id that is not the one we saw, means the log we pulled from is
 //    gone. A probe key written again since (an entry above our last received id) proves nothing
-//    either way: another client may have rewritten it, or written it anew after a wipe. So the
+//    either way: another client may have rewritten it, or written it anew after a wipe. An
+//    acknowledged push is a probe too, at the commit id the server gave it, before its echo is
+//    pulled: a server wiped or restored between the ack and the next pull forgets it. So the
 //    log holds only when at least one probe is still where we saw it; when every probe was
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
 import { SYNC_PAGE_LIMIT } from "./pull.js";
-import type { RemoteEntry, ResetProbe } from "./types.js";
+import type { ChangeOp, RemoteEntry, ResetProbe } from "./types.js";
 
 export type ResetReason = "commit-id-went-back" | "last-entry-missing";
 
 /** How many recent entries are remembered as probes. */
 export const PROBE_COUNT = 8;
 
-export function isResetByStats(serverCommitId: number | null, lastReceivedCommitId: number): boolean {
-  if (lastReceivedCommitId < 0) return false;
-  return serverCommitId === null || serverCommitId < lastReceivedCommitId;
+/**
+ * `knownCommitId`: the highest commit id this log is known to have reached (see
+ * highestKnownCommitId): the last received one, or an acknowledged push's above it.
+ */
+export function isResetByStats(serverCommitId: number | null, knownCommitId: number): boolean {
+  if (knownCommitId < 0) return false;
+  return serverCommitId === null || serverCommitId < knownCommitId;
+}
+
+/** The highest commit id the server told us of: the last received, or a probe's (an acknowledged push). */
+export function highestKnownCommitId(lastReceivedCommitId: number, probes: readonly ResetProbe[]): number {
+  return Math.max(lastReceivedCommitId, ...probes.map((p) => p.commitId));
 }
 
 function escapeRegex(s: string): string {
@@ -42,7 +53,8 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
   const first = page.find((e) => e.atKey.toLowerCase() === probe.atKey);
   // A full page of other probes' entries may hide this one's.
   if (!first) return page.length >= SYNC_PAGE_LIMIT ? "unknown" : "gone";
-  if (first.commitId > lastReceivedCommitId) return "rewritten";
+  if (first.commitId > Math.max(lastReceivedCommitId, probe.commitId)) return "rewritten";
+  // Below the probe, or between it and what we received (that entry would have become the probe).
   if (first.commitId !== probe.commitId) return "gone";
   if ((first.operation === "-") !== (probe.operation === "-")) return "gone";
   if (probe.updatedAt !== null && first.metadata?.updatedAt !== probe.updatedAt) return "gone";
@@ -59,12 +71,20 @@ export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteE
 
 /** The probes after a batch of applied entries: the most recent distinct keys by commit id. */
 export function nextProbes(current: readonly ResetProbe[], entries: readonly RemoteEntry[]): ResetProbe[] {
+  return mergeProbes(current, entries.map((e) => ({ atKey: e.atKey.toLowerCase(), commitId: e.commitId, operation: e.operation, updatedAt: e.metadata?.updatedAt ?? null })));
+}
+
+/** The probes after acknowledged pushes (their time is unknown until the echo is pulled). */
+export function ackProbes(current: readonly ResetProbe[], acks: readonly { atKey: string; commitId: number; operation: ChangeOp }[]): ResetProbe[] {
+  // The ack is the key's latest version, whatever an older probe of it says.
+  const acked = new Set(acks.map((a) => a.atKey.toLowerCase()));
+  const kept = current.filter((p) => !acked.has(p.atKey));
+  return mergeProbes(kept, acks.map((a) => ({ atKey: a.atKey.toLowerCase(), commitId: a.commitId, operation: a.operation, updatedAt: null })));
+}
+
+function mergeProbes(current: readonly ResetProbe[], added: readonly ResetProbe[]): ResetProbe[] {
   const byKey = new Map<string, ResetProbe>();
-  const all = [
-    ...current,
-    ...entries.map((e) => ({ atKey: e.atKey.toLowerCase(), commitId: e.commitId, operation: e.operation, updatedAt: e.metadata?.updatedAt ?? null })),
-  ];
-  for (const p of all) {
+  for (const p of [...current, ...added]) {
     const had = byKey.get(p.atKey);
     if (!had || p.commitId > had.commitId) byKey.set(p.atKey, p);
   }

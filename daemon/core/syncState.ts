@@ -24,13 +24,16 @@ export function beginRepair(): StoreOp[] {
 /**
  * The end of a repair: a live key the re-pull did not bring back, with nothing pending, was lost
  * by the server, so it is queued again. Keys outside the filter were never pulled: they say
- * nothing about what the server lost, and this device does not push them.
+ * nothing about what the server lost, and this device does not push them. The commit id an
+ * unseen key kept belongs to the log that is gone: it is cleared, so the ack of its re-push (a
+ * lower id on the new log) is not taken for the server going back again.
  */
 export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlySet<string>, filter: KeyFilter, nowMs: number): { ops: StoreOp[]; requeued: string[] } {
   const ops: StoreOp[] = [];
   const requeued: string[] = [];
   for (const k of unseen) {
     ops.push({ op: "markSeen", atKey: k.atKey });
+    if (k.commitId !== null && filter.matches(k.atKey)) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
     if (k.deleted || pendingKeys.has(k.atKey) || !filter.matches(k.atKey)) continue;
     ops.push({ op: "requeue", atKey: k.atKey, change: "*", atMs: nowMs });
     requeued.push(k.atKey);

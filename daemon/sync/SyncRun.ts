@@ -6,7 +6,7 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
-import { isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
+import { highestKnownCommitId, isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ConflictPolicy } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
@@ -83,18 +83,25 @@ export class SyncRun {
     return id;
   }
 
+  /**
+   * Probes first, then stats:3, then the pull: the server's commit id is read last, so the push
+   * that follows is planned from the freshest reply (a probe round trip between them would widen
+   * the window in which another client's write goes unseen).
+   */
   private async pullToServer(verify: boolean): Promise<void> {
+    const before = this.d.store.syncState();
+    const probeFailed = verify && !before.repairInProgress && !(await this.probeHolds(before.lastReceivedCommitId));
     const server = await this.serverCommitId();
     const state = this.d.store.syncState();
     if (state.repairInProgress) {
       await this.repair(server, null);
       return;
     }
-    if (isResetByStats(server, state.lastReceivedCommitId)) {
+    if (isResetByStats(server, highestKnownCommitId(state.lastReceivedCommitId, state.probes))) {
       await this.repair(server, "commit-id-went-back");
       return;
     }
-    if (verify && !(await this.probeHolds(state.lastReceivedCommitId))) {
+    if (probeFailed) {
       await this.repair(server, "last-entry-missing");
       return;
     }
@@ -194,14 +201,10 @@ export class SyncRun {
           }
         }
         for (const c of batch) for (const id of c.changeIds) tried.add(id);
-        const received = this.d.store.syncState().lastReceivedCommitId;
         const outcomes = await this.send(batch);
         for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) known = Math.max(known, o.commitId);
         acked += this.record(outcomes);
-        if (outcomes.some((o) => o.kind === "committed" && o.commitId !== null && o.commitId <= received)) {
-          this.resetByAck = true;
-          return acked;
-        }
+        if (this.resetByAck) return acked;
       }
     }
     return acked;
@@ -219,7 +222,9 @@ export class SyncRun {
 
   private record(outcomes: readonly PushOutcome[]): number {
     const facts = this.d.store.facts([...new Set(outcomes.map((o) => o.atKey))]);
-    this.d.store.apply(decideOutcomes(outcomes, facts, this.d.clock.now()));
+    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState());
+    this.d.store.apply(d.ops);
+    if (d.serverWentBack) this.resetByAck = true;
     this.d.progress?.add(outcomes.length);
     let acked = 0;
     for (const o of outcomes) {

@@ -24,7 +24,7 @@ export function applyRemotePage(
 }
 
 export function applyPushOutcomes(store: Store, outcomes: readonly PushOutcome[], nowMs: number): void {
-  store.apply(decideOutcomes(outcomes, store.facts([...new Set(outcomes.map((o) => o.atKey))]), nowMs));
+  store.apply(decideOutcomes(outcomes, store.facts([...new Set(outcomes.map((o) => o.atKey))]), nowMs, store.syncState()).ops);
 }
 
 export function markSent(store: Store, commands: readonly PushCommand[]): void {

@@ -1,0 +1,59 @@
+// Simulator regressions: each shrunk trace below broke an invariant of sim/README.md on the engine
+// before its fix (RELIABILITY.md lists them with the fix). Each replays in well under a second,
+// so they run in every `npm test`, apart from the 2,000-seed run.
+import { expect } from "chai";
+import { runSeed } from "../../sim/runner.js";
+import type { Step } from "../../sim/trace.js";
+
+interface Regression {
+  scenario: string;
+  seed: number;
+  devices: number;
+  trace: Step[];
+}
+
+/** A batch acknowledged (a delete and a re-create of k1), then the server wiped before the pull that follows. */
+const WIPED_AFTER_ACK: Step[] = [
+  { k: "many", d: 0, items: [{ key: "k1.sim@alice", value: null }, { key: "k1.sim@alice", value: "v42.1" }] },
+  { k: "deliver", d: 0, fault: "ok" },
+  { k: "deliver", d: 0, fault: "ok" },
+  { k: "deliver", d: 0, fault: "ok" },
+  { k: "wipe" },
+];
+
+const REGRESSIONS: Regression[] = [
+  {
+    scenario: "a push planned from a stats reply taken before the probe round trip overwrote another client's write unseen",
+    seed: 161,
+    devices: 1,
+    trace: [
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "put", d: 0, key: "k0.sim@alice", value: "v76" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k0.sim@alice", value: "o79" },
+    ],
+  },
+  {
+    scenario: "a server wiped between a batch's acknowledgement and the next pull went unnoticed, losing the acknowledged write",
+    seed: 1,
+    devices: 1,
+    trace: WIPED_AFTER_ACK,
+  },
+  {
+    scenario: "a key's commit id from before a wipe hid the ack of its re-push and then its expiry, so the device kept an expired key",
+    seed: 1,
+    devices: 1,
+    trace: [...WIPED_AFTER_ACK, { k: "put", d: 0, key: "k1.sim@alice", value: "v79", ttl: 5000 }],
+  },
+];
+
+describe("sim regressions: shrunk traces that once broke an invariant", function () {
+  this.timeout(60_000);
+  for (const r of REGRESSIONS) {
+    it(`scenario: ${r.scenario} (seed ${r.seed})`, async () => {
+      const res = await runSeed(r.seed, { devices: r.devices, trace: r.trace });
+      expect(res.violations.map((v) => `[${v.invariant}] ${v.message}`)).to.deep.equal([]);
+    });
+  }
+});
