@@ -70,17 +70,19 @@ export class History {
   }
 
   /**
-   * Whether the final state of `key` came from a device's command that overwrote `w` blind: `w`
-   * reached the server only after the last reply that device had received, so nothing it had
-   * heard could tell it (the protocol has no conditional update).
+   * Whether `w` was overwritten blind on the server: the first command after its arrival that
+   * wrote the key (even to the same state) came from a device whose last reply predated that
+   * arrival, so nothing it had heard could tell it (the protocol has no conditional update). The
+   * server's log keeps one entry per key, so from then on no device can learn of `w`: what
+   * follows builds on the overwrite, and is judged from it.
    */
-  overwroteBlind(w: Write, final: KeyState): boolean {
+  overwroteBlind(w: Write): boolean {
     const arrived = w.origin.kind === "device"
       ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
     if (!arrived) return false;
-    const writer = [...this.arrivals].reverse().find((a) => a.key === w.key && sameState(a.state, final));
-    return writer !== undefined && writer.by !== null && writer.tick > arrived.tick && writer.horizon < arrived.tick;
+    const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
+    return next !== undefined && next.by !== null && next.horizon < arrived.tick;
   }
 
   /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */

@@ -188,6 +188,15 @@ class PageDecider {
       f.pending = f.pending.slice(echo + 1);
       this.ops.push({ op: "commitChanges", ids: done.map((r) => r.id), commitId: e.commitId });
       this.verify(atKey, f, e, t);
+      const later = f.pending[f.pending.length - 1];
+      if (later && e.operation === "-") {
+        // Two deletes look alike on the wire (a value is a ciphertext with its own IV, so its echo
+        // is ours): if this delete was another client's, our later change overwrites it, so that
+        // is recorded.
+        const local = sideOfKey(key, later.op, later.createdAtMs + this.input.clockOffsetMs);
+        const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
+        if (sidesDiffer(local, remote)) this.conflict(atKey, "local", local, remote, e.commitId);
+      }
       return true;
     }
     const latest = f.pending[f.pending.length - 1]!;

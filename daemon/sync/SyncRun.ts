@@ -202,7 +202,9 @@ export class SyncRun {
         }
         for (const c of batch) for (const id of c.changeIds) tried.add(id);
         const outcomes = await this.send(batch);
-        for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) known = Math.max(known, o.commitId);
+        // Acks extend what we know only where they follow it without a gap: an id skipped is
+        // another client's commit, to pull before the next batch.
+        for (const o of outcomes) if (o.kind === "committed" && o.commitId === known + 1) known = o.commitId;
         acked += this.record(outcomes);
         if (this.resetByAck) return acked;
       }

@@ -46,6 +46,38 @@ const REGRESSIONS: Regression[] = [
     devices: 1,
     trace: [...WIPED_AFTER_ACK, { k: "put", d: 0, key: "k1.sim@alice", value: "v79", ttl: 5000 }],
   },
+  {
+    scenario: "an ack that skipped a commit id was taken as knowing the log, so another client's delete was overwritten unseen",
+    seed: 80,
+    devices: 1,
+    trace: [
+      { k: "put", d: 0, key: "k3.sim@alice", value: "v11" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "meta", d: 0, key: "k3.sim@alice", ttl: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "put", d: 0, key: "k4.sim@alice", value: "v42" },
+      { k: "other", op: "del", key: "k4.sim@alice" },
+    ],
+  },
+  {
+    scenario: "another client's delete after a restore was taken for the echo of our own unacknowledged delete, and our later write replaced it with no conflict recorded",
+    seed: 195,
+    devices: 1,
+    trace: [
+      { k: "del", d: 0, key: "k1.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "put", d: 0, key: "k1.sim@alice", value: "v74" },
+      { k: "restore", i: 0 },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
