@@ -22,6 +22,8 @@ export interface Write {
 export interface Arrival {
   key: string;
   tick: number;
+  /** Sim time when the server ran it. */
+  atMs: number;
   state: KeyState;
   /** The device whose command it was; null for other clients, expiry and seed. */
   by: number | null;
@@ -58,15 +60,25 @@ export class History {
     this.writes.push(w);
     if (origin.kind !== "device") {
       this.lineage.add(w);
-      this.arrivals.push({ key, tick: this.tick, state, by: null, horizon: this.tick });
+      this.arrivals.push({ key, tick: this.tick, atMs, state, by: null, horizon: this.tick });
     }
     return w;
   }
 
   /** The server ran device `by`'s command; what it wrote arrives with the device's horizon. */
-  applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number): void {
+  applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number, atMs: number): void {
     this.tick++;
-    for (const key of writtenKeys(command)) this.arrivals.push({ key, tick: this.tick, state: stateOf(key), by, horizon });
+    for (const key of writtenKeys(command)) this.arrivals.push({ key, tick: this.tick, atMs, state: stateOf(key), by, horizon });
+  }
+
+  /**
+   * When `w`'s state last reached the server (sim time): a device's write at its push, or at the
+   * push again after a restore; the server's own writes at once. That is the time the wire shows.
+   */
+  arrivalMs(w: Write): number {
+    let at = w.atMs;
+    for (const x of this.arrivals) if (x.key === w.key && x.tick >= w.tick && sameState(x.state, w.state)) at = Math.max(at, x.atMs);
+    return at;
   }
 
   /**

@@ -43,6 +43,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     return server.present ? [{ invariant: "lost-write", message: `${key}: the server holds ${showState(server)} though no write made it` }] : [];
   }
   if (sameState(server, latest.state)) return [];
+  // A write with a ttl ends by itself: once the ttl has passed since it was written, absence is its state.
+  if (!server.present && expiredBy(latest.state, latest.atMs, world.clock.now())) return [];
   const all = world.history.writes.filter((w) => w.key === key && w.id < latest.id);
   const source = [...all].reverse().find((w) => sameState(w.state, server));
   const out: Violation[] = [];
@@ -60,7 +62,9 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
       message: `${key}: the last write (${describe(latest)}) lost to an earlier state (${what}) and no device recorded a conflict for it; the server holds ${showState(server)}`,
     });
   }
-  const sourceAt = source ? source.atMs : Number.NEGATIVE_INFINITY;
+  // Another device's version is known by when it reached the server (the wire carries that time,
+  // not when it was written: README "Conflicts and restores").
+  const sourceAt = source ? world.history.arrivalMs(source) : Number.NEGATIVE_INFINITY;
   if (world.setup.policy === "last-writer-wins" && latest.atMs - sourceAt > margin) {
     out.push({
       invariant: "lww-order",
@@ -68,6 +72,12 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     });
   }
   return out;
+}
+
+function expiredBy(state: KeyState, writtenAtMs: number, nowMs: number): boolean {
+  if (!state.present) return false;
+  const ttl = /(?:^|,)ttl:(\d+)/u.exec(state.meta);
+  return ttl !== null && Number(ttl[1]) > 0 && nowMs >= writtenAtMs + Number(ttl[1]);
 }
 
 function skewMargin(world: World): number {

@@ -65,7 +65,7 @@ export class World implements WorldView {
               this.work.request(d, this.server.store.lastCommitId() ?? -1);
             },
             applied: (command, reply, fault) => {
-              this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!);
+              this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!, this.clock.now());
               this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
             },
             replied: () => void (this.heard[d] = this.history.tick),

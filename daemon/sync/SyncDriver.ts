@@ -1,6 +1,7 @@
 // Owns one atSign's sync: triggers coalesce into flags (a local write → push, a statsNotification
 // above what we hold → pull, syncNow()), one run at a time, backoff after failures, typed events
 // and a status snapshot. The work of a run is in SyncRun; the decisions are in daemon/core.
+import { ClockOffset } from "../core/clockOffset.js";
 import { setMaxListeners } from "node:events";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { InternalCode } from "../../shared/errors.js";
@@ -76,7 +77,7 @@ export class SyncDriver {
   private abort = new AbortController();
   private attempt = 0;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
-  private clockOffsetMs = 0;
+  private readonly clockOffset = new ClockOffset();
   /** The highest global commit id notified so far, and the one a completed pull has covered. */
   private notifiedUpTo = -1;
   private coveredUpTo = -1;
@@ -160,7 +161,7 @@ export class SyncDriver {
    */
   private onNotification(n: AtNotification): void {
     if (n.key.toLowerCase() !== `statsnotification.${this.atSign}`) return;
-    if (Number.isFinite(n.epochMillis) && n.epochMillis > 0) this.clockOffsetMs = n.epochMillis - this.o.clock.now();
+    if (Number.isFinite(n.epochMillis) && n.epochMillis > 0) this.clockOffset.atMost(n.epochMillis, this.o.clock.now());
     const value = Number(n.value);
     if (!Number.isInteger(value)) return;
     this.notifiedUpTo = Math.max(this.notifiedUpTo, value);
@@ -232,7 +233,7 @@ export class SyncDriver {
       pullRemotes: this.o.pullRemotes,
       store: this.o.store,
       clock: this.o.clock,
-      clockOffsetMs: () => this.clockOffsetMs,
+      clockOffset: this.clockOffset,
       logger: this.log,
       filter: this.filter,
       policy: this.o.policy ?? "local-wins",

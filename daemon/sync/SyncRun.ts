@@ -8,6 +8,7 @@ import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
 import { highestKnownCommitId, isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
+import type { ClockOffset } from "../core/clockOffset.js";
 import type { ConflictPolicy } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
@@ -24,8 +25,8 @@ export interface SyncRunDeps {
   pullRemotes?: readonly PullLane[];
   store: Store;
   clock: Clock;
-  /** The server's clock minus ours, as last measured (for last-writer-wins). */
-  clockOffsetMs?: () => number;
+  /** The server's clock minus ours (for last-writer-wins); this run's pushes bound it too. */
+  clockOffset?: ClockOffset;
   logger: Logger;
   filter: KeyFilter;
   policy: ConflictPolicy;
@@ -48,6 +49,8 @@ export class SyncRun {
   private requeuedInPages = 0;
   /** A batch reply's commit id was at or below our last received id: only a server that lost data does that. */
   private resetByAck = false;
+  /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
+  private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
   constructor(deps: SyncRunDeps) {
     this.d = deps;
@@ -73,8 +76,20 @@ export class SyncRun {
     if (pushed > 0 || this.resetByAck) {
       this.d.phase("download");
       await this.pullToServer(false);
+      this.boundClockByEchoes();
     }
     this.d.phase("idle");
+  }
+
+  /** Each pushed version the server stamped after we sent it: its echo's time bounds the offset. */
+  private boundClockByEchoes(): void {
+    if (!this.d.clockOffset || this.sentAt.size === 0) return;
+    for (const [atKey, f] of this.d.store.facts([...this.sentAt.keys()])) {
+      const sent = this.sentAt.get(atKey);
+      if (sent && f.key?.commitId === sent.commitId && f.key.serverTimeMs !== null && !f.key.deleted) {
+        this.d.clockOffset.atLeast(f.key.serverTimeMs, sent.atMs);
+      }
+    }
   }
 
   private async serverCommitId(): Promise<number | null> {
@@ -136,7 +151,7 @@ export class SyncRun {
     this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
-      apply: { store: this.d.store, clock: this.d.clock, policy: this.d.policy, clockOffsetMs: this.d.clockOffsetMs ?? (() => 0) },
+      apply: { store: this.d.store, clock: this.d.clock, policy: this.d.policy, clockOffsetMs: () => this.d.clockOffset?.ms ?? 0 },
       regex: this.d.filter.regex,
       signal: this.d.signal,
       onReceived: (n) => this.d.progress?.add(n),
@@ -214,8 +229,11 @@ export class SyncRun {
 
   private async send(batch: readonly PushCommand[]): Promise<PushOutcome[]> {
     this.d.store.apply(markSentOps(batch));
+    const sentAtMs = this.d.clock.now();
     try {
-      return interpretBatchReply(batch, await this.request(batchCommand(batch)));
+      const outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
+      for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) this.sentAt.set(o.atKey.toLowerCase(), { commitId: o.commitId, atMs: sentAtMs });
+      return outcomes;
     } catch (err) {
       if (!(err instanceof AtProtocolError) || isAuthError(err.code)) throw err;
       return batchErrorOutcomes(batch, err.code, err.serverMessage || err.message);

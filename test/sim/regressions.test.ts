@@ -78,6 +78,19 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "del", key: "k1.sim@alice" },
     ],
   },
+  {
+    scenario: "a statsNotification delivered a minute late set the clock offset to -60 s, so last-writer-wins let an older server value beat a newer local write",
+    seed: 119,
+    devices: 1,
+    trace: [
+      { k: "advance", ms: 10 },
+      { k: "other", op: "put", key: "k2.sim@alice", value: "o53" },
+      { k: "advance", ms: 10 },
+      { k: "put", d: 0, key: "k2.sim@alice", value: "v64", ttl: 60000 },
+      { k: "advance", ms: 60000 },
+      { k: "notify", d: 0, lose: false },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
