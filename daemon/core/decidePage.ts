@@ -171,10 +171,23 @@ class PageDecider {
     this.adopt(atKey, f, e, t);
   }
 
-  /** The entry of the version we hold (our own push's echo): take the server's metadata and time, once. */
+  /**
+   * The entry at the commit id of our own acknowledged push: take the server's metadata and time,
+   * once. If it holds another state, the server applied our command to a value we had not seen
+   * (an `update:meta` merged onto another client's write that arrived just before it): what the
+   * server made of our command is the key's state, unless a later change of ours is pending.
+   */
   private echoOfAcknowledged(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime): void {
     const key = f.key!;
-    if (key.serverTimeMs !== null || (e.operation === "-") !== key.deleted) return;
+    if (key.serverTimeMs !== null) return;
+    // The value decides (the server normalizes metadata: defaults, its own fields).
+    const deleted = e.operation === "-";
+    const differs = deleted !== key.deleted || (!deleted && (e.value ?? "") !== key.value);
+    if (differs && f.pending.length === 0) {
+      this.adopt(atKey, f, e, t);
+      return;
+    }
+    if ((e.operation === "-") !== key.deleted) return;
     this.verify(atKey, f, e, t);
   }
 

@@ -91,6 +91,27 @@ const REGRESSIONS: Regression[] = [
       { k: "notify", d: 0, lose: false },
     ],
   },
+  {
+    scenario: "an update:meta the server merged onto another client's value that arrived just before it: the device kept its old value while the server held the other",
+    seed: 58,
+    devices: 1,
+    trace: [
+      { k: "other", op: "put", key: "k2.sim@alice", value: "o8", ttl: 5000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o31" },
+      { k: "sync", d: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "meta", d: 0, key: "k1.sim@alice", ttl: 0 },
+      { k: "advance", ms: 60000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o48" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
