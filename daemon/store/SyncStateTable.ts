@@ -57,9 +57,10 @@ export class SyncStateTable {
     this.cache = null;
   }
 
+  /** A copy: what the caller does with it does not reach the cache. */
   snapshot(): SyncStateSnapshot {
     this.cache ??= this.load();
-    return { ...this.cache };
+    return { ...this.cache, probes: this.cache.probes.map((p) => ({ ...p })) };
   }
 
   private load(): SyncStateSnapshot {
@@ -90,6 +91,8 @@ export class SyncStateTable {
     if (p.serverTimeWatermarkMs !== undefined) this.write("server_time_watermark_ms", p.serverTimeWatermarkMs);
     if (this.cache) {
       const defined = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<SyncStateSnapshot>;
+      // The probes as a reload would read them back, not the caller's array.
+      if (p.probes !== undefined) defined.probes = parseProbes(p.probes, undefined);
       this.cache = { ...this.cache, ...defined };
     }
   }

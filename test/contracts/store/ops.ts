@@ -104,6 +104,18 @@ export function opCases(t: StoreCase): void {
     expect(t.store.syncState()).to.deep.include({ probes: [], repairInProgress: false, filterRegex: "\\.wavi@" });
   });
 
+  it("a caller changing a syncState() snapshot, or the probes it passed to setSyncState, does not change the stored sync state", () => {
+    const probes = [{ atKey: key("p"), commitId: 3, operation: "*" as const, updatedAt: null }];
+    t.store.syncState();
+    t.store.apply([{ op: "setSyncState", patch: { probes } }]);
+    probes.push({ atKey: key("x"), commitId: 1, operation: "*", updatedAt: null });
+    probes[0]!.commitId = 99;
+    const snap = t.store.syncState();
+    snap.probes.push({ atKey: key("y"), commitId: 1, operation: "*", updatedAt: null });
+    snap.lastReceivedCommitId = 50;
+    expect(t.store.syncState()).to.deep.include({ probes: [{ atKey: key("p"), commitId: 3, operation: "*", updatedAt: null }], lastReceivedCommitId: -1 });
+  });
+
   it("apply is one transaction: when an op fails, nothing of its list remains, not even the ids it took", () => {
     const before = t.store.putLocal(key("before"), "v").outboxId!;
     const failing: StoreOp[][] = [
