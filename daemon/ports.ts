@@ -61,8 +61,8 @@ export type { AtNotification } from "../protocol/notification.js";
 /**
  * One atSign's local secondary as the sync engine uses it: reads of the facts it decides over,
  * and one write path that carries out its decisions (daemon/core/storeOps.ts) in one
- * transaction. The adapter decides nothing. Implemented by SqliteStore and, for the contract
- * suite and the simulation, by test/support/MemoryStore.
+ * transaction. The adapter decides nothing. Implemented by SqliteStore and, for tests that need
+ * no file, by MemoryStore; test/contracts/runStoreContract.ts holds both to the same behaviour.
  */
 export interface Store {
   // Local writes (values arrive encrypted); each is durable before it returns.
@@ -77,7 +77,13 @@ export interface Store {
   listKeys(opts?: { regex?: string; namespace?: string }): string[];
   listConflicts(opts?: { unresolvedOnly?: boolean }): ConflictRecord[];
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean;
+  /** A person's choice on a conflict, resolved or not: it is resolved, and `kept` is the side now in effect. */
+  keepConflictSide(id: number, kept: "local" | "remote"): boolean;
   rejectedChanges(): ChangeRecord[];
+  /** The latest rejected change of each key that has neither been written since nor brought newer from the server, oldest first. */
+  rejectedInEffect(): ChangeRecord[];
+  /** One outbox row in any state (acknowledged rows until prune() drops them). */
+  change(id: OutboxId): ChangeRecord | undefined;
   facts(atKeys: readonly string[]): Map<string, KeyFacts>;
   pendingChanges(): PendingChange[];
   /** Distinct keys with pending rows. */

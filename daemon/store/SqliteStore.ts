@@ -5,14 +5,14 @@ import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
-import { isPushable } from "../core/filter.js";
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
-import type { ChangeOp, ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
+import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
 import { applyOps } from "./applyOps.js";
-import type { ChangeRow, ConflictRow, KeyRow } from "./rows.js";
-import { toChangeRecord, toConflictRecord, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
+import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
+import type { ChangeRow, ConflictRow } from "./rows.js";
+import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
 import { migrate } from "./schema.js";
-import { SyncStateTable, type SyncStateSnapshot } from "./SyncStateTable.js";
+import { SyncStateTable, syncStateRows, type SyncStateSnapshot } from "./SyncStateTable.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { StoreError } from "./StoreError.js";
 
@@ -20,23 +20,24 @@ export type { SyncStateSnapshot } from "./SyncStateTable.js";
 
 export type { LocalWrite, LocalWriteResult } from "../ports.js";
 
-function normalizeKey(atKey: string): string {
-  const k = atKey.trim().toLowerCase();
-  if (k.length === 0 || /\s/u.test(k)) throw new StoreError("STORE_BAD_KEY", "an atKey may not be empty or contain whitespace");
-  return k;
-}
-
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly st: Statements;
   private readonly state: SyncStateTable;
   private readonly clock: Clock;
+  private readonly rows: LocalRows;
 
   private constructor(db: Database.Database, clock: Clock) {
     this.db = db;
     this.clock = clock;
     this.st = prepareStatements(db);
-    this.state = new SyncStateTable(db);
+    const st = this.st;
+    this.state = new SyncStateTable(syncStateRows(db));
+    this.rows = {
+      key: (k) => st.getKey.get(k),
+      upsertLocal: (k, value, metadata, deleted, nowMs) => void st.upsertLocal.run(k, value, metadata, deleted, nowMs),
+      insertChange: (k, op, nowMs) => Number(st.insertChange.run(k, op, nowMs).lastInsertRowid),
+    };
   }
 
   /** Opens (creating with mode 0600 if needed) and migrates the store file. */
@@ -93,74 +94,33 @@ export class SqliteStore implements Store {
   // ---- local writes (values arrive already encrypted) ----
 
   putLocal(atKey: string, value: string, metadata: AtMetadata = {}): LocalWriteResult {
-    return this.durableTx(() => this.writeOne({ atKey, value, metadata }));
+    return this.durableTx(() => writeLocal(this.rows, { atKey, value, metadata }, this.clock.now()));
   }
 
   /** Merges `metadata` into the key's metadata (an `update:meta`); the key must exist. */
   putMetaLocal(atKey: string, metadata: Partial<AtMetadata>): LocalWriteResult {
-    return this.durableTx(() => {
-      const k = normalizeKey(atKey);
-      const prev = this.liveRow(k);
-      if (!prev) throw new StoreError("STORE_KEY_NOT_FOUND", `no such key: ${k}`);
-      const previous = toKeyRecord(prev);
-      const merged: AtMetadata = { ...previous.metadata, ...metadata };
-      const now = this.clock.now();
-      this.st.upsertLocal.run(k, previous.value, JSON.stringify(merged), 0, now);
-      const outboxId = this.addChange(k, "#", now);
-      return { atKey: k, outboxId, record: { ...previous, metadata: merged, updatedAtMs: now }, previous };
-    });
+    return this.durableTx(() => writeMetaLocal(this.rows, atKey, metadata, this.clock.now()));
   }
 
   deleteLocal(atKey: string): LocalWriteResult {
-    return this.durableTx(() => this.writeOne({ atKey, delete: true }));
+    return this.durableTx(() => writeLocal(this.rows, { atKey, delete: true }, this.clock.now()));
   }
 
   /** Several puts and deletes in one transaction. */
   putManyLocal(items: readonly LocalWrite[]): LocalWriteResult[] {
-    return this.durableTx(() => items.map((w) => this.writeOne(w)));
-  }
-
-  private writeOne(w: LocalWrite): LocalWriteResult {
-    const k = normalizeKey(w.atKey);
-    const prevRow = this.liveRow(k);
-    const previous = prevRow ? toKeyRecord(prevRow) : null;
-    const now = this.clock.now();
-    if ("delete" in w) {
-      // A tombstone keeps the key's server commit id, so the echo of our delete is recognised.
-      if (this.st.getKey.get(k)) this.st.upsertLocal.run(k, null, "{}", 1, now);
-      const outboxId = this.addChange(k, "-", now);
-      return { atKey: k, outboxId, record: null, previous };
-    }
-    const metadata = w.metadata ?? {};
-    this.st.upsertLocal.run(k, w.value, JSON.stringify(metadata), 0, now);
-    const outboxId = this.addChange(k, "*", now);
-    const commitId = this.st.getKey.get(k)?.commit_id ?? null;
-    return { atKey: k, outboxId, record: { atKey: k, value: w.value, metadata, commitId, updatedAtMs: now }, previous };
-  }
-
-  private addChange(atKey: string, op: ChangeOp, now: number): OutboxId | null {
-    if (!isPushable(atKey, op)) return null;
-    return Number(this.st.insertChange.run(atKey, op, now).lastInsertRowid) as OutboxId;
-  }
-
-  private liveRow(atKey: string): KeyRow | undefined {
-    const row = this.st.getKey.get(atKey);
-    return row && row.deleted === 0 ? row : undefined;
+    return this.durableTx(() => items.map((w) => writeLocal(this.rows, w, this.clock.now())));
   }
 
   // ---- reads ----
 
   get(atKey: string): KeyRecord | undefined {
-    const row = this.liveRow(atKey.toLowerCase());
+    const row = liveRow(this.rows, atKey.toLowerCase());
     return row ? toKeyRecord(row) : undefined;
   }
 
   /** Live keys, optionally those matching a regex (JS syntax) or in a namespace. */
   listKeys(opts: { regex?: string; namespace?: string } = {}): string[] {
-    const keys = this.st.listLive.all().map((r) => r.at_key);
-    const re = opts.regex !== undefined ? new RegExp(opts.regex, "u") : undefined;
-    const ns = opts.namespace?.toLowerCase();
-    return keys.filter((k) => (!re || re.test(k)) && (ns === undefined || k.endsWith(`.${ns}@${k.split("@").pop() ?? ""}`)));
+    return filterListing(this.st.listLive.all().map((r) => r.at_key), opts);
   }
 
   // ---- outbox ----
@@ -196,20 +156,10 @@ export class SqliteStore implements Store {
 
   /** The facts of these keys (their rows and pending changes), in two statements. */
   facts(atKeys: readonly string[]): Map<string, KeyFacts> {
-    const out = new Map<string, KeyFacts>();
-    if (atKeys.length === 0) return out;
+    if (atKeys.length === 0) return new Map();
     const list = JSON.stringify(atKeys.map((k) => k.toLowerCase()));
-    for (const row of this.st.keysIn.all(list)) out.set(row.at_key, { key: toLocalKey(row), pending: [] });
-    if ((this.st.countPending.get()?.n ?? 0) === 0) return out;
-    for (const row of this.st.pendingIn.all(list)) {
-      let f = out.get(row.at_key);
-      if (!f) {
-        f = { key: null, pending: [] };
-        out.set(row.at_key, f);
-      }
-      f.pending.push(toPendingChange(row));
-    }
-    return out;
+    const anyPending = (this.st.countPending.get()?.n ?? 0) > 0;
+    return toFacts(this.st.keysIn.all(list), anyPending ? this.st.pendingIn.all(list) : []);
   }
 
   /** Keys a repair's re-pull has not brought back (yet). */

@@ -1,4 +1,5 @@
-// The `sync_state` table: a few named facts, each a JSON value. Callers hold the transaction.
+// The sync state: a few named facts, each a JSON value, in the `sync_state` table (or, for
+// MemoryStore, a Map). Callers hold the transaction.
 import type Database from "better-sqlite3";
 import type { SyncStatePatch } from "../core/storeOps.js";
 import type { SyncStateSnapshot } from "../ports.js";
@@ -21,26 +22,34 @@ function parseProbe(v: unknown): ResetProbe | null {
   return { atKey: o.atKey, commitId: o.commitId, operation: o.operation, updatedAt: typeof o.updatedAt === "string" ? o.updatedAt : null };
 }
 
-/** Only this process writes the file, so the snapshot is cached and patched by each setter. */
+/** Where the named facts live, as JSON text. */
+export interface NamedValues {
+  get(name: string): string | undefined;
+  set(name: string, json: string): void;
+}
+
+/** The `sync_state` table of a store file. */
+export function syncStateRows(db: Database.Database): NamedValues {
+  const get = db.prepare<[string], { value: string }>("SELECT value FROM sync_state WHERE name = ?");
+  const set = db.prepare<[string, string]>(
+    "INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+  );
+  return { get: (name) => get.get(name)?.value, set: (name, json) => void set.run(name, json) };
+}
+
+/** Only this process writes the store, so the snapshot is cached and patched by each setter. */
 export class SyncStateTable {
   private cache: SyncStateSnapshot | null = null;
-  private readonly getStmt: Database.Statement<[string], { value: string }>;
-  private readonly setStmt: Database.Statement<[string, string]>;
 
-  constructor(db: Database.Database) {
-    this.getStmt = db.prepare("SELECT value FROM sync_state WHERE name = ?");
-    this.setStmt = db.prepare(
-      "INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    );
-  }
+  constructor(private readonly values: NamedValues) {}
 
   private read(name: string): unknown {
-    const row = this.getStmt.get(name);
-    return row === undefined ? undefined : (JSON.parse(row.value) as unknown);
+    const text = this.values.get(name);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
   private write(name: string, value: unknown): void {
-    this.setStmt.run(name, JSON.stringify(value));
+    this.values.set(name, JSON.stringify(value));
   }
 
   /** Drops the cache (after a rolled-back transaction). */
@@ -48,9 +57,10 @@ export class SyncStateTable {
     this.cache = null;
   }
 
+  /** A copy: what the caller does with it does not reach the cache. */
   snapshot(): SyncStateSnapshot {
     this.cache ??= this.load();
-    return { ...this.cache };
+    return { ...this.cache, probes: this.cache.probes.map((p) => ({ ...p })) };
   }
 
   private load(): SyncStateSnapshot {
@@ -81,6 +91,8 @@ export class SyncStateTable {
     if (p.serverTimeWatermarkMs !== undefined) this.write("server_time_watermark_ms", p.serverTimeWatermarkMs);
     if (this.cache) {
       const defined = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<SyncStateSnapshot>;
+      // The probes as a reload would read them back, not the caller's array.
+      if (p.probes !== undefined) defined.probes = parseProbes(p.probes, undefined);
       this.cache = { ...this.cache, ...defined };
     }
   }

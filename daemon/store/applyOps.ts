@@ -8,6 +8,11 @@ function json(m: object | null): string | null {
   return m === null ? null : JSON.stringify(m);
 }
 
+/** An op this store does not carry out fails its batch instead of being dropped (and fails the build where it is a new kind). */
+export function unknownOp(o: never): Error {
+  return new Error(`unknown store op: ${JSON.stringify(o)}`);
+}
+
 export function applyOps(st: Statements, state: SyncStateTable, ops: readonly StoreOp[]): StoreApplyResult {
   const conflictIds: number[] = [];
   for (const o of ops) {
@@ -62,6 +67,8 @@ export function applyOps(st: Statements, state: SyncStateTable, ops: readonly St
       case "setSyncState":
         state.apply(o.patch);
         break;
+      default:
+        throw unknownOp(o);
     }
   }
   return { conflictIds };

@@ -1,6 +1,6 @@
 // Row shapes of the store's tables and their conversion to the core's plain data.
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { ChangeRecord, ConflictRecord, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
+import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
 import { isChangeOp, isConflictPolicy } from "../core/types.js";
 import { StoreError } from "./StoreError.js";
 
@@ -95,6 +95,21 @@ function parseSent(json: string | null): PendingChange["sent"] {
 
 export function toPendingChange(row: ChangeRow): PendingChange {
   return { ...toChangeRecord(row), sent: parseSent(row.sent) };
+}
+
+/** The facts of some keys from their rows and their pending rows (in outbox order); a key with pending rows but no row has `key: null`. */
+export function toFacts(keyRows: Iterable<KeyRow>, pendingRows: Iterable<ChangeRow>): Map<string, KeyFacts> {
+  const out = new Map<string, KeyFacts>();
+  for (const row of keyRows) out.set(row.at_key, { key: toLocalKey(row), pending: [] });
+  for (const row of pendingRows) {
+    let f = out.get(row.at_key);
+    if (!f) {
+      f = { key: null, pending: [] };
+      out.set(row.at_key, f);
+    }
+    f.pending.push(toPendingChange(row));
+  }
+  return out;
 }
 
 export function toChangeRecord(row: ChangeRow): ChangeRecord {

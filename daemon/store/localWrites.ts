@@ -1,0 +1,68 @@
+// Local writes (values arrive already encrypted) as row changes, the same for every store: the
+// caller holds the transaction and gives the three row operations they need.
+import type { AtMetadata } from "../../protocol/metadata.js";
+import { isPushable } from "../core/filter.js";
+import type { ChangeOp, OutboxId } from "../core/types.js";
+import type { LocalWrite, LocalWriteResult } from "../ports.js";
+import { toKeyRecord, type KeyRow } from "./rows.js";
+import { StoreError } from "./StoreError.js";
+
+/** What a local write does to the tables (statements.ts `getKey`, `upsertLocal`, `insertChange`). */
+export interface LocalRows {
+  key(atKey: string): KeyRow | undefined;
+  /** Inserts a row without a commit id, or sets value, metadata, deleted and time of the existing one. */
+  upsertLocal(atKey: string, value: string | null, metadata: string, deleted: number, nowMs: number): void;
+  /** A new pending outbox row; its id. */
+  insertChange(atKey: string, op: ChangeOp, nowMs: number): number;
+}
+
+export function normalizeKey(atKey: string): string {
+  const k = atKey.trim().toLowerCase();
+  if (k.length === 0 || /\s/u.test(k)) throw new StoreError("STORE_BAD_KEY", "an atKey may not be empty or contain whitespace");
+  return k;
+}
+
+export function liveRow(rows: LocalRows, atKey: string): KeyRow | undefined {
+  const row = rows.key(atKey);
+  return row && row.deleted === 0 ? row : undefined;
+}
+
+function addChange(rows: LocalRows, atKey: string, op: ChangeOp, nowMs: number): OutboxId | null {
+  return isPushable(atKey, op) ? (rows.insertChange(atKey, op, nowMs) as OutboxId) : null;
+}
+
+/** A put or a delete. */
+export function writeLocal(rows: LocalRows, w: LocalWrite, nowMs: number): LocalWriteResult {
+  const k = normalizeKey(w.atKey);
+  const prevRow = liveRow(rows, k);
+  const previous = prevRow ? toKeyRecord(prevRow) : null;
+  if ("delete" in w) {
+    // A tombstone keeps the key's server commit id, so the echo of our delete is recognised.
+    if (rows.key(k)) rows.upsertLocal(k, null, "{}", 1, nowMs);
+    return { atKey: k, outboxId: addChange(rows, k, "-", nowMs), record: null, previous };
+  }
+  const metadata = w.metadata ?? {};
+  rows.upsertLocal(k, w.value, JSON.stringify(metadata), 0, nowMs);
+  const outboxId = addChange(rows, k, "*", nowMs);
+  const commitId = rows.key(k)?.commit_id ?? null;
+  return { atKey: k, outboxId, record: { atKey: k, value: w.value, metadata, commitId, updatedAtMs: nowMs }, previous };
+}
+
+/** Merges `metadata` into the key's metadata (an `update:meta`); the key must exist. */
+export function writeMetaLocal(rows: LocalRows, atKey: string, metadata: Partial<AtMetadata>, nowMs: number): LocalWriteResult {
+  const k = normalizeKey(atKey);
+  const prev = liveRow(rows, k);
+  if (!prev) throw new StoreError("STORE_KEY_NOT_FOUND", `no such key: ${k}`);
+  const previous = toKeyRecord(prev);
+  const merged: AtMetadata = { ...previous.metadata, ...metadata };
+  rows.upsertLocal(k, previous.value, JSON.stringify(merged), 0, nowMs);
+  const outboxId = addChange(rows, k, "#", nowMs);
+  return { atKey: k, outboxId, record: { ...previous, metadata: merged, updatedAtMs: nowMs }, previous };
+}
+
+/** Live keys (in the store's order) that match a regex (JS syntax) and lie in a namespace, when given. */
+export function filterListing(keys: readonly string[], opts: { regex?: string; namespace?: string }): string[] {
+  const re = opts.regex !== undefined ? new RegExp(opts.regex, "u") : undefined;
+  const ns = opts.namespace?.toLowerCase();
+  return keys.filter((k) => (!re || re.test(k)) && (ns === undefined || k.endsWith(`.${ns}@${k.split("@").pop() ?? ""}`)));
+}
