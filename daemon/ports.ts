@@ -77,6 +77,8 @@ export interface Store {
   listKeys(opts?: { regex?: string; namespace?: string }): string[];
   listConflicts(opts?: { unresolvedOnly?: boolean }): ConflictRecord[];
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean;
+  /** Records a person's choice on a conflict, resolved or not: it is resolved, and `kept` is the side now in effect. */
+  keepConflictSide(id: number, kept: "local" | "remote"): boolean;
   rejectedChanges(): ChangeRecord[];
   facts(atKeys: readonly string[]): Map<string, KeyFacts>;
   pendingChanges(): PendingChange[];
