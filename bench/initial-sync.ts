@@ -11,7 +11,7 @@ import { startDevServer, type DevServerInfo } from "../atserver/index.js";
 import { decodeAtKeysFile } from "../protocol/atKeysFile.js";
 import { SystemClock } from "../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../daemon/adapters/nullLogger.js";
-import { Backoff } from "../daemon/remote/backoff.js";
+import { Backoff } from "../daemon/backoff.js";
 import { RootResolver } from "../daemon/remote/RootResolver.js";
 import { TlsRemote } from "../daemon/remote/TlsRemote.js";
 import { SqliteStore } from "../daemon/store/SqliteStore.js";

@@ -9,9 +9,9 @@ import { configFor, type AtSignConfig, type DaemonConfig } from "./config/Daemon
 import { DataDirLock } from "./config/DataDirLock.js";
 import { loadConfig } from "./config/loadConfig.js";
 import { resolvePaths, type DaemonPaths } from "./config/paths.js";
-import { Identities } from "./daemon/Identities.js";
-import { registerMethods } from "./daemon/registerMethods.js";
-import { statusOf } from "./daemon/statusOf.js";
+import { Identities } from "./mainThread/Identities.js";
+import { registerMethods } from "./mainThread/registerMethods.js";
+import { statusOf } from "./mainThread/statusOf.js";
 import { openKeyStore } from "./keystore/openKeyStore.js";
 import type { KeyStore } from "./keystore/KeyStore.js";
 import { createLogger } from "./log/createLogger.js";

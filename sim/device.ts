@@ -12,7 +12,7 @@ import type { SyncDriverStatus } from "../daemon/sync/SyncDriver.js";
 import { nullLogger } from "../daemon/adapters/nullLogger.js";
 import type { ConflictPolicy } from "../daemon/core/types.js";
 import type { AtNotification, Clock, Disposable } from "../daemon/ports.js";
-import { Backoff } from "../daemon/remote/backoff.js";
+import { Backoff } from "../daemon/backoff.js";
 import { SqliteStore } from "../daemon/store/SqliteStore.js";
 import { SyncDriver } from "../daemon/sync/SyncDriver.js";
 import type { AtMetadata } from "../protocol/metadata.js";

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
-import { Backoff } from "../../daemon/remote/backoff.js";
+import { Backoff } from "../../daemon/backoff.js";
 import { SqliteStore } from "../../daemon/store/SqliteStore.js";
 import { SyncDriver } from "../../daemon/sync/SyncDriver.js";
 import type { SyncEvent } from "../../daemon/sync/events.js";

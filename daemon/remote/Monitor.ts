@@ -8,7 +8,7 @@ import { normalizeAtSign } from "../../protocol/atKey.js";
 import { isStatsNotification, parseNotification } from "../../protocol/notification.js";
 import type { AtNotification, Disposable, Logger } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../backoff.js";
 import { RemoteUnavailableError } from "./errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialAtServer, loginWithPkam, type AtServerAccess } from "./openAtServer.js";
 

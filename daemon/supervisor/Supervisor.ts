@@ -3,10 +3,10 @@
 // and fans the workers' events out to whoever listens (the RPC layer).
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import type { BackoffOptions } from "../backoff.js";
 import { normalizeAtSignName } from "../config/DaemonConfig.js";
 import type { Clock, Disposable, Logger } from "../ports.js";
 import type { TriggerReason, WorkerData } from "../worker/protocol.js";
-import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import type { Cancellation } from "./CancelSource.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { WorkerSlot } from "./WorkerSlot.js";
@@ -20,7 +20,8 @@ export interface SupervisorOptions {
   makeWorkerData(atSign: string, keys: AtKeys): WorkerData;
   clock: Clock;
   logger: Logger;
-  backoff?: Partial<BackoffPolicy>;
+  /** Restart delays (daemon/backoff.ts); what is not given comes from RESTART_BACKOFF. */
+  backoff?: Omit<BackoffOptions, "random">;
   /** A worker crashing `maxCrashes` times within `windowMs` is marked failed. Default 5 in 5 min. */
   crashLimit?: { maxCrashes: number; windowMs: number };
   /** A worker that has not said `ready` by then is terminated (and counts as a crash). Default 30 s. */
@@ -32,6 +33,9 @@ export interface SupervisorOptions {
   /** Jitter source, injectable for tests. */
   random?: () => number;
 }
+
+/** A crashed worker restarts after 500 ms, doubling up to 30 s, each delay within ±20%. */
+export const RESTART_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0.2 } as const;
 
 export type SupervisorListener = (e: SupervisorEvent) => void;
 
@@ -53,7 +57,7 @@ export class Supervisor {
       makeWorkerData: () => this.o.makeWorkerData(name, keys),
       clock: this.o.clock,
       logger: this.o.logger.child({ atSign: name, component: "supervisor" }),
-      backoff: { ...DEFAULT_BACKOFF, ...this.o.backoff },
+      backoff: { ...RESTART_BACKOFF, ...this.o.backoff },
       crashLimit: this.o.crashLimit ?? { maxCrashes: 5, windowMs: 5 * 60_000 },
       readyTimeoutMs: this.o.readyTimeoutMs ?? 30_000,
       healthyAfterMs: this.o.healthyAfterMs ?? 60_000,

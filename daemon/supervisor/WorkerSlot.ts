@@ -3,14 +3,15 @@
 import { Worker } from "node:worker_threads";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { SyncStatus } from "../../shared/status.js";
+import { Backoff, type BackoffOptions } from "../backoff.js";
 import { redactText } from "../log/redact.js";
 import type { Clock, Disposable, Logger } from "../ports.js";
 import {
   exitCodeName, NO_RESTART_EXIT_CODES, parseWorkerToMain,
   type MainToWorker, type TriggerReason, type WorkerData, type WorkerToMain,
 } from "../worker/protocol.js";
-import { backoffDelay, CrashWindow, type BackoffPolicy } from "./backoff.js";
 import type { Cancellation } from "./CancelSource.js";
+import { CrashWindow } from "./CrashWindow.js";
 import { PendingRequest } from "./PendingRequest.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { checkTransition, type WorkerState } from "./WorkerState.js";
@@ -21,7 +22,7 @@ export interface SlotOptions {
   makeWorkerData: () => WorkerData;
   clock: Clock;
   logger: Logger;
-  backoff: BackoffPolicy;
+  backoff: Omit<BackoffOptions, "random">;
   crashLimit: { maxCrashes: number; windowMs: number };
   readyTimeoutMs: number;
   healthyAfterMs: number;
@@ -39,7 +40,6 @@ export class WorkerSlot {
   private st: WorkerState;
   private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
-  private attempt = 0;
   private restarts = 0;
   private lastError: string | undefined;
   private status: SyncStatus | null = null;
@@ -49,9 +49,12 @@ export class WorkerSlot {
   private stopWaiters: Array<() => void> = [];
   private launched = false;
   private readonly crashes: CrashWindow;
+  /** Its attempt count is the restart number the state reports. */
+  private readonly backoff: Backoff;
 
   constructor(readonly atSign: string, private readonly o: SlotOptions) {
     this.crashes = new CrashWindow(o.crashLimit.maxCrashes, o.crashLimit.windowMs);
+    this.backoff = new Backoff({ ...o.backoff, random: o.random });
     this.st = { kind: "starting", since: o.clock.now(), attempt: 0 };
   }
 
@@ -73,14 +76,14 @@ export class WorkerSlot {
   }
 
   private restart(): void {
-    this.transition({ kind: "starting", since: this.o.clock.now(), attempt: this.attempt });
+    this.transition({ kind: "starting", since: this.o.clock.now(), attempt: this.backoff.attempt });
     this.spawn();
   }
 
   /** Leaves `failed` for a fresh start with a clean crash history. */
   retry(): void {
     if (this.st.kind !== "failed") return;
-    this.attempt = 0;
+    this.backoff.reset();
     this.crashes.reset();
     this.restart();
   }
@@ -141,9 +144,7 @@ export class WorkerSlot {
         this.readyTimer?.dispose();
         if (this.st.kind !== "starting") return;
         this.transition({ kind: "running", since: this.o.clock.now() });
-        this.healthyTimer = this.o.clock.setTimer(this.o.healthyAfterMs, () => {
-          this.attempt = 0;
-        });
+        this.healthyTimer = this.o.clock.setTimer(this.o.healthyAfterMs, () => this.backoff.reset());
         return;
       case "reply": {
         const p = this.pending.get(msg.id);
@@ -183,12 +184,11 @@ export class WorkerSlot {
     } else if (limitReached) {
       this.fail(`${error} (crashed ${this.crashes.count} times within ${this.o.crashLimit.windowMs} ms)`, code);
     } else {
-      const delay = backoffDelay(this.attempt, this.o.backoff, this.o.random);
-      this.attempt++;
+      const delay = this.backoff.next();
       this.restarts++;
       const now = this.o.clock.now();
       this.o.logger.warn("worker crashed; restarting", { exitCode: code, error, restartInMs: delay });
-      this.transition({ kind: "backoff", since: now, untilMs: now + delay, attempt: this.attempt, lastError: error, lastExitCode: code });
+      this.transition({ kind: "backoff", since: now, untilMs: now + delay, attempt: this.backoff.attempt, lastError: error, lastExitCode: code });
       this.restartTimer = this.o.clock.setTimer(delay, () => {
         this.guard("restart", () => {
           if (this.st.kind === "backoff") this.restart();

@@ -1,6 +1,8 @@
 // The worker's write path: store the (already encrypted) change durably, announce it, and
-// raise the push flag, so a local write reaches the server within milliseconds.
+// raise the push flag, so a local write reaches the server within milliseconds. A person's
+// choice on a conflict goes this way too: the side kept is written as any local change.
 import type { AtMetadata } from "../../protocol/metadata.js";
+import type { ConflictRecord, ConflictWinner } from "../core/types.js";
 import type { LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { SyncEvent } from "./events.js";
 
@@ -25,6 +27,23 @@ export class LocalWrites {
 
   putMany(items: readonly LocalWrite[]): LocalWriteResult[] {
     return this.after(this.store.putManyLocal(items));
+  }
+
+  /**
+   * Keeps one side of a conflict, resolved or not. The side not in effect is written again as a
+   * local change, so it syncs like any put (a deleted side deletes the key, if it is there); the
+   * record then holds the choice as the side in effect.
+   */
+  resolveConflict(c: ConflictRecord, kept: ConflictWinner): void {
+    if (kept !== c.winner) {
+      const side = kept === "local" ? c.local : c.remote;
+      if (side.op === "-" || side.value === null) {
+        if (this.store.get(c.atKey) !== undefined) this.delete(c.atKey);
+      } else {
+        this.put(c.atKey, side.value, (side.metadata ?? {}) as AtMetadata);
+      }
+    }
+    this.store.keepConflictSide(c.id, kept);
   }
 
   private after(results: LocalWriteResult[]): LocalWriteResult[] {

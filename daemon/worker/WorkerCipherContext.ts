@@ -6,14 +6,15 @@ import { AtProtocolError } from "../../protocol/errors.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { CipherContext, StoredValue } from "../crypto/CipherContext.js";
 import type { AtRemote, Clock } from "../ports.js";
-import type { SqliteStore } from "../store/SqliteStore.js";
 import type { LocalWrites } from "../sync/LocalWrites.js";
+import type { ReadonlyStore } from "./WorkerContext.js";
 
 export interface WorkerCipherContextOptions {
   atSign: string;
   /** Our own encryption public key: no lookup needed for it. */
   encryptionPublicKey: string;
-  store: SqliteStore;
+  /** Read here; written through `local`. */
+  store: ReadonlyStore;
   local: LocalWrites;
   /** A connection for lookups, apart from the sync's, so a get never waits behind a long pull. */
   remote: AtRemote;

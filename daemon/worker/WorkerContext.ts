@@ -1,15 +1,21 @@
-// What the worker's request handlers share: this atSign's store, driver, cipher and clock, all
-// built once by the composition root (main.ts).
+// What the worker's request handlers share: this atSign's store (to read), driver, cipher and
+// clock, all built once by the composition root (main.ts).
 import type { ValueCipher } from "../crypto/ValueCipher.js";
-import type { Clock, Logger } from "../ports.js";
-import type { SqliteStore } from "../store/SqliteStore.js";
+import type { Clock, Logger, Store } from "../ports.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
 import type { PlaintextCache } from "./PlaintextCache.js";
 import type { StatusPublisher } from "./StatusPublisher.js";
 
+/**
+ * The store as the worker's handlers see it: reads only. They write through `driver.local`
+ * (sync/LocalWrites.ts), the one route that records each change in the outbox, announces it and
+ * triggers a push.
+ */
+export type ReadonlyStore = Pick<Store, "get" | "listKeys" | "listConflicts">;
+
 export interface WorkerContext {
   readonly atSign: string;
-  readonly store: SqliteStore;
+  readonly store: ReadonlyStore;
   readonly driver: SyncDriver;
   readonly cipher: ValueCipher;
   readonly status: StatusPublisher;

@@ -9,7 +9,7 @@ import type { SyncFilter } from "../core/types.js";
 import { ValueCipher } from "../crypto/ValueCipher.js";
 import { createLogger, type LogLevel } from "../log/createLogger.js";
 import type { Logger } from "../ports.js";
-import { Backoff } from "../remote/backoff.js";
+import { Backoff } from "../backoff.js";
 import { Monitor } from "../remote/Monitor.js";
 import { RootResolver } from "../remote/RootResolver.js";
 import { TlsRemote } from "../remote/TlsRemote.js";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { formatStatusTable } from "../../daemon/cli/format/statusText.js";
-import { DebugCrashWorker } from "../../daemon/daemon/registerMethods.js";
+import { DebugCrashWorker } from "../../daemon/mainThread/registerMethods.js";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import { ErrorCode } from "../../shared/errors.js";
 import type { AtsyncEvent, KeyChangedEvent } from "../../shared/events.js";

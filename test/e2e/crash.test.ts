@@ -1,6 +1,6 @@
 // A worker that dies is restarted by the supervisor while the other atSign keeps serving.
 import { expect } from "chai";
-import { DebugCrashWorker } from "../../daemon/daemon/registerMethods.js";
+import { DebugCrashWorker } from "../../daemon/mainThread/registerMethods.js";
 import { ErrorCode } from "../../shared/errors.js";
 import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { ALICE, BOB, useDevServer } from "./devServer.js";

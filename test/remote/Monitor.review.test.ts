@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { Monitor } from "../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
-import { Backoff } from "../../daemon/remote/backoff.js";
+import { Backoff } from "../../daemon/backoff.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { useScriptedAtServer, type Script } from "./support/scriptedAtServer.js";
 import { waitFor } from "./support/waitFor.js";

@@ -3,7 +3,7 @@ import type { AtNotification } from "../../daemon/ports.js";
 import { Monitor, type MonitorState } from "../../daemon/remote/Monitor.js";
 import { TlsRemote } from "../../daemon/remote/TlsRemote.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
-import { Backoff } from "../../daemon/remote/backoff.js";
+import { Backoff } from "../../daemon/backoff.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { fixturesOrSkip } from "../support/fixtures.js";

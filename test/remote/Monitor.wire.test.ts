@@ -4,7 +4,7 @@ import type { AtKeys } from "../../protocol/atKeysFile.js";
 import type { AtNotification } from "../../daemon/ports.js";
 import { Monitor, type MonitorState } from "../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
-import { Backoff } from "../../daemon/remote/backoff.js";
+import { Backoff } from "../../daemon/backoff.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { fixturesOrSkip, readDemoAtKeys } from "../support/fixtures.js";

@@ -34,7 +34,7 @@ export function makeSupervisor(dataDir: string, over: Partial<SupervisorOptions>
     makeWorkerData: (atSign, keys) => ({ atSign, dataDir, keys, config: configFor(cfg, atSign) }),
     clock: new SystemClock(),
     logger: createLogger({ level: "debug", style: "json", sink: (l) => logs.push(l) }),
-    backoff: { initialMs: 20, maxMs: 100, jitter: 0.1 },
+    backoff: { baseMs: 20, maxMs: 100, jitter: 0.1 },
     crashLimit: { maxCrashes: 4, windowMs: 60_000 },
     readyTimeoutMs: 15_000,
     shutdownTimeoutMs: 10_000,

@@ -23,7 +23,7 @@ describe("Supervisor lifecycle edges", function () {
     (h?.events ?? []).flatMap((e) => (e.kind === "worker.state" && e.atSign === atSign ? [e.to.kind] : []));
 
   it("rejects a request queued to a starting worker that then dies, retryably", async function () {
-    h = makeSupervisor(dir, { readyTimeoutMs: 300, backoff: { initialMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    h = makeSupervisor(dir, { readyTimeoutMs: 300, backoff: { baseMs: 60_000, maxMs: 60_000, jitter: 0 } });
     h.sup.add("@mute", fakeKeys("@mute"));
     expect(h.sup.worker("@mute")?.state.kind).to.equal("starting");
     const err = await rejection(h.sup.forward("@mute", "slow", { ms: 60_000 }));
@@ -33,7 +33,7 @@ describe("Supervisor lifecycle edges", function () {
 
   it("remove() during a restart backoff stops at once and never restarts", async function () {
     const clock = new FakeClock();
-    h = makeSupervisor(dir, { clock, backoff: { initialMs: 400, maxMs: 400, jitter: 0 } });
+    h = makeSupervisor(dir, { clock, backoff: { baseMs: 400, maxMs: 400, jitter: 0 } });
     const sup = h.sup;
     sup.add("@alice", fakeKeys("@alice"));
     await sup.forward("@alice", "exit", { code: 1 }).catch(() => undefined);

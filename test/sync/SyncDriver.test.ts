@@ -1,5 +1,6 @@
-// The driver against an in-memory atServer (test/sync/support/FakeAtServer.ts): triggers,
-// retries, rejections, empty pages, backoff and reset, with a manual clock.
+// The driver against the simulator's in-process atServer with a test's script around it
+// (test/sync/support/ScriptedServer.ts): triggers, retries, rejections, empty pages, backoff and
+// reset, with a manual clock.
 import { expect } from "chai";
 import type { AtRemote } from "../../daemon/ports.js";
 import { useDriverWorld } from "./support/driverHarness.js";
@@ -7,7 +8,7 @@ import { nextEvent, recordEvents, waitFor } from "./support/waitFor.js";
 
 const A = "@alice🛠";
 
-describe("sync: SyncDriver (in-memory server)", () => {
+describe("sync: SyncDriver (in-process server)", () => {
   const world = useDriverWorld(A, "atsyncd-driver");
 
   it("a local write is pushed at once, with no timer, and its commit id written back", async () => {
@@ -17,7 +18,7 @@ describe("sync: SyncDriver (in-memory server)", () => {
     const w = world.driver.local.put(`phone.wavi${A}`, "cipher", { isEncrypted: true });
     await done;
     expect(world.clock.pendingTimers).to.equal(0);
-    expect(world.server.keys.get(`phone.wavi${A}`)?.value).to.equal("cipher");
+    expect(world.server.value(`phone.wavi${A}`)).to.equal("cipher");
     expect(world.store.change(w.outboxId!)?.state).to.equal("committed");
     expect(world.driver.status()).to.include({ pendingUploads: 0, state: "online" });
   });
@@ -32,7 +33,7 @@ describe("sync: SyncDriver (in-memory server)", () => {
     expect(batches.length).to.be.lessThan(5);
     const items = batches.flatMap((b) => JSON.parse(b.slice(6)) as unknown[]);
     expect(items).to.have.length(5);
-    for (let k = 0; k < 5; k++) expect(world.server.keys.get(`k${k}.wavi${A}`)?.value).to.equal(`v${45 + k}`);
+    for (let k = 0; k < 5; k++) expect(world.server.value(`k${k}.wavi${A}`)).to.equal(`v${45 + k}`);
   });
 
   it("retries a transient item failure after its backoff, records a permanent one as rejected, and retries items left out", async () => {
@@ -44,44 +45,49 @@ describe("sync: SyncDriver (in-memory server)", () => {
       if (cmd.includes("omitted.wavi") && n === 1) return "omit";
       return undefined;
     };
+    // Longer than the 248 characters an atServer allows a key: refused for good (AT0016).
+    const bad = `bad${"x".repeat(250)}.wavi${A}`;
     const events = recordEvents(world.driver);
     world.driver.start();
     await world.driver.syncNow();
     world.driver.local.putMany([
       { atKey: `paused.wavi${A}`, value: "p" },
       { atKey: `omitted.wavi${A}`, value: "o" },
-      { atKey: `bad.wavi${A}`, value: "b" },
+      { atKey: bad, value: "b" },
       { atKey: `fine.wavi${A}`, value: "f" },
     ]);
     await waitFor(() => events.some((e) => e.type === "change.rejected"), "rejection");
     await waitFor(() => world.driver.status().pendingUploads === 2 && world.clock.pendingTimers > 0, "retry timer");
-    expect(world.server.keys.has(`fine.wavi${A}`)).to.equal(true);
+    expect(world.server.has(`fine.wavi${A}`)).to.equal(true);
     const rejected = events.find((e) => e.type === "change.rejected");
-    expect(rejected).to.deep.include({ atKey: `bad.wavi${A}`, code: "AT0016" });
+    expect(rejected).to.deep.include({ atKey: bad, code: "AT0016" });
     expect(world.driver.status().rejectedUploads).to.equal(1);
+    // The faults kept both from the server: only the retry can bring them there.
+    expect([world.server.has(`paused.wavi${A}`), world.server.has(`omitted.wavi${A}`)]).to.deep.equal([false, false]);
     world.clock.advance(1000);
     await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
-    expect(world.server.keys.get(`paused.wavi${A}`)?.value).to.equal("p");
-    expect(world.server.keys.get(`omitted.wavi${A}`)?.value).to.equal("o");
+    expect(world.server.value(`paused.wavi${A}`)).to.equal("p");
+    expect(world.server.value(`omitted.wavi${A}`)).to.equal("o");
     expect(world.store.rejectedChanges().map((c) => c.lastError)).to.deep.equal(["AT0016: Invalid atKey"]);
   });
 
   it("pulls past more than a page of skipped entries (empty pages) to the server's commit id", async () => {
-    world.server.put(`first.wavi${A}`, "1");
-    for (let i = 0; i < 60; i++) world.server.commit(`junk${i}.wavi${A}`, "*", true);
-    world.server.put(`last.wavi${A}`, "2");
+    await world.server.put(`first.wavi${A}`, "1");
+    for (let i = 0; i < 60; i++) world.server.invalidEntry(`junk${i}.wavi`);
+    await world.server.put(`last.wavi${A}`, "2");
     world.driver.start();
     await world.driver.syncNow();
     expect(world.store.get(`first.wavi${A}`)?.value).to.equal("1");
     expect(world.store.get(`last.wavi${A}`)?.value).to.equal("2");
-    expect(world.store.syncState().lastReceivedCommitId).to.equal(61);
+    // The identity's public key (0), first (1), the 60 invalid entries, last (62).
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(62);
     expect(world.server.commands.some((c) => c.startsWith("stats:15"))).to.equal(true);
   });
 
   it("pulls on a statsNotification above the last received id, and not on one at or below it", async () => {
     world.driver.start();
     await world.driver.syncNow();
-    const id = world.server.put(`remote.wavi${A}`, "r");
+    const id = await world.server.put(`remote.wavi${A}`, "r");
     const changed = nextEvent(world.driver, "key.changed", (e) => e.origin === "remote");
     world.notifier.stats(id);
     expect(await changed).to.include({ atKey: `remote.wavi${A}`, op: "update" });
@@ -95,8 +101,8 @@ describe("sync: SyncDriver (in-memory server)", () => {
   it("hot loop: with selective sync, a repeated statsNotification of the global commit id starts one run, not one per notification", async () => {
     await world.driver.stop();
     world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
-    world.server.put(`in.wavi${A}`, "i");
-    const global = world.server.put(`out.buzz${A}`, "o");
+    await world.server.put(`in.wavi${A}`, "i");
+    const global = await world.server.put(`out.buzz${A}`, "o");
     world.driver.start();
     await world.driver.syncNow();
     let runs = 0;
@@ -133,10 +139,10 @@ describe("sync: SyncDriver (in-memory server)", () => {
     await world.driver.syncNow();
     const keys = Array.from({ length: 200 }, (_, i) => `up${i}.wavi${A}`);
     let wrote = false;
-    world.server.rewrite = (command, reply) => {
+    world.server.rewrite = async (command, reply) => {
       if (!wrote && command.startsWith("batch:")) {
         wrote = true;
-        world.server.put(keys[150]!, "other-device");
+        await world.server.put(keys[150]!, "other-device");
       }
       return reply;
     };
@@ -145,7 +151,7 @@ describe("sync: SyncDriver (in-memory server)", () => {
     await world.driver.syncNow();
     const conflicts = world.store.listConflicts();
     expect(conflicts.map((c) => [c.atKey, c.local.value, c.remote.value, c.winner])).to.deep.equal([[keys[150], "mine", "other-device", "local"]]);
-    expect(world.server.keys.get(keys[150]!)?.value).to.equal("mine");
+    expect(world.server.value(keys[150]!)).to.equal("mine");
   });
 
   it("backs off after a transport failure (syncNow rejects), then reconnects and completes", async () => {
@@ -167,11 +173,11 @@ describe("sync: SyncDriver (in-memory server)", () => {
   });
 
   it("detects a server reset whose new writes passed our id, re-pulls, keeps pending changes and restores lost keys", async () => {
-    for (let i = 0; i < 3; i++) world.server.put(`old${i}.wavi${A}`, `o${i}`);
+    for (let i = 0; i < 3; i++) await world.server.put(`old${i}.wavi${A}`, `o${i}`);
     world.driver.start();
     await world.driver.syncNow();
     world.server.reset();
-    for (let i = 0; i < 5; i++) world.server.put(`new${i}.wavi${A}`, `n${i}`);
+    for (let i = 0; i < 5; i++) await world.server.put(`new${i}.wavi${A}`, `n${i}`);
     await world.driver.stop();
     world.store.putLocal(`pending.wavi${A}`, "p");
     world.driver = world.makeDriver();
@@ -179,38 +185,39 @@ describe("sync: SyncDriver (in-memory server)", () => {
     world.driver.start();
     await world.driver.syncNow();
     expect(await reset).to.include({ reason: "last-entry-missing", requeued: 3 });
-    for (let i = 0; i < 3; i++) expect(world.server.keys.get(`old${i}.wavi${A}`)?.value).to.equal(`o${i}`);
-    expect(world.server.keys.get(`pending.wavi${A}`)?.value).to.equal("p");
+    for (let i = 0; i < 3; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
+    expect(world.server.value(`pending.wavi${A}`)).to.equal("p");
     expect(world.store.get(`new4.wavi${A}`)?.value).to.equal("n4");
     expect(world.driver.status().pendingUploads).to.equal(0);
   });
 
   it("detects a reset by a commit id that went back", async () => {
-    for (let i = 0; i < 5; i++) world.server.put(`k${i}.wavi${A}`, "v");
+    for (let i = 0; i < 5; i++) await world.server.put(`k${i}.wavi${A}`, "v");
     world.driver.start();
     await world.driver.syncNow();
     world.server.reset();
-    world.server.put(`other.wavi${A}`, "x");
+    await world.server.put(`other.wavi${A}`, "x");
     const reset = nextEvent(world.driver, "server.reset");
     await world.driver.syncNow();
     expect(await reset).to.include({ reason: "commit-id-went-back", requeued: 5 });
-    expect(world.server.keys.size).to.equal(6);
+    // The five restored, the other one, and the identity's public key the reset wrote again.
+    expect(world.server.keyCount()).to.equal(7);
   });
 
   it("keeps keys outside the selective-sync filter out of both directions", async () => {
     await world.driver.stop();
     world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
-    world.server.put(`in.wavi${A}`, "i");
-    world.server.put(`out.buzz${A}`, "o");
+    await world.server.put(`in.wavi${A}`, "i");
+    await world.server.put(`out.buzz${A}`, "o");
     world.driver.start();
     await world.driver.syncNow();
     expect(world.store.get(`in.wavi${A}`)?.value).to.equal("i");
     expect(world.store.get(`out.buzz${A}`)).to.equal(undefined);
     world.driver.local.put(`local.buzz${A}`, "l");
     world.driver.local.put(`local.wavi${A}`, "w");
-    await waitFor(() => world.server.keys.has(`local.wavi${A}`), "push of the wavi key");
+    await waitFor(() => world.server.has(`local.wavi${A}`), "push of the wavi key");
     await world.driver.syncNow();
-    expect(world.server.keys.has(`local.buzz${A}`)).to.equal(false);
+    expect(world.server.has(`local.buzz${A}`)).to.equal(false);
     expect(world.store.pendingChanges().map((c) => c.atKey)).to.deep.equal([`local.buzz${A}`]);
     expect(world.driver.status().pendingUploads).to.equal(0);
     // Widening the filter pulls what it now includes, though it lies below the last received id.
@@ -219,34 +226,37 @@ describe("sync: SyncDriver (in-memory server)", () => {
     world.driver.start();
     await world.driver.syncNow();
     expect(world.store.get(`out.buzz${A}`)?.value).to.equal("o");
-    expect(world.server.keys.get(`local.buzz${A}`)?.value).to.equal("l");
+    expect(world.server.value(`local.buzz${A}`)).to.equal("l");
   });
 
   it("splits a long pull over the extra connections in disjoint ranges, past skipped entries, to the exact server id", async () => {
-    for (let i = 0; i < 700; i++) world.server.put(`bulk${i}.wavi${A}`, `b${i}`);
-    for (let i = 0; i < 60; i++) world.server.commit(`junk${i}.wavi${A}`, "*", true);
-    for (let i = 0; i < 100; i += 10) world.server.remove(`bulk${i}.wavi${A}`);
-    for (let i = 0; i < 300; i++) world.server.put(`more${i}.wavi${A}`, `m${i}`);
+    for (let i = 0; i < 700; i++) await world.server.put(`bulk${i}.wavi${A}`, `b${i}`);
+    for (let i = 0; i < 60; i++) world.server.invalidEntry(`junk${i}.wavi`);
+    for (let i = 0; i < 100; i += 10) await world.server.remove(`bulk${i}.wavi${A}`);
+    for (let i = 0; i < 300; i++) await world.server.put(`more${i}.wavi${A}`, `m${i}`);
     const used = [0, 0, 0];
-    const lane = (i: number): AtRemote => ({
-      connected: true,
-      close: async () => {},
-      request: (c: string) => {
-        if (c.startsWith("sync:from:")) used[i]!++;
-        return world.server.request(c);
-      },
-    });
+    const lane = (i: number): AtRemote => {
+      const conn = world.server.connect();
+      return {
+        connected: true,
+        close: async () => {},
+        request: (c: string) => {
+          if (c.startsWith("sync:from:")) used[i]!++;
+          return conn.request(c);
+        },
+      };
+    };
     await world.driver.stop();
     world.driver = world.makeDriver({ remote: lane(0), pullRemotes: [lane(1), lane(2)] });
     world.driver.start();
     await world.driver.syncNow();
     expect(used.every((n) => n > 5), `pages per lane ${used.join(",")}`).to.equal(true);
-    const keys = world.store.listKeys();
+    const keys = world.store.listKeys().filter((k) => k !== world.server.identityKey);
     expect(keys).to.have.length(700 - 10 + 300);
     expect(world.store.get(`bulk10.wavi${A}`)).to.equal(undefined);
     expect(world.store.get(`bulk11.wavi${A}`)?.value).to.equal("b11");
     expect(world.store.get(`more299.wavi${A}`)?.value).to.equal("m299");
-    expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.nextId - 1);
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.lastCommitId());
   });
 
   it("a refused login goes to needs-attention without retrying; an explicit syncNow tries again", async () => {

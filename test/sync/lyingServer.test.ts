@@ -1,17 +1,12 @@
-// A server that lies, and outbox/trigger edge cases, with a scripted in-memory server where the
-// dev-server cannot produce the situation (it never lies). Every title names its scenario.
+// A server that lies, and outbox/trigger edge cases: the dev-server's own verbs in process, with a
+// script that makes them lie where the dev-server cannot produce the situation (it never lies;
+// test/sync/support/ScriptedServer.ts). Every title names its scenario.
 import { expect } from "chai";
 import { AtProtocolError } from "../../protocol/errors.js";
-import { FakeAtServer } from "./support/FakeAtServer.js";
 import { useDriverWorld } from "./support/driverHarness.js";
 import { recordEvents, waitFor } from "./support/waitFor.js";
 
 const A = "@alice🛠";
-
-/** The latest commit id the server holds for a key. */
-function serverCommitOf(server: FakeAtServer, atKey: string): number | undefined {
-  return server.log.find((e) => e.atKey === atKey)?.commitId;
-}
 
 describe("sync: a lying server and outbox edge cases (scripted server)", () => {
   const world = useDriverWorld(A, "atsyncd-lying");
@@ -41,12 +36,12 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
       const k = `shift${i}.wavi${A}`;
       const local = world.store.get(k)?.commitId ?? null;
       // Either still unacknowledged, or acknowledged with the server's real commit id: never another key's.
-      if (local !== null) expect(local, k).to.equal(serverCommitOf(world.server, k));
+      if (local !== null) expect(local, k).to.equal(world.server.commitIdOf(k));
     }
     world.clock.advance(60_000);
     await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
     await world.driver.syncNow();
-    for (let i = 0; i < 3; i++) expect(world.store.get(`shift${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(world.server, `shift${i}.wavi${A}`));
+    for (let i = 0; i < 3; i++) expect(world.store.get(`shift${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`shift${i}.wavi${A}`));
   });
 
   it("scenario: a batch item with non-numeric, null or empty data is not taken as an acknowledgement", async () => {
@@ -73,7 +68,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     for (const w of ws) expect(world.store.change(w.outboxId!)?.state, w.atKey).to.equal("pending");
     world.clock.advance(60_000);
     await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
-    for (let i = 0; i < 3; i++) expect(world.server.keys.get(`lie${i}.wavi${A}`)?.value).to.equal(`l${i}`);
+    for (let i = 0; i < 3; i++) expect(world.server.value(`lie${i}.wavi${A}`)).to.equal(`l${i}`);
   });
 
   // AT0028 is what the atServer answers for an enrollment that expired or is no longer valid
@@ -97,12 +92,12 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
       expect(world.backoffCalls).to.equal(0);
       refuse = false;
       await world.driver.syncNow();
-      expect(world.server.keys.get(`auth.wavi${A}`)?.value).to.equal("kept");
+      expect(world.server.value(`auth.wavi${A}`)).to.equal("kept");
     });
   }
 
   it("scenario: an expired enrollment (AT0028) in reply to sync:from needs attention instead of backing off forever", async () => {
-    world.server.put(`remote.wavi${A}`, "v");
+    await world.server.put(`remote.wavi${A}`, "v");
     lieOnce("sync:from:", () => {
       throw new AtProtocolError("AT0028", "enrollment_id: e1 is expired or invalid");
     });
@@ -114,7 +109,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
   });
 
   it("scenario: a sync:from reply that is not JSON fails the run with a clear error and changes nothing", async () => {
-    world.server.put(`a.wavi${A}`, "1");
+    await world.server.put(`a.wavi${A}`, "1");
     lieOnce("sync:from:", () => "[{not json");
     const events = recordEvents(world.driver);
     world.driver.start();
@@ -127,7 +122,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
   });
 
   it("scenario: a sync:from page with entries out of commit order is refused, not half-trusted", async () => {
-    for (let i = 0; i < 5; i++) world.server.put(`o${i}.wavi${A}`, `v${i}`);
+    for (let i = 0; i < 5; i++) await world.server.put(`o${i}.wavi${A}`, `v${i}`);
     lieOnce("sync:from:", (reply) => JSON.stringify((JSON.parse(reply) as unknown[]).reverse()));
     const events = recordEvents(world.driver);
     world.driver.start();
@@ -135,19 +130,19 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     expect(world.store.syncState().lastReceivedCommitId).to.equal(-1);
     expect(world.store.listKeys()).to.deep.equal([]);
     world.clock.advance(1000);
-    await waitFor(() => world.store.listKeys().length === 5, "the truthful pull");
+    await waitFor(() => world.store.listKeys().filter((k) => k !== world.server.identityKey).length === 5, "the truthful pull");
   });
 
   it("scenario: a sync:from page with commit ids below what we asked for does not bring back an old state", async () => {
     const k = `gone.wavi${A}`;
-    world.server.put(k, "old");
+    await world.server.put(k, "old");
     world.driver.start();
     await world.driver.syncNow();
-    const deleteId = world.server.remove(k);
+    const deleteId = await world.server.remove(k);
     await world.driver.syncNow();
     expect(world.store.get(k)).to.equal(undefined);
     world.store.prune(0);
-    world.server.put(`next.wavi${A}`, "n");
+    await world.server.put(`next.wavi${A}`, "n");
     // The lie: the page also carries the key's old state, at an id below the one asked from.
     lieOnce("sync:from:", (reply) => JSON.stringify([
       { atKey: k, value: "old", metadata: {}, commitId: deleteId - 1, operation: "*" },
@@ -158,18 +153,18 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
   });
 
   it("scenario: stats:3 with a null value (an empty log after a reset) repairs and restores from this device", async () => {
-    for (let i = 0; i < 3; i++) world.server.put(`e${i}.wavi${A}`, `v${i}`);
+    for (let i = 0; i < 3; i++) await world.server.put(`e${i}.wavi${A}`, `v${i}`);
     world.driver.start();
     await world.driver.syncNow();
-    world.server.reset();
+    world.server.empty();
     expect(await world.server.request("stats:3")).to.contain('"value":"null"');
     await world.driver.syncNow();
-    for (let i = 0; i < 3; i++) expect(world.server.keys.get(`e${i}.wavi${A}`)?.value).to.equal(`v${i}`);
+    for (let i = 0; i < 3; i++) expect(world.server.value(`e${i}.wavi${A}`)).to.equal(`v${i}`);
   });
 
   it("scenario: put, delete and re-put of one key in one batch, the delete failing transiently: the re-put state survives", async () => {
     const k = `redo.wavi${A}`;
-    world.server.put(k, "orig");
+    await world.server.put(k, "orig");
     world.driver.start();
     await world.driver.syncNow();
     let failed = false;
@@ -191,7 +186,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     world.clock.advance(10 * 60_000);
     await waitFor(() => world.driver.status().pendingUploads === 0, "retries");
     await world.driver.syncNow();
-    expect(world.server.keys.get(k)?.value).to.equal("final");
+    expect(world.server.value(k)).to.equal("final");
     expect(world.store.get(k)?.value).to.equal("final");
   });
 
@@ -204,7 +199,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await waitFor(() => world.driver.status().pendingUploads === 0, "pushes");
     const batches = world.server.commands.filter((c) => c.startsWith("batch:"));
     expect(batches.map((b) => (JSON.parse(b.slice(6)) as unknown[]).length)).to.deep.equal([50, 50, 30]);
-    for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(serverCommitOf(world.server, `many${i}.wavi${A}`));
+    for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`many${i}.wavi${A}`));
   });
 
   it("scenario: a local write outside the selective-sync filter is kept locally and visible in status, not silently dropped", async () => {
@@ -214,14 +209,14 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     world.driver.local.put(`outside.buzz${A}`, "kept");
     await world.driver.syncNow();
-    expect(world.server.keys.has(`outside.buzz${A}`)).to.equal(false);
+    expect(world.server.has(`outside.buzz${A}`)).to.equal(false);
     expect(world.store.get(`outside.buzz${A}`)?.value).to.equal("kept");
     expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 1 });
   });
 
   it("scenario: a server reset repaired under a selective-sync filter restores only what the filter selects", async () => {
-    world.server.put(`in.wavi${A}`, "i");
-    world.server.put(`out.buzz${A}`, "o");
+    await world.server.put(`in.wavi${A}`, "i");
+    await world.server.put(`out.buzz${A}`, "o");
     world.driver.start();
     await world.driver.syncNow();
     await world.driver.stop();
@@ -230,8 +225,8 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     world.server.reset();
     await world.driver.syncNow();
-    expect(world.server.keys.get(`in.wavi${A}`)?.value).to.equal("i");
-    expect(world.server.keys.has(`out.buzz${A}`)).to.equal(false);
+    expect(world.server.value(`in.wavi${A}`)).to.equal("i");
+    expect(world.server.has(`out.buzz${A}`)).to.equal(false);
     expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 0 });
   });
 
@@ -239,7 +234,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     world.driver.start();
     await world.driver.syncNow();
     const started = recordEvents(world.driver);
-    const top = world.server.put(`burst.wavi${A}`, "b");
+    const top = await world.server.put(`burst.wavi${A}`, "b");
     for (let i = 0; i < 100; i++) world.notifier.stats(top);
     await waitFor(() => world.store.get(`burst.wavi${A}`)?.value === "b", "the pull");
     await waitFor(() => started.filter((e) => e.type === "sync.completed").length === started.filter((e) => e.type === "sync.started").length, "runs done");

@@ -1,8 +1,7 @@
 // conflicts.list / conflicts.resolve. Resolving for the side not in effect writes that side
-// again as a local change, so it syncs like any put. A resolved conflict can be resolved again
+// again as a local change (driver.local.resolveConflict), so it syncs like any put. A resolved conflict can be resolved again
 // (a person who kept the wrong side switches; the record holds the only copy of the other
 // side), and the record always tells the side now in effect.
-import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { ConflictsList, ConflictsResolve } from "../../../shared/methods.js";
 import type { Conflict, ConflictSide } from "../../../shared/types.js";
@@ -50,16 +49,8 @@ export async function conflictsResolve(ctx: WorkerContext, raw: unknown): Promis
   const id = Number(p.id);
   const record = Number.isSafeInteger(id) ? ctx.store.listConflicts().find((c) => c.id === id) : undefined;
   if (record === undefined) throw new AtsyncError(ErrorCode.ConflictNotFound, `no conflict ${p.id} for ${ctx.atSign}`);
-  if (p.choose !== record.winner) {
-    const chosen = p.choose === "local" ? record.local : record.remote;
-    if (chosen.op === "-" || chosen.value === null) {
-      if (ctx.store.get(record.atKey) !== undefined) ctx.driver.local.delete(record.atKey);
-    } else {
-      ctx.driver.local.put(record.atKey, chosen.value, (chosen.metadata ?? {}) as AtMetadata);
-    }
-  }
   // The side kept is the person's choice from now on: conflicts.list reports it as `applied`.
-  ctx.store.keepConflictSide(record.id, p.choose);
+  ctx.driver.local.resolveConflict(record, p.choose);
   ctx.status.schedule();
   const after = ctx.store.listConflicts().find((c) => c.id === id) ?? record;
   return toConflict(ctx, after);

@@ -7,7 +7,7 @@ import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from
 import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
 import { MAX_COMMAND_BYTES } from "../../remote/TlsRemote.js";
 import type { KeyRecord } from "../../core/types.js";
-import type { LocalWrite } from "../../store/SqliteStore.js";
+import type { LocalWrite } from "../../ports.js";
 import { isLive, withLifetime } from "../keyLifetime.js";
 import { cipherTag } from "../PlaintextCache.js";
 import type { WorkerContext } from "../WorkerContext.js";

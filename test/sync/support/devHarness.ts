@@ -9,7 +9,7 @@ import { SystemClock } from "../../../daemon/adapters/SystemClock.js";
 import { nullLogger } from "../../../daemon/adapters/nullLogger.js";
 import type { ConflictPolicy, SyncFilter } from "../../../daemon/core/types.js";
 import type { AtRemote } from "../../../daemon/ports.js";
-import { Backoff } from "../../../daemon/remote/backoff.js";
+import { Backoff } from "../../../daemon/backoff.js";
 import { RemoteUnavailableError } from "../../../daemon/remote/errors.js";
 import { Monitor } from "../../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../../daemon/remote/RootResolver.js";

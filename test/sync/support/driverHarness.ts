@@ -1,5 +1,6 @@
-// The world of a SyncDriver unit test: an in-memory atServer, a manual clock, a real store file
-// in a temp dir and a notifier standing in for the monitor, fresh for each test.
+// The world of a SyncDriver unit test: the simulator's in-process atServer with a test's script
+// around it (ScriptedServer), a manual clock, a real store file in a temp dir and a notifier
+// standing in for the monitor, fresh for each test.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +8,8 @@ import { nullLogger } from "../../../daemon/adapters/nullLogger.js";
 import type { AtNotification, Disposable } from "../../../daemon/ports.js";
 import { SqliteStore } from "../../../daemon/store/SqliteStore.js";
 import { SyncDriver, type SyncDriverOptions } from "../../../daemon/sync/SyncDriver.js";
-import { FakeAtServer } from "./FakeAtServer.js";
 import { ManualClock } from "./ManualClock.js";
+import { ScriptedServer } from "./ScriptedServer.js";
 
 /** Stands in for the Monitor: sends statsNotifications when a test says so. */
 export class Notifier {
@@ -32,7 +33,7 @@ export class Notifier {
 export class DriverWorld {
   dir = "";
   clock!: ManualClock;
-  server!: FakeAtServer;
+  server!: ScriptedServer;
   store!: SqliteStore;
   notifier!: Notifier;
   /** Made by `makeDriver()` before each test, stopped after it; a test may replace it. */
@@ -58,7 +59,7 @@ export function useDriverWorld(atSign: string, tmpPrefix: string): DriverWorld {
   beforeEach(() => {
     w.dir = mkdtempSync(join(tmpdir(), `${tmpPrefix}-`));
     w.clock = new ManualClock();
-    w.server = new FakeAtServer();
+    w.server = new ScriptedServer(atSign, w.clock);
     w.store = SqliteStore.open({ path: join(w.dir, "a.db"), clock: w.clock });
     w.notifier = new Notifier(atSign);
     w.backoffCalls = 0;
@@ -68,6 +69,7 @@ export function useDriverWorld(atSign: string, tmpPrefix: string): DriverWorld {
   afterEach(async () => {
     await w.driver.stop();
     w.store.close();
+    w.server.dispose();
     rmSync(w.dir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { Backoff } from "../../daemon/remote/backoff.js";
+import { Backoff } from "../daemon/backoff.js";
 
-describe("remote/Backoff", function () {
+describe("Backoff", function () {
   it("doubles from baseMs up to maxMs without jitter", function () {
     const b = new Backoff({ baseMs: 100, maxMs: 1000, jitter: 0 });
     expect(b.attempt).to.equal(0);

@@ -1,5 +1,7 @@
-// Reconnect delays: exponential, capped, with ± jitter so many clients do not retry in step
-// (house-style §20). Callers schedule the delay on their Clock and reset after a healthy spell.
+// Retry delays: exponential, capped, with ± jitter so many clients do not retry in step
+// (house-style §20). One policy for every retry of the daemon: a crashed worker's restart
+// (supervisor/WorkerSlot), the monitor's reconnect (remote/Monitor) and a failed sync run
+// (sync/SyncDriver). Callers schedule the delay on their Clock and reset after a healthy spell.
 
 export interface BackoffOptions {
   baseMs?: number;
