@@ -5,6 +5,7 @@ import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/at
 import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
+import { carriedAsIs } from "../../protocol/valueCarriage.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { CipherContext, CipherKeys } from "./CipherContext.js";
 import { cipherError } from "./cipherError.js";
@@ -16,21 +17,6 @@ const CIPHER_FIELDS = ["isEncrypted", "ivNonce", "sharedKeyEnc", "pubKeyCS", "da
 
 /** Reserved key bodies (atprotocol.md §3.1) that hold an atSign's keys: an app's put must not replace them. */
 const RESERVED_ENTITIES = new Set(["publickey", "signing_publickey", "signing_privatekey", "at_pkam_publickey", "privatekey", "self_encryption_key", "at_secret"]);
-
-/** What Dart's `String.trim()` removes (Unicode White_Space and the BOM): the atServer trims every command. */
-const TRIMMED = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
-
-/**
- * A public value the one-line `update` carries exactly: no line terminator (the server's value
- * regex `.+` stops at \n, \r, U+2028 and U+2029, and so does `batch:`'s), no leading or trailing
- * white space (the command is trimmed) and no `~NL~` (the batch's escape of a newline, which
- * at_commons `VerbUtil.getFormattedValue` turns back into one).
- */
-const NOT_CARRIED = new RegExp(`[\\n\\r\\u2028\\u2029]|^[${TRIMMED}]|[${TRIMMED}]$|~NL~`, "u");
-
-function carriedAsIs(value: string): boolean {
-  return !NOT_CARRIED.test(value);
-}
 
 export interface EncryptedPut {
   value: string;

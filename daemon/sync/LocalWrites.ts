@@ -2,9 +2,22 @@
 // raise the push flag, so a local write reaches the server within milliseconds. A person's
 // choice on a conflict goes this way too: the side kept is written as any local change.
 import type { AtMetadata } from "../../protocol/metadata.js";
+import { carriedAsIs } from "../../protocol/valueCarriage.js";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { ConflictRecord, ConflictWinner } from "../core/types.js";
 import type { LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { SyncEvent } from "./events.js";
+
+/**
+ * Values reach the store encoded for the wire (ciphertext, or base64 with encoding:base64): one the
+ * `update` command cannot carry exactly would be acknowledged here and then rejected, or altered,
+ * at push. Nothing is stored.
+ */
+function refuseUncarried(atKey: string, value: string): void {
+  if (!carriedAsIs(value)) {
+    throw new AtsyncError(ErrorCode.InvalidParams, `invalid params: the value of ${atKey} holds a line break, edge white space or ~NL~, which an atProtocol update cannot carry as is: encode it (encoding:base64)`);
+  }
+}
 
 export class LocalWrites {
   constructor(
@@ -14,6 +27,7 @@ export class LocalWrites {
   ) {}
 
   put(atKey: string, value: string, metadata?: AtMetadata): LocalWriteResult {
+    refuseUncarried(atKey, value);
     return this.after([this.store.putLocal(atKey, value, metadata)])[0]!;
   }
 
@@ -26,6 +40,7 @@ export class LocalWrites {
   }
 
   putMany(items: readonly LocalWrite[]): LocalWriteResult[] {
+    for (const i of items) if ("value" in i) refuseUncarried(i.atKey, i.value);
     return this.after(this.store.putManyLocal(items));
   }
 

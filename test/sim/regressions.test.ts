@@ -112,6 +112,14 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "put", key: "k1.sim@alice", value: "o48" },
     ],
   },
+  {
+    scenario: "a value holding a carriage return was acknowledged by the store, then rejected for good at push, while the device kept it",
+    seed: 111,
+    devices: 2,
+    trace: [
+      { k: "put", d: 1, key: "k2.sim@alice", value: "v78\rx" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {

@@ -1,0 +1,54 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SystemClock } from "../../daemon/adapters/SystemClock.js";
+import { SqliteStore } from "../../daemon/store/SqliteStore.js";
+import { LocalWrites } from "../../daemon/sync/LocalWrites.js";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+
+describe("sync: the write route (LocalWrites)", () => {
+  let dir: string;
+  let store: SqliteStore;
+  let writes: LocalWrites;
+  let pushes = 0;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "atsyncd-writes-"));
+    store = SqliteStore.open({ path: join(dir, "s.db"), clock: new SystemClock() });
+    pushes = 0;
+    writes = new LocalWrites(store, () => undefined, () => void pushes++);
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function refusal(fn: () => unknown): AtsyncError {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof AtsyncError) return err;
+      throw err;
+    }
+    throw new Error("expected a refusal");
+  }
+
+  it("scenario: a value an update cannot carry (a \\r) is refused with InvalidParams and nothing is stored, instead of acknowledged and then rejected at push", () => {
+    const err = refusal(() => writes.put("k.wavi@alice", "line one\rline two"));
+    expect(err.code).to.equal(ErrorCode.InvalidParams);
+    expect(err.message).to.match(/encoding:base64/u);
+    expect(store.get("k.wavi@alice")).to.equal(undefined);
+    expect(store.pendingChanges()).to.deep.equal([]);
+    expect(pushes).to.equal(0);
+  });
+
+  it("putMany refuses the whole batch when one value cannot travel, storing none of it", () => {
+    const err = refusal(() => writes.putMany([{ atKey: "a.wavi@alice", value: "fine" }, { atKey: "b.wavi@alice", value: " edge" }]));
+    expect(err.code).to.equal(ErrorCode.InvalidParams);
+    expect(store.listKeys()).to.deep.equal([]);
+    writes.putMany([{ atKey: "a.wavi@alice", value: "fine" }, { atKey: "b.wavi@alice", delete: true }]);
+    expect(store.get("a.wavi@alice")?.value).to.equal("fine");
+    expect(pushes).to.equal(1);
+  });
+});
