@@ -22,8 +22,10 @@ export function beginRepair(): StoreOp[] {
 }
 
 /**
- * The end of a repair: a live key the re-pull did not bring back, with nothing pending, was lost
- * by the server, so it is queued again. Keys outside the filter were never pulled: they say
+ * The end of a repair: a key the re-pull did not bring back, with nothing pending, was lost by
+ * the server, so it is queued again; a tombstone too, so the delete is back in the server's log
+ * (another device that still holds the key live, and repairs after us, meets the delete instead
+ * of pushing the key back). Keys outside the filter were never pulled: they say
  * nothing about what the server lost, and this device does not push them. The commit id an
  * unseen key kept belongs to the log that is gone: it is cleared, so the ack of its re-push (a
  * lower id on the new log) is not taken for the server going back again.
@@ -34,8 +36,8 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
   for (const k of unseen) {
     ops.push({ op: "markSeen", atKey: k.atKey });
     if (k.commitId !== null && filter.matches(k.atKey)) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
-    if (k.deleted || pendingKeys.has(k.atKey) || !filter.matches(k.atKey)) continue;
-    ops.push({ op: "requeue", atKey: k.atKey, change: "*", atMs: nowMs });
+    if (pendingKeys.has(k.atKey) || !filter.matches(k.atKey)) continue;
+    ops.push({ op: "requeue", atKey: k.atKey, change: k.deleted ? "-" : "*", atMs: nowMs });
     requeued.push(k.atKey);
   }
   ops.push({ op: "setSyncState", patch: { repairInProgress: false } });

@@ -120,6 +120,26 @@ const REGRESSIONS: Regression[] = [
       { k: "put", d: 1, key: "k2.sim@alice", value: "v78\rx" },
     ],
   },
+  {
+    scenario: "a key another device saw expire, lost with everything in a wipe: a third device's old offline write came back with no conflict, since the tombstone was not pushed again",
+    seed: 153,
+    devices: 2,
+    trace: [
+      { k: "del", d: 0, key: "k1.sim@alice" },
+      { k: "put", d: 1, key: "k0.sim@alice", value: "v4" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k0.sim@alice", value: "o8", ttl: 5000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "advance", ms: 60000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "wipe" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
