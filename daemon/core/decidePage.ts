@@ -215,6 +215,13 @@ class PageDecider {
     const latest = f.pending[f.pending.length - 1]!;
     const local = sideOfKey(key, latest.op, latest.createdAtMs + this.input.clockOffsetMs);
     const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
+    if (!sidesDiffer(local, remote) && remote.op === "-") {
+      // Another client's delete (ours was never sent): ours still goes out. Otherwise a write
+      // pushed after theirs would replace a delete of ours that never reached the server, and
+      // nobody could record it as a conflict.
+      if (key) this.rebase(atKey, key, e);
+      return true;
+    }
     if (!sidesDiffer(local, remote)) {
       // The server already holds what we were going to send.
       this.ops.push({ op: "commitChanges", ids: f.pending.map((r) => r.id), commitId: e.commitId });

@@ -140,6 +140,18 @@ const REGRESSIONS: Regression[] = [
       { k: "wipe" },
     ],
   },
+  {
+    scenario: "our unsent delete was taken as done when another device's delete arrived, so that device's older offline write, pushed next, replaced it with no conflict",
+    seed: 164,
+    devices: 3,
+    trace: [
+      { k: "del", d: 2, key: "k1.sim@alice" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "put", d: 2, key: "k1.sim@alice", value: "v78" },
+      { k: "del", d: 0, key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
