@@ -37,8 +37,9 @@ export function writeLocal(rows: LocalRows, w: LocalWrite, nowMs: number): Local
   const prevRow = liveRow(rows, k);
   const previous = prevRow ? toKeyRecord(prevRow) : null;
   if ("delete" in w) {
-    // A tombstone keeps the key's server commit id, so the echo of our delete is recognised.
-    if (rows.key(k)) rows.upsertLocal(k, null, "{}", 1, nowMs);
+    // A tombstone keeps the key's server commit id, so the echo of our delete is recognised; a
+    // key this device never held gets one too, so a repair can push the delete again.
+    rows.upsertLocal(k, null, "{}", 1, nowMs);
     return { atKey: k, outboxId: addChange(rows, k, "-", nowMs), record: null, previous };
   }
   const metadata = w.metadata ?? {};

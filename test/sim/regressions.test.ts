@@ -152,6 +152,20 @@ const REGRESSIONS: Regression[] = [
       { k: "del", d: 0, key: "k1.sim@alice" },
     ],
   },
+  {
+    scenario: "a delete of a key this device never held left no tombstone, so after a restore the repair could not push it again and another device's older write came back",
+    seed: 248,
+    devices: 3,
+    trace: [
+      { k: "backup" },
+      { k: "put", d: 2, key: "k5.sim@alice", value: "v37" },
+      { k: "del", d: 1, key: "k5.sim@alice" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "restore", i: 2 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {

@@ -58,14 +58,16 @@ export function localWriteCases(t: StoreCase): void {
     expect(f?.pending.map((c) => [c.id, c.op])).to.deep.equal([[del.outboxId, "-"]]);
   });
 
-  it("a delete of a key never held queues `-` and writes no key row", () => {
+  it("a delete of a key never held queues `-` and writes a tombstone (a repair can push the delete again)", () => {
     const del = t.store.deleteLocal(key("ghost"));
     expect(del).to.deep.equal({ atKey: key("ghost"), outboxId: del.outboxId, record: null, previous: null });
     expect(del.outboxId).to.be.a("number");
-    expect(t.store.facts([key("ghost")]).get(key("ghost"))?.key).to.equal(null);
+    expect(t.store.facts([key("ghost")]).get(key("ghost"))?.key).to.deep.include({ atKey: key("ghost"), deleted: true, commitId: null });
+    expect(t.store.get(key("ghost"))).to.equal(undefined);
+    expect(t.store.listKeys()).to.deep.equal([]);
     expect(t.store.unseenKeys()).to.deep.equal([]);
     t.store.apply([{ op: "markAllUnseen" }]);
-    expect(t.store.unseenKeys()).to.deep.equal([]);
+    expect(t.store.unseenKeys().map((k) => [k.atKey, k.deleted])).to.deep.equal([[key("ghost"), true]]);
   });
 
   it("keys the server never commits stay local (no outbox row); of a cached: key only the delete is queued", () => {
@@ -151,6 +153,7 @@ export function localWriteCases(t: StoreCase): void {
     });
     expect(f.get(key("mine"))?.key).to.deep.include({ value: "m1", metadata: { ttr: 2 }, commitId: null, serverTimeMs: null });
     expect(f.get(key("mine"))?.pending.map((c) => [c.id, c.op])).to.deep.equal([[p1, "*"], [p2, "#"]]);
-    expect(f.get(key("ghost"))).to.deep.equal({ key: null, pending: t.store.pendingChanges().filter((c) => c.id === g) });
+    expect(f.get(key("ghost"))?.key).to.deep.include({ deleted: true, value: null, commitId: null });
+    expect(f.get(key("ghost"))?.pending).to.deep.equal(t.store.pendingChanges().filter((c) => c.id === g));
   });
 }
