@@ -112,6 +112,15 @@ export class World implements WorldView {
     }
   }
 
+  /**
+   * A crashed device back: what its store holds it has applied, even where the crash came
+   * between the store's commit and the event that would have told the history.
+   */
+  private restart(dev: SimDevice): void {
+    dev.restart();
+    for (const [key, state] of dev.contents()) this.history.saw(key, state);
+  }
+
   private deviceWrote(d: number, key: string, state: KeyState | null): void {
     if (state === null) return;
     this.history.record(this.step, this.clock.now(), key, { kind: "device", d }, state);
@@ -122,7 +131,7 @@ export class World implements WorldView {
   async exec(step: Step, index: number): Promise<void> {
     this.step = index;
     this.debug?.(`#${index} ${formatStep(step)}`);
-    for (const dev of this.devices) if (!dev.alive) dev.restart();
+    for (const dev of this.devices) if (!dev.alive) this.restart(dev);
     const dev = "d" in step ? this.devices[step.d] : undefined;
     switch (step.k) {
       case "put":
@@ -174,6 +183,9 @@ export class World implements WorldView {
         this.count("wipe");
         this.history.wipe();
         this.server.wipe();
+        // An atServer's data is wiped by an operator with the server down (the real one has no
+        // reset verb): every session ends, as on a restore.
+        for (const x of this.devices) if (x.alive) x.conn.dropWire();
         break;
       case "sync":
         void dev!.syncNow();
@@ -223,7 +235,7 @@ export class World implements WorldView {
    */
   async settle(max = HEAL_DELIVERIES): Promise<boolean> {
     for (let n = 0; n < max; n++) {
-      for (const dev of this.devices) if (!dev.alive) dev.restart();
+      for (const dev of this.devices) if (!dev.alive) this.restart(dev);
       const count = this.devices.length;
       const next = Array.from({ length: count }, (_, i) => this.devices[(this.rr + i) % count]!).find((x) => x.conn.deliverable);
       if (next) {
@@ -264,7 +276,7 @@ export class World implements WorldView {
     this.debug?.("-- heal");
     for (const dev of this.devices) {
       dev.armCrash(null);
-      if (!dev.alive) dev.restart();
+      if (!dev.alive) this.restart(dev);
     }
     for (let round = 1; round <= HEAL_ROUNDS; round++) {
       const before = this.signature();
