@@ -65,7 +65,11 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // Another device's version is known by when it reached the server (the wire carries that time,
   // not when it was written: README "Conflicts and restores").
   const sourceAt = source ? world.history.arrivalMs(source) : Number.NEGATIVE_INFINITY;
-  if (world.setup.policy === "last-writer-wins" && latest.atMs - sourceAt > margin) {
+  // A delete carries no time on the wire: the engine dates it by the entries and notifications
+  // around it, and where they do not bound it the delete wins (never undone by a guess). So a
+  // delete may beat a later write; a later delete may not lose.
+  const undatable = source !== undefined && !source.state.present;
+  if (world.setup.policy === "last-writer-wins" && !undatable && latest.atMs - sourceAt > margin) {
     out.push({
       invariant: "lww-order",
       message: `${key}: under last-writer-wins the last write (${describe(latest)}, ${latest.atMs - sourceAt} ms later, clocks within ${margin} ms) lost to ${what}`,

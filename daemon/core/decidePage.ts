@@ -42,6 +42,8 @@ export interface PageInput {
   lastReceivedCommitId: number;
   provenUpTo: number;
   probes: readonly ResetProbe[];
+  /** When the server's head first reached a commit id, on its clock, if known (core/headMarks.ts). */
+  writtenBy?: (commitId: number) => number | null;
 }
 
 export interface PageDecision {
@@ -86,7 +88,8 @@ function lastEchoed(pending: readonly PendingChange[], e: RemoteEntry): number |
 /**
  * When an entry's version was written, on the server's clock: its `updatedAt`; for a delete
  * (which carries no time) the bounds the entries around it give, since the server's clock and
- * its commit ids rise together: after the latest earlier entry, before the earliest later one.
+ * its commit ids rise together: after the latest earlier entry, before the earliest later one, and
+ * before the first statsNotification whose head reached it.
  */
 interface EntryTime {
   at: number | null;
@@ -94,7 +97,7 @@ interface EntryTime {
   upper: number | null;
 }
 
-function entryTimes(sorted: readonly RemoteEntry[]): EntryTime[] {
+function entryTimes(sorted: readonly RemoteEntry[], writtenBy: (commitId: number) => number | null): EntryTime[] {
   const own = sorted.map((e) => (e.operation === "-" ? null : timeOf(e.metadata?.updatedAt)));
   const upper: (number | null)[] = new Array<number | null>(sorted.length).fill(null);
   let min: number | null = null;
@@ -108,7 +111,9 @@ function entryTimes(sorted: readonly RemoteEntry[]): EntryTime[] {
     const t = own[i]!;
     const lower = max;
     if (t !== null) max = max === null ? t : Math.max(max, t);
-    return { at: t, lower, upper: upper[i]! };
+    const byHead = writtenBy(sorted[i]!.commitId);
+    const up = upper[i]!;
+    return { at: t, lower, upper: byHead !== null && (up === null || byHead < up) ? byHead : up };
   });
 }
 
@@ -329,7 +334,7 @@ class PageDecider {
 /** Decides one batch of entries (one page, or pages of several lanes), in commit-id order. */
 export function decidePage(input: PageInput): PageDecision {
   const sorted = [...input.entries].sort((a, b) => a.commitId - b.commitId);
-  const times = entryTimes(sorted);
+  const times = entryTimes(sorted, input.writtenBy ?? (() => null));
   const d = new PageDecider(input);
   sorted.forEach((e, i) => d.entry(e, times[i]!));
   let watermarkMs = input.watermarkMs;

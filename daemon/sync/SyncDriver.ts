@@ -2,6 +2,7 @@
 // above what we hold → pull, syncNow()), one run at a time, backoff after failures, typed events
 // and a status snapshot. The work of a run is in SyncRun; the decisions are in daemon/core.
 import { ClockOffset } from "../core/clockOffset.js";
+import { HeadMarks } from "../core/headMarks.js";
 import { setMaxListeners } from "node:events";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { InternalCode } from "../../shared/errors.js";
@@ -78,6 +79,7 @@ export class SyncDriver {
   private attempt = 0;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
   private readonly clockOffset = new ClockOffset();
+  private readonly headMarks = new HeadMarks();
   /** The highest global commit id notified so far, and the one a completed pull has covered. */
   private notifiedUpTo = -1;
   private coveredUpTo = -1;
@@ -164,6 +166,7 @@ export class SyncDriver {
     if (Number.isFinite(n.epochMillis) && n.epochMillis > 0) this.clockOffset.atMost(n.epochMillis, this.o.clock.now());
     const value = Number(n.value);
     if (!Number.isInteger(value)) return;
+    if (Number.isFinite(n.epochMillis) && n.epochMillis > 0) this.headMarks.record(value, n.epochMillis);
     this.notifiedUpTo = Math.max(this.notifiedUpTo, value);
     if (value <= Math.max(this.o.store.syncState().lastReceivedCommitId, this.coveredUpTo)) return;
     this.requestPull();
@@ -234,6 +237,7 @@ export class SyncDriver {
       store: this.o.store,
       clock: this.o.clock,
       clockOffset: this.clockOffset,
+      headMarks: this.headMarks,
       logger: this.log,
       filter: this.filter,
       policy: this.o.policy ?? "local-wins",

@@ -9,6 +9,7 @@ import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
 import { highestKnownCommitId, isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
+import type { HeadMarks } from "../core/headMarks.js";
 import type { ConflictPolicy } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
@@ -27,6 +28,8 @@ export interface SyncRunDeps {
   clock: Clock;
   /** The server's clock minus ours (for last-writer-wins); this run's pushes bound it too. */
   clockOffset?: ClockOffset;
+  /** When the server's head reached each commit id (from its notifications); cleared by a repair. */
+  headMarks?: HeadMarks;
   logger: Logger;
   filter: KeyFilter;
   policy: ConflictPolicy;
@@ -135,6 +138,7 @@ export class SyncRun {
     if (reason !== null) {
       this.d.logger.warn("server lost data: pulling everything again", { reason });
       this.d.store.apply(beginRepair());
+      this.d.headMarks?.clear();
     }
     await this.pull(server);
     const pending = new Set(this.d.store.pendingKeys());
@@ -151,7 +155,11 @@ export class SyncRun {
     this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
-      apply: { store: this.d.store, clock: this.d.clock, policy: this.d.policy, clockOffsetMs: () => this.d.clockOffset?.ms ?? 0 },
+      apply: {
+        store: this.d.store, clock: this.d.clock, policy: this.d.policy,
+        clockOffsetMs: () => this.d.clockOffset?.ms ?? 0,
+        writtenBy: (id) => this.d.headMarks?.writtenBy(id) ?? null,
+      },
       regex: this.d.filter.regex,
       signal: this.d.signal,
       onReceived: (n) => this.d.progress?.add(n),

@@ -12,6 +12,8 @@ export interface PullApplyContext {
   policy: ConflictPolicy;
   /** The server's clock minus ours, as last measured. */
   clockOffsetMs(): number;
+  /** When the server's head first reached a commit id (its clock), if known. */
+  writtenBy?: (commitId: number) => number | null;
 }
 
 export interface PullApplyResult {
@@ -34,6 +36,7 @@ export function applyPulled(ctx: PullApplyContext, entries: readonly RemoteEntry
     lastReceivedCommitId: state.lastReceivedCommitId,
     provenUpTo,
     probes: state.probes,
+    writtenBy: ctx.writtenBy,
   });
   const { conflictIds } = ctx.store.apply(d.ops);
   return { changed: d.changed, conflicts: d.conflicts.map((c, i) => ({ ...c, id: conflictIds[i]! })), requeued: d.requeued };
