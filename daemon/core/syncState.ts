@@ -36,7 +36,12 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
   for (const k of unseen) {
     ops.push({ op: "markSeen", atKey: k.atKey });
     if (k.commitId !== null && filter.matches(k.atKey)) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
-    if (pendingKeys.has(k.atKey) || !filter.matches(k.atKey)) continue;
+    if (!filter.matches(k.atKey)) continue;
+    if (pendingKeys.has(k.atKey)) {
+      // A pending update:meta would meet a key the server no longer has: it carries the value.
+      if (!k.deleted) ops.push({ op: "upgradeMetaOnly", atKey: k.atKey });
+      continue;
+    }
     ops.push({ op: "requeue", atKey: k.atKey, change: k.deleted ? "-" : "*", atMs: nowMs });
     requeued.push(k.atKey);
   }

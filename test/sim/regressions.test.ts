@@ -166,6 +166,19 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 2 },
     ],
   },
+  {
+    scenario: "a pending update:meta on a key the restored server no longer has was sent as update:meta and rejected (key not found), so the device kept a value the server did not",
+    seed: 272,
+    devices: 1,
+    trace: [
+      { k: "backup" },
+      { k: "other", op: "put", key: "k0.sim@alice", value: "o70", ttl: 20000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "meta", d: 0, key: "k0.sim@alice", ttl: 30000 },
+      { k: "restore", i: 1 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
