@@ -89,10 +89,13 @@ export class History {
    * follows builds on the overwrite, and is judged from it.
    */
   overwroteBlind(w: Write): boolean {
-    // Its last arrival: a push again after a restore is the copy the server held when overwritten.
-    const arrived = w.origin.kind === "device"
-      ? this.arrivals.findLast((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
+    // Its last arrival: a push of its state again after a restore (by any device that held it) is
+    // the copy the server held when it was overwritten.
+    const first = w.origin.kind === "device"
+      ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
+    if (!first) return false;
+    const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state)) ?? first;
     if (!arrived) return false;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
     return next !== undefined && next.by !== null && next.horizon < arrived.tick;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { decidePage, type PageInput } from "../../daemon/core/decidePage.js";
 import { HeadMarks } from "../../daemon/core/headMarks.js";
-import type { KeyFacts } from "../../daemon/core/types.js";
+import type { KeyFacts, OutboxId } from "../../daemon/core/types.js";
 
 describe("core: when the server's log reached each commit id (statsNotification marks)", () => {
   it("an entry was written by the first mark whose head reached it", () => {
@@ -33,7 +33,7 @@ describe("core: when the server's log reached each commit id (statsNotification 
   function input(writtenBy?: (id: number) => number | null): PageInput {
     const facts = new Map<string, KeyFacts>([[key, {
       key: { atKey: key, value: "mine", metadata: {}, deleted: false, commitId: null, serverTimeMs: null, seen: true },
-      pending: [{ id: 1, atKey: key, op: "*", createdAtMs: 60_000, state: "pending", commitId: null, attempts: 0, nextRetryAtMs: 0, lastError: null, sent: null }],
+      pending: [{ id: 1 as OutboxId, atKey: key, op: "*", createdAtMs: 60_000, state: "pending", commitId: null, attempts: 0, nextRetryAtMs: 0, lastError: null, sent: null }],
     }]]);
     return {
       entries: [{ atKey: key, value: null, metadata: null, commitId: 1, operation: "-" }],
