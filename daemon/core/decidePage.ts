@@ -18,7 +18,7 @@ import { parseDartDate, type AtMetadata } from "../../protocol/metadata.js";
 import { resolveConflict, sidesDiffer } from "./conflict.js";
 import type { ConflictDraft, StoreOp } from "./storeOps.js";
 import { nextProbes } from "./reset.js";
-import type { ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
+import type { ChangeOp, ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
 
 export interface RemoteKeyChange {
   atKey: string;
@@ -75,12 +75,22 @@ function sideOfKey(key: LocalKey | null, op: ConflictSide["op"], timeMs: number 
   return { op, value: key.value, metadata: key.metadata, timeMs };
 }
 
-/** The highest pending row whose sent state is what this server entry holds, if any. */
+/** Whether a commit-log operation is what a command of ours that set `sent` would have logged. */
+function sameKindOfWrite(sent: ChangeOp, logged: ChangeOp): boolean {
+  if (sent === "-" || logged === "-") return sent === logged;
+  return (sent === "#") === (logged === "#");
+}
+
+/**
+ * The highest pending row whose sent state is what this server entry holds, if any. The entry's
+ * operation must be what our command logs: another client's `update:meta` can leave the very
+ * state we sent with a full update, and is not our echo.
+ */
 function lastEchoed(pending: readonly PendingChange[], e: RemoteEntry): number | undefined {
   const remote = sideOfEntry(e, null);
   for (let i = pending.length - 1; i >= 0; i--) {
     const row = pending[i]!;
-    if (row.sent && !sidesDiffer({ ...row.sent, timeMs: null }, remote)) return i;
+    if (row.sent && sameKindOfWrite(row.sent.op, e.operation) && !sidesDiffer({ ...row.sent, timeMs: null }, remote)) return i;
   }
   return undefined;
 }

@@ -179,6 +179,21 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 1 },
     ],
   },
+  {
+    scenario: "another device's update:meta that left the state we had sent with a full update was taken for our echo, and our later delete replaced it with no conflict",
+    seed: 1040,
+    devices: 2,
+    trace: [
+      { k: "put", d: 1, key: "k3.sim@alice", value: "v6" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "hang" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "del", d: 1, key: "k3.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "meta", d: 0, key: "k3.sim@alice", ttl: 0 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
