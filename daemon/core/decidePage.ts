@@ -230,18 +230,12 @@ class PageDecider {
     const latest = f.pending[f.pending.length - 1]!;
     const local = sideOfKey(key, latest.op, latest.createdAtMs + this.input.clockOffsetMs);
     const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
-    if (!sidesDiffer(local, remote) && remote.op === "-") {
-      // Another client's delete (ours was never sent): ours still goes out. Otherwise a write
-      // pushed after theirs would replace a delete of ours that never reached the server, and
-      // nobody could record it as a conflict.
-      if (key) this.rebase(atKey, key, e);
-      return true;
-    }
     if (!sidesDiffer(local, remote)) {
-      // The server already holds what we were going to send.
-      this.ops.push({ op: "commitChanges", ids: f.pending.map((r) => r.id), commitId: e.commitId });
-      f.pending = [];
-      this.verify(atKey, f, e, t);
+      // Another client's write of the very state we hold (ours was never sent, or this is not
+      // its echo): ours still goes out, with no conflict, since nothing differs. Were it taken as
+      // done, a write made elsewhere before ours and pushed after it would replace ours, and
+      // nobody could record that as a conflict.
+      if (key) this.rebase(atKey, key, e);
       return true;
     }
     let winner: ConflictWinner;

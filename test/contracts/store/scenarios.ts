@@ -112,11 +112,12 @@ export function scenarioCases(t: StoreCase): void {
     expect(t.store.get(`new.wavi${A}`)?.value).to.equal("local-new");
   });
 
-  it("a server change equal to the pending local one is no conflict and acknowledges it", () => {
+  it("a server change equal to a pending local one that was never sent is no conflict, and ours still goes out (it was another client's write)", () => {
     const put = t.store.putLocal(`k.wavi${A}`, "same", { isEncrypted: true });
     const res = applyRemotePage(t.store, [entry(`k.wavi${A}`, 4, "same")], "local-wins");
     expect(res.conflicts).to.deep.equal([]);
-    expect(t.store.change(put.outboxId!)).to.deep.include({ state: "committed", commitId: 4 });
+    expect(t.store.change(put.outboxId!)).to.deep.include({ state: "pending" });
+    expect(t.store.get(`k.wavi${A}`)).to.deep.include({ value: "same", commitId: 4 });
   });
 
   it("a full resync keeps pending changes and queues the keys the server lost", () => {
