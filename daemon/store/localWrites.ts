@@ -16,10 +16,20 @@ export interface LocalRows {
   insertChange(atKey: string, op: ChangeOp, nowMs: number): number;
 }
 
+/** A UTF-16 code unit of half a pair, alone (in `u` mode a whole pair is one code point, not matched). */
+const LONE_SURROGATE = /\p{Surrogate}/gu;
+
 export function normalizeKey(atKey: string): string {
   const k = atKey.trim().toLowerCase();
   if (k.length === 0 || /\s/u.test(k)) throw new StoreError("STORE_BAD_KEY", "an atKey may not be empty or contain whitespace");
+  // UTF-8 cannot hold it: SQLite would keep bytes that read back as another key.
+  if (k.search(LONE_SURROGATE) >= 0) throw new StoreError("STORE_BAD_KEY", "an atKey may not contain a lone surrogate");
   return k;
+}
+
+/** A value as UTF-8 keeps it (each lone surrogate a U+FFFD): what SQLite can hold and the wire carries. */
+function storable(value: string): string {
+  return value.replace(LONE_SURROGATE, "\uFFFD");
 }
 
 export function liveRow(rows: LocalRows, atKey: string): KeyRow | undefined {
@@ -43,10 +53,11 @@ export function writeLocal(rows: LocalRows, w: LocalWrite, nowMs: number): Local
     return { atKey: k, outboxId: addChange(rows, k, "-", nowMs), record: null, previous };
   }
   const metadata = w.metadata ?? {};
-  rows.upsertLocal(k, w.value, JSON.stringify(metadata), 0, nowMs);
+  const value = storable(w.value);
+  rows.upsertLocal(k, value, JSON.stringify(metadata), 0, nowMs);
   const outboxId = addChange(rows, k, "*", nowMs);
   const commitId = rows.key(k)?.commit_id ?? null;
-  return { atKey: k, outboxId, record: { atKey: k, value: w.value, metadata, commitId, updatedAtMs: nowMs }, previous };
+  return { atKey: k, outboxId, record: { atKey: k, value, metadata, commitId, updatedAtMs: nowMs }, previous };
 }
 
 /** Merges `metadata` into the key's metadata (an `update:meta`); the key must exist. */

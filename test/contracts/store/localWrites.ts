@@ -93,6 +93,26 @@ export function localWriteCases(t: StoreCase): void {
     expect(t.store.pendingChanges()).to.deep.equal([]);
   });
 
+  it("a lone surrogate (text UTF-8 cannot hold): in a value it is stored as U+FFFD, as the write returns it, get reads it and the wire carries it; in a key it is STORE_BAD_KEY", () => {
+    // An app's JSON can carry one ("\ud83d", an emoji cut in half). SQLite stores its bytes as no
+    // UTF-8 and reads back three U+FFFD; a plain Map would keep it; UTF-8 on the wire keeps one U+FFFD.
+    const cut = "cut \ud83d|\udc00 end 🛠";
+    const kept = Buffer.from(cut, "utf8").toString("utf8");
+    expect(kept).to.equal("cut \ufffd|\ufffd end 🛠");
+    const put = t.store.putLocal(key("p"), cut);
+    expect([put.record?.value, t.store.get(key("p"))?.value]).to.deep.equal([kept, kept]);
+    const [many] = t.store.putManyLocal([{ atKey: key("q"), value: cut }]);
+    expect([many?.record?.value, t.store.get(key("q"))?.value]).to.deep.equal([kept, kept]);
+    expect(t.store.putMetaLocal(key("q"), { ttr: 1 }).record?.value).to.equal(kept);
+    for (const bad of [`half\ud83d.wavi${A}`, `x\udc00${A}`]) {
+      expect(() => t.store.putLocal(bad, "v"), JSON.stringify(bad)).to.throw(StoreError).with.property("code", "STORE_BAD_KEY");
+      expect(() => t.store.deleteLocal(bad)).to.throw(StoreError).with.property("code", "STORE_BAD_KEY");
+      expect(() => t.store.putManyLocal([{ atKey: bad, value: "v" }])).to.throw(StoreError).with.property("code", "STORE_BAD_KEY");
+    }
+    expect(t.store.listKeys()).to.deep.equal([key("p"), key("q")]);
+    expect(t.store.pendingChanges()).to.have.length(3);
+  });
+
   it("putManyLocal writes in order in one transaction: a bad item leaves nothing behind and uses no outbox id", () => {
     const before = t.store.putLocal(key("before"), "0").outboxId!;
     expect(() => t.store.putManyLocal([{ atKey: key("a"), value: "1" }, { atKey: "bad key", value: "2" }])).to.throw(StoreError);

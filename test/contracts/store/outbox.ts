@@ -48,6 +48,16 @@ export function outboxCases(t: StoreCase): void {
     expect(t.store.pendingKeys()).to.have.length(3);
   });
 
+  it("retryChanges leaves a row that is no longer pending (committed, rejected) as it is: no attempt counted, no error, no retry time", () => {
+    const done = put("a");
+    const refused = put("b");
+    t.store.apply([{ op: "commitChanges", ids: [done], commitId: 4 }, { op: "rejectChanges", ids: [refused], error: "AT0016: Invalid atKey" }]);
+    const before = [t.store.change(done), t.store.change(refused)];
+    t.store.apply([{ op: "retryChanges", ids: [done, refused], error: "AT0024: paused", nextRetryAtMs: 500 }]);
+    expect([t.store.change(done), t.store.change(refused)]).to.deep.equal(before);
+    expect(t.store.pendingRetries()).to.deep.equal([]);
+  });
+
   it("rejectChanges refuses rows for good: counted, listed with the server's error, out of the pending rows", () => {
     const a = put("a");
     const b = put("b");
