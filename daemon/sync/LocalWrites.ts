@@ -55,7 +55,11 @@ export class LocalWrites {
       if (side.op === "-" || side.value === null) {
         if (this.store.get(c.atKey) !== undefined) this.delete(c.atKey);
       } else {
-        this.put(c.atKey, side.value, (side.metadata ?? {}) as AtMetadata);
+        const meta = (side.metadata ?? {}) as AtMetadata;
+        // A side the server held as plain text the command cannot carry (a line break another
+        // client sent) goes base64 with encoding:base64, as the cipher sends such public values.
+        if (carriedAsIs(side.value) || meta.encoding === "base64") this.put(c.atKey, side.value, meta);
+        else this.put(c.atKey, Buffer.from(side.value, "utf8").toString("base64"), { ...meta, encoding: "base64" });
       }
     }
     this.store.keepConflictSide(c.id, kept);

@@ -52,3 +52,32 @@ describe("sync: the write route (LocalWrites)", () => {
     expect(pushes).to.equal(1);
   });
 });
+
+describe("sync: keeping a conflict's side through the write route", () => {
+  it("scenario: keeping a remote side whose plain value holds a line break writes it base64 with encoding:base64, instead of refusing it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "atsyncd-writes-"));
+    const store = SqliteStore.open({ path: join(dir, "s.db"), clock: new SystemClock() });
+    try {
+      const writes = new LocalWrites(store, () => undefined, () => undefined);
+      const key = "public:note.wavi@alice";
+      store.putLocal(key, "mine");
+      const [id] = store.apply([{
+        op: "insertConflict",
+        conflict: {
+          atKey: key, policy: "local-wins", winner: "local", detectedAtMs: 1, resolved: false,
+          local: { op: "*", value: "mine", metadata: {}, timeMs: 1 },
+          remote: { op: "*", value: "line1\nline2", metadata: { isEncrypted: false }, timeMs: 2, commitId: 3 },
+        },
+      }]).conflictIds;
+      const c = store.listConflicts().find((x) => x.id === id)!;
+      writes.resolveConflict(c, "remote");
+      const rec = store.get(key)!;
+      expect(rec.metadata.encoding).to.equal("base64");
+      expect(Buffer.from(rec.value, "base64").toString("utf8")).to.equal("line1\nline2");
+      expect(store.listConflicts().find((x) => x.id === id)?.resolved).to.equal(true);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
