@@ -267,6 +267,14 @@ export class SimDevice {
     return r ? present(r.value, r.metadata) : ABSENT;
   }
 
+  /** Keys of `keys` this device holds as a tombstone pulled from the server (a delete it applied). */
+  pulledTombstones(keys: readonly string[]): string[] {
+    if (!this.inc.alive) return [];
+    const out: string[] = [];
+    for (const [k, f] of this.inc.store.facts(keys)) if (f.key?.deleted && f.key.commitId !== null && f.pending.length === 0) out.push(k);
+    return out;
+  }
+
   contents(): Map<string, KeyState> {
     const out = new Map<string, KeyState>();
     for (const k of this.store.listKeys()) {

@@ -192,6 +192,16 @@ export class World implements WorldView {
         break;
     }
     await this.flush();
+    this.noteTombstones();
+  }
+
+  /**
+   * A delete pulled from the server leaves a tombstone and no event when the device never held
+   * the key live: the history learns of it here, after every step.
+   */
+  private noteTombstones(): void {
+    const keys = [...this.history.keys()];
+    for (const dev of this.devices) for (const k of dev.pulledTombstones(keys)) this.history.saw(k, ABSENT);
   }
 
   private async otherClient(step: Extract<Step, { k: "other" }>): Promise<void> {
