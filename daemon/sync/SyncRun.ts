@@ -63,24 +63,24 @@ export class SyncRun {
     return this.d.remote.request(command, { signal: this.d.signal });
   }
 
-  /** A full run: pull (with reset checks when `verify`), then push, then pull our own commits. */
+  /**
+   * A full run: pull (with reset checks when `verify`), then push, then pull our own commits.
+   * The download and upload phases start where their work does (pull, push), so a run that only
+   * checks the server, or only uploads, is never shown as downloading.
+   */
   async run(opts: { verify: boolean }): Promise<void> {
-    this.d.phase("download");
     await this.pullToServer(opts.verify);
-    this.d.phase("upload");
     const pushed = await this.push();
     if (this.resetByAck) {
       // The server gave our write a commit id we had already received: its log went back.
-      this.d.phase("download");
       await this.repair(await this.serverCommitId(), "commit-id-went-back");
-      this.d.phase("upload");
       await this.push();
     }
     if (pushed > 0 || this.resetByAck) {
-      this.d.phase("download");
       await this.pullToServer(false);
       this.boundClockByEchoes();
     }
+    // On failure the phase stays: it tells which direction failed.
     this.d.phase("idle");
   }
 
@@ -152,6 +152,7 @@ export class SyncRun {
     if (target === null) return;
     const cursor = this.d.store.syncState().lastReceivedCommitId;
     if (cursor >= target) return;
+    this.d.phase("download");
     this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
@@ -203,7 +204,10 @@ export class SyncRun {
     const state = this.d.store.syncState();
     let known = Math.max(state.lastReceivedCommitId, state.serverCommitId ?? -1);
     const tried = new Set<number>();
-    this.d.progress?.begin("upload", countPending(this.d.store.pendingKeys(), this.d.filter).inside);
+    const toSend = countPending(this.d.store.pendingKeys(), this.d.filter).inside;
+    if (toSend === 0) return 0;
+    this.d.phase("upload");
+    this.d.progress?.begin("upload", toSend);
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
       const plan = planPush(this.d.store.pendingChanges(), (k) => this.d.store.get(k), {
         filter: this.d.filter,
