@@ -243,7 +243,9 @@ class PageDecider {
       // Versions are ordered by the server's clock across a restore: a stale server version is no conflict.
       const verdict = orderAcrossRestore(key, t);
       if (verdict === "server-stale") {
+        // Ours goes out over the restored value: a pending update:meta must carry our value.
         this.rebase(atKey, key, e);
+        this.ops.push({ op: "upgradeMetaOnly", atKey });
         return true;
       }
       winner = verdict === "server-newer" ? resolveConflict(this.input.policy, local, remote) : "local";

@@ -194,6 +194,28 @@ const REGRESSIONS: Regression[] = [
       { k: "meta", d: 0, key: "k3.sim@alice", ttl: 0 },
     ],
   },
+  {
+    scenario: "a pending update:meta of a key whose restored version was stale went out as update:meta and merged onto the stale value, losing ours",
+    seed: 5500,
+    devices: 1,
+    trace: [
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k0.sim@alice", value: "o35" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "advance", ms: 5000 },
+      { k: "put", d: 0, key: "k0.sim@alice", value: "v38" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 1 },
+      { k: "meta", d: 0, key: "k0.sim@alice", ttl: 0 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
