@@ -25,7 +25,7 @@ export function decideOutcomes(
   state: { probes: readonly ResetProbe[]; lastReceivedCommitId: number },
 ): OutcomeDecision {
   const ops: StoreOp[] = [];
-  const acks: { atKey: string; commitId: number; operation: ChangeOp }[] = [];
+  const acks: { atKey: string; commitId: number; operation: ChangeOp; value: string | null }[] = [];
   const commitOf = new Map<string, number>();
   let serverWentBack = false;
   for (const o of outcomes) {
@@ -50,7 +50,8 @@ export function decideOutcomes(
     const known = commitOf.get(atKey) ?? f?.key?.commitId ?? null;
     if (o.commitId <= state.lastReceivedCommitId || (known !== null && o.commitId <= known)) serverWentBack = true;
     commitOf.set(atKey, o.commitId);
-    acks.push({ atKey, commitId: o.commitId, operation: o.operation ?? "*" });
+    const sent = (f?.pending ?? []).find((r) => o.changeIds.includes(r.id) && r.sent !== null)?.sent ?? null;
+    acks.push({ atKey, commitId: o.commitId, operation: o.operation ?? sent?.op ?? "*", value: sent?.value ?? f?.key?.value ?? null });
     // The key's version on the server is the one just written; its time is learnt from its echo.
     ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
   }

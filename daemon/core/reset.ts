@@ -12,10 +12,13 @@
 //    gone. A probe key written again since (an entry above our last received id) proves nothing
 //    either way: another client may have rewritten it, or written it anew after a wipe. An
 //    acknowledged push is a probe too, at the commit id the server gave it, before its echo is
-//    pulled: a server wiped or restored between the ack and the next pull forgets it. So the
+//    pulled: a server wiped or restored between the ack and the next pull forgets it. Each probe
+//    keeps a digest of its value, so another client's write that a restored server gave the same
+//    commit id is not taken for it. So the
 //    log holds only when at least one probe is still where we saw it; when every probe was
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
+import { createHash } from "node:crypto";
 import { SYNC_PAGE_LIMIT } from "./pull.js";
 import type { ChangeOp, RemoteEntry, ResetProbe } from "./types.js";
 
@@ -58,6 +61,9 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
   if (first.commitId !== probe.commitId) return "gone";
   if ((first.operation === "-") !== (probe.operation === "-")) return "gone";
   if (probe.updatedAt !== null && first.metadata?.updatedAt !== probe.updatedAt) return "gone";
+  // An acknowledged push has no time until its echo: its value tells it from another client's
+  // write that a restored server gave the same commit id.
+  if (probe.valueHash !== undefined && first.operation !== "-" && valueDigest(first.value) !== probe.valueHash) return "gone";
   return "intact";
 }
 
@@ -69,17 +75,31 @@ export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteE
   return verdicts.includes("intact") || verdicts.includes("unknown");
 }
 
-/** The probes after a batch of applied entries: the most recent distinct keys by commit id. */
-export function nextProbes(current: readonly ResetProbe[], entries: readonly RemoteEntry[]): ResetProbe[] {
-  return mergeProbes(current, entries.map((e) => ({ atKey: e.atKey.toLowerCase(), commitId: e.commitId, operation: e.operation, updatedAt: e.metadata?.updatedAt ?? null })));
+/** A short digest of a value, to tell two versions at the same commit id apart. */
+export function valueDigest(value: string | null): string {
+  return createHash("sha256").update(value ?? "").digest("base64url").slice(0, 16);
 }
 
-/** The probes after acknowledged pushes (their time is unknown until the echo is pulled). */
-export function ackProbes(current: readonly ResetProbe[], acks: readonly { atKey: string; commitId: number; operation: ChangeOp }[]): ResetProbe[] {
+function probeOf(atKey: string, commitId: number, operation: ChangeOp, updatedAt: string | null, value: string | null): ResetProbe {
+  const p: ResetProbe = { atKey: atKey.toLowerCase(), commitId, operation, updatedAt };
+  if (operation !== "-") p.valueHash = valueDigest(value);
+  return p;
+}
+
+/** The probes after a batch of applied entries: the most recent distinct keys by commit id. */
+export function nextProbes(current: readonly ResetProbe[], entries: readonly RemoteEntry[]): ResetProbe[] {
+  return mergeProbes(current, entries.map((e) => probeOf(e.atKey, e.commitId, e.operation, e.metadata?.updatedAt ?? null, e.value)));
+}
+
+/** The probes after acknowledged pushes (their time is unknown until the echo is pulled; their value is what we sent). */
+export function ackProbes(
+  current: readonly ResetProbe[],
+  acks: readonly { atKey: string; commitId: number; operation: ChangeOp; value: string | null }[],
+): ResetProbe[] {
   // The ack is the key's latest version, whatever an older probe of it says.
   const acked = new Set(acks.map((a) => a.atKey.toLowerCase()));
   const kept = current.filter((p) => !acked.has(p.atKey));
-  return mergeProbes(kept, acks.map((a) => ({ atKey: a.atKey.toLowerCase(), commitId: a.commitId, operation: a.operation, updatedAt: null })));
+  return mergeProbes(kept, acks.map((a) => probeOf(a.atKey, a.commitId, a.operation, null, a.value)));
 }
 
 function mergeProbes(current: readonly ResetProbe[], added: readonly ResetProbe[]): ResetProbe[] {

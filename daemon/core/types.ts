@@ -104,6 +104,8 @@ export interface ResetProbe {
   commitId: number;
   operation: ChangeOp;
   updatedAt: string | null;
+  /** A digest of the value the entry held (core/reset.ts `valueDigest`); absent for deletes and older stores. */
+  valueHash?: string;
 }
 
 /** A key's local row as the engine decides over it (a tombstone has value and metadata null). */

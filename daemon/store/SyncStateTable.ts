@@ -19,7 +19,9 @@ function parseProbe(v: unknown): ResetProbe | null {
   if (v === null || typeof v !== "object") return null;
   const o = v as Record<string, unknown>;
   if (typeof o.atKey !== "string" || typeof o.commitId !== "number" || !isChangeOp(o.operation)) return null;
-  return { atKey: o.atKey, commitId: o.commitId, operation: o.operation, updatedAt: typeof o.updatedAt === "string" ? o.updatedAt : null };
+  const probe: ResetProbe = { atKey: o.atKey, commitId: o.commitId, operation: o.operation, updatedAt: typeof o.updatedAt === "string" ? o.updatedAt : null };
+  if (typeof o.valueHash === "string") probe.valueHash = o.valueHash;
+  return probe;
 }
 
 /** Where the named facts live, as JSON text. */

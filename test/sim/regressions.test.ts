@@ -216,6 +216,21 @@ const REGRESSIONS: Regression[] = [
       { k: "meta", d: 0, key: "k0.sim@alice", ttl: 0 },
     ],
   },
+  {
+    scenario: "after a restore another client's write took the commit id of our acknowledged push; the probe, with no time yet, took it for ours, and our next write replaced it with no conflict",
+    seed: 2205,
+    devices: 1,
+    trace: [
+      { k: "put", d: 0, key: "k3.sim@alice", value: "v40" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "put", d: 0, key: "k3.sim@alice", value: "v44" },
+      { k: "backup" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 2 },
+      { k: "other", op: "put", key: "k3.sim@alice", value: "o75" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
