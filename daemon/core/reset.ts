@@ -18,7 +18,6 @@
 //    log holds only when at least one probe is still where we saw it; when every probe was
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
-import { createHash } from "node:crypto";
 import { SYNC_PAGE_LIMIT } from "./pull.js";
 import type { ChangeOp, RemoteEntry, ResetProbe } from "./types.js";
 
@@ -75,9 +74,20 @@ export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteE
   return verdicts.includes("intact") || verdicts.includes("unknown");
 }
 
-/** A short digest of a value, to tell two versions at the same commit id apart. */
+/**
+ * A short digest of a value, to tell two versions at the same commit id apart (not a security
+ * measure: two 32-bit FNV-1a lanes over the UTF-16 code units, 64 bits in all).
+ */
 export function valueDigest(value: string | null): string {
-  return createHash("sha256").update(value ?? "").digest("base64url").slice(0, 16);
+  const v = value ?? "";
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ v.length;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
 }
 
 function probeOf(atKey: string, commitId: number, operation: ChangeOp, updatedAt: string | null, value: string | null): ResetProbe {
