@@ -267,11 +267,11 @@ export class SimDevice {
     return r ? present(r.value, r.metadata) : ABSENT;
   }
 
-  /** Keys of `keys` this device holds as a tombstone pulled from the server (a delete it applied). */
-  pulledTombstones(keys: readonly string[]): string[] {
+  /** Tombstones of `keys` this device holds at a server commit id (a delete it applied, or its own acknowledged). */
+  pulledTombstones(keys: readonly string[]): Array<{ key: string; commitId: number }> {
     if (!this.inc.alive) return [];
-    const out: string[] = [];
-    for (const [k, f] of this.inc.store.facts(keys)) if (f.key?.deleted && f.key.commitId !== null && f.pending.length === 0) out.push(k);
+    const out: Array<{ key: string; commitId: number }> = [];
+    for (const [k, f] of this.inc.store.facts(keys)) if (f.key?.deleted && f.key.commitId !== null) out.push({ key: k, commitId: f.key.commitId });
     return out;
   }
 

@@ -16,6 +16,8 @@ export interface Write {
   seen: boolean;
   /** The server's tick when it was acknowledged (for a device write: the tick then, not its arrival). */
   tick: number;
+  /** A server-side write's commit id (null for a device's write, or unknown). */
+  commitId: number | null;
 }
 
 /** A state of a key reaching the server: a device's command, or a write of the server's own. */
@@ -54,9 +56,9 @@ export class History {
   /** Server-side writes (other clients, expiry, seed) in the server's current history. */
   private lineage = new Set<Write>();
 
-  record(step: number, atMs: number, key: string, origin: Origin, state: KeyState): Write {
+  record(step: number, atMs: number, key: string, origin: Origin, state: KeyState, commitId: number | null = null): Write {
     if (origin.kind !== "device") this.tick++;
-    const w: Write = { id: this.writes.length, step, atMs, key, origin, state, seen: false, tick: this.tick };
+    const w: Write = { id: this.writes.length, step, atMs, key, origin, state, seen: false, tick: this.tick, commitId };
     this.writes.push(w);
     if (origin.kind !== "device") {
       this.lineage.add(w);
@@ -99,6 +101,11 @@ export class History {
     if (!arrived) return false;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
     return next !== undefined && next.by !== null && next.horizon < arrived.tick;
+  }
+
+  /** A device holds the server's entry of `key` at `commitId`: the server-side write that made it is known. */
+  sawCommit(key: string, commitId: number): void {
+    for (const w of this.lineage) if (w.key === key && w.commitId === commitId) w.seen = true;
   }
 
   /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */

@@ -94,7 +94,7 @@ export class World implements WorldView {
 
   private serverWrote(w: ServerSideWrite): void {
     const origin: Origin = { kind: w.origin };
-    this.history.record(this.step, this.clock.now(), w.key, origin, w.stored ? serverState(w.stored.value, w.stored.meta) : ABSENT);
+    this.history.record(this.step, this.clock.now(), w.key, origin, w.stored ? serverState(w.stored.value, w.stored.meta) : ABSENT, w.commitId);
   }
 
   serverStateOf(key: string): KeyState {
@@ -201,7 +201,7 @@ export class World implements WorldView {
    */
   private noteTombstones(): void {
     const keys = [...this.history.keys()];
-    for (const dev of this.devices) for (const k of dev.pulledTombstones(keys)) this.history.saw(k, ABSENT);
+    for (const dev of this.devices) for (const t of dev.pulledTombstones(keys)) this.history.sawCommit(t.key, t.commitId);
   }
 
   private async otherClient(step: Extract<Step, { k: "other" }>): Promise<void> {
@@ -211,7 +211,8 @@ export class World implements WorldView {
       : `update${step.ttl !== undefined ? `:ttl:${step.ttl}` : ""}:${step.key} ${step.value ?? ""}`;
     const reply = await this.server.other(cmd);
     if (!reply.startsWith("data:")) return;
-    this.history.record(this.step, this.clock.now(), step.key, { kind: "other" }, step.op === "del" ? ABSENT : this.serverStateOf(step.key));
+    const commitId = Number(reply.slice("data:".length));
+    this.history.record(this.step, this.clock.now(), step.key, { kind: "other" }, step.op === "del" ? ABSENT : this.serverStateOf(step.key), Number.isInteger(commitId) ? commitId : null);
   }
 
   /** Lets the engine run: event-loop turns until a few in a row show no store call and no request. */
