@@ -271,7 +271,7 @@ export class SimDevice {
   pulledTombstones(keys: readonly string[]): Array<{ key: string; commitId: number }> {
     if (!this.inc.alive) return [];
     const out: Array<{ key: string; commitId: number }> = [];
-    for (const [k, f] of this.inc.store.facts(keys)) if (f.key?.deleted && f.key.commitId !== null) out.push({ key: k, commitId: f.key.commitId });
+    for (const [k, f] of this.inc.store.facts(keys)) if (f.key?.deleted && f.key.commitId !== null && f.pending.length === 0) out.push({ key: k, commitId: f.key.commitId });
     return out;
   }
 
