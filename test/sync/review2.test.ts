@@ -1,0 +1,40 @@
+// Adversarial review of the engine commits of 2026-12-01 (f9bf9ec..d073fb3): scenarios the
+// simulator does not inject, against the simulator's in-process atServer (ScriptedServer).
+import { expect } from "chai";
+import { useDriverWorld } from "./support/driverHarness.js";
+import { nextEvent, waitFor } from "./support/waitFor.js";
+
+const A = "@alice🛠";
+
+describe("sync: review of the reset-by-ack, gap and echo changes", () => {
+  const world = useDriverWorld(A, "atsyncd-review2");
+
+  it("scenario: a server wiped just before our batch (a reset seen only by the ack): the repair's push sends every pending change, not one batch, and the run leaves nothing pending", async () => {
+    await world.driver.stop();
+    world.driver = world.makeDriver({ batchItems: 2 });
+    for (let i = 0; i < 10; i++) await world.server.put(`old${i}.wavi${A}`, `o${i}`);
+    world.driver.start();
+    await world.driver.syncNow();
+    expect(world.driver.status().localCommitId).to.equal(10);
+    // The wipe lands between the run's checks (probes, stats:3) and its first batch.
+    let wiped = false;
+    world.server.itemFault = () => {
+      if (!wiped) {
+        wiped = true;
+        world.server.reset();
+      }
+      return undefined;
+    };
+    const reset = nextEvent(world.driver, "server.reset");
+    const keys = Array.from({ length: 6 }, (_, i) => `mine${i}.wavi${A}`);
+    world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "m" })));
+    await reset;
+    await waitFor(() => !world.driver.status().uploading && !world.driver.status().downloading, "the run to end");
+    // Give any follow-up run the chance to start (there is no timer to advance).
+    await new Promise((r) => setTimeout(r, 50));
+    const s = world.driver.status();
+    expect({ pending: s.pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
+    for (const k of keys) expect(world.server.value(k)).to.equal("m");
+    for (let i = 0; i < 10; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
+  });
+});
