@@ -192,6 +192,9 @@ export class SyncRun {
    */
   private async push(): Promise<number> {
     let acked = 0;
+    // Stop at a went-back ack of this push only: after the repair it started, the push that
+    // follows must send every pending change, not stop at its first batch.
+    const wentBackBefore = this.resetByAck;
     const state = this.d.store.syncState();
     let known = Math.max(state.lastReceivedCommitId, state.serverCommitId ?? -1);
     const tried = new Set<number>();
@@ -221,7 +224,7 @@ export class SyncRun {
         // another client's commit, to pull before the next batch.
         for (const o of outcomes) if (o.kind === "committed" && o.commitId === known + 1) known = o.commitId;
         acked += this.record(outcomes);
-        if (this.resetByAck) return acked;
+        if (this.resetByAck && !wentBackBefore) return acked;
       }
     }
     return acked;
