@@ -1,6 +1,7 @@
 // Adversarial review of the engine commits of 2026-12-01 (f9bf9ec..d073fb3): scenarios the
 // simulator does not inject, against the simulator's in-process atServer (ScriptedServer).
 import { expect } from "chai";
+import type { AtRemote } from "../../daemon/ports.js";
 import { useDriverWorld } from "./support/driverHarness.js";
 import { nextEvent, waitFor } from "./support/waitFor.js";
 
@@ -36,5 +37,40 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     expect({ pending: s.pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
     for (const k of keys) expect(world.server.value(k)).to.equal("m");
     for (let i = 0; i < 10; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
+  });
+
+  it("scenario: our update:meta lands on another client's value that arrived just before it while a later change of ours is pending: under remote-wins the other value is kept and the conflict recorded, not overwritten unseen", async () => {
+    const k = `note.wavi${A}`;
+    await world.server.put(k, "v1");
+    await world.driver.stop();
+    // The batch carrying our update:meta: a local change is made while it is on the wire, then
+    // another client's write reaches the server just before it.
+    let raced = false;
+    const remote: AtRemote = {
+      connected: true,
+      close: () => world.server.close(),
+      request: async (command, opts) => {
+        if (!raced && command.startsWith("batch:") && command.includes("update:meta:")) {
+          raced = true;
+          world.driver.local.put(k, "v3");
+          await world.server.put(k, "v2");
+        }
+        return world.server.request(command, opts);
+      },
+    };
+    world.driver = world.makeDriver({ remote, policy: "remote-wins" });
+    world.driver.start();
+    await world.driver.syncNow();
+    world.driver.local.putMeta(k, { ttr: 1000 });
+    await waitFor(() => raced, "the race");
+    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading, "the upload");
+    await world.driver.syncNow();
+    // The echo of our update:meta held v2: the device saw another client's value newer than the
+    // base of its pending v3. That is a conflict (README "Conflicts and restores"), and under
+    // remote-wins the server's version stays.
+    const conflicts = world.store.listConflicts().map((c) => [c.atKey, c.winner, c.local.value, c.remote.value]);
+    expect(conflicts).to.deep.equal([[k, "remote", "v3", "v2"]]);
+    expect(world.server.value(k)).to.equal("v2");
+    expect(world.store.get(k)?.value).to.equal("v2");
   });
 });
