@@ -85,16 +85,20 @@ export class History {
    * Whether `w` was overwritten blind on the server: the first command after its arrival that
    * wrote the key (even to the same state) came from a device whose last reply predated that
    * arrival, so nothing it had heard could tell it (the protocol has no conditional update). The
-   * server's log keeps one entry per key, so from then on no device can learn of `w`: what
-   * follows builds on the overwrite, and is judged from it.
+   * server's log keeps one entry per key, so from then on no device can learn of `w`. One limit:
+   * an `update:meta` merged onto `w` keeps `w`'s value on the server, in the entry every device
+   * pulls next, so only `w`'s metadata is beyond reach: the exemption then covers a `final`
+   * state that still carries that value, and an engine that overwrote the value it saw is judged.
    */
-  overwroteBlind(w: Write): boolean {
+  overwroteBlind(w: Write, final: KeyState): boolean {
     const arrived = w.origin.kind === "device"
       ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
     if (!arrived) return false;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
-    return next !== undefined && next.by !== null && next.horizon < arrived.tick;
+    if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
+    const merged = w.state.present && next.state.present && next.state.value === w.state.value;
+    return !merged || (final.present && final.value === (w.state as { value: string }).value);
   }
 
   /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */

@@ -53,7 +53,7 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     return out;
   }
   // Overwritten by a device that could not have heard of it: no engine can see that race.
-  if (world.history.overwroteBlind(latest)) return [];
+  if (world.history.overwroteBlind(latest, server)) return [];
   const recorded = conflicts.some((c) => c.key === key && sameState(c.loser, latest.state));
   const what = source ? describe(source) : "the key's absence before any write";
   if (!recorded) {
