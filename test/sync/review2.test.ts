@@ -73,4 +73,21 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     expect(world.server.value(k)).to.equal("v2");
     expect(world.store.get(k)?.value).to.equal("v2");
   });
+
+  it("scenario: after pushing eight keys, the server is wiped and another client writes the same eight keys in the same order: the reset is detected (probes carry their echo's updatedAt), the device adopts the other values and status does not claim in sync while it differs", async () => {
+    world.driver.start();
+    await world.driver.syncNow();
+    const keys = Array.from({ length: 8 }, (_, i) => `p${i}.wavi${A}`);
+    world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "mine" })));
+    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the upload and its echo");
+    await world.driver.syncNow();
+    const before = keys.map((k) => world.server.commitIdOf(k));
+    // An app that writes the same keys on start, after the server lost everything.
+    world.clock.advance(5_000);
+    world.server.reset();
+    for (const k of keys) await world.server.put(k, "theirs");
+    expect(keys.map((k) => world.server.commitIdOf(k))).to.deep.equal(before);
+    await world.driver.syncNow();
+    expect(keys.map((k) => world.store.get(k)?.value)).to.deep.equal(keys.map(() => "theirs"));
+  });
 });
