@@ -86,7 +86,9 @@ function mergeProbes(current: readonly ResetProbe[], added: readonly ResetProbe[
   const byKey = new Map<string, ResetProbe>();
   for (const p of [...current, ...added]) {
     const had = byKey.get(p.atKey);
-    if (!had || p.commitId > had.commitId) byKey.set(p.atKey, p);
+    // At the same commit id, the pulled echo of an acknowledged push carries its updatedAt, which
+    // the ack's probe lacks: a log that reassigned the id to another write of the key shows then.
+    if (!had || p.commitId > had.commitId || (p.commitId === had.commitId && had.updatedAt === null && p.updatedAt !== null)) byKey.set(p.atKey, p);
   }
   return [...byKey.values()].sort((a, b) => b.commitId - a.commitId).slice(0, PROBE_COUNT);
 }
