@@ -90,4 +90,28 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     await world.driver.syncNow();
     expect(keys.map((k) => world.store.get(k)?.value)).to.deep.equal(keys.map(() => "theirs"));
   });
+
+  it("scenario: a repair under selective sync, then the filter widened: a key outside the old filter keeps no commit id of the log that is gone, so the new log's version of it is pulled, not ignored as older", async () => {
+    for (let i = 0; i < 10; i++) await world.server.put(`a${i}.wavi${A}`, "a");
+    const x = `x.other${A}`;
+    await world.server.put(x, "old");
+    world.driver.start();
+    await world.driver.syncNow();
+    expect(world.store.get(x)?.value).to.equal("old");
+    await world.driver.stop();
+    world.driver = world.makeDriver({ filter: { namespaces: ["wavi"] } });
+    world.driver.start();
+    await world.driver.syncNow();
+    world.server.reset();
+    await world.server.put(x, "new");
+    await world.server.put(`b.wavi${A}`, "b");
+    const reset = nextEvent(world.driver, "server.reset");
+    await world.driver.syncNow();
+    await reset;
+    await world.driver.stop();
+    world.driver = world.makeDriver();
+    world.driver.start();
+    await world.driver.syncNow();
+    expect(world.store.get(x)?.value).to.equal("new");
+  });
 });
