@@ -114,4 +114,21 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     await world.driver.syncNow();
     expect(world.store.get(x)?.value).to.equal("new");
   });
+
+  it("scenario: last-writer-wins, another client deletes a key, a minute later this device writes it again: the newer local write is kept (the delete's time is not taken as the moment of the pull)", async () => {
+    const k = `again.wavi${A}`;
+    await world.server.put(k, "v0");
+    await world.driver.stop();
+    world.driver = world.makeDriver({ policy: "last-writer-wins" });
+    world.driver.start();
+    await world.driver.syncNow();
+    await world.server.remove(k);
+    world.clock.advance(60_000);
+    world.driver.local.put(k, "mine");
+    // The run starts at once; its pull is answered a few milliseconds later.
+    world.clock.advance(5);
+    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the run");
+    await world.driver.syncNow();
+    expect([world.store.get(k)?.value, world.server.value(k)]).to.deep.equal(["mine", "mine"]);
+  });
 });
