@@ -131,4 +131,26 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     await world.driver.syncNow();
     expect([world.store.get(k)?.value, world.server.value(k)]).to.deep.equal(["mine", "mine"]);
   });
+
+  it("scenario: the server wiped between our batch's reply and the pull that follows it: the repair that pull starts requeues what the server lost, and those changes are pushed without waiting for another trigger", async () => {
+    for (let i = 0; i < 3; i++) await world.server.put(`old${i}.wavi${A}`, `o${i}`);
+    world.driver.start();
+    await world.driver.syncNow();
+    let wiped = false;
+    world.server.rewrite = (command, reply) => {
+      if (!wiped && command.startsWith("batch:")) {
+        wiped = true;
+        world.server.reset();
+      }
+      return reply;
+    };
+    const reset = nextEvent(world.driver, "server.reset");
+    world.driver.local.put(`mine.wavi${A}`, "m");
+    await reset;
+    await waitFor(() => !world.driver.status().uploading && !world.driver.status().downloading, "the run to end");
+    await new Promise((r) => setTimeout(r, 50));
+    expect({ pending: world.driver.status().pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
+    expect(world.server.value(`mine.wavi${A}`)).to.equal("m");
+    for (let i = 0; i < 3; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
+  });
 });
