@@ -49,6 +49,8 @@ export class SyncRun {
   private requeuedInPages = 0;
   /** A batch reply's commit id was at or below our last received id: only a server that lost data does that. */
   private resetByAck = false;
+  /** Repairs this run has made (each may queue again what the server lost). */
+  private repairs = 0;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -75,8 +77,18 @@ export class SyncRun {
     }
     if (pushed > 0 || this.resetByAck) {
       this.d.phase("download");
+      const repairsBefore = this.repairs;
       await this.pullToServer(false);
       this.boundClockByEchoes();
+      if (this.repairs > repairsBefore) {
+        // That pull found the server had lost data since our push (wiped between the ack and it):
+        // what its repair queued again goes out now, not at some later trigger that may not come.
+        this.d.phase("upload");
+        if ((await this.push()) > 0) {
+          this.d.phase("download");
+          await this.pullToServer(false);
+        }
+      }
     }
     this.d.phase("idle");
   }
@@ -132,6 +144,7 @@ export class SyncRun {
 
   /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
   private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
+    this.repairs++;
     if (reason !== null) {
       this.d.logger.warn("server lost data: pulling everything again", { reason });
       this.d.store.apply(beginRepair());
