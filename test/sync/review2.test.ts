@@ -153,4 +153,18 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     expect(world.server.value(`mine.wavi${A}`)).to.equal("m");
     for (let i = 0; i < 3; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
   });
+
+  it("scenario: another device rewrites the eight keys this device pulled last (a bulk edit): plain remote updates record no conflict and start no full re-pull", async () => {
+    const keys = Array.from({ length: 8 }, (_, i) => `bulk${i}.wavi${A}`);
+    for (const k of keys) await world.server.put(k, "v1");
+    world.driver.start();
+    await world.driver.syncNow();
+    world.clock.advance(1_000);
+    for (const k of keys) await world.server.put(k, "v2");
+    let resets = 0;
+    world.driver.on((e) => { if (e.type === "server.reset") resets++; });
+    await world.driver.syncNow();
+    expect(keys.map((k) => world.store.get(k)?.value)).to.deep.equal(keys.map(() => "v2"));
+    expect({ resets, conflicts: world.store.listConflicts().length }).to.deep.equal({ resets: 0, conflicts: 0 });
+  });
 });
