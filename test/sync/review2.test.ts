@@ -167,4 +167,24 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     expect(keys.map((k) => world.store.get(k)?.value)).to.deep.equal(keys.map(() => "v2"));
     expect({ resets, conflicts: world.store.listConflicts().length }).to.deep.equal({ resets: 0, conflicts: 0 });
   });
+
+  it("scenario: after a repair of a wiped server, another client's write on the new (shorter) log is pulled when its statsNotification arrives, not only once the new log passes the old commit ids", async () => {
+    // Five keys edited ten times each: the log's ids reach 50.
+    for (let n = 0; n < 10; n++) for (let i = 0; i < 5; i++) await world.server.put(`k${i}.wavi${A}`, `v${n}`);
+    world.driver.start();
+    await world.driver.syncNow();
+    // The notification of the last of those writes, as the monitor delivers it.
+    world.notifier.stats(50);
+    await new Promise<void>((r) => setImmediate(r));
+    await world.driver.syncNow();
+    world.server.reset();
+    const reset = nextEvent(world.driver, "server.reset");
+    await world.driver.syncNow();
+    await reset;
+    const id = await world.server.put(`fresh.wavi${A}`, "f");
+    expect(id).to.be.lessThan(50);
+    const changed = nextEvent(world.driver, "key.changed", (e) => e.origin === "remote" && e.atKey === `fresh.wavi${A}`, 2_000);
+    world.notifier.stats(id);
+    await changed;
+  });
 });
