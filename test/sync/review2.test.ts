@@ -187,4 +187,29 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     world.notifier.stats(id);
     await changed;
   });
+
+  for (const policy of ["last-writer-wins", "remote-wins"] as const) {
+    it(`scenario: ${policy}: this device deletes a key it never pulled, then writes it again before the delete's echo is pulled: its own delete is not taken for a newer remote one (no conflict, the write is kept)`, async () => {
+      const k = `never.wavi${A}`;
+      await world.driver.stop();
+      world.driver = world.makeDriver({ policy });
+      world.driver.start();
+      await world.driver.syncNow();
+      let stage = 0;
+      world.server.rewrite = (command, reply) => {
+        if (stage === 0 && command.startsWith("batch:") && command.includes("delete:")) stage = 1;
+        else if (stage === 1 && command.startsWith("stats:3")) {
+          // Between the delete's ack and the pull of its echo.
+          stage = 2;
+          world.driver.local.put(k, "again");
+          world.clock.advance(5);
+        }
+        return reply;
+      };
+      world.driver.local.delete(k);
+      await waitFor(() => stage === 2 && world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the runs");
+      await world.driver.syncNow();
+      expect({ local: world.store.get(k)?.value, server: world.server.value(k), conflicts: world.store.listConflicts().length }).to.deep.equal({ local: "again", server: "again", conflicts: 0 });
+    });
+  }
 });
