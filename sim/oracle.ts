@@ -63,8 +63,9 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     });
   }
   // Another device's version is known by when it reached the server (the wire carries that time,
-  // not when it was written: README "Conflicts and restores").
-  const sourceAt = source ? world.history.arrivalMs(source) : Number.NEGATIVE_INFINITY;
+  // not when it was written: README "Conflicts and restores"), but not by an arrival that
+  // overwrote the last write where the server held it: the engine that pushed it could see both.
+  const sourceAt = source ? world.history.arrivalMs(source, latest) : Number.NEGATIVE_INFINITY;
   if (world.setup.policy === "last-writer-wins" && latest.atMs - sourceAt > margin) {
     out.push({
       invariant: "lww-order",
