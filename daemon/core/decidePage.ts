@@ -230,7 +230,10 @@ class PageDecider {
         this.rebase(atKey, key, e);
         return true;
       }
-      winner = verdict === "server-newer" ? resolveConflict(this.input.policy, local, remote) : "local";
+      // Where the restore leaves the order of the versions unknown, last-writer-wins still has both
+      // times: our pending change's and the server version's updatedAt.
+      const byPolicy = verdict === "server-newer" || this.input.policy === "last-writer-wins";
+      winner = byPolicy ? resolveConflict(this.input.policy, local, remote) : "local";
     } else {
       winner = resolveConflict(this.input.policy, local, remote);
     }
