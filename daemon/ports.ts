@@ -93,6 +93,8 @@ export interface Store {
   rejectedCount(): number;
   conflictCount(): number;
   unseenKeys(): LocalKey[];
+  /** Up to `limit` keys (tombstones too) whose commit id is at most `commitId`: any such keys, not the latest, found without a sort. */
+  keysUpTo(commitId: number, limit: number): LocalKey[];
   syncState(): SyncStateSnapshot;
   apply(ops: readonly StoreOp[]): StoreApplyResult;
   /** Drops acknowledged outbox rows beyond the most recent `keepChanges`. */

@@ -53,6 +53,8 @@ export class History {
   readonly arrivals: Arrival[] = [];
   /** Counts what the server ran: every command and every write of its own. */
   tick = 0;
+  /** The ticks at which the server was restored or wiped (what it held before is unknown after). */
+  private readonly resets: number[] = [];
   /** Server-side writes (other clients, expiry, seed) in the server's current history. */
   private lineage = new Set<Write>();
 
@@ -74,23 +76,48 @@ export class History {
   }
 
   /**
-   * When `w`'s state last reached the server (sim time): a device's write at its push, or at the
-   * push again after a restore; the server's own writes at once. That is the time the wire shows.
+   * When `w`'s state last reached the server (sim time), as the wire shows it to an engine that
+   * meets it while judging `against` (a later write): a device's write at its push, or at its push
+   * again after a restore; the server's own writes at once. One arrival does not count: a device's
+   * push that overwrote `against` where the server held it and the device had heard of it (its
+   * last reply came after `against` arrived): that engine saw both versions and knew its own
+   * write's time, so `w` is judged by when it was written.
    */
-  arrivalMs(w: Write): number {
+  arrivalMs(w: Write, against?: Write): number {
     let at = w.atMs;
-    for (const x of this.arrivals) if (x.key === w.key && x.tick >= w.tick && sameState(x.state, w.state)) at = Math.max(at, x.atMs);
+    for (const x of this.arrivals) {
+      if (x.key !== w.key || x.tick < w.tick || !sameState(x.state, w.state)) continue;
+      if (against && x.by !== null) {
+        const since = this.heldSince(against, x.tick);
+        if (since !== null && x.horizon >= since) continue;
+      }
+      at = Math.max(at, x.atMs);
+    }
     return at;
+  }
+
+  /**
+   * The tick of the arrival by which the server held `w`'s state just before `tick` (nothing
+   * replaced it since, no restore or wipe), or null when it did not hold it.
+   */
+  private heldSince(w: Write, tick: number): number | null {
+    let last: Arrival | undefined;
+    for (const a of this.arrivals) if (a.key === w.key && a.tick >= w.tick && a.tick < tick) last = a;
+    if (!last || !sameState(last.state, w.state)) return null;
+    const since = last.tick;
+    return this.resets.some((r) => r >= since && r < tick) ? null : since;
   }
 
   /**
    * Whether `w` was overwritten blind on the server: the first command after its arrival that
    * wrote the key (even to the same state) came from a device whose last reply predated that
    * arrival, so nothing it had heard could tell it (the protocol has no conditional update). The
-   * server's log keeps one entry per key, so from then on no device can learn of `w`: what
-   * follows builds on the overwrite, and is judged from it.
+   * server's log keeps one entry per key, so from then on no device can learn of `w`. One limit:
+   * an `update:meta` merged onto `w` keeps `w`'s value on the server, in the entry every device
+   * pulls next, so only `w`'s metadata is beyond reach: the exemption then covers a `final`
+   * state that still carries that value, and an engine that overwrote the value it saw is judged.
    */
-  overwroteBlind(w: Write): boolean {
+  overwroteBlind(w: Write, final: KeyState): boolean {
     // Its last arrival: a push of its state again after a restore (by any device that held it) is
     // the copy the server held when it was overwritten.
     const first = w.origin.kind === "device"
@@ -100,7 +127,9 @@ export class History {
     const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state)) ?? first;
     if (!arrived) return false;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
-    return next !== undefined && next.by !== null && next.horizon < arrived.tick;
+    if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
+    const merged = w.state.present && next.state.present && next.state.value === w.state.value;
+    return !merged || (final.present && final.value === (w.state as { value: string }).value);
   }
 
   /** A device holds the server's entry of `key` at `commitId`: the server-side write that made it is known. */
@@ -124,10 +153,12 @@ export class History {
 
   restore(backup: ReadonlySet<Write>): void {
     this.lineage = new Set(backup);
+    this.resets.push(this.tick);
   }
 
   wipe(): void {
     this.lineage = new Set();
+    this.resets.push(this.tick);
   }
 
   /**

@@ -53,7 +53,7 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     return out;
   }
   // Overwritten by a device that could not have heard of it: no engine can see that race.
-  if (world.history.overwroteBlind(latest)) return [];
+  if (world.history.overwroteBlind(latest, server)) return [];
   const recorded = conflicts.some((c) => c.key === key && sameState(c.loser, latest.state));
   const what = source ? describe(source) : "the key's absence before any write";
   if (!recorded) {
@@ -63,8 +63,9 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     });
   }
   // Another device's version is known by when it reached the server (the wire carries that time,
-  // not when it was written: README "Conflicts and restores").
-  const sourceAt = source ? world.history.arrivalMs(source) : Number.NEGATIVE_INFINITY;
+  // not when it was written: README "Conflicts and restores"), but not by an arrival that
+  // overwrote the last write where the server held it: the engine that pushed it could see both.
+  const sourceAt = source ? world.history.arrivalMs(source, latest) : Number.NEGATIVE_INFINITY;
   // A delete carries no time on the wire: the engine dates it by the entries and notifications
   // around it, and where they do not bound it the delete wins (never undone by a guess). So a
   // delete may beat a later write; a later delete may not lose.

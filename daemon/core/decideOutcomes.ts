@@ -53,7 +53,14 @@ export function decideOutcomes(
     const sent = (f?.pending ?? []).find((r) => o.changeIds.includes(r.id) && r.sent !== null)?.sent ?? null;
     acks.push({ atKey, commitId: o.commitId, operation: o.operation ?? sent?.op ?? "*", value: sent?.value ?? f?.key?.value ?? null });
     // The key's version on the server is the one just written; its time is learnt from its echo.
-    ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
+    if (!f?.key && o.operation === "-") {
+      // A delete of a key this device never held has no row to carry the commit id: it gets a
+      // tombstone, as a pulled delete does, or its echo, met by a re-create, would pass for
+      // another client's newer delete.
+      ops.push({ op: "putKey", atKey, value: null, metadata: null, deleted: true, commitId: o.commitId, serverTimeMs: null, atMs: nowMs });
+    } else {
+      ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
+    }
   }
   if (acks.length > 0) ops.push({ op: "setSyncState", patch: { probes: ackProbes(state.probes, acks) } });
   return { ops, serverWentBack };

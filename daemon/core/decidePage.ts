@@ -223,7 +223,17 @@ class PageDecider {
         // is recorded.
         const local = sideOfKey(key, later.op, later.createdAtMs + this.input.clockOffsetMs);
         const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
-        if (sidesDiffer(local, remote)) this.conflict(atKey, "local", local, remote, e.commitId);
+        if (sidesDiffer(local, remote)) {
+          // Under last-writer-wins, a delete the log dates after our later change (the entry
+          // before it is newer than that change) cannot be our own older one: it wins.
+          const provenLater = this.input.policy === "last-writer-wins" && t.lower !== null && local.timeMs !== null && t.lower > local.timeMs;
+          this.conflict(atKey, provenLater ? "remote" : "local", local, { ...remote, timeMs: provenLater ? t.lower : remote.timeMs }, e.commitId);
+          if (provenLater) {
+            this.ops.push({ op: "supersedeChanges", atKey });
+            f.pending = [];
+            this.adopt(atKey, f, e, t);
+          }
+        }
       }
       return true;
     }
@@ -248,7 +258,10 @@ class PageDecider {
         this.ops.push({ op: "upgradeMetaOnly", atKey });
         return true;
       }
-      winner = verdict === "server-newer" ? resolveConflict(this.input.policy, local, remote) : "local";
+      // Where the restore leaves the order of the versions unknown, last-writer-wins still has both
+      // times: our pending change's and the server version's updatedAt.
+      const byPolicy = verdict === "server-newer" || this.input.policy === "last-writer-wins";
+      winner = byPolicy ? resolveConflict(this.input.policy, local, remote) : "local";
     } else {
       winner = resolveConflict(this.input.policy, local, remote);
     }

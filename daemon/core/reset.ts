@@ -19,7 +19,7 @@
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
 import { SYNC_PAGE_LIMIT } from "./pull.js";
-import type { ChangeOp, RemoteEntry, ResetProbe } from "./types.js";
+import type { ChangeOp, LocalKey, RemoteEntry, ResetProbe } from "./types.js";
 
 export type ResetReason = "commit-id-went-back" | "last-entry-missing";
 
@@ -68,10 +68,29 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
 
 /** Whether the server still holds the log the probes were taken from (see the rules above). */
 export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): boolean {
-  if (probes.length === 0) return true;
+  return probeOutcome(probes, page, lastReceivedCommitId) === "holds";
+}
+
+/**
+ * "unsure" when every probe was rewritten (another device's bulk edit of the last keys we pulled
+ * does that as surely as a wipe followed by new writes): the caller asks again with older keys
+ * (`fallbackProbes`) before calling it a reset, which would cost a full re-pull and a conflict
+ * record per key.
+ */
+export function probeOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
+  if (probes.length === 0) return "holds";
   const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId));
-  if (verdicts.includes("gone")) return false;
-  return verdicts.includes("intact") || verdicts.includes("unknown");
+  if (verdicts.includes("gone")) return "gone";
+  return verdicts.includes("intact") || verdicts.includes("unknown") ? "holds" : "unsure";
+}
+
+/** Probes from stored keys at or below the last received id, away from the rewritten ones. */
+export function fallbackProbes(keys: readonly LocalKey[], exclude: readonly ResetProbe[], matches: (atKey: string) => boolean): ResetProbe[] {
+  const skip = new Set(exclude.map((p) => p.atKey));
+  return keys
+    .filter((k) => k.commitId !== null && !skip.has(k.atKey) && matches(k.atKey))
+    .slice(0, PROBE_COUNT)
+    .map((k) => probeOf(k.atKey, k.commitId!, k.deleted ? "-" : "*", null, k.value));
 }
 
 /**
@@ -116,7 +135,9 @@ function mergeProbes(current: readonly ResetProbe[], added: readonly ResetProbe[
   const byKey = new Map<string, ResetProbe>();
   for (const p of [...current, ...added]) {
     const had = byKey.get(p.atKey);
-    if (!had || p.commitId > had.commitId) byKey.set(p.atKey, p);
+    // At the same commit id, the pulled echo of an acknowledged push carries its updatedAt, which
+    // the ack's probe lacks: a log that reassigned the id to another write of the key shows then.
+    if (!had || p.commitId > had.commitId || (p.commitId === had.commitId && had.updatedAt === null && p.updatedAt !== null)) byKey.set(p.atKey, p);
   }
   return [...byKey.values()].sort((a, b) => b.commitId - a.commitId).slice(0, PROBE_COUNT);
 }

@@ -261,6 +261,10 @@ export class MemoryStore implements Store {
     return this.sortedKeys((r) => r.resync_seen === 0).map(toLocalKey);
   }
 
+  keysUpTo(commitId: number, limit: number): LocalKey[] {
+    return this.sortedKeys((r) => r.commit_id !== null && r.commit_id <= commitId).slice(0, Math.max(0, limit)).map(toLocalKey);
+  }
+
   syncState(): SyncStateSnapshot {
     return this.state.snapshot();
   }

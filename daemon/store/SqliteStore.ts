@@ -167,6 +167,10 @@ export class SqliteStore implements Store {
     return this.st.unseenKeys.all().map(toLocalKey);
   }
 
+  keysUpTo(commitId: number, limit: number): LocalKey[] {
+    return this.st.keysUpTo.all(commitId, limit).map(toLocalKey);
+  }
+
   /** Carries out the engine's operations in one transaction. */
   apply(ops: readonly StoreOp[]): StoreApplyResult {
     if (ops.length === 0) return { conflictIds: [] };

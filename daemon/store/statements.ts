@@ -8,6 +8,7 @@ export interface Statements {
   pendingIn: Database.Statement<[string], ChangeRow>;
   countPending: Database.Statement<[], { n: number }>;
   unseenKeys: Database.Statement<[], KeyRow>;
+  keysUpTo: Database.Statement<[number, number], KeyRow>;
   putRemote: Database.Statement<[string, string | null, string, number, number, number | null, number]>;
   verifyKey: Database.Statement<[number | null, number | null, string]>;
   verifyKeyMeta: Database.Statement<[number | null, number | null, string, string]>;
@@ -44,6 +45,7 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     countPending: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM changes WHERE state = 'pending'"),
     unseenKeys: db.prepare<[], KeyRow>("SELECT * FROM keys WHERE resync_seen = 0"),
+    keysUpTo: db.prepare<[number, number], KeyRow>("SELECT * FROM keys WHERE commit_id IS NOT NULL AND commit_id <= ? LIMIT ?"),
     // ---- what ops do ----
     putRemote: db.prepare<[string, string | null, string, number, number, number | null, number]>(
       `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, server_time_ms, updated_at_ms, resync_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)

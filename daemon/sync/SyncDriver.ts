@@ -230,6 +230,7 @@ export class SyncDriver {
     if (kind !== "online" && kind !== "connecting") this.setState({ kind: "connecting", attempt: ++this.attempt });
     const startedAt = this.o.clock.now();
     const notifiedAtStart = this.notifiedUpTo;
+    let serverReset = false;
     this.emit({ type: "sync.started", atMs: startedAt });
     const run = new SyncRun({
       remote: this.o.remote,
@@ -241,7 +242,10 @@ export class SyncDriver {
       logger: this.log,
       filter: this.filter,
       policy: this.o.policy ?? "local-wins",
-      emit: (e) => this.emit(e),
+      emit: (e) => {
+        if (e.type === "server.reset") serverReset = true;
+        this.emit(e);
+      },
       signal: this.abort.signal,
       phase: (p) => this.tracker.setPhase(p),
       progress: {
@@ -258,8 +262,14 @@ export class SyncDriver {
       const now = this.o.clock.now();
       this.o.store.apply([{ op: "setSyncState", patch: { lastSyncedAtMs: now } }]);
       this.o.store.prune();
-      // Every commit notified before the run began was committed before its stats:3.
-      this.coveredUpTo = Math.max(this.coveredUpTo, notifiedAtStart);
+      if (serverReset) {
+        // The ids notified so far belong to the log that is gone: the new one restarts below
+        // them, and its commits must still start pulls.
+        this.notifiedUpTo = this.coveredUpTo = this.o.store.syncState().lastReceivedCommitId;
+      } else {
+        // Every commit notified before the run began was committed before its stats:3.
+        this.coveredUpTo = Math.max(this.coveredUpTo, notifiedAtStart);
+      }
       this.tracker.succeeded(run.counts);
       this.attempt = 0;
       this.o.backoff.reset();

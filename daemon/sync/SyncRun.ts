@@ -6,7 +6,7 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
-import { highestKnownCommitId, isResetByStats, probeCommand, probesHold, type ResetReason } from "../core/reset.js";
+import { fallbackProbes, highestKnownCommitId, isResetByStats, PROBE_COUNT, probeCommand, probeOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
@@ -52,6 +52,8 @@ export class SyncRun {
   private requeuedInPages = 0;
   /** A batch reply's commit id was at or below our last received id: only a server that lost data does that. */
   private resetByAck = false;
+  /** Repairs this run has made (each may queue again what the server lost). */
+  private repairs = 0;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -77,8 +79,14 @@ export class SyncRun {
       await this.push();
     }
     if (pushed > 0 || this.resetByAck) {
+      const repairsBefore = this.repairs;
       await this.pullToServer(false);
       this.boundClockByEchoes();
+      if (this.repairs > repairsBefore) {
+        // That pull found the server had lost data since our push (wiped between the ack and it):
+        // what its repair queued again goes out now, not at some later trigger that may not come.
+        if ((await this.push()) > 0) await this.pullToServer(false);
+      }
     }
     // On failure the phase stays: it tells which direction failed.
     this.d.phase("idle");
@@ -130,11 +138,18 @@ export class SyncRun {
     const probes = this.d.store.syncState().probes;
     if (probes.length === 0) return true;
     const page = parseSyncPage(await this.request(probeCommand(probes)));
-    return probesHold(probes, page.entries, lastReceivedCommitId);
+    const outcome = probeOutcome(probes, page.entries, lastReceivedCommitId);
+    if (outcome !== "unsure") return outcome === "holds";
+    // Every probe was rewritten: ask about older keys before calling it a reset.
+    const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, 8 * PROBE_COUNT), probes, (k) => this.d.filter.matches(k));
+    if (older.length === 0) return false;
+    const again = parseSyncPage(await this.request(probeCommand(older)));
+    return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
   }
 
   /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
   private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
+    this.repairs++;
     if (reason !== null) {
       this.d.logger.warn("server lost data: pulling everything again", { reason });
       this.d.store.apply(beginRepair());
@@ -201,6 +216,9 @@ export class SyncRun {
    */
   private async push(): Promise<number> {
     let acked = 0;
+    // Stop at a went-back ack of this push only: after the repair it started, the push that
+    // follows must send every pending change, not stop at its first batch.
+    const wentBackBefore = this.resetByAck;
     const state = this.d.store.syncState();
     let known = Math.max(state.lastReceivedCommitId, state.serverCommitId ?? -1);
     const tried = new Set<number>();
@@ -233,7 +251,7 @@ export class SyncRun {
         // another client's commit, to pull before the next batch.
         for (const o of outcomes) if (o.kind === "committed" && o.commitId === known + 1) known = o.commitId;
         acked += this.record(outcomes);
-        if (this.resetByAck) return acked;
+        if (this.resetByAck && !wentBackBefore) return acked;
       }
     }
     return acked;

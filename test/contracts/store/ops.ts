@@ -57,6 +57,15 @@ export function opCases(t: StoreCase): void {
     expect(t.store.unseenKeys().find((k) => k.atKey === key("d"))).to.deep.include({ value: "local", commitId: 4 });
   });
 
+  it("keysUpTo: keys (tombstones too) with a commit id at most the one given, at most `limit`, never those without one", () => {
+    t.store.apply([putKey(key("a"), 1, "a"), putKey(key("b"), 2, null), putKey(key("c"), 5, "c")]);
+    t.store.putLocal(key("local"), "never pushed");
+    const got = t.store.keysUpTo(2, 10);
+    expect(got.map((k) => [k.atKey, k.commitId, k.deleted])).to.have.deep.members([[key("a"), 1, false], [key("b"), 2, true]]);
+    expect(t.store.keysUpTo(5, 1)).to.have.length(1);
+    expect(t.store.keysUpTo(0, 10)).to.deep.equal([]);
+  });
+
   it("insertConflict records conflicts (always unresolved) and returns their ids in order", () => {
     const res = t.store.apply([
       { op: "insertConflict", conflict: draft(key("a")) },

@@ -22,9 +22,10 @@ export class Notifier {
     return { dispose: () => void this.fns.delete(fn) };
   }
 
-  stats(value: number): void {
+  /** A statsNotification of commit id `value`, stamped `epochMillis` (the server's clock). */
+  stats(value: number, epochMillis = Date.now()): void {
     const a = this.atSign;
-    const n: AtNotification = { id: "-1", from: a, to: a, key: `statsNotification.${a}`, value: String(value), operation: "update", epochMillis: Date.now() };
+    const n: AtNotification = { id: "-1", from: a, to: a, key: `statsNotification.${a}`, value: String(value), operation: "update", epochMillis };
     for (const fn of this.fns) fn(n);
   }
 }
