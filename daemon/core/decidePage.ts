@@ -17,7 +17,7 @@
 import { parseDartDate, type AtMetadata } from "../../protocol/metadata.js";
 import { resolveConflict, sidesDiffer } from "./conflict.js";
 import type { ConflictDraft, StoreOp } from "./storeOps.js";
-import { nextProbes } from "./reset.js";
+import { nextProbes, valueDigest } from "./reset.js";
 import type { ChangeOp, ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
 
 export interface RemoteKeyChange {
@@ -175,8 +175,13 @@ class PageDecider {
       key.seen = true;
     }
     if (!repairing && key && key.commitId !== null && e.commitId <= key.commitId) {
-      if (e.commitId === key.commitId) this.echoOfAcknowledged(atKey, f, e, t);
-      return;
+      const mergedOntoOther = e.commitId === key.commitId && f.pending.length > 0 && this.ackedAnotherValue(atKey, e);
+      if (!mergedOntoOther) {
+        if (e.commitId === key.commitId) this.echoOfAcknowledged(atKey, f, e, t);
+        return;
+      }
+      // Our acknowledged update:meta landed on another client's value, newer than the base of
+      // the change still pending: that is a newer server version meeting it (a conflict).
     }
     if (f.pending.length > 0) {
       if (this.againstPending(atKey, f, e, t, repairing)) return;
@@ -184,6 +189,13 @@ class PageDecider {
       if (this.againstVerified(atKey, key, e, t)) return;
     }
     this.adopt(atKey, f, e, t);
+  }
+
+  /** The entry at our ack's commit id holds another value than the one we sent (the ack's probe keeps its digest). */
+  private ackedAnotherValue(atKey: string, e: RemoteEntry): boolean {
+    if (e.operation === "-") return false;
+    const probe = this.input.probes.find((p) => p.atKey === atKey && p.commitId === e.commitId && p.updatedAt === null);
+    return probe?.valueHash !== undefined && valueDigest(e.value) !== probe.valueHash;
   }
 
   /**

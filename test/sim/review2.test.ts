@@ -9,8 +9,7 @@ const ok = (d: number): Step => ({ k: "deliver", d, fault: "ok" });
 describe("sim review (rev2): traces the oracle once exempted", function () {
   this.timeout(60_000);
 
-  // Open (RELIABILITY.md "Open"): fails on this engine; pending until fixed.
-  it.skip("scenario: our update:meta merged onto another client's value that arrived just before it, with a later put of ours pending: the other value was overwritten with no conflict under remote-wins (seed 3)", async () => {
+  it("scenario: our update:meta merged onto another client's value that arrived just before it, with a later put of ours pending: the other value was overwritten with no conflict under remote-wins (seed 3)", async () => {
     const k = "k0.sim@alice";
     const trace: Step[] = [
       { k: "put", d: 0, key: k, value: "v1" },

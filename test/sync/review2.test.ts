@@ -39,8 +39,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     for (let i = 0; i < 10; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
   });
 
-  // Open (RELIABILITY.md "Open"): fails on this engine; pending until fixed.
-  it.skip("scenario: our update:meta lands on another client's value that arrived just before it while a later change of ours is pending: under remote-wins the other value is kept and the conflict recorded, not overwritten unseen", async () => {
+  it("scenario: our update:meta lands on another client's value that arrived just before it while a later change of ours is pending: under remote-wins the other value is kept and the conflict recorded, not overwritten unseen", async () => {
     const k = `note.wavi${A}`;
     await world.server.put(k, "v1");
     await world.driver.stop();
