@@ -23,6 +23,8 @@ export function decideOutcomes(
   facts: ReadonlyMap<string, KeyFacts>,
   nowMs: number,
   state: { probes: readonly ResetProbe[]; lastReceivedCommitId: number },
+  /** The server's clock minus ours: an ack's receipt, on the server's clock, bounds when it applied the push. */
+  clockOffsetMs = 0,
 ): OutcomeDecision {
   const ops: StoreOp[] = [];
   const acks: { atKey: string; commitId: number; operation: ChangeOp; value: string | null }[] = [];
@@ -60,6 +62,7 @@ export function decideOutcomes(
       ops.push({ op: "putKey", atKey, value: null, metadata: null, deleted: true, commitId: o.commitId, serverTimeMs: null, atMs: nowMs });
     } else {
       ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
+    ops.push({ op: "boundServerTime", atKey, boundMs: nowMs + clockOffsetMs });
     }
   }
   if (acks.length > 0) ops.push({ op: "setSyncState", patch: { probes: ackProbes(state.probes, acks) } });

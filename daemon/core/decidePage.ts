@@ -135,7 +135,12 @@ type Verdict = "server-newer" | "server-stale" | "unknown";
  */
 function orderAcrossRestore(key: LocalKey, t: EntryTime): Verdict {
   const ours = key.serverTimeMs;
-  if (ours === null) return "unknown";
+  if (ours === null) {
+    // Our acknowledged push, echo never pulled: the server applied it by the ack's receipt at the latest.
+    const bound = key.serverTimeBoundMs ?? null;
+    const theirs = t.at ?? t.lower;
+    return bound !== null && theirs !== null && theirs > bound ? "server-newer" : "unknown";
+  }
   if (key.deleted) {
     // Our delete happened no later than `ours`: a version written after that is newer.
     const theirs = t.at ?? t.lower;

@@ -24,6 +24,8 @@ export type StoreOp =
   | { op: "putKey"; atKey: string; value: string | null; metadata: AtMetadata | null; deleted: boolean; commitId: number; serverTimeMs: number | null; atMs: number }
   /** The server holds the version we hold: record its commit id and time, and the server-set metadata (expiresAt...). */
   | { op: "verifyKey"; atKey: string; commitId: number | null; serverTimeMs: number | null; metadata?: AtMetadata }
+  /** Our acknowledged push was applied by the server's clock `boundMs` at the latest. */
+  | { op: "boundServerTime"; atKey: string; boundMs: number }
   | { op: "markSeen"; atKey: string }
   | { op: "markAllUnseen" }
   | { op: "markSent"; ids: readonly OutboxId[]; sent: { op: ChangeOp; value: string | null; metadata: AtMetadata | null } }

@@ -124,6 +124,11 @@ export interface LocalKey {
    */
   serverTimeMs: number | null;
   /** During a repair: whether the re-pull has brought this key back yet. */
+  /**
+   * An upper bound of the server's clock when it applied our acknowledged push (the ack's receipt),
+   * while serverTimeMs is still unknown (the echo not pulled yet). Null when unknown.
+   */
+  serverTimeBoundMs?: number | null;
   seen: boolean;
 }
 

@@ -65,7 +65,7 @@ export class MemoryStore implements Store {
       key: (k) => this.keys.get(k),
       upsertLocal: (k, value, metadata, deleted, nowMs) => {
         const old = this.keys.get(k);
-        const base = old ?? { at_key: k, commit_id: null, server_time_ms: null, resync_seen: 1 };
+        const base = old ?? { at_key: k, commit_id: null, server_time_ms: null, server_time_bound_ms: null, resync_seen: 1 };
         this.set(this.keys, k, keyRow({ ...base, value, metadata, deleted, updated_at_ms: nowMs }));
       },
       insertChange: (k, op, nowMs) => this.insertChange(k, op, nowMs),
@@ -175,8 +175,11 @@ export class MemoryStore implements Store {
       case "putKey":
         this.set(this.keys, o.atKey, keyRow({
           at_key: o.atKey, value: o.value, metadata: JSON.stringify(o.metadata ?? {}), deleted: o.deleted ? 1 : 0,
-          commit_id: o.commitId, server_time_ms: o.serverTimeMs, updated_at_ms: o.atMs, resync_seen: 1,
+          commit_id: o.commitId, server_time_ms: o.serverTimeMs, server_time_bound_ms: null, updated_at_ms: o.atMs, resync_seen: 1,
         }));
+        break;
+      case "boundServerTime":
+        this.updateKey(o.atKey, { server_time_bound_ms: o.boundMs });
         break;
       case "verifyKey":
         this.updateKey(o.atKey, { commit_id: o.commitId, server_time_ms: o.serverTimeMs, ...(o.metadata ? { metadata: JSON.stringify(o.metadata) } : {}) });

@@ -27,6 +27,9 @@ export function applyOps(st: Statements, state: SyncStateTable, ops: readonly St
       case "markSeen":
         st.markSeen.run(o.atKey);
         break;
+      case "boundServerTime":
+        st.boundServerTime.run(o.boundMs, o.atKey);
+        break;
       case "markAllUnseen":
         st.markAllUnseen.run();
         break;

@@ -12,6 +12,8 @@ export interface KeyRow {
   commit_id: number | null;
   updated_at_ms: number;
   server_time_ms: number | null;
+  /** Absent in rows built before schema 6 (MemoryStore fills it). */
+  server_time_bound_ms?: number | null;
   resync_seen: number;
 }
 
@@ -78,6 +80,7 @@ export function toLocalKey(row: KeyRow): LocalKey {
     commitId: row.commit_id,
     serverTimeMs: row.server_time_ms,
     seen: row.resync_seen !== 0,
+    ...(row.server_time_bound_ms != null ? { serverTimeBoundMs: row.server_time_bound_ms } : {}),
   };
 }
 

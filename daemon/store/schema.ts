@@ -59,6 +59,9 @@ const MIGRATIONS: readonly string[] = [
   // Tombstones are kept for ever now (a restore can bring back any old version), and the
   // repair's "not seen yet" marks are looked up by value.
   `DROP INDEX keys_tombstones; CREATE INDEX keys_unseen ON keys (at_key) WHERE resync_seen = 0;`,
+  // An upper bound of the server's clock when it applied our acknowledged push (the ack's receipt,
+  // on the server's clock), until its echo tells the exact time: orders it across a restore.
+  `ALTER TABLE keys ADD COLUMN server_time_bound_ms INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,6 +13,7 @@ export interface Statements {
   verifyKey: Database.Statement<[number | null, number | null, string]>;
   verifyKeyMeta: Database.Statement<[number | null, number | null, string, string]>;
   markSeen: Database.Statement<[string]>;
+  boundServerTime: Database.Statement<[number, string]>;
   markAllUnseen: Database.Statement<[]>;
   markSent: Database.Statement<[string, number]>;
   commitChange: Database.Statement<[number | null, number]>;
@@ -50,13 +51,15 @@ export function prepareStatements(db: Database.Database): Statements {
     putRemote: db.prepare<[string, string | null, string, number, number, number | null, number]>(
       `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, server_time_ms, updated_at_ms, resync_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
        ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = excluded.deleted,
-         commit_id = excluded.commit_id, server_time_ms = excluded.server_time_ms, updated_at_ms = excluded.updated_at_ms, resync_seen = 1`,
+         commit_id = excluded.commit_id, server_time_ms = excluded.server_time_ms, updated_at_ms = excluded.updated_at_ms, resync_seen = 1,
+         server_time_bound_ms = NULL`,
     ),
     verifyKey: db.prepare<[number | null, number | null, string]>("UPDATE keys SET commit_id = ?, server_time_ms = ? WHERE at_key = ?"),
     verifyKeyMeta: db.prepare<[number | null, number | null, string, string]>(
       "UPDATE keys SET commit_id = ?, server_time_ms = ?, metadata = ? WHERE at_key = ?",
     ),
     markSeen: db.prepare<[string]>("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
+    boundServerTime: db.prepare<[number, string]>("UPDATE keys SET server_time_bound_ms = ? WHERE at_key = ?"),
     markAllUnseen: db.prepare<[]>("UPDATE keys SET resync_seen = 0"),
     markSent: db.prepare<[string, number]>("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending' AND sent IS NULL"),
     commitChange: db.prepare<[number | null, number]>(

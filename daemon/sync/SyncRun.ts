@@ -272,7 +272,7 @@ export class SyncRun {
 
   private record(outcomes: readonly PushOutcome[]): number {
     const facts = this.d.store.facts([...new Set(outcomes.map((o) => o.atKey))]);
-    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState());
+    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState(), this.d.clockOffset?.ms ?? 0);
     this.d.store.apply(d.ops);
     if (d.serverWentBack) this.resetByAck = true;
     this.d.progress?.add(outcomes.length);

@@ -57,6 +57,14 @@ export function opCases(t: StoreCase): void {
     expect(t.store.unseenKeys().find((k) => k.atKey === key("d"))).to.deep.include({ value: "local", commitId: 4 });
   });
 
+  it("boundServerTime records an acknowledged push's server-time bound, which a pulled version (putKey) clears", () => {
+    t.store.putLocal(key("b"), "mine");
+    t.store.apply([{ op: "verifyKey", atKey: key("b"), commitId: 3, serverTimeMs: null }, { op: "boundServerTime", atKey: key("b"), boundMs: 1234 }]);
+    expect(t.store.facts([key("b")]).get(key("b"))?.key).to.deep.include({ commitId: 3, serverTimeMs: null, serverTimeBoundMs: 1234 });
+    t.store.apply([putKey(key("b"), 4, "theirs", { serverTimeMs: 2000 })]);
+    expect(t.store.facts([key("b")]).get(key("b"))?.key?.serverTimeBoundMs).to.equal(undefined);
+  });
+
   it("keysUpTo: keys (tombstones too) with a commit id at most the one given, at most `limit`, never those without one", () => {
     t.store.apply([putKey(key("a"), 1, "a"), putKey(key("b"), 2, null), putKey(key("c"), 5, "c")]);
     t.store.putLocal(key("local"), "never pushed");
