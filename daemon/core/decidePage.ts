@@ -90,7 +90,8 @@ function lastEchoed(pending: readonly PendingChange[], e: RemoteEntry): number |
   const remote = sideOfEntry(e, null);
   for (let i = pending.length - 1; i >= 0; i--) {
     const row = pending[i]!;
-    if (row.sent && sameKindOfWrite(row.sent.op, e.operation) && !sidesDiffer({ ...row.sent, timeMs: null }, remote)) return i;
+    if (!row.sent || (row.sent.maxCommitId !== undefined && e.commitId > row.sent.maxCommitId)) continue;
+    if (sameKindOfWrite(row.sent.op, e.operation) && !sidesDiffer({ op: row.sent.op, value: row.sent.value, metadata: row.sent.metadata, timeMs: null }, remote)) return i;
   }
   return undefined;
 }

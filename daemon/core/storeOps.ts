@@ -29,6 +29,8 @@ export type StoreOp =
   | { op: "markSeen"; atKey: string }
   | { op: "markAllUnseen" }
   | { op: "markSent"; ids: readonly OutboxId[]; sent: { op: ChangeOp; value: string | null; metadata: AtMetadata | null } }
+  /** Pending rows sent before the stats:3 that answered `maxCommitId`: their echo can be no higher. */
+  | { op: "boundSent"; maxCommitId: number }
   | { op: "commitChanges"; ids: readonly OutboxId[]; commitId: number | null }
   | { op: "retryChanges"; ids: readonly OutboxId[]; error: string; nextRetryAtMs: number }
   | { op: "rejectChanges"; ids: readonly OutboxId[]; error: string }

@@ -134,7 +134,12 @@ export interface LocalKey {
 
 /** One pending outbox row, with the state it carried the first time it was sent. */
 export interface PendingChange extends ChangeRecord {
-  sent: { op: ChangeOp; value: string | null; metadata: AtMetadata | null } | null;
+  /**
+   * What the row carried when first sent; `maxCommitId`, once a later stats:3 has answered, the
+   * highest commit id its command can have been given if the server applied it (its echo can be
+   * no higher). Cleared when the row is sent again.
+   */
+  sent: { op: ChangeOp; value: string | null; metadata: AtMetadata | null; maxCommitId?: number } | null;
 }
 
 /** Everything the engine needs to know of one key to decide over a server entry of it. */

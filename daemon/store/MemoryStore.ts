@@ -41,6 +41,13 @@ const changeRow = (r: ChangeRow): ChangeRow =>
 const conflictRow = (r: ConflictRow): ConflictRow =>
   check("conflicts", r, ["at_key", "policy", "winner", "local_op", "remote_op", "remote_commit_id", "detected_at_ms", "resolved"], { winner: ["local", "remote"] });
 
+/** json_remove(sent, '$.maxCommitId'), as SQLite writes it. */
+function withoutBound(sent: string): string {
+  const v = JSON.parse(sent) as Record<string, unknown>;
+  delete v.maxCommitId;
+  return JSON.stringify(v);
+}
+
 function json(m: object | null): string | null {
   return m === null ? null : JSON.stringify(m);
 }
@@ -192,9 +199,16 @@ export class MemoryStore implements Store {
         break;
       case "markSent": {
         const sent = JSON.stringify(o.sent);
-        this.byIds(o.ids, () => ({ sent }), (r) => r.sent === null);
+        this.byIds(o.ids, (r) => ({ sent: r.sent === null ? sent : withoutBound(r.sent) }));
         break;
       }
+      case "boundSent":
+        for (const [id, r] of [...this.changes]) {
+          if (r.state !== "pending" || r.sent === null) continue;
+          const v = JSON.parse(r.sent) as Record<string, unknown>;
+          if (v.maxCommitId === undefined || v.maxCommitId === null) this.set(this.changes, id, changeRow({ ...r, sent: JSON.stringify({ ...v, maxCommitId: o.maxCommitId }) }));
+        }
+        break;
       case "commitChanges":
         this.byIds(o.ids, () => ({ state: "committed", commit_id: o.commitId, last_error: null, sent: null }));
         break;

@@ -38,6 +38,9 @@ export function applyOps(st: Statements, state: SyncStateTable, ops: readonly St
         for (const id of o.ids) st.markSent.run(sent, id);
         break;
       }
+      case "boundSent":
+        st.boundSent.run(o.maxCommitId);
+        break;
       case "commitChanges":
         for (const id of o.ids) st.commitChange.run(o.commitId, id);
         break;

@@ -87,10 +87,12 @@ export function toLocalKey(row: KeyRow): LocalKey {
 function parseSent(json: string | null): PendingChange["sent"] {
   if (json === null) return null;
   try {
-    const v = JSON.parse(json) as { op?: unknown; value?: unknown; metadata?: unknown };
+    const v = JSON.parse(json) as { op?: unknown; value?: unknown; metadata?: unknown; maxCommitId?: unknown };
     if (!isChangeOp(v.op)) return null;
     const metadata = v.metadata !== null && typeof v.metadata === "object" ? (v.metadata as AtMetadata) : null;
-    return { op: v.op, value: typeof v.value === "string" ? v.value : null, metadata };
+    const out: NonNullable<PendingChange["sent"]> = { op: v.op, value: typeof v.value === "string" ? v.value : null, metadata };
+    if (typeof v.maxCommitId === "number") out.maxCommitId = v.maxCommitId;
+    return out;
   } catch {
     return null;
   }

@@ -16,6 +16,7 @@ export interface Statements {
   boundServerTime: Database.Statement<[number, string]>;
   markAllUnseen: Database.Statement<[]>;
   markSent: Database.Statement<[string, number]>;
+  boundSent: Database.Statement<[number]>;
   commitChange: Database.Statement<[number | null, number]>;
   rejectChange: Database.Statement<[string, number]>;
   retryChange: Database.Statement<[string, number, number]>;
@@ -61,7 +62,13 @@ export function prepareStatements(db: Database.Database): Statements {
     markSeen: db.prepare<[string]>("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
     boundServerTime: db.prepare<[number, string]>("UPDATE keys SET server_time_bound_ms = ? WHERE at_key = ?"),
     markAllUnseen: db.prepare<[]>("UPDATE keys SET resync_seen = 0"),
-    markSent: db.prepare<[string, number]>("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending' AND sent IS NULL"),
+    // The first send's state stays; sending again clears its bound (this send may be applied later).
+    markSent: db.prepare<[string, number]>(
+      "UPDATE changes SET sent = CASE WHEN sent IS NULL THEN ? ELSE json_remove(sent, '$.maxCommitId') END WHERE id = ? AND state = 'pending'",
+    ),
+    boundSent: db.prepare<[number]>(
+      "UPDATE changes SET sent = json_set(sent, '$.maxCommitId', ?) WHERE state = 'pending' AND sent IS NOT NULL AND json_extract(sent, '$.maxCommitId') IS NULL",
+    ),
     commitChange: db.prepare<[number | null, number]>(
       "UPDATE changes SET state = 'committed', commit_id = ?, last_error = NULL, sent = NULL WHERE id = ? AND state = 'pending'",
     ),

@@ -105,7 +105,10 @@ export class SyncRun {
 
   private async serverCommitId(): Promise<number | null> {
     const id = parseStats3(await this.request(statsCommand(3, this.d.filter.regex)));
-    this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }]);
+    // Every command sent before this stats:3 on this connection is done: if the server applied
+    // one whose reply we lost, its commit id is at most this head (a filtered head bounds only
+    // the keys it counts; the unfiltered log is never lower).
+    this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }, ...(id !== null ? [{ op: "boundSent" as const, maxCommitId: id }] : [])]);
     return id;
   }
 

@@ -231,6 +231,21 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "put", key: "k3.sim@alice", value: "o75" },
     ],
   },
+  {
+    scenario: "under last-writer-wins a delete after our lost-reply delete's bound (a stats:3 had answered since) was still taken for our echo, and our older write replaced the newer expiry",
+    seed: 266,
+    devices: 1,
+    trace: [
+      { k: "del", d: 0, key: "k1.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "put", d: 0, key: "k1.sim@alice", value: "v42" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "advance", ms: 20000 },
+      { k: "deliver", d: 0, fault: "drop" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o58", ttl: 5000 },
+      { k: "advance", ms: 20000 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
