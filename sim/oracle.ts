@@ -46,6 +46,13 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // A write with a ttl ends by itself: once the ttl has passed since it was written, absence is its state.
   if (!server.present && expiredBy(latest.state, latest.atMs, world.clock.now())) return [];
   const all = world.history.writes.filter((w) => w.key === key && w.id < latest.id);
+  // An expiry ends the version it expired; it is no write of its own: a state written after that
+  // version (which replaced it, so it never expired) may stand over it.
+  if (latest.origin.kind === "expiry") {
+    const expired = [...all].reverse().find((w) => w.state.present && /(?:^|,)ttl:\d/u.test(w.state.meta));
+    const winner = [...all].reverse().find((w) => sameState(w.state, server));
+    if (expired && winner && winner.id > expired.id) return [];
+  }
   const source = [...all].reverse().find((w) => sameState(w.state, server));
   const out: Violation[] = [];
   if (!source && server.present) {
