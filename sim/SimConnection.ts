@@ -130,8 +130,6 @@ export class SimConnection implements AtRemote {
 
   /** The server went away (restart after a restore): whatever is on the wire fails. */
   dropWire(): void {
-    // The session ends with the server: `connected` says so until a request opens a new one.
-    this.open = false;
     const p = this.queue[0];
     if (p) this.fail(p, "closed", "the server restarted (sim)");
   }

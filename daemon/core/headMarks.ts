@@ -2,9 +2,7 @@
 // "at epochMillis E the last commit id was C", so every entry at or below C was written by E.
 // That is an upper bound on the time of an entry that carries none (a delete), tighter than the
 // entries around it when it is the last of a page. Kept in memory: a restart falls back to the
-// neighbouring entries; a log that went back (a restore) clears the marks, and so does a lost
-// session (the driver: a restore restarts the server, and a restored log reaches the same ids
-// again). A mark counts only once a reset check after it found the log we pulled from (`confirm`).
+// neighbouring entries; a log that went back (a restore) clears the marks.
 
 /** Most marks kept; each new one drops those it makes useless. */
 const MAX_MARKS = 256;
@@ -12,7 +10,6 @@ const MAX_MARKS = 256;
 export interface HeadMark {
   commitId: number;
   atMs: number;
-  confirmed: boolean;
 }
 
 export class HeadMarks {
@@ -26,7 +23,7 @@ export class HeadMarks {
     // A mark is useless when another covers at least its ids by an earlier time.
     if (this.marks.some((m) => m.commitId >= commitId && m.atMs <= atMs)) return;
     this.marks = this.marks.filter((m) => !(m.commitId <= commitId && m.atMs >= atMs));
-    this.marks.push({ commitId, atMs, confirmed: false });
+    this.marks.push({ commitId, atMs });
     this.marks.sort((a, b) => a.commitId - b.commitId);
     if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
   }
@@ -35,15 +32,10 @@ export class HeadMarks {
     this.marks = [];
   }
 
-  /** A reset check found the log we pulled from: the marks so far are of this log. */
-  confirm(): void {
-    for (const m of this.marks) m.confirmed = true;
-  }
-
   /** The earliest server time by which entry `commitId` existed, or null. */
   writtenBy(commitId: number): number | null {
     let best: number | null = null;
-    for (const m of this.marks) if (m.confirmed && m.commitId >= commitId && (best === null || m.atMs < best)) best = m.atMs;
+    for (const m of this.marks) if (m.commitId >= commitId && (best === null || m.atMs < best)) best = m.atMs;
     return best;
   }
 }

@@ -230,9 +230,6 @@ export class SyncDriver {
     if (kind !== "online" && kind !== "connecting") this.setState({ kind: "connecting", attempt: ++this.attempt });
     const startedAt = this.o.clock.now();
     const notifiedAtStart = this.notifiedUpTo;
-    // A session that ended may have ended with the server (a restore restarts it, and a restored
-    // log reaches the same commit ids again): the times its notifications gave are not of this log.
-    if (!this.o.remote.connected) this.headMarks.clear();
     let serverReset = false;
     this.emit({ type: "sync.started", atMs: startedAt });
     const run = new SyncRun({

@@ -142,15 +142,12 @@ export class SyncRun {
     if (probes.length === 0) return true;
     const page = parseSyncPage(await this.request(probeCommand(probes)));
     const outcome = probeOutcome(probes, page.entries, lastReceivedCommitId);
-    if (outcome === "holds") this.d.headMarks?.confirm();
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
     const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, 8 * PROBE_COUNT), probes, (k) => this.d.filter.matches(k));
     if (older.length === 0) return false;
     const again = parseSyncPage(await this.request(probeCommand(older)));
-    const holds = probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
-    if (holds) this.d.headMarks?.confirm();
-    return holds;
+    return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
   }
 
   /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
