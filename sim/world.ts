@@ -113,6 +113,18 @@ export class World implements WorldView {
   }
 
   /**
+   * The server restarted (a restore or a wipe): every session drops, and what each monitor had
+   * not yet handed over dies with its connection.
+   */
+  private serverRestarted(): void {
+    for (const x of this.devices) {
+      if (!x.alive) continue;
+      x.conn.dropWire();
+      x.deliverNotifications(false);
+    }
+  }
+
+  /**
    * A crashed device back: what its store holds it has applied, even where the crash came
    * between the store's commit and the event that would have told the history.
    */
@@ -176,7 +188,7 @@ export class World implements WorldView {
         this.count("restore");
         this.history.restore(b.lineage);
         this.server.restore(b.buf);
-        for (const x of this.devices) if (x.alive) x.conn.dropWire();
+        this.serverRestarted();
         break;
       }
       case "wipe":
@@ -185,7 +197,7 @@ export class World implements WorldView {
         this.server.wipe();
         // An atServer's data is wiped by an operator with the server down (the real one has no
         // reset verb): every session ends, as on a restore.
-        for (const x of this.devices) if (x.alive) x.conn.dropWire();
+        this.serverRestarted();
         break;
       case "sync":
         void dev!.syncNow();
