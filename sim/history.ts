@@ -132,9 +132,9 @@ export class History {
     return !merged || (final.present && final.value === (w.state as { value: string }).value);
   }
 
-  /** A device holds the server's entry of `key` at `commitId`: the server-side write that made it is known. */
-  sawCommit(key: string, commitId: number): void {
-    for (const w of this.lineage) if (w.key === key && w.commitId === commitId) w.seen = true;
+  /** A device holds a tombstone of `key` at `commitId`: the server-side delete at that id (if any) is known. */
+  sawTombstone(key: string, commitId: number): void {
+    for (const w of this.lineage) if (w.key === key && w.commitId === commitId && !w.state.present) w.seen = true;
   }
 
   /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */

@@ -213,7 +213,7 @@ export class World implements WorldView {
    */
   private noteTombstones(): void {
     const keys = [...this.history.keys()];
-    for (const dev of this.devices) for (const t of dev.pulledTombstones(keys)) this.history.sawCommit(t.key, t.commitId);
+    for (const dev of this.devices) for (const t of dev.pulledTombstones(keys)) this.history.sawTombstone(t.key, t.commitId);
   }
 
   private async otherClient(step: Extract<Step, { k: "other" }>): Promise<void> {
