@@ -15,3 +15,9 @@ const NOT_CARRIED = new RegExp(`[\\n\\r\\u2028\\u2029]|^[${TRIMMED}]|[${TRIMMED}
 export function carriedAsIs(value: string): boolean {
   return !NOT_CARRIED.test(value);
 }
+
+/** The value as the command carries it: as is, or base64 with encoding:base64 (as the SDK sends such values). */
+export function carriedForm<M extends object>(value: string, metadata: M): { value: string; metadata: M & { encoding?: string } } {
+  if (carriedAsIs(value)) return { value, metadata };
+  return { value: Buffer.from(value, "utf8").toString("base64"), metadata: { ...metadata, encoding: "base64" } };
+}

@@ -125,7 +125,6 @@ export class History {
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
     if (!first) return false;
     const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state)) ?? first;
-    if (!arrived) return false;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
     const merged = w.state.present && next.state.present && next.state.value === w.state.value;

@@ -49,7 +49,7 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // An expiry ends the version it expired; it is no write of its own: a state written after that
   // version (which replaced it, so it never expired) may stand over it.
   if (latest.origin.kind === "expiry") {
-    const expired = [...all].reverse().find((w) => w.state.present && /(?:^|,)ttl:\d/u.test(w.state.meta));
+    const expired = [...all].reverse().find((w) => ttlOf(w.state) > 0);
     const winner = [...all].reverse().find((w) => sameState(w.state, server));
     if (expired && winner && winner.id > expired.id) return [];
   }
@@ -86,10 +86,16 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   return out;
 }
 
-function expiredBy(state: KeyState, writtenAtMs: number, nowMs: number): boolean {
-  if (!state.present) return false;
+/** A present state's ttl in ms (0 for none or an absent state). */
+function ttlOf(state: KeyState): number {
+  if (!state.present) return 0;
   const ttl = /(?:^|,)ttl:(\d+)/u.exec(state.meta);
-  return ttl !== null && Number(ttl[1]) > 0 && nowMs >= writtenAtMs + Number(ttl[1]);
+  return ttl === null ? 0 : Number(ttl[1]);
+}
+
+function expiredBy(state: KeyState, writtenAtMs: number, nowMs: number): boolean {
+  const ttl = ttlOf(state);
+  return ttl > 0 && nowMs >= writtenAtMs + ttl;
 }
 
 function skewMargin(world: World): number {

@@ -176,7 +176,7 @@ class PageDecider {
     const f = this.facts(atKey);
     const key = f.key;
     const repairing = this.input.repair && key !== null && !key.seen;
-    if (this.input.repair && key !== null && !key.seen) {
+    if (repairing) {
       this.ops.push({ op: "markSeen", atKey });
       key.seen = true;
     }
@@ -220,8 +220,16 @@ class PageDecider {
       this.adopt(atKey, f, e, t);
       return;
     }
-    if ((e.operation === "-") !== key.deleted) return;
+    if (deleted !== key.deleted) return;
     this.verify(atKey, f, e, t);
+  }
+
+  /** Our pending `row` and the server's entry as conflict sides, both on the server's clock. */
+  private pendingSides(key: LocalKey | null, row: PendingChange, e: RemoteEntry, t: EntryTime): { local: ConflictSide; remote: ConflictSide } {
+    return {
+      local: sideOfKey(key, row.op, row.createdAtMs + this.input.clockOffsetMs),
+      remote: sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs),
+    };
   }
 
   /** Returns true when the entry needs nothing more (the local change stands). */
@@ -239,8 +247,7 @@ class PageDecider {
         // Two deletes look alike on the wire (a value is a ciphertext with its own IV, so its echo
         // is ours): if this delete was another client's, our later change overwrites it, so that
         // is recorded.
-        const local = sideOfKey(key, later.op, later.createdAtMs + this.input.clockOffsetMs);
-        const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
+        const { local, remote } = this.pendingSides(key, later, e, t);
         if (sidesDiffer(local, remote)) {
           // Under last-writer-wins, a delete the log dates after our later change (the entry
           // before it is newer than that change) cannot be our own older one: it wins.
@@ -255,9 +262,7 @@ class PageDecider {
       }
       return true;
     }
-    const latest = f.pending[f.pending.length - 1]!;
-    const local = sideOfKey(key, latest.op, latest.createdAtMs + this.input.clockOffsetMs);
-    const remote = sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs);
+    const { local, remote } = this.pendingSides(key, f.pending[f.pending.length - 1]!, e, t);
     if (!sidesDiffer(local, remote)) {
       // Another client's write of the very state we hold (ours was never sent, or this is not
       // its echo): ours still goes out, with no conflict, since nothing differs. Were it taken as

@@ -84,6 +84,9 @@ export function probeOutcome(probes: readonly ResetProbe[], page: readonly Remot
   return verdicts.includes("intact") || verdicts.includes("unknown") ? "holds" : "unsure";
 }
 
+/** Stored keys read as candidates for `fallbackProbes` (some fall outside the filter or are probes already). */
+export const FALLBACK_CANDIDATES = 8 * PROBE_COUNT;
+
 /** Probes from stored keys at or below the last received id, away from the rewritten ones. */
 export function fallbackProbes(keys: readonly LocalKey[], exclude: readonly ResetProbe[], matches: (atKey: string) => boolean): ResetProbe[] {
   const skip = new Set(exclude.map((p) => p.atKey));

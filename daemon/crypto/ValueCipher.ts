@@ -5,7 +5,7 @@ import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/at
 import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
-import { carriedAsIs } from "../../protocol/valueCarriage.js";
+import { carriedForm } from "../../protocol/valueCarriage.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { CipherContext, CipherKeys } from "./CipherContext.js";
 import { cipherError } from "./cipherError.js";
@@ -71,9 +71,7 @@ export class ValueCipher {
           throw cipherError(ErrorCode.InvalidParams, `${atKey}: an atServer cannot store an empty public value (the update command needs one).`);
         }
         const dataSignature = this.sign(atKey, plaintext);
-        if (carriedAsIs(plaintext)) return { value: plaintext, metadata: { ...meta, dataSignature } };
-        const value = Buffer.from(plaintext, "utf8").toString("base64");
-        return { value, metadata: { ...meta, dataSignature, encoding: "base64" } };
+        return carriedForm(plaintext, { ...meta, dataSignature });
       }
       case "sharedByMe": {
         const { aesKey, sharedKeyEnc, pubKeyCS } = await this.shared.forSharingWith(route.sharedWith);

@@ -2,7 +2,7 @@
 // raise the push flag, so a local write reaches the server within milliseconds. A person's
 // choice on a conflict goes this way too: the side kept is written as any local change.
 import type { AtMetadata } from "../../protocol/metadata.js";
-import { carriedAsIs } from "../../protocol/valueCarriage.js";
+import { carriedAsIs, carriedForm } from "../../protocol/valueCarriage.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { ConflictRecord, ConflictWinner } from "../core/types.js";
 import type { LocalWrite, LocalWriteResult, Store } from "../ports.js";
@@ -58,8 +58,8 @@ export class LocalWrites {
         const meta = (side.metadata ?? {}) as AtMetadata;
         // A side the server held as plain text the command cannot carry (a line break another
         // client sent) goes base64 with encoding:base64, as the cipher sends such public values.
-        if (carriedAsIs(side.value) || meta.encoding === "base64") this.put(c.atKey, side.value, meta);
-        else this.put(c.atKey, Buffer.from(side.value, "utf8").toString("base64"), { ...meta, encoding: "base64" });
+        const w = meta.encoding === "base64" ? { value: side.value, metadata: meta } : carriedForm(side.value, meta);
+        this.put(c.atKey, w.value, w.metadata);
       }
     }
     this.store.keepConflictSide(c.id, kept);

@@ -6,7 +6,7 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
-import { fallbackProbes, highestKnownCommitId, isResetByStats, PROBE_COUNT, probeCommand, probeOutcome, type ResetReason } from "../core/reset.js";
+import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
@@ -59,6 +59,11 @@ export class SyncRun {
 
   constructor(deps: SyncRunDeps) {
     this.d = deps;
+  }
+
+  /** The server's clock minus ours, as estimated now (0 without an estimator). */
+  private offsetMs(): number {
+    return this.d.clockOffset?.ms ?? 0;
   }
 
   private request(command: string): Promise<string> {
@@ -144,7 +149,7 @@ export class SyncRun {
     const outcome = probeOutcome(probes, page.entries, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
-    const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, 8 * PROBE_COUNT), probes, (k) => this.d.filter.matches(k));
+    const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, FALLBACK_CANDIDATES), probes, (k) => this.d.filter.matches(k));
     if (older.length === 0) return false;
     const again = parseSyncPage(await this.request(probeCommand(older)));
     return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
@@ -176,7 +181,7 @@ export class SyncRun {
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
       apply: {
         store: this.d.store, clock: this.d.clock, policy: this.d.policy,
-        clockOffsetMs: () => this.d.clockOffset?.ms ?? 0,
+        clockOffsetMs: () => this.offsetMs(),
         writtenBy: (id) => this.d.headMarks?.writtenBy(id) ?? null,
       },
       regex: this.d.filter.regex,
@@ -275,7 +280,7 @@ export class SyncRun {
 
   private record(outcomes: readonly PushOutcome[]): number {
     const facts = this.d.store.facts([...new Set(outcomes.map((o) => o.atKey))]);
-    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState(), this.d.clockOffset?.ms ?? 0);
+    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState(), this.offsetMs());
     this.d.store.apply(d.ops);
     if (d.serverWentBack) this.resetByAck = true;
     this.d.progress?.add(outcomes.length);

@@ -7,16 +7,7 @@ import { defaultSocketPath } from "../../shared/paths.js";
 import { parseClientFrame, parseDaemonFrame } from "../../shared/protocol.js";
 import { utf8ByteLength } from "../../shared/schema.js";
 import { statusEquals, SyncStateKinds, type SyncStatus } from "../../shared/status.js";
-
-function thrown(fn: () => unknown): AtsyncError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof AtsyncError) return e;
-    throw e;
-  }
-  throw new Error("expected a throw");
-}
+import { thrown } from "../support/thrown.js";
 
 describe("shared/errors", () => {
   it("has unique codes, app codes outside JSON-RPC's reserved range", () => {

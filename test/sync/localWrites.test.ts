@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { SqliteStore } from "../../daemon/store/SqliteStore.js";
 import { LocalWrites } from "../../daemon/sync/LocalWrites.js";
-import { AtsyncError, ErrorCode } from "../../shared/errors.js";
+import { ErrorCode } from "../../shared/errors.js";
+import { thrown } from "../support/thrown.js";
 
 describe("sync: the write route (LocalWrites)", () => {
   let dir: string;
@@ -24,18 +25,8 @@ describe("sync: the write route (LocalWrites)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function refusal(fn: () => unknown): AtsyncError {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof AtsyncError) return err;
-      throw err;
-    }
-    throw new Error("expected a refusal");
-  }
-
   it("scenario: a value an update cannot carry (a \\r) is refused with InvalidParams and nothing is stored, instead of acknowledged and then rejected at push", () => {
-    const err = refusal(() => writes.put("k.wavi@alice", "line one\rline two"));
+    const err = thrown(() => writes.put("k.wavi@alice", "line one\rline two"));
     expect(err.code).to.equal(ErrorCode.InvalidParams);
     expect(err.message).to.match(/encoding:base64/u);
     expect(store.get("k.wavi@alice")).to.equal(undefined);
@@ -44,7 +35,7 @@ describe("sync: the write route (LocalWrites)", () => {
   });
 
   it("putMany refuses the whole batch when one value cannot travel, storing none of it", () => {
-    const err = refusal(() => writes.putMany([{ atKey: "a.wavi@alice", value: "fine" }, { atKey: "b.wavi@alice", value: " edge" }]));
+    const err = thrown(() => writes.putMany([{ atKey: "a.wavi@alice", value: "fine" }, { atKey: "b.wavi@alice", value: " edge" }]));
     expect(err.code).to.equal(ErrorCode.InvalidParams);
     expect(store.listKeys()).to.deep.equal([]);
     writes.putMany([{ atKey: "a.wavi@alice", value: "fine" }, { atKey: "b.wavi@alice", delete: true }]);
