@@ -44,6 +44,15 @@ export function writtenKeys(command: string): string[] {
   return [...new Set(head.match(/[\w-]+(?:\.[\w-]+)*\.sim@alice/gu) ?? [])];
 }
 
+/** The keys a delete (alone or in a batch) names. */
+function deletedKeys(command: string): string[] {
+  if (command.startsWith("batch:")) {
+    const items = JSON.parse(command.slice("batch:".length)) as Array<{ command: string }>;
+    return items.flatMap((i) => deletedKeys(i.command));
+  }
+  return command.startsWith("delete") ? writtenKeys(command) : [];
+}
+
 export function originName(o: Origin): string {
   return o.kind === "device" ? `d${o.d}` : o.kind === "other" ? "other client" : o.kind === "expiry" ? "expiry sweep" : "server seed";
 }
@@ -55,6 +64,8 @@ export class History {
   tick = 0;
   /** The ticks at which the server was restored or wiped (what it held before is unknown after). */
   private readonly resets: number[] = [];
+  /** Deletes a device sent whose reply never came, with the tick then: the device cannot tell whether they ran. */
+  private readonly deletesInDoubt: Array<{ d: number; key: string; tick: number }> = [];
   /** Server-side writes (other clients, expiry, seed) in the server's current history. */
   private lineage = new Set<Write>();
 
@@ -124,11 +135,27 @@ export class History {
       ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
     if (!first) return false;
-    const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state)) ?? first;
+    // A device's command of the same state counts only if that device could have heard of `w`
+    // (a blind delete over another client's delete is a write of its own, not `w` again).
+    const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state) && (a === first || a.by === null || a.horizon >= first.tick)) ?? first;
     const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
     const merged = w.state.present && next.state.present && next.state.value === w.state.value;
     return !merged || (final.present && final.value === (w.state as { value: string }).value);
+  }
+
+  unanswered(d: number, command: string): void {
+    for (const key of deletedKeys(command)) this.deletesInDoubt.push({ d, key, tick: this.tick });
+  }
+
+  /**
+   * Whether device `w` was written by had, before it, sent a delete of its key whose reply never
+   * came. Two deletes look alike on the wire, so a delete that engine later pulls may be its own
+   * (README "Conflicts and restores": its later change stands, with a conflict recorded).
+   */
+  deleteInDoubtBefore(w: Write): boolean {
+    const o = w.origin;
+    return o.kind === "device" && this.deletesInDoubt.some((x) => x.d === o.d && x.key === w.key && x.tick <= w.tick);
   }
 
   /** A device holds a tombstone of `key` at `commitId`: the server-side delete at that id (if any) is known. */

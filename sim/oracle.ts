@@ -77,7 +77,10 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // around it, and where they do not bound it the delete wins (never undone by a guess). So a
   // delete may beat a later write; a later delete may not lose.
   const undatable = source !== undefined && !source.state.present;
-  if (world.setup.policy === "last-writer-wins" && !undatable && latest.atMs - sourceAt > margin) {
+  // A delete that the winning device may have sent itself (its reply lost) is not known to be
+  // later than its change, unless the log dates it: recorded as a conflict, it may lose.
+  const ownDeleteInDoubt = recorded && !latest.state.present && source !== undefined && world.history.deleteInDoubtBefore(source);
+  if (world.setup.policy === "last-writer-wins" && !undatable && !ownDeleteInDoubt && latest.atMs - sourceAt > margin) {
     out.push({
       invariant: "lww-order",
       message: `${key}: under last-writer-wins the last write (${describe(latest)}, ${latest.atMs - sourceAt} ms later, clocks within ${margin} ms) lost to ${what}`,

@@ -69,6 +69,7 @@ export class World implements WorldView {
               this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
             },
             replied: () => void (this.heard[d] = this.history.tick),
+            unanswered: (command) => this.history.unanswered(d, command),
           },
         }),
       );

@@ -18,6 +18,7 @@ import { parseDartDate, type AtMetadata } from "../../protocol/metadata.js";
 import { resolveConflict, sidesDiffer } from "./conflict.js";
 import type { ConflictDraft, StoreOp } from "./storeOps.js";
 import { nextProbes, valueDigest } from "./reset.js";
+import { versionTime } from "./syncState.js";
 import type { ChangeOp, ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
 
 export interface RemoteKeyChange {
@@ -227,7 +228,8 @@ class PageDecider {
   /** Our pending `row` and the server's entry as conflict sides, both on the server's clock. */
   private pendingSides(key: LocalKey | null, row: PendingChange, e: RemoteEntry, t: EntryTime): { local: ConflictSide; remote: ConflictSide } {
     return {
-      local: sideOfKey(key, row.op, row.createdAtMs + this.input.clockOffsetMs),
+      // A row a repair queued again is as old as the version it re-pushes.
+      local: sideOfKey(key, row.op, row.versionTimeMs ?? row.createdAtMs + this.input.clockOffsetMs),
       remote: sideOfEntry(e, t.at ?? t.upper ?? this.input.nowMs + this.input.clockOffsetMs),
     };
   }
@@ -324,7 +326,7 @@ class PageDecider {
     // The server lost our version (restored from an older backup): ours goes out again.
     if (verdict === "unknown") this.conflict(atKey, "local", local, remote, e.commitId);
     this.rebase(atKey, key, e);
-    this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs });
+    this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
     return true;
   }
 

@@ -44,6 +44,26 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/gu, "\\$&");
 }
 
+/**
+ * The log from the earliest probe on, through the sync filter. In the log we pulled from, every
+ * entry in it at or below our last received id is a probe's key (the probes are the last distinct
+ * keys received), so an entry of another key there is a write a log that went back gave one of our
+ * ids (a restore, then other clients' writes reaching past them), which the probes' own keys
+ * cannot show. A probe still at its id is among the first entries, ahead of every newer one.
+ */
+export function windowCommand(probes: readonly ResetProbe[], filterRegex?: string): string {
+  const from = Math.min(...probes.map((p) => p.commitId)) - 1;
+  return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}${filterRegex ? `:${filterRegex}` : ""}`;
+}
+
+/** probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a key we did not pull there. */
+export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
+  const keys = new Set(probes.map((p) => p.atKey));
+  if (page.some((e) => e.commitId <= lastReceivedCommitId && !keys.has(e.atKey.toLowerCase()))) return "gone";
+  return probeOutcome(probes, page, lastReceivedCommitId);
+}
+
+/** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */
 export function probeCommand(probes: readonly ResetProbe[]): string {
   const from = Math.min(...probes.map((p) => p.commitId)) - 1;
   return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}:^(?:${probes.map((p) => escapeRegex(p.atKey)).join("|")})$`;

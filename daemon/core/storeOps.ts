@@ -39,7 +39,7 @@ export type StoreOp =
   /** Pending meta-only rows of the key carry the value too (a winning update:meta must not keep the other value). */
   | { op: "upgradeMetaOnly"; atKey: string }
   /** Queues the key's local state for push again (the server lost it). */
-  | { op: "requeue"; atKey: string; change: "*" | "-"; atMs: number }
+  | { op: "requeue"; atKey: string; change: "*" | "-"; atMs: number; versionTimeMs: number | null }
   | { op: "insertConflict"; conflict: ConflictDraft }
   | { op: "setSyncState"; patch: SyncStatePatch };
 

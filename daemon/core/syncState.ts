@@ -42,11 +42,19 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
       if (!k.deleted) ops.push({ op: "upgradeMetaOnly", atKey: k.atKey });
       continue;
     }
-    ops.push({ op: "requeue", atKey: k.atKey, change: k.deleted ? "-" : "*", atMs: nowMs });
+    ops.push({ op: "requeue", atKey: k.atKey, change: k.deleted ? "-" : "*", atMs: nowMs, versionTimeMs: versionTime(k) });
     requeued.push(k.atKey);
   }
   ops.push({ op: "setSyncState", patch: { repairInProgress: false } });
   return { ops, requeued };
+}
+
+/**
+ * When the server held the version a requeue re-pushes, on its clock: exact for one we pulled,
+ * at most the ack's receipt for our own push whose echo never came (null when neither is known).
+ */
+export function versionTime(k: LocalKey): number | null {
+  return k.serverTimeMs ?? k.serverTimeBoundMs ?? null;
 }
 
 /** When the earliest transiently failed change that this device pushes is due, or null. */

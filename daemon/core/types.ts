@@ -69,6 +69,11 @@ export interface ChangeRecord {
   atKey: string;
   op: ChangeOp;
   createdAtMs: number;
+  /**
+   * For a row a repair queued again: the server's clock when the server held the version it
+   * re-pushes (last-writer-wins dates it by that, not by createdAtMs). Absent for a local write.
+   */
+  versionTimeMs?: number | null;
   state: ChangeState;
   commitId: number | null;
   attempts: number;

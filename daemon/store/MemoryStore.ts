@@ -110,9 +110,10 @@ export class MemoryStore implements Store {
     }
   }
 
-  private insertChange(atKey: string, op: string, nowMs: number): number {
+  private insertChange(atKey: string, op: string, nowMs: number, versionTimeMs: number | null = null): number {
     const row = changeRow({
       id: 0, at_key: atKey, op, created_at_ms: nowMs, state: "pending", commit_id: null, attempts: 0, next_retry_at_ms: 0, last_error: null, sent: null,
+      version_time_ms: versionTimeMs,
     });
     const id = this.nextId("changes");
     this.set(this.changes, id, { ...row, id });
@@ -225,7 +226,7 @@ export class MemoryStore implements Store {
         this.updateChanges((r) => this.pendingOf(o.atKey)(r) && r.op === "#", () => ({ op: "*" }));
         break;
       case "requeue":
-        this.insertChange(o.atKey, o.change, o.atMs);
+        this.insertChange(o.atKey, o.change, o.atMs, o.versionTimeMs);
         break;
       case "insertConflict": {
         const c = o.conflict;

@@ -57,7 +57,7 @@ export function applyOps(st: Statements, state: SyncStateTable, ops: readonly St
         st.upgradeMetaOnly.run(o.atKey);
         break;
       case "requeue":
-        st.insertChange.run(o.atKey, o.change, o.atMs);
+        st.requeueChange.run(o.atKey, o.change, o.atMs, o.versionTimeMs);
         break;
       case "insertConflict": {
         const c = o.conflict;

@@ -29,6 +29,8 @@ export interface ChangeRow {
   last_error: string | null;
   /** JSON of the SentState the row first went out with (core/pushPlan.ts); null before it was sent. */
   sent: string | null;
+  /** Absent in rows built before schema 7 (MemoryStore fills it). */
+  version_time_ms?: number | null;
 }
 
 export interface ConflictRow {
@@ -128,6 +130,7 @@ export function toChangeRecord(row: ChangeRow): ChangeRecord {
     atKey: row.at_key,
     op: row.op,
     createdAtMs: row.created_at_ms,
+    ...(row.version_time_ms != null ? { versionTimeMs: row.version_time_ms } : {}),
     state,
     commitId: row.commit_id,
     attempts: row.attempts,

@@ -62,6 +62,9 @@ const MIGRATIONS: readonly string[] = [
   // An upper bound of the server's clock when it applied our acknowledged push (the ack's receipt,
   // on the server's clock), until its echo tells the exact time: orders it across a restore.
   `ALTER TABLE keys ADD COLUMN server_time_bound_ms INTEGER;`,
+  // A row a repair queued again re-pushes a version the server lost: for last-writer-wins it is
+  // as old as that version (the server's clock), not as the repair.
+  `ALTER TABLE changes ADD COLUMN version_time_ms INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,6 +23,7 @@ export interface Statements {
   supersede: Database.Statement<[string]>;
   upgradeMetaOnly: Database.Statement<[string]>;
   insertChange: Database.Statement<[string, string, number]>;
+  requeueChange: Database.Statement<[string, string, number, number | null]>;
   insertConflict: Database.Statement<[string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]>;
   upsertLocal: Database.Statement<[string, string | null, string, number, number]>;
   listLive: Database.Statement<[], { at_key: string }>;
@@ -81,6 +82,7 @@ export function prepareStatements(db: Database.Database): Statements {
     supersede: db.prepare<[string]>("UPDATE changes SET state = 'superseded' WHERE at_key = ? AND state = 'pending'"),
     upgradeMetaOnly: db.prepare<[string]>("UPDATE changes SET op = '*' WHERE at_key = ? AND state = 'pending' AND op = '#'"),
     insertChange: db.prepare<[string, string, number]>("INSERT INTO changes (at_key, op, created_at_ms) VALUES (?, ?, ?)"),
+    requeueChange: db.prepare<[string, string, number, number | null]>("INSERT INTO changes (at_key, op, created_at_ms, version_time_ms) VALUES (?, ?, ?, ?)"),
     insertConflict: db.prepare<
       [string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]
     >(

@@ -6,7 +6,7 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
-import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, type ResetReason } from "../core/reset.js";
+import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
@@ -124,14 +124,17 @@ export class SyncRun {
    */
   private async pullToServer(verify: boolean): Promise<void> {
     const before = this.d.store.syncState();
-    const probeFailed = verify && !before.repairInProgress && !(await this.probeHolds(before.lastReceivedCommitId));
+    const probeFailed = verify && !(await this.probeHolds(before.lastReceivedCommitId));
     const server = await this.serverCommitId();
     const state = this.d.store.syncState();
+    const wentBack = isResetByStats(server, highestKnownCommitId(state.lastReceivedCommitId, state.probes));
     if (state.repairInProgress) {
-      await this.repair(server, null);
+      // A repair resumed (after a crash or a failed run) goes on from where it stopped only while
+      // the log it was pulling is still there: a server restored again meanwhile restarts it.
+      await this.repair(server, wentBack ? "commit-id-went-back" : probeFailed ? "last-entry-missing" : null);
       return;
     }
-    if (isResetByStats(server, highestKnownCommitId(state.lastReceivedCommitId, state.probes))) {
+    if (wentBack) {
       await this.repair(server, "commit-id-went-back");
       return;
     }
@@ -145,8 +148,8 @@ export class SyncRun {
   private async probeHolds(lastReceivedCommitId: number): Promise<boolean> {
     const probes = this.d.store.syncState().probes;
     if (probes.length === 0) return true;
-    const page = parseSyncPage(await this.request(probeCommand(probes)));
-    const outcome = probeOutcome(probes, page.entries, lastReceivedCommitId);
+    const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
+    const outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
     const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, FALLBACK_CANDIDATES), probes, (k) => this.d.filter.matches(k));

@@ -6,7 +6,7 @@ import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
 import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
-import { isResetByStats, probeCommand, probesHold } from "../../daemon/core/reset.js";
+import { isResetByStats, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
@@ -83,6 +83,20 @@ describe("core: reset detection", () => {
     expect(probesHold([p1], [at(p1, 8)], 9)).to.equal(false);
     const other = { ...at(p1), atKey: "public:publickey@x", commitId: 8 };
     expect(probesHold([p1], Array.from({ length: 25 }, () => other), 7)).to.equal(true);
+  });
+
+  it("a restored log that gave one of our ids to another key's write is gone, though a probe's key was rewritten after it", () => {
+    const p = { atKey: `k3.wavi${A}`, commitId: 1, operation: "*" as const, updatedAt: null };
+    const key0 = { atKey: "public:publickey@x", commitId: 0, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
+    expect(windowCommand([p, key0])).to.equal("sync:from:-1:limit:25");
+    expect(windowCommand([p], "\\.wavi@")).to.equal("sync:from:0:limit:25:\\.wavi@");
+    const entry = (atKey: string, commitId: number, updatedAt = "2026-11-22 10:00:00.000Z") => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { updatedAt } });
+    // The new log: another device's k1 at id 1 (our last received id), our k3 pushed again at 2.
+    const restored = [entry("public:publickey@x", 0), entry(`k1.wavi${A}`, 1), entry(p.atKey, 2)];
+    expect(probesHold([p, key0], restored, 1)).to.equal(true);
+    expect(windowOutcome([p, key0], restored, 1)).to.equal("gone");
+    // The log we pulled, with k3 rewritten and a new key after it: it holds.
+    expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
   });
 
   it("a reset is not missed when the probe key was written again after it (every probe rewritten proves nothing)", () => {

@@ -137,7 +137,7 @@ export function opCases(t: StoreCase): void {
     const before = t.store.putLocal(key("before"), "v").outboxId!;
     const failing: StoreOp[][] = [
       [{ op: "insertConflict", conflict: draft(key("a"), { winner: "neither" as "local" }) }],
-      [{ op: "requeue", atKey: key("a"), change: "?" as "*", atMs: 1 }],
+      [{ op: "requeue", atKey: key("a"), change: "?" as "*", atMs: 1, versionTimeMs: null }],
       [{ op: "noSuchOp" } as unknown as StoreOp],
     ];
     for (const last of failing) {
@@ -147,7 +147,7 @@ export function opCases(t: StoreCase): void {
         { op: "markAllUnseen" },
         { op: "markSent", ids: [before], sent: { op: "*", value: "v", metadata: null } },
         { op: "retryChanges", ids: [before], error: "x", nextRetryAtMs: 5 },
-        { op: "requeue", atKey: key("a"), change: "*", atMs: 1 },
+        { op: "requeue", atKey: key("a"), change: "*", atMs: 1, versionTimeMs: null },
         { op: "insertConflict", conflict: draft(key("a")) },
         { op: "setSyncState", patch: { lastReceivedCommitId: 3, probes: [{ atKey: key("a"), commitId: 3, operation: "*", updatedAt: null }], repairInProgress: true } },
         ...last,
@@ -167,7 +167,7 @@ export function opCases(t: StoreCase): void {
   it("a NaN (a number SQLite holds as NULL) reads back as null, and fails where the schema needs a value", () => {
     t.store.apply([putKey(key("k"), 1, "v", { serverTimeMs: 5 }), { op: "verifyKey", atKey: key("k"), commitId: NaN, serverTimeMs: NaN }]);
     expect(t.store.facts([key("k")]).get(key("k"))?.key).to.deep.include({ commitId: null, serverTimeMs: null });
-    expect(() => t.store.apply([{ op: "requeue", atKey: key("k"), change: "*", atMs: NaN }])).to.throw(/NOT NULL constraint failed: changes.created_at_ms/u);
+    expect(() => t.store.apply([{ op: "requeue", atKey: key("k"), change: "*", atMs: NaN, versionTimeMs: null }])).to.throw(/NOT NULL constraint failed: changes.created_at_ms/u);
     expect(t.store.pendingChanges()).to.deep.equal([]);
   });
 
@@ -176,6 +176,6 @@ export function opCases(t: StoreCase): void {
     expect(() => t.store.keepConflictSide(id!, "both" as "local")).to.throw(/constraint/iu);
     expect(() => t.store.markConflictResolved(id!, "both" as "local")).to.throw(/constraint/iu);
     expect(t.store.listConflicts().map((c) => [c.resolved, c.winner])).to.deep.equal([[false, "local"]]);
-    expect(() => t.store.apply([{ op: "requeue", atKey: key("a"), change: "?" as "*", atMs: 1 }])).to.throw(/constraint/iu);
+    expect(() => t.store.apply([{ op: "requeue", atKey: key("a"), change: "?" as "*", atMs: 1, versionTimeMs: null }])).to.throw(/constraint/iu);
   });
 }

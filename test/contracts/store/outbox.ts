@@ -88,11 +88,15 @@ export function outboxCases(t: StoreCase): void {
   });
 
   it("requeue adds a pending row as the engine gives it, for any key, at the time it gives", () => {
-    t.store.apply([putKey(key("lost"), 3, "v"), { op: "requeue", atKey: key("lost"), change: "*", atMs: 42 }, { op: "requeue", atKey: "local:x@a", change: "-", atMs: 43 }]);
-    expect(t.store.pendingChanges().map((c) => [c.atKey, c.op, c.createdAtMs, c.attempts, c.sent])).to.deep.equal([
-      [key("lost"), "*", 42, 0, null],
-      ["local:x@a", "-", 43, 0, null],
+    t.store.apply([putKey(key("lost"), 3, "v"), { op: "requeue", atKey: key("lost"), change: "*", atMs: 42, versionTimeMs: 7 }, { op: "requeue", atKey: "local:x@a", change: "-", atMs: 43, versionTimeMs: null }]);
+    expect(t.store.pendingChanges().map((c) => [c.atKey, c.op, c.createdAtMs, c.versionTimeMs, c.attempts, c.sent])).to.deep.equal([
+      [key("lost"), "*", 42, 7, 0, null],
+      ["local:x@a", "-", 43, undefined, 0, null],
     ]);
+    // A local write has no version time of its own; the facts carry the requeued row's.
+    const local = t.store.putLocal(key("w"), "w").outboxId!;
+    expect(t.store.change(local)?.versionTimeMs).to.equal(undefined);
+    expect(t.store.facts([key("lost")]).get(key("lost"))?.pending.map((p) => p.versionTimeMs)).to.deep.equal([7]);
   });
 
   it("rejectedInEffect: each key's latest rejected row, unless the key was written since or brought newer from the server", () => {
