@@ -6,13 +6,18 @@ import type { LocalKey } from "./types.js";
 
 /**
  * Keys a new filter includes may lie below the last received id pulled with the old one, so the
- * pull starts over from -1 (per-key commit ids make unchanged keys cheap to skip).
+ * pull starts over from -1 (per-key commit ids make unchanged keys cheap to skip). Keys a repair
+ * under the old filter left unseen (outside it, so never pulled again: their commit ids belong to
+ * a log that is gone) make that pull a repair, so the new log's versions of them are ordered by
+ * the server's clock and the ones it lost are queued again (`unseenLeft`).
  */
-export function decideFilter(stored: string | null, current: string | undefined): { ops: StoreOp[]; restarted: boolean } {
+export function decideFilter(stored: string | null, current: string | undefined, unseenLeft = false): { ops: StoreOp[]; restarted: boolean } {
   const regex = current ?? "";
   if (stored === regex) return { ops: [], restarted: false };
   const restarted = stored !== null;
-  const patch = restarted ? { filterRegex: regex, lastReceivedCommitId: -1, probes: [] } : { filterRegex: regex };
+  const patch = restarted
+    ? { filterRegex: regex, lastReceivedCommitId: -1, probes: [], ...(unseenLeft ? { repairInProgress: true } : {}) }
+    : { filterRegex: regex };
   return { ops: [{ op: "setSyncState", patch }], restarted };
 }
 
@@ -26,7 +31,8 @@ export function beginRepair(): StoreOp[] {
  * the server, so it is queued again; a tombstone too, so the delete is back in the server's log
  * (another device that still holds the key live, and repairs after us, meets the delete instead
  * of pushing the key back). Keys outside the filter were never pulled: they say
- * nothing about what the server lost, and this device does not push them. The commit id an
+ * nothing about what the server lost, and this device does not push them; they stay unseen
+ * until a wider filter's pull repairs them (decideFilter). The commit id an
  * unseen key kept belongs to the log that is gone: it is cleared, so the ack of its re-push (a
  * lower id on the new log) is not taken for the server going back again.
  */
@@ -34,9 +40,9 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
   const ops: StoreOp[] = [];
   const requeued: string[] = [];
   for (const k of unseen) {
-    ops.push({ op: "markSeen", atKey: k.atKey });
-    if (k.commitId !== null && filter.matches(k.atKey)) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
     if (!filter.matches(k.atKey)) continue;
+    ops.push({ op: "markSeen", atKey: k.atKey });
+    if (k.commitId !== null) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
     if (pendingKeys.has(k.atKey)) {
       // A pending update:meta would meet a key the server no longer has: it carries the value.
       if (!k.deleted) ops.push({ op: "upgradeMetaOnly", atKey: k.atKey });

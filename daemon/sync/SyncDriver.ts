@@ -106,7 +106,9 @@ export class SyncDriver {
     this.abort = new AbortController();
     // Every request of every pull lane listens on this one signal: six lanes pass the default 10.
     setMaxListeners(0, this.abort.signal);
-    const filterChange = decideFilter(this.o.store.syncState().filterRegex, this.filter.regex);
+    const stored = this.o.store.syncState().filterRegex;
+    const unseenLeft = stored !== null && stored !== (this.filter.regex ?? "") && this.o.store.unseenKeys().length > 0;
+    const filterChange = decideFilter(stored, this.filter.regex, unseenLeft);
     this.o.store.apply(filterChange.ops);
     if (filterChange.restarted) this.log.info("selective-sync filter changed: pulling again from the start");
     this.subscription = this.o.notifications?.onNotification((n) => this.onNotification(n)) ?? null;
