@@ -101,7 +101,7 @@ class Incarnation {
       clock,
       logger: nullLogger,
       backoff: new Backoff({ baseMs: 1000, maxMs: 60_000, random: () => 0.5 }),
-      notifications: { onNotification: (fn) => this.subscribe(fn) },
+      notifications: { onNotification: (fn) => this.subscribe(fn), onStateChange: (fn) => this.watchMonitor(fn) },
       policy: o.policy,
     });
     this.driver.on((e) => {
@@ -119,6 +119,13 @@ class Incarnation {
     this.driver.start();
   }
 
+  private monitorListener: ((s: "connecting" | "online" | "offline") => void) | null = null;
+
+  private watchMonitor(fn: (s: "connecting" | "online" | "offline") => void): Disposable {
+    this.monitorListener = fn;
+    return { dispose: () => void (this.monitorListener = null) };
+  }
+
   private subscribe(fn: (n: AtNotification) => void): Disposable {
     this.listener = fn;
     return { dispose: () => void (this.listener = null) };
@@ -131,7 +138,12 @@ class Incarnation {
   /** Hands the driver every notification its monitor received; false drops them (a monitor reconnect). */
   deliverNotifications(deliver: boolean): void {
     const all = this.notifications.splice(0);
-    if (!deliver) return;
+    if (!deliver) {
+      // The monitor's connection dropped and came back (as the Monitor tells it).
+      this.monitorListener?.("offline");
+      this.monitorListener?.("online");
+      return;
+    }
     for (const n of all) this.listener?.(n);
   }
 

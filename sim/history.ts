@@ -18,6 +18,8 @@ export interface Write {
   tick: number;
   /** A server-side write's commit id (null for a device's write, or unknown). */
   commitId: number | null;
+  /** A device's update:meta: it changes metadata only, whatever value the server holds. */
+  metaOnly?: boolean;
 }
 
 /** A state of a key reaching the server: a device's command, or a write of the server's own. */
@@ -31,6 +33,8 @@ export interface Arrival {
   by: number | null;
   /** That device's horizon: the tick of the last reply it had received before the command. */
   horizon: number;
+  /** An update:meta: it merged metadata onto whatever value the server held. */
+  metaOnly?: boolean;
 }
 
 /** The keys an update, update:meta or delete names (the simulation's keys end in `.sim@alice`). */
@@ -42,6 +46,15 @@ export function writtenKeys(command: string): string[] {
   if (!command.startsWith("update") && !command.startsWith("delete")) return [];
   const head = command.split(" ")[0] ?? "";
   return [...new Set(head.match(/[\w-]+(?:\.[\w-]+)*\.sim@alice/gu) ?? [])];
+}
+
+/** The keys an update:meta (alone or in a batch) names. */
+function metaKeys(command: string): string[] {
+  if (command.startsWith("batch:")) {
+    const items = JSON.parse(command.slice("batch:".length)) as Array<{ command: string }>;
+    return items.flatMap((i) => metaKeys(i.command));
+  }
+  return command.startsWith("update:meta:") ? writtenKeys(command) : [];
 }
 
 /** The keys a delete (alone or in a batch) names. */
@@ -83,7 +96,10 @@ export class History {
   /** The server ran device `by`'s command; what it wrote arrives with the device's horizon. */
   applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number, atMs: number): void {
     this.tick++;
-    for (const key of writtenKeys(command)) this.arrivals.push({ key, tick: this.tick, atMs, state: stateOf(key), by, horizon });
+    const meta = new Set(metaKeys(command));
+    for (const key of writtenKeys(command)) {
+      this.arrivals.push({ key, tick: this.tick, atMs, state: stateOf(key), by, horizon, ...(meta.has(key) ? { metaOnly: true } : {}) });
+    }
   }
 
   /**
@@ -156,6 +172,31 @@ export class History {
   deleteInDoubtBefore(w: Write): boolean {
     const o = w.origin;
     return o.kind === "device" && this.deletesInDoubt.some((x) => x.d === o.d && x.key === w.key && x.tick <= w.tick);
+  }
+
+  /**
+   * Whether `w`, a device's update:meta, reached the server blind (another value had arrived
+   * since the device's last reply) and `final` is what the server made of it: the metadata
+   * merged onto that other value. An update:meta writes no value, so the other value is not lost
+   * to it, and nothing of `w` is lost either.
+   */
+  mergedBlind(w: Write, final: KeyState): boolean {
+    const o = w.origin;
+    if (!w.metaOnly || o.kind !== "device") return false;
+    const i = this.arrivals.findIndex((a) => a.key === w.key && a.by === o.d && a.tick > w.tick);
+    const mine = this.arrivals[i];
+    if (!mine || !sameState(mine.state, final)) return false;
+    const before = this.arrivals.slice(0, i).findLast((a) => a.key === w.key);
+    return before !== undefined && mine.horizon < before.tick;
+  }
+
+  /**
+   * Whether a conflict's losing side `loser` is `w`'s state as an update:meta that reached the
+   * server after `w` left it: the same value, other metadata (the engine met `w` merged).
+   */
+  mergedLoser(w: Write, loser: KeyState): boolean {
+    if (!w.state.present || !loser.present || loser.value !== w.state.value) return false;
+    return this.arrivals.some((a) => a.key === w.key && a.metaOnly === true && a.tick > w.tick && a.state.present && sameState(a.state, loser));
   }
 
   /** A device holds a tombstone of `key` at `commitId`: the server-side delete at that id (if any) is known. */

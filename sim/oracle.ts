@@ -53,6 +53,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     const winner = [...all].reverse().find((w) => sameState(w.state, server));
     if (expired && winner && winner.id > expired.id) return [];
   }
+  // An update:meta that landed on a value it had not seen: what the server made of it stands.
+  if (world.history.mergedBlind(latest, server)) return [];
   const source = [...all].reverse().find((w) => sameState(w.state, server));
   const out: Violation[] = [];
   if (!source && server.present) {
@@ -61,7 +63,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   }
   // Overwritten by a device that could not have heard of it: no engine can see that race.
   if (world.history.overwroteBlind(latest, server)) return [];
-  const recorded = conflicts.some((c) => c.key === key && sameState(c.loser, latest.state));
+  // The loser may be met with an update:meta merged onto it since (same value, other metadata).
+  const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser)));
   const what = source ? describe(source) : "the key's absence before any write";
   if (!recorded) {
     out.push({

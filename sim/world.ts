@@ -134,9 +134,10 @@ export class World implements WorldView {
     for (const [key, state] of dev.contents()) this.history.saw(key, state);
   }
 
-  private deviceWrote(d: number, key: string, state: KeyState | null): void {
+  private deviceWrote(d: number, key: string, state: KeyState | null, metaOnly = false): void {
     if (state === null) return;
-    this.history.record(this.step, this.clock.now(), key, { kind: "device", d }, state);
+    const w = this.history.record(this.step, this.clock.now(), key, { kind: "device", d }, state);
+    if (metaOnly) w.metaOnly = true;
     this.work.localWrite(d);
   }
 
@@ -154,7 +155,7 @@ export class World implements WorldView {
         this.deviceWrote(step.d, step.key, dev!.delete(step.key));
         break;
       case "meta":
-        this.deviceWrote(step.d, step.key, dev!.putMeta(step.key, { ttl: step.ttl }));
+        this.deviceWrote(step.d, step.key, dev!.putMeta(step.key, { ttl: step.ttl }), true);
         break;
       case "many": {
         const states = dev!.putMany(step.items);

@@ -33,6 +33,12 @@ export class ClockOffset {
     this.update(localMs);
   }
 
+  /** The highest lower bound still in the window at `nowMs` (the offset is at least this), or null. */
+  lowerBound(nowMs: number): number | null {
+    const lo = this.lower.filter((x) => nowMs - x.atMs < OFFSET_WINDOW_MS);
+    return lo.length > 0 ? Math.max(...lo.map((b) => b.ms)) : null;
+  }
+
   /** The estimate: 0 before any bound. */
   get ms(): number {
     return this.estimate;

@@ -25,6 +25,8 @@ export function decideOutcomes(
   state: { probes: readonly ResetProbe[]; lastReceivedCommitId: number },
   /** The server's clock minus ours: an ack's receipt, on the server's clock, bounds when it applied the push. */
   clockOffsetMs = 0,
+  /** The server's clock was at least this when it applied the batch (its sending, by the offset's lower bound). */
+  appliedNotBeforeMs: number | null = null,
 ): OutcomeDecision {
   const ops: StoreOp[] = [];
   const acks: { atKey: string; commitId: number; operation: ChangeOp; value: string | null }[] = [];
@@ -62,9 +64,9 @@ export function decideOutcomes(
       ops.push({ op: "putKey", atKey, value: null, metadata: null, deleted: true, commitId: o.commitId, serverTimeMs: null, atMs: nowMs });
     } else {
       ops.push({ op: "verifyKey", atKey, commitId: o.commitId, serverTimeMs: null });
-    ops.push({ op: "boundServerTime", atKey, boundMs: nowMs + clockOffsetMs });
+      ops.push({ op: "boundServerTime", atKey, boundMs: nowMs + clockOffsetMs });
     }
   }
-  if (acks.length > 0) ops.push({ op: "setSyncState", patch: { probes: ackProbes(state.probes, acks) } });
+  if (acks.length > 0) ops.push({ op: "setSyncState", patch: { probes: ackProbes(state.probes, acks, appliedNotBeforeMs) } });
   return { ops, serverWentBack };
 }

@@ -14,10 +14,10 @@
 //   server's clock instead: a server version older than ours is stale (ours is queued again),
 //   a newer one wins, and where the order cannot be known the delete wins if either side is a
 //   delete, else ours; every case where a differing value loses is recorded as a conflict.
-import { parseDartDate, type AtMetadata } from "../../protocol/metadata.js";
+import type { AtMetadata } from "../../protocol/metadata.js";
 import { resolveConflict, sidesDiffer } from "./conflict.js";
 import type { ConflictDraft, StoreOp } from "./storeOps.js";
-import { nextProbes, valueDigest } from "./reset.js";
+import { nextProbes, timeOf, valueDigest } from "./reset.js";
 import { versionTime } from "./syncState.js";
 import type { ChangeOp, ConflictPolicy, ConflictSide, ConflictWinner, KeyFacts, LocalKey, PendingChange, RemoteEntry, ResetProbe } from "./types.js";
 
@@ -56,15 +56,6 @@ export interface PageDecision {
   requeued: number;
 }
 
-export function timeOf(updatedAt: string | undefined): number | null {
-  if (updatedAt === undefined) return null;
-  try {
-    const ms = parseDartDate(updatedAt);
-    return Number.isFinite(ms) ? ms : null;
-  } catch {
-    return null;
-  }
-}
 
 function sideOfEntry(e: RemoteEntry, timeMs: number | null): ConflictSide {
   const deleted = e.operation === "-";

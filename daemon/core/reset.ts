@@ -18,6 +18,7 @@
 //    log holds only when at least one probe is still where we saw it; when every probe was
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
+import { parseDartDate } from "../../protocol/metadata.js";
 import { SYNC_PAGE_LIMIT } from "./pull.js";
 import type { ChangeOp, LocalKey, RemoteEntry, ResetProbe } from "./types.js";
 
@@ -75,7 +76,13 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
   const first = page.find((e) => e.atKey.toLowerCase() === probe.atKey);
   // A full page of other probes' entries may hide this one's.
   if (!first) return page.length >= SYNC_PAGE_LIMIT ? "unknown" : "gone";
-  if (first.commitId > Math.max(lastReceivedCommitId, probe.commitId)) return "rewritten";
+  if (first.commitId > Math.max(lastReceivedCommitId, probe.commitId)) {
+    // The server's clock and its commit ids rise together: a rewrite stamped before the version
+    // it replaced (a restored server's older write of the key) is another log.
+    const at = first.operation === "-" ? null : timeOf(first.metadata?.updatedAt);
+    const floor = probe.notBeforeMs ?? timeOf(probe.updatedAt);
+    return at !== null && floor !== null && at < floor ? "gone" : "rewritten";
+  }
   // Below the probe, or between it and what we received (that entry would have become the probe).
   if (first.commitId !== probe.commitId) return "gone";
   if ((first.operation === "-") !== (probe.operation === "-")) return "gone";
@@ -116,6 +123,17 @@ export function fallbackProbes(keys: readonly LocalKey[], exclude: readonly Rese
     .map((k) => probeOf(k.atKey, k.commitId!, k.deleted ? "-" : "*", null, k.value));
 }
 
+/** An entry's `updatedAt` in ms on the server's clock, or null when absent or unreadable. */
+export function timeOf(updatedAt: string | undefined | null): number | null {
+  if (updatedAt === undefined || updatedAt === null) return null;
+  try {
+    const ms = parseDartDate(updatedAt);
+    return Number.isFinite(ms) ? ms : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A short digest of a value, to tell two versions at the same commit id apart (not a security
  * measure: two 32-bit FNV-1a lanes over the UTF-16 code units, 64 bits in all).
@@ -147,11 +165,17 @@ export function nextProbes(current: readonly ResetProbe[], entries: readonly Rem
 export function ackProbes(
   current: readonly ResetProbe[],
   acks: readonly { atKey: string; commitId: number; operation: ChangeOp; value: string | null }[],
+  /** The server's clock was at least this when it applied them (sent then, by the offset's lower bound). */
+  notBeforeMs: number | null = null,
 ): ResetProbe[] {
   // The ack is the key's latest version, whatever an older probe of it says.
   const acked = new Set(acks.map((a) => a.atKey.toLowerCase()));
   const kept = current.filter((p) => !acked.has(p.atKey));
-  return mergeProbes(kept, acks.map((a) => probeOf(a.atKey, a.commitId, a.operation, null, a.value)));
+  return mergeProbes(kept, acks.map((a) => {
+    const p = probeOf(a.atKey, a.commitId, a.operation, null, a.value);
+    if (notBeforeMs !== null) p.notBeforeMs = notBeforeMs;
+    return p;
+  }));
 }
 
 function mergeProbes(current: readonly ResetProbe[], added: readonly ResetProbe[]): ResetProbe[] {

@@ -111,6 +111,8 @@ export interface ResetProbe {
   updatedAt: string | null;
   /** A digest of the value the entry held (core/reset.ts `valueDigest`); absent for deletes and older stores. */
   valueHash?: string;
+  /** For an acknowledged push: the server's clock was at least this when it applied it (absent when no bound was known). */
+  notBeforeMs?: number;
 }
 
 /** A key's local row as the engine decides over it (a tombstone has value and metadata null). */

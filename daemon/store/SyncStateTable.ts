@@ -21,6 +21,7 @@ function parseProbe(v: unknown): ResetProbe | null {
   if (typeof o.atKey !== "string" || typeof o.commitId !== "number" || !isChangeOp(o.operation)) return null;
   const probe: ResetProbe = { atKey: o.atKey, commitId: o.commitId, operation: o.operation, updatedAt: typeof o.updatedAt === "string" ? o.updatedAt : null };
   if (typeof o.valueHash === "string") probe.valueHash = o.valueHash;
+  if (typeof o.notBeforeMs === "number" && Number.isFinite(o.notBeforeMs)) probe.notBeforeMs = o.notBeforeMs;
   return probe;
 }
 

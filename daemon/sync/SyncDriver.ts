@@ -21,6 +21,8 @@ export type { SyncDriverStatus } from "./SyncStatusTracker.js";
 
 export interface NotificationSource {
   onNotification(fn: (n: AtNotification) => void): Disposable;
+  /** The monitor's connection state (daemon/remote/Monitor.ts): a gap in it may hide a server restart. */
+  onStateChange?(fn: (s: "connecting" | "online" | "offline") => void): Disposable;
 }
 
 export interface BackoffPolicy {
@@ -75,6 +77,7 @@ export class SyncDriver {
   private backoffTimer: Disposable | null = null;
   private retryTimer: Disposable | null = null;
   private subscription: Disposable | null = null;
+  private monitorState: Disposable | null = null;
   private abort = new AbortController();
   private attempt = 0;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
@@ -112,6 +115,11 @@ export class SyncDriver {
     this.o.store.apply(filterChange.ops);
     if (filterChange.restarted) this.log.info("selective-sync filter changed: pulling again from the start");
     this.subscription = this.o.notifications?.onNotification((n) => this.onNotification(n)) ?? null;
+    // The marks date entries by the log the monitor heard; after a gap in it the server may have
+    // restarted with another log (a restore) whose ids the old marks would misdate.
+    this.monitorState = this.o.notifications?.onStateChange?.((s) => {
+      if (s !== "online") this.headMarks.clear();
+    }) ?? null;
     this.requestPull();
   }
 
@@ -120,6 +128,8 @@ export class SyncDriver {
     this.started = false;
     this.subscription?.dispose();
     this.subscription = null;
+    this.monitorState?.dispose();
+    this.monitorState = null;
     this.clearTimers();
     this.abort.abort();
     const loop = this.loopPromise;

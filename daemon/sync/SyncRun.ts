@@ -5,7 +5,7 @@ import { batchCommand, markSentOps, planPush, toBatches, type PushCommand } from
 import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome } from "../core/batchReply.js";
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
-import { parseStats3, parseSyncPage, statsCommand } from "../core/pull.js";
+import { checkPageOrder, parseStats3, parseSyncPage, statsCommand, type SyncPage } from "../core/pull.js";
 import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
@@ -13,6 +13,7 @@ import type { HeadMarks } from "../core/headMarks.js";
 import type { ConflictPolicy } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
+import { applyPulled, type PullApplyContext, type PullApplyResult } from "./applyPulled.js";
 import { RangePuller, ServerResetDuringPullError } from "./RangePuller.js";
 
 /** An extra pull connection; one that can be released is closed after each pull that used it. */
@@ -41,6 +42,12 @@ export interface SyncRunDeps {
   /** Counts the running phase (see SyncProgressInfo): begin at its start, add as work lands. */
   progress?: { begin(direction: "upload" | "download", total: number | null): void; add(n: number): void };
 }
+
+/**
+ * How far the server's clock may trail ours when nothing measured it yet (clocks kept by NTP agree
+ * within milliseconds): an acknowledged push is taken as applied no earlier than its sending less this.
+ */
+export const UNMEASURED_SKEW_MS = 5_000;
 
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
 const MAX_PUSH_ROUNDS = 1000;
@@ -124,7 +131,7 @@ export class SyncRun {
    */
   private async pullToServer(verify: boolean): Promise<void> {
     const before = this.d.store.syncState();
-    const probeFailed = verify && !(await this.probeHolds(before.lastReceivedCommitId));
+    const probeFailed = verify && !(await this.probeHolds(before.lastReceivedCommitId, before.repairInProgress));
     const server = await this.serverCommitId();
     const state = this.d.store.syncState();
     const wentBack = isResetByStats(server, highestKnownCommitId(state.lastReceivedCommitId, state.probes));
@@ -145,17 +152,53 @@ export class SyncRun {
     await this.pull(server);
   }
 
-  private async probeHolds(lastReceivedCommitId: number): Promise<boolean> {
+  private async probeHolds(lastReceivedCommitId: number, repairing: boolean): Promise<boolean> {
     const probes = this.d.store.syncState().probes;
     if (probes.length === 0) return true;
+    const from = Math.min(...probes.map((p) => p.commitId)) - 1;
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
+    checkPageOrder(page, from);
     const outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
+    if (outcome === "holds" && !repairing && from <= lastReceivedCommitId) this.applyWindow(page, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
     const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, FALLBACK_CANDIDATES), probes, (k) => this.d.filter.matches(k));
     if (older.length === 0) return false;
     const again = parseSyncPage(await this.request(probeCommand(older)));
     return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
+  }
+
+  /**
+   * The window that proved the log holds also carries its first new entries (the server reads
+   * its log in commit order): read from at or below our last received id, they are a sync:from
+   * page like any other, applied now, so a run that a notification of one change started needs
+   * no pull round trip after its stats:3. (Probes above it, from a parallel pull that stopped
+   * with a range missing or from acknowledged pushes, start the window past that gap.)
+   */
+  private applyWindow(page: SyncPage, lastReceivedCommitId: number): void {
+    const news = page.entries.filter((e) => e.commitId > lastReceivedCommitId);
+    if (news.length === 0) return;
+    this.d.phase("download");
+    this.d.progress?.begin("download", news.length);
+    this.applied(applyPulled(this.applyContext(), news, page.maxCommitId));
+    this.d.progress?.add(news.length);
+  }
+
+  private applyContext(): PullApplyContext {
+    return {
+      store: this.d.store, clock: this.d.clock, policy: this.d.policy,
+      clockOffsetMs: () => this.offsetMs(),
+      writtenBy: (id) => this.d.headMarks?.writtenBy(id) ?? null,
+    };
+  }
+
+  /** What an applied page changed: counts and events. */
+  private applied(res: PullApplyResult): void {
+    this.counts.pulled += res.changed.length;
+    this.requeuedInPages += res.requeued;
+    this.counts.conflicts += res.conflicts.length;
+    for (const c of res.changed) this.d.emit({ type: "key.changed", atKey: c.atKey, origin: "remote", op: c.op, commitId: c.commitId });
+    for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
   }
 
   /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
@@ -182,21 +225,11 @@ export class SyncRun {
     this.d.progress?.begin("download", target - cursor);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
-      apply: {
-        store: this.d.store, clock: this.d.clock, policy: this.d.policy,
-        clockOffsetMs: () => this.offsetMs(),
-        writtenBy: (id) => this.d.headMarks?.writtenBy(id) ?? null,
-      },
+      apply: this.applyContext(),
       regex: this.d.filter.regex,
       signal: this.d.signal,
       onReceived: (n) => this.d.progress?.add(n),
-      onApplied: (res) => {
-        this.counts.pulled += res.changed.length;
-        this.requeuedInPages += res.requeued;
-        this.counts.conflicts += res.conflicts.length;
-        for (const c of res.changed) this.d.emit({ type: "key.changed", atKey: c.atKey, origin: "remote", op: c.op, commitId: c.commitId });
-        for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
-      },
+      onApplied: (res) => this.applied(res),
     });
     try {
       await puller.pull(cursor, target);
@@ -257,20 +290,20 @@ export class SyncRun {
           }
         }
         for (const c of batch) for (const id of c.changeIds) tried.add(id);
-        const outcomes = await this.send(batch);
+        const sentAtMs = this.d.clock.now();
+        const outcomes = await this.send(batch, sentAtMs);
         // Acks extend what we know only where they follow it without a gap: an id skipped is
         // another client's commit, to pull before the next batch.
         for (const o of outcomes) if (o.kind === "committed" && o.commitId === known + 1) known = o.commitId;
-        acked += this.record(outcomes);
+        acked += this.record(outcomes, sentAtMs);
         if (this.resetByAck && !wentBackBefore) return acked;
       }
     }
     return acked;
   }
 
-  private async send(batch: readonly PushCommand[]): Promise<PushOutcome[]> {
+  private async send(batch: readonly PushCommand[], sentAtMs: number): Promise<PushOutcome[]> {
     this.d.store.apply(markSentOps(batch));
-    const sentAtMs = this.d.clock.now();
     try {
       const outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
       for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) this.sentAt.set(o.atKey.toLowerCase(), { commitId: o.commitId, atMs: sentAtMs });
@@ -281,9 +314,20 @@ export class SyncRun {
     }
   }
 
-  private record(outcomes: readonly PushOutcome[]): number {
+  /**
+   * The earliest the server's clock can have read at our `localMs`: by the offset's measured
+   * lower bound, or, before any measurement, by the estimate less UNMEASURED_SKEW_MS.
+   */
+  private serverTimeNotBefore(localMs: number, nowMs: number): number {
+    const low = this.d.clockOffset?.lowerBound(nowMs) ?? null;
+    return localMs + (low ?? this.offsetMs() - UNMEASURED_SKEW_MS);
+  }
+
+  /** `sentAtMs`: when the batch went out (our clock), for the earliest server time its acks can have. */
+  private record(outcomes: readonly PushOutcome[], sentAtMs: number | null = null): number {
     const facts = this.d.store.facts([...new Set(outcomes.map((o) => o.atKey))]);
-    const d = decideOutcomes(outcomes, facts, this.d.clock.now(), this.d.store.syncState(), this.offsetMs());
+    const now = this.d.clock.now();
+    const d = decideOutcomes(outcomes, facts, now, this.d.store.syncState(), this.offsetMs(), sentAtMs === null ? null : this.serverTimeNotBefore(sentAtMs, now));
     this.d.store.apply(d.ops);
     if (d.serverWentBack) this.resetByAck = true;
     this.d.progress?.add(outcomes.length);

@@ -99,6 +99,19 @@ describe("core: reset detection", () => {
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
   });
 
+  it("a rewrite of a probe's key stamped before the probe's version (or before our acknowledged push went out) is another log", () => {
+    const entry = (commitId: number, updatedAt: string) => ({ atKey: `k.wavi${A}`, commitId, operation: "*" as const, value: "o", metadata: { updatedAt } });
+    const pulled = { atKey: `k.wavi${A}`, commitId: 5, operation: "*" as const, updatedAt: "2026-11-22 12:00:00.000Z" };
+    expect(probesHold([pulled, { ...pulled, atKey: "public:publickey@x", commitId: 1 }], [{ ...entry(1, "2026-11-22 12:00:00.000Z"), atKey: "public:publickey@x" }, entry(7, "2026-11-22 11:59:59.000Z")], 5)).to.equal(false);
+    const acked = { atKey: `k.wavi${A}`, commitId: 5, operation: "*" as const, updatedAt: null, notBeforeMs: Date.parse("2026-11-22T12:01:00.000Z") };
+    const other = { atKey: "public:publickey@x", commitId: 1, operation: "*" as const, updatedAt: "2026-11-22 12:00:00.000Z" };
+    const key0 = { ...entry(1, "2026-11-22 12:00:00.000Z"), atKey: other.atKey };
+    // A restored backup's write of the key at a higher id, stamped a minute before our push.
+    expect(probesHold([acked, other], [key0, entry(7, "2026-11-22 12:00:00.000Z")], 4)).to.equal(false);
+    // Another client's write after our push: it holds.
+    expect(probesHold([acked, other], [key0, entry(7, "2026-11-22 12:01:00.500Z")], 4)).to.equal(true);
+  });
+
   it("a reset is not missed when the probe key was written again after it (every probe rewritten proves nothing)", () => {
     const p = { atKey: `k9.wavi${A}`, commitId: 9, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
     const rewritten = { atKey: p.atKey, commitId: 11, operation: "*" as const, value: "v", metadata: { updatedAt: "2026-11-22 12:00:00.000Z" } };

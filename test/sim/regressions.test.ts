@@ -304,6 +304,38 @@ const REGRESSIONS: Regression[] = [
       { k: "deliver", d: 0, fault: "ok" },
     ],
   },
+  {
+    scenario: "a server restored from a backup that already held a later commit id for the key replaced our acknowledged push before its echo was pulled: a rewrite stamped before our push went out is another log",
+    seed: 389,
+    devices: 3,
+    trace: [
+      { k: "backup" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o23" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o28" },
+      { k: "backup" },
+      { k: "restore", i: 0 },
+      { k: "put", d: 1, key: "k1.sim@alice", value: "v64" },
+      { k: "advance", ms: 60000 },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "restore", i: 1 },
+    ],
+  },
+  {
+    scenario: "under last-writer-wins a notification heard before a restore dated the new log's delete at that id by the old log's commit, and an older local write beat the later delete",
+    seed: 875,
+    devices: 1,
+    trace: [
+      { k: "backup" },
+      { k: "other", op: "put", key: "k0.sim@alice", value: "o65" },
+      { k: "notify", d: 0, lose: false },
+      { k: "put", d: 0, key: "k0.sim@alice", value: "v74" },
+      { k: "restore", i: 1 },
+      { k: "advance", ms: 60000 },
+      { k: "other", op: "del", key: "k0.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {

@@ -3,9 +3,7 @@
 // of sim/README.md. It fails listing every failing seed with the command that replays it, and a
 // shrunk trace for the first seed of each invariant. SIM_SEEDS overrides the count (the soak:
 // SIM_SEEDS=100000, or `npm run sim -- --seeds 100000`); RELIABILITY.md has the figures.
-// Pending in `npm test` unless SIM_ENFORCE=1 while seeds still fail (RELIABILITY.md "Where it
-// stands": a handful in 2,000 with the stricter oracle); every shrunk trace fixed so far replays
-// in test/sim/regressions.test.ts, which always runs.
+// Every shrunk trace fixed so far also replays in test/sim/regressions.test.ts.
 import { expect } from "chai";
 import { formatReport, runMany } from "../../sim/runMany.js";
 
@@ -15,7 +13,6 @@ describe(`deterministic simulation (sim/, issue 8): ${SEEDS.toLocaleString("en-U
   this.timeout(30 * 60_000);
 
   it(`every seed of 1..${SEEDS} keeps every invariant`, async function () {
-    if (process.env["SIM_ENFORCE"] !== "1") this.skip();
     const m = await runMany({ from: 1, count: SEEDS, shrinkBudgetMs: 20_000 });
     const report = formatReport(m, m.failing.length);
     if (m.failing.length > 0) process.stdout.write(`${report}\n`);

@@ -84,13 +84,29 @@ describe("sync: SyncDriver (in-process server)", () => {
     expect(world.server.commands.some((c) => c.startsWith("stats:15"))).to.equal(true);
   });
 
+  it("a run that a notification of one change starts costs two round trips: the reset window (which carries the change) and stats:3", async () => {
+    world.driver.start();
+    await world.driver.syncNow();
+    const before = world.server.commands.length;
+    const id = await world.server.put(`one.wavi${A}`, "1");
+    const done = nextEvent(world.driver, "sync.completed");
+    world.notifier.stats(id);
+    await done;
+    const sent = world.server.commands.slice(before);
+    expect(sent.map((c) => c.split(":").slice(0, 2).join(":"))).to.deep.equal(["sync:from", "stats:3"]);
+    expect(world.store.get(`one.wavi${A}`)?.value).to.equal("1");
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(id);
+  });
+
   it("pulls on a statsNotification above the last received id, and not on one at or below it", async () => {
     world.driver.start();
     await world.driver.syncNow();
     const id = await world.server.put(`remote.wavi${A}`, "r");
     const changed = nextEvent(world.driver, "key.changed", (e) => e.origin === "remote");
+    const done = nextEvent(world.driver, "sync.completed");
     world.notifier.stats(id);
     expect(await changed).to.include({ atKey: `remote.wavi${A}`, op: "update" });
+    await done;
     const count = world.server.commands.length;
     world.notifier.stats(id);
     world.notifier.stats(id - 1);

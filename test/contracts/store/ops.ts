@@ -109,7 +109,10 @@ export function opCases(t: StoreCase): void {
 
   it("setSyncState writes the facts a patch names and leaves the rest; a snapshot does not change after it is taken", () => {
     expect(t.store.syncState()).to.deep.equal(EMPTY_STATE);
-    const probes = [{ atKey: key("p"), commitId: 3, operation: "*" as const, updatedAt: null }, { atKey: key("q"), commitId: 2, operation: "-" as const, updatedAt: "2026-11-22 12:00:00.000Z" }];
+    const probes = [
+      { atKey: key("p"), commitId: 3, operation: "*" as const, updatedAt: null, valueHash: "0123456789abcdef", notBeforeMs: 1700 },
+      { atKey: key("q"), commitId: 2, operation: "-" as const, updatedAt: "2026-11-22 12:00:00.000Z" },
+    ];
     t.store.apply([{ op: "setSyncState", patch: { lastReceivedCommitId: 7, serverCommitId: 9, probes, repairInProgress: true } }]);
     const first = t.store.syncState();
     t.store.apply([{ op: "setSyncState", patch: { lastSyncedAtMs: 1234, filterRegex: "", serverTimeWatermarkMs: 99, serverCommitId: null, lastReceivedCommitId: undefined } }]);
