@@ -3,7 +3,7 @@
 // the core never sees an adapter class.
 
 import type { StoreApplyResult, StoreOp, SyncStatePatch } from "./core/storeOps.js";
-import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, ResetProbe } from "./core/types.js";
+import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow, ResetProbe } from "./core/types.js";
 import type { AtMetadata } from "../protocol/metadata.js";
 
 export interface LocalWriteResult {
@@ -62,7 +62,7 @@ export type { AtNotification } from "../protocol/notification.js";
  * One atSign's local secondary as the sync engine uses it: reads of the facts it decides over,
  * and one write path that carries out its decisions (daemon/core/storeOps.ts) in one
  * transaction. The adapter decides nothing. Implemented by SqliteStore and, for tests that need
- * no file, by MemoryStore; test/contracts/runStoreContract.ts holds both to the same behaviour.
+ * no file, by test/support/MemoryStore.ts; test/contracts/runStoreContract.ts holds both to the same behaviour.
  */
 export interface Store {
   // Local writes (values arrive encrypted); each is durable before it returns.
@@ -79,9 +79,11 @@ export interface Store {
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean;
   /** A person's choice on a conflict, resolved or not: it is resolved, and `kept` is the side now in effect. */
   keepConflictSide(id: number, kept: "local" | "remote"): boolean;
+  /** keepConflictSide and the local write that puts the side kept in effect, in one transaction (a crash leaves both or neither). */
+  writeConflictSide(id: number, kept: "local" | "remote", write: LocalWrite): LocalWriteResult;
   rejectedChanges(): ChangeRecord[];
-  /** The latest rejected change of each key that has neither been written since nor brought newer from the server, oldest first. */
-  rejectedInEffect(): ChangeRecord[];
+  /** Every rejected change with the facts that decide whether it is still in effect (daemon/core/syncState.ts `rejectedInEffect`), oldest first. */
+  rejectedRows(): RejectedRow[];
   /** One outbox row in any state (acknowledged rows until prune() drops them). */
   change(id: OutboxId): ChangeRecord | undefined;
   facts(atKeys: readonly string[]): Map<string, KeyFacts>;

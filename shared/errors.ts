@@ -117,6 +117,7 @@ export const InternalErrors = {
   SERVICE_UNSUPPORTED: { class: "user-action", meaning: "no service manager atsyncd knows on this system" },
   SOCKET_PATH_TOO_LONG: { class: "user-action", meaning: "the socket path is longer than the OS allows" },
   STORE_BAD_KEY: { class: "user-action", meaning: "an atKey the local store refuses (empty, or with white space)" },
+  STORE_CONFLICT_NOT_FOUND: { class: "user-action", meaning: "no such conflict in the local store" },
   STORE_CORRUPT: { class: "fatal", meaning: "the local store file cannot be opened or holds rows it cannot read" },
   STORE_KEY_NOT_FOUND: { class: "user-action", meaning: "no such key in the local store" },
   STORE_SCHEMA_TOO_NEW: { class: "fatal", meaning: "the local store was written by a newer atsyncd (the worker exits SchemaTooNew)" },

@@ -2,7 +2,7 @@
 // changing, the start and end of a repair, which retries are due, what counts as pending.
 import type { KeyFilter } from "./filter.js";
 import type { StoreOp } from "./storeOps.js";
-import type { LocalKey } from "./types.js";
+import type { ChangeRecord, LocalKey, RejectedRow } from "./types.js";
 
 /**
  * Keys a new filter includes may lie below the last received id pulled with the old one, so the
@@ -61,6 +61,18 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
  */
 export function versionTime(k: LocalKey): number | null {
   return k.serverTimeMs ?? k.serverTimeBoundMs ?? null;
+}
+
+/**
+ * The rejected changes still in effect, one per key (its latest), oldest first: a change the
+ * server refused for good whose key has neither been written since (no later row) nor been
+ * brought newer from the server (the key's row is not newer than the change). A rejected row stays
+ * in the outbox forever; once the key moved on, it no longer needs anyone.
+ */
+export function rejectedInEffect(rows: readonly RejectedRow[]): ChangeRecord[] {
+  return rows
+    .filter((r) => !r.laterChange && !(r.keyUpdatedAtMs !== null && r.keyUpdatedAtMs > r.change.createdAtMs))
+    .map((r) => r.change);
 }
 
 /** When the earliest transiently failed change that this device pushes is due, or null. */

@@ -81,6 +81,15 @@ export interface ChangeRecord {
   lastError: string | null;
 }
 
+/** A rejected outbox row with what decides whether it is still in effect (core/syncState.ts `rejectedInEffect`). */
+export interface RejectedRow {
+  change: ChangeRecord;
+  /** Another row of the key was added after it (a later write). */
+  laterChange: boolean;
+  /** The key row's last write time (local or pulled), null without a row. */
+  keyUpdatedAtMs: number | null;
+}
+
 /** The side a conflict was resolved for. */
 export type ConflictWinner = "local" | "remote";
 

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
-import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
+import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../core/types.js";
 import { applyOps } from "./applyOps.js";
 import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
 import type { ChangeRow, ConflictRow } from "./rows.js";
@@ -202,26 +202,27 @@ export class SqliteStore implements Store {
     return this.st.resolveConflict.run(kept ?? null, id).changes > 0;
   }
 
-  /**
-   * The rejected changes still in effect, one per key (its latest), oldest first: a change the
-   * server refused for good whose key has neither been written since (no later change) nor
-   * been brought newer from the server (the key's row is not newer than the change). A rejected
-   * row stays in the outbox forever; once the key moved on, it no longer needs anyone.
-   */
-  rejectedInEffect(): ChangeRecord[] {
-    const rows = this.db.prepare<[], ChangeRow>(
-      `SELECT c.* FROM changes c WHERE c.state = 'rejected'
-         AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.at_key = c.at_key AND d.id > c.id)
-         AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.at_key = c.at_key AND k.updated_at_ms > c.created_at_ms)
-       ORDER BY c.id`,
+  rejectedRows(): RejectedRow[] {
+    const rows = this.db.prepare<[], ChangeRow & { later: number; key_updated_at_ms: number | null }>(
+      `SELECT c.*, EXISTS (SELECT 1 FROM changes d WHERE d.at_key = c.at_key AND d.id > c.id) AS later,
+              (SELECT k.updated_at_ms FROM keys k WHERE k.at_key = c.at_key) AS key_updated_at_ms
+         FROM changes c WHERE c.state = 'rejected' ORDER BY c.id`,
     ).all();
-    return rows.map(toChangeRecord);
+    return rows.map((r) => ({ change: toChangeRecord(r), laterChange: r.later === 1, keyUpdatedAtMs: r.key_updated_at_ms }));
   }
 
   /**
    * Records a person's choice on a conflict, resolved or not: it is resolved, and `kept` is the
    * side now in effect (markConflictResolved leaves a resolved conflict as it was).
    */
+  writeConflictSide(id: number, kept: "local" | "remote", write: LocalWrite): LocalWriteResult {
+    return this.durableTx(() => {
+      const r = writeLocal(this.rows, write, this.clock.now());
+      if (!this.keepConflictSide(id, kept)) throw new StoreError("STORE_CONFLICT_NOT_FOUND", `no such conflict: ${id}`);
+      return r;
+    });
+  }
+
   keepConflictSide(id: number, kept: "local" | "remote"): boolean {
     return this.db.prepare<[string, number]>("UPDATE conflicts SET resolved = 1, winner = ? WHERE id = ?").run(kept, id).changes > 0;
   }

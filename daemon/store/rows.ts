@@ -12,7 +12,7 @@ export interface KeyRow {
   commit_id: number | null;
   updated_at_ms: number;
   server_time_ms: number | null;
-  /** Absent in rows built before schema 6 (MemoryStore fills it). */
+  /** Absent in rows built before schema 6 (test/support/MemoryStore.ts fills it). */
   server_time_bound_ms?: number | null;
   resync_seen: number;
 }
@@ -29,7 +29,7 @@ export interface ChangeRow {
   last_error: string | null;
   /** JSON of the SentState the row first went out with (core/pushPlan.ts); null before it was sent. */
   sent: string | null;
-  /** Absent in rows built before schema 7 (MemoryStore fills it). */
+  /** Absent in rows built before schema 7 (test/support/MemoryStore.ts fills it). */
   version_time_ms?: number | null;
 }
 

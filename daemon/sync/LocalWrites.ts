@@ -50,19 +50,26 @@ export class LocalWrites {
    * record then holds the choice as the side in effect.
    */
   resolveConflict(c: ConflictRecord, kept: ConflictWinner): void {
-    if (kept !== c.winner) {
-      const side = kept === "local" ? c.local : c.remote;
-      if (side.op === "-" || side.value === null) {
-        if (this.store.get(c.atKey) !== undefined) this.delete(c.atKey);
-      } else {
-        const meta = (side.metadata ?? {}) as AtMetadata;
-        // A side the server held as plain text the command cannot carry (a line break another
-        // client sent) goes base64 with encoding:base64, as the cipher sends such public values.
-        const w = meta.encoding === "base64" ? { value: side.value, metadata: meta } : carriedForm(side.value, meta);
-        this.put(c.atKey, w.value, w.metadata);
-      }
+    const write = kept === c.winner ? null : this.sideAsWrite(c, kept);
+    if (write === null) {
+      this.store.keepConflictSide(c.id, kept);
+      return;
     }
-    this.store.keepConflictSide(c.id, kept);
+    if ("value" in write) refuseUncarried(c.atKey, write.value);
+    // The write and the record in one transaction: a crash between them would leave the value
+    // flipped and the record saying the old side.
+    this.after([this.store.writeConflictSide(c.id, kept, write)]);
+  }
+
+  /** The local write that puts a conflict's side in effect; null when nothing needs writing (a deleted side of a key already gone). */
+  private sideAsWrite(c: ConflictRecord, kept: ConflictWinner): LocalWrite | null {
+    const side = kept === "local" ? c.local : c.remote;
+    if (side.op === "-" || side.value === null) return this.store.get(c.atKey) !== undefined ? { atKey: c.atKey, delete: true } : null;
+    const meta = (side.metadata ?? {}) as AtMetadata;
+    // A side the server held as plain text the command cannot carry (a line break another
+    // client sent) goes base64 with encoding:base64, as the cipher sends such public values.
+    const w = meta.encoding === "base64" ? { value: side.value, metadata: meta } : carriedForm(side.value, meta);
+    return { atKey: c.atKey, value: w.value, metadata: w.metadata };
   }
 
   private after(results: LocalWriteResult[]): LocalWriteResult[] {

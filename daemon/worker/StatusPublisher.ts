@@ -18,7 +18,7 @@ export interface StatusPublisherOptions {
   read(): SyncDriverStatus;
   /**
    * The changes the server refused for good that are still in effect, oldest first
-   * (SqliteStore.rejectedInEffect); absent: none are reported.
+   * (core/syncState.ts rejectedInEffect over Store.rejectedRows); absent: none are reported.
    */
   rejected?(): readonly RejectedChange[];
   publish(status: SyncStatus): void;

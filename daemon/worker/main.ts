@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { SystemClock } from "../adapters/SystemClock.js";
 import type { ConnectionState } from "../core/connectionState.js";
+import { rejectedInEffect } from "../core/syncState.js";
 import type { SyncFilter } from "../core/types.js";
 import { ValueCipher } from "../crypto/ValueCipher.js";
 import { createLogger, type LogLevel } from "../log/createLogger.js";
@@ -101,7 +102,7 @@ function start(): void {
     atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote, clock,
   }));
   const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
-    rejected: () => store.rejectedInEffect(),
+    rejected: () => rejectedInEffect(store.rejectedRows()),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
   const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };

@@ -5,6 +5,7 @@
 import { nullLogger } from "../../daemon/adapters/nullLogger.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { ValueCipher } from "../../daemon/crypto/ValueCipher.js";
+import { rejectedInEffect } from "../../daemon/core/syncState.js";
 import type { Clock, Disposable } from "../../daemon/ports.js";
 import { followSharedKeys } from "../../daemon/worker/followSharedKeys.js";
 import { Inbox } from "../../daemon/worker/Inbox.js";
@@ -70,7 +71,7 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
     }));
     let last: SyncStatus | undefined;
     const status = new StatusPublisher({
-      clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st), rejected: () => device.store.rejectedInEffect(),
+      clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st), rejected: () => rejectedInEffect(device.store.rejectedRows()),
     });
     // As main.ts: state changes move the publisher's state, everything else asks for a recomputation;
     // changes of our shared-key copies re-encrypt what they left behind, in the serial inbox.

@@ -91,6 +91,15 @@ export function opCases(t: StoreCase): void {
     expect(t.store.apply([]).conflictIds).to.deep.equal([]);
   });
 
+  it("writeConflictSide writes the side kept and records the choice in one transaction: for no such conflict, neither", () => {
+    const [id] = t.store.apply([{ op: "insertConflict", conflict: draft(key("w")) }]).conflictIds;
+    const r = t.store.writeConflictSide(id!, "remote", { atKey: key("w"), value: "theirs" });
+    expect([r.atKey, t.store.get(key("w"))?.value, t.store.pendingChanges().length]).to.deep.equal([key("w"), "theirs", 1]);
+    expect(t.store.listConflicts()[0]).to.deep.include({ resolved: true, winner: "remote" });
+    expect(() => t.store.writeConflictSide(id! + 99, "local", { atKey: key("w"), value: "mine" })).to.throw(/no such conflict/);
+    expect([t.store.get(key("w"))?.value, t.store.pendingChanges().length]).to.deep.equal(["theirs", 1]);
+  });
+
   it("markConflictResolved settles an open conflict once (keeping the policy's winner unless told); keepConflictSide records a choice on any", () => {
     const [a, b, c] = t.store.apply([1, 2, 3].map((i): StoreOp => ({ op: "insertConflict", conflict: draft(key(`k${i}`)) }))).conflictIds;
     expect(t.store.markConflictResolved(a!)).to.equal(true);

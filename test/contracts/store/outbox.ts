@@ -1,6 +1,7 @@
 // Store contract: the outbox rows and the ops that move them (markSent, commitChanges,
 // retryChanges, rejectChanges, supersedeChanges, upgradeMetaOnly, requeue), its reads, and prune.
 import { expect } from "chai";
+import { rejectedInEffect } from "../../../daemon/core/syncState.js";
 import type { OutboxId } from "../../../daemon/core/types.js";
 import { key, putKey, type StoreCase } from "./context.js";
 
@@ -99,7 +100,7 @@ export function outboxCases(t: StoreCase): void {
     expect(t.store.facts([key("lost")]).get(key("lost"))?.pending.map((p) => p.versionTimeMs)).to.deep.equal([7]);
   });
 
-  it("rejectedInEffect: each key's latest rejected row, unless the key was written since or brought newer from the server", () => {
+  it("rejectedRows give each rejected row's facts, and rejectedInEffect keeps each key's latest unless the key was written since or brought newer from the server", () => {
     const rej = (name: string): OutboxId => {
       const id = put(name);
       t.store.apply([{ op: "rejectChanges", ids: [id], error: "AT0016" }]);
@@ -114,7 +115,11 @@ export function outboxCases(t: StoreCase): void {
     t.store.apply([putKey(key("d"), 5, "server", { atMs: t.clock.now() + 1 })]);
     const e = rej("e");
     t.store.apply([putKey(key("e"), 6, "server", { atMs: t.clock.now() })]);
-    expect(t.store.rejectedInEffect().map((c) => c.id)).to.deep.equal([a2, b, e]);
+    const rows = t.store.rejectedRows();
+    expect(rows.map((r) => [r.change.atKey, r.laterChange, r.keyUpdatedAtMs !== null && r.keyUpdatedAtMs > r.change.createdAtMs])).to.deep.equal([
+      [key("a"), true, false], [key("a"), false, false], [key("b"), false, false], [key("c"), true, false], [key("d"), false, true], [key("e"), false, false],
+    ]);
+    expect(rejectedInEffect(rows).map((c) => c.id)).to.deep.equal([a2, b, e]);
     expect(t.store.rejectedCount()).to.equal(6);
   });
 

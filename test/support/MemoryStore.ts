@@ -1,15 +1,16 @@
 // A Store (daemon/ports.ts) held in memory, for tests that need no file: SqliteStore's tables as
-// Maps of the same rows (rows.ts), each op and read doing what its statement in statements.ts
+// Maps of the same rows (daemon/store/rows.ts), each op and read doing what its statement in daemon/store/statements.ts
 // does. It decides nothing. test/contracts/runStoreContract.ts keeps the two the same.
 import { Buffer } from "node:buffer";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
-import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
-import type { ChangeRecord, ChangeState, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange } from "../core/types.js";
-import { unknownOp } from "./applyOps.js";
-import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
-import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange, type ChangeRow, type ConflictRow, type KeyRow } from "./rows.js";
-import { SyncStateTable, type SyncStateSnapshot } from "./SyncStateTable.js";
+import type { Clock, LocalWrite, LocalWriteResult, Store } from "../../daemon/ports.js";
+import { StoreError } from "../../daemon/store/StoreError.js";
+import type { StoreApplyResult, StoreOp } from "../../daemon/core/storeOps.js";
+import type { ChangeRecord, ChangeState, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../../daemon/core/types.js";
+import { unknownOp } from "../../daemon/store/applyOps.js";
+import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "../../daemon/store/localWrites.js";
+import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange, type ChangeRow, type ConflictRow, type KeyRow } from "../../daemon/store/rows.js";
+import { SyncStateTable, type SyncStateSnapshot } from "../../daemon/store/SyncStateTable.js";
 
 /** SQLite's BINARY collation, the order of `at_key` in every read: UTF-8 bytes, not UTF-16 units. */
 function byKey(a: { at_key: string }, b: { at_key: string }): number {
@@ -304,13 +305,13 @@ export class MemoryStore implements Store {
     return this.changesIn("rejected").length;
   }
 
-  /** The same rule as SqliteStore.rejectedInEffect's SQL. */
-  rejectedInEffect(): ChangeRecord[] {
+  rejectedRows(): RejectedRow[] {
     const all = [...this.changes.values()];
-    return this.changesIn("rejected")
-      .filter((c) => !all.some((d) => d.at_key === c.at_key && d.id > c.id))
-      .filter((c) => !((this.keys.get(c.at_key)?.updated_at_ms ?? -Infinity) > c.created_at_ms))
-      .map(toChangeRecord);
+    return this.changesIn("rejected").map((c) => ({
+      change: toChangeRecord(c),
+      laterChange: all.some((d) => d.at_key === c.at_key && d.id > c.id),
+      keyUpdatedAtMs: this.keys.get(c.at_key)?.updated_at_ms ?? null,
+    }));
   }
 
   pendingKeys(): string[] {
@@ -348,6 +349,14 @@ export class MemoryStore implements Store {
 
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean {
     return this.updateConflict(id, (r) => r.resolved === 0, (r) => ({ resolved: 1, winner: kept ?? r.winner }));
+  }
+
+  writeConflictSide(id: number, kept: "local" | "remote", write: LocalWrite): LocalWriteResult {
+    return this.tx(() => {
+      const r = writeLocal(this.rows, write, this.clock.now());
+      if (!this.keepConflictSide(id, kept)) throw new StoreError("STORE_CONFLICT_NOT_FOUND", `no such conflict: ${id}`);
+      return r;
+    });
   }
 
   keepConflictSide(id: number, kept: "local" | "remote"): boolean {
