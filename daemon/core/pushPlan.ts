@@ -6,7 +6,7 @@ import type { PushOutcome } from "./batchReply.js";
 import type { KeyFilter } from "./filter.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { StoreOp } from "./storeOps.js";
-import type { ChangeOp, ChangeRecord, KeyRecord, OutboxId } from "./types.js";
+import type { ChangeOp, ChangeRecord, KeyRecord, OutboxId, PendingChange } from "./types.js";
 
 /** The key state a command carries to the server: what its echo in a `sync:from` page looks like. */
 export interface SentState {
@@ -173,10 +173,25 @@ export function toBatches(commands: readonly PushCommand[], opts?: { maxItems?: 
 
 /**
  * Records, before a batch goes out, the state each of its rows carries, so that if the reply is
- * lost the pull can tell the server's copy of it from another device's write.
+ * lost the pull can tell the server's copy of it from another device's write. A row sent before
+ * keeps the state it first went out with (that send may still be applied, later than this one),
+ * and loses its bound (`maxCommitId`): this send can be given a commit id above it. `rows`: the
+ * pending rows the plan was made from, by id.
  */
-export function markSentOps(batch: readonly PushCommand[]): StoreOp[] {
-  return batch.filter((c) => c.sent !== undefined).map((c) => ({ op: "markSent" as const, ids: c.changeIds, sent: c.sent! }));
+export function markSentOps(batch: readonly PushCommand[], rows: ReadonlyMap<OutboxId, PendingChange>): StoreOp[] {
+  const byState = new Map<string, { ids: OutboxId[]; sent: SentState }>();
+  for (const c of batch) {
+    if (c.sent === undefined) continue;
+    for (const id of c.changeIds) {
+      const prior = rows.get(id)?.sent ?? null;
+      const sent: SentState = prior === null ? c.sent : { op: prior.op, value: prior.value, metadata: prior.metadata };
+      const k = JSON.stringify(sent);
+      const group = byState.get(k);
+      if (group) group.ids.push(id);
+      else byState.set(k, { ids: [id], sent });
+    }
+  }
+  return [...byState.values()].map((g) => ({ op: "markSent" as const, ids: g.ids, sent: g.sent }));
 }
 
 /** The `batch:` command for one batch, item ids 1..n in order. */

@@ -63,10 +63,7 @@ export function prepareStatements(db: Database.Database): Statements {
     markSeen: db.prepare<[string]>("UPDATE keys SET resync_seen = 1 WHERE at_key = ?"),
     boundServerTime: db.prepare<[number, string]>("UPDATE keys SET server_time_bound_ms = ? WHERE at_key = ?"),
     markAllUnseen: db.prepare<[]>("UPDATE keys SET resync_seen = 0"),
-    // The first send's state stays; sending again clears its bound (this send may be applied later).
-    markSent: db.prepare<[string, number]>(
-      "UPDATE changes SET sent = CASE WHEN sent IS NULL THEN ? ELSE json_remove(sent, '$.maxCommitId') END WHERE id = ? AND state = 'pending'",
-    ),
+    markSent: db.prepare<[string, number]>("UPDATE changes SET sent = ? WHERE id = ? AND state = 'pending'"),
     boundSent: db.prepare<[number]>(
       "UPDATE changes SET sent = json_set(sent, '$.maxCommitId', ?) WHERE state = 'pending' AND sent IS NOT NULL AND json_extract(sent, '$.maxCommitId') IS NULL",
     ),

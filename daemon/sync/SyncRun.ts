@@ -10,7 +10,7 @@ import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetBySta
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
-import type { ConflictPolicy } from "../core/types.js";
+import type { ConflictPolicy, OutboxId, PendingChange } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
 import { applyPulled, type PullApplyContext, type PullApplyResult } from "./applyPulled.js";
@@ -271,7 +271,9 @@ export class SyncRun {
     this.d.phase("upload");
     this.d.progress?.begin("upload", toSend);
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
-      const plan = planPush(this.d.store.pendingChanges(), (k) => this.d.store.get(k), {
+      const pending = this.d.store.pendingChanges();
+      const rows = new Map(pending.map((r) => [r.id, r]));
+      const plan = planPush(pending, (k) => this.d.store.get(k), {
         filter: this.d.filter,
         nowMs: this.d.clock.now(),
       });
@@ -291,7 +293,7 @@ export class SyncRun {
         }
         for (const c of batch) for (const id of c.changeIds) tried.add(id);
         const sentAtMs = this.d.clock.now();
-        const outcomes = await this.send(batch, sentAtMs);
+        const outcomes = await this.send(batch, sentAtMs, rows);
         // Acks extend what we know only where they follow it without a gap: an id skipped is
         // another client's commit, to pull before the next batch.
         for (const o of outcomes) if (o.kind === "committed" && o.commitId === known + 1) known = o.commitId;
@@ -302,8 +304,8 @@ export class SyncRun {
     return acked;
   }
 
-  private async send(batch: readonly PushCommand[], sentAtMs: number): Promise<PushOutcome[]> {
-    this.d.store.apply(markSentOps(batch));
+  private async send(batch: readonly PushCommand[], sentAtMs: number, rows: ReadonlyMap<OutboxId, PendingChange>): Promise<PushOutcome[]> {
+    this.d.store.apply(markSentOps(batch, rows));
     try {
       const outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
       for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) this.sentAt.set(o.atKey.toLowerCase(), { commitId: o.commitId, atMs: sentAtMs });

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { batchErrorOutcomes, interpretBatchReply, retryDelayMs, RETRY_MAX_MS } from "../../daemon/core/batchReply.js";
 import { KeyFilter } from "../../daemon/core/filter.js";
-import { batchCommand, coalesceKey, planPush, toBatches, type PushCommand } from "../../daemon/core/pushPlan.js";
-import type { ChangeRecord, KeyRecord, OutboxId } from "../../daemon/core/types.js";
+import { batchCommand, coalesceKey, markSentOps, planPush, toBatches, type PushCommand } from "../../daemon/core/pushPlan.js";
+import type { ChangeRecord, KeyRecord, OutboxId, PendingChange } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
 /** What every update states for the fields the key does not have (the server would keep old ones). */
@@ -117,5 +117,21 @@ describe("core: batch reply", () => {
   it("retry delays grow exponentially up to a cap", () => {
     expect([1, 2, 3].map(retryDelayMs)).to.deep.equal([1000, 2000, 4000]);
     expect(retryDelayMs(50)).to.equal(RETRY_MAX_MS);
+  });
+});
+
+describe("core: what a send records on its rows", () => {
+  it("a first send records the state its command carries; a row sent before keeps its first state and loses its bound", () => {
+    const fresh = { ...change(`a.wavi${A}`, "*"), sent: null } as PendingChange;
+    const resent = { ...change(`b.wavi${A}`, "*"), sent: { op: "*" as const, value: "old", metadata: null, maxCommitId: 7 } } as PendingChange;
+    const batch: PushCommand[] = [
+      { atKey: fresh.atKey, command: "update:a", changeIds: [fresh.id], retried: false, sent: { op: "*", value: "new", metadata: null } },
+      { atKey: resent.atKey, command: "update:b", changeIds: [resent.id], retried: true, sent: { op: "*", value: "newer", metadata: null } },
+      { atKey: "x", command: "delete:x", changeIds: [99 as OutboxId], retried: false },
+    ];
+    expect(markSentOps(batch, new Map([[fresh.id, fresh], [resent.id, resent]]))).to.deep.equal([
+      { op: "markSent", ids: [fresh.id], sent: { op: "*", value: "new", metadata: null } },
+      { op: "markSent", ids: [resent.id], sent: { op: "*", value: "old", metadata: null } },
+    ]);
   });
 });

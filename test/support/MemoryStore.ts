@@ -42,13 +42,6 @@ const changeRow = (r: ChangeRow): ChangeRow =>
 const conflictRow = (r: ConflictRow): ConflictRow =>
   check("conflicts", r, ["at_key", "policy", "winner", "local_op", "remote_op", "remote_commit_id", "detected_at_ms", "resolved"], { winner: ["local", "remote"] });
 
-/** json_remove(sent, '$.maxCommitId'), as SQLite writes it. */
-function withoutBound(sent: string): string {
-  const v = JSON.parse(sent) as Record<string, unknown>;
-  delete v.maxCommitId;
-  return JSON.stringify(v);
-}
-
 function json(m: object | null): string | null {
   return m === null ? null : JSON.stringify(m);
 }
@@ -201,7 +194,7 @@ export class MemoryStore implements Store {
         break;
       case "markSent": {
         const sent = JSON.stringify(o.sent);
-        this.byIds(o.ids, (r) => ({ sent: r.sent === null ? sent : withoutBound(r.sent) }));
+        this.byIds(o.ids, () => ({ sent }));
         break;
       }
       case "boundSent":

@@ -28,7 +28,7 @@ export function applyPushOutcomes(store: Store, outcomes: readonly PushOutcome[]
 }
 
 export function markSent(store: Store, commands: readonly PushCommand[]): void {
-  store.apply(markSentOps(commands));
+  store.apply(markSentOps(commands, new Map(store.pendingChanges().map((r) => [r.id, r]))));
 }
 
 export function beginFullResync(store: Store): void {

@@ -8,13 +8,14 @@ import { key, putKey, type StoreCase } from "./context.js";
 export function outboxCases(t: StoreCase): void {
   const put = (name: string, value = "v"): OutboxId => t.store.putLocal(key(name), value).outboxId!;
 
-  it("markSent records what a pending row first went out with; a second markSent and other states leave it", () => {
+  it("markSent records the sent state the engine gives on pending rows (replacing one and its bound); other states are left", () => {
     const a = put("a");
     const b = put("b");
     t.store.apply([{ op: "commitChanges", ids: [b], commitId: 1 }]);
-    t.store.apply([{ op: "markSent", ids: [a, b], sent: { op: "*", value: "v", metadata: { ttr: 1 } } }]);
+    t.store.apply([{ op: "markSent", ids: [a, b], sent: { op: "*", value: "v", metadata: { ttr: 1 } } }, { op: "boundSent", maxCommitId: 4 }]);
+    expect(t.store.pendingChanges().map((c) => [c.id, c.sent])).to.deep.equal([[a, { op: "*", value: "v", metadata: { ttr: 1 }, maxCommitId: 4 }]]);
     t.store.apply([{ op: "markSent", ids: [a], sent: { op: "-", value: null, metadata: null } }]);
-    expect(t.store.pendingChanges().map((c) => [c.id, c.sent])).to.deep.equal([[a, { op: "*", value: "v", metadata: { ttr: 1 } }]]);
+    expect(t.store.pendingChanges().map((c) => [c.id, c.sent])).to.deep.equal([[a, { op: "-", value: null, metadata: null }]]);
     expect(t.store.change(b)).to.deep.include({ state: "committed", commitId: 1 });
   });
 
