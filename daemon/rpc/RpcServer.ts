@@ -8,7 +8,8 @@ import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { asConnectionId } from "../../shared/ids.js";
 import type { MethodDescriptor } from "../../shared/method.js";
-import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
+import type { FrameLimits } from "../../shared/FrameSplitter.js";
+import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
 import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry } from "./RpcConnection.js";
 import { prepareSocketPath } from "./socketFile.js";
@@ -19,8 +20,8 @@ export interface RpcServerOptions {
   daemonVersion: string;
   clock: Clock;
   logger?: Logger;
-  /** Default MAX_FRAME_BYTES. */
-  maxFrameBytes?: number;
+  /** Bytes, depth and values one frame may have; default REQUEST_FRAME_LIMITS. */
+  frameLimits?: Partial<FrameLimits>;
   /** Requests one connection may have in flight before its reading pauses. Default 256. */
   maxInFlight?: number;
   /** Longest a finished reply waits to share a write with replies to the same read. Default 1 ms. */
@@ -39,7 +40,7 @@ export class RpcServer implements Registry {
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
-    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock">>,
+    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock" | "frameLimits">> & { frameLimits: FrameLimits },
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
@@ -56,7 +57,7 @@ export class RpcServer implements Registry {
     const opts = {
       socketPath: options.socketPath,
       daemonVersion: options.daemonVersion,
-      maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+      frameLimits: { ...REQUEST_FRAME_LIMITS, ...options.frameLimits },
       maxInFlight: options.maxInFlight ?? 256,
       replyHoldMs: options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS,
     };
