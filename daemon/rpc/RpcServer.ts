@@ -1,6 +1,6 @@
-// The daemon's RPC endpoint: newline-delimited JSON-RPC 2.0 on a Unix socket
-// (socket 0600 in a 0700 directory). Handlers are registered per method descriptor
-// and receive validated params plus a context with an AbortSignal.
+// The daemon's RPC endpoint: newline-delimited JSON-RPC 2.0 on a Unix socket (0600 in a
+// 0700 directory; socketMode says the system-wide daemon's). Handlers are registered per
+// method descriptor and receive validated params plus a context with an AbortSignal.
 
 import { chmodSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -12,7 +12,7 @@ import type { FrameLimits } from "../../shared/FrameSplitter.js";
 import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
 import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry } from "./RpcConnection.js";
-import { prepareSocketPath } from "./socketFile.js";
+import { prepareSocketPath, socketMode } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
 export interface RpcServerOptions {
@@ -75,7 +75,7 @@ export class RpcServer implements Registry {
         resolve();
       });
     });
-    chmodSync(opts.socketPath, 0o600);
+    chmodSync(opts.socketPath, socketMode(opts.socketPath));
     log.info("rpc listening", { socket: opts.socketPath });
     return new RpcServer(server, opts.socketPath, opts, log, options.clock);
   }

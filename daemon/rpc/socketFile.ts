@@ -6,7 +6,7 @@ import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
-import { MAX_SOCKET_PATH_BYTES } from "../../shared/paths.js";
+import { MAX_SOCKET_PATH_BYTES, SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
 import { ensurePrivateDir, SOCKET_DIR } from "../config/ensurePrivateDir.js";
 import type { Clock } from "../ports.js";
 
@@ -30,6 +30,14 @@ export function probeSocket(path: string, clock: Clock, timeoutMs = 1000): Promi
       else reject(new AtsyncError(ErrorCode.SocketUnavailable, `cannot check the socket ${path}: ${err.code ?? err.message}`));
     });
   });
+}
+
+/**
+ * The socket's mode once bound: 0600, the daemon's uid alone; 0660 at the system-wide daemon's
+ * documented path, whose directory (/run/atsyncd, 0750) admits the atsyncd group (SECURITY.md).
+ */
+export function socketMode(path: string): number {
+  return path === SYSTEM_SOCKET_PATH ? 0o660 : 0o600;
 }
 
 export async function prepareSocketPath(path: string, clock: Clock): Promise<void> {
