@@ -10,13 +10,17 @@ import * as M from "../shared/methods.js";
 import type { SyncStatus } from "../shared/status.js";
 import type * as T from "../shared/types.js";
 import { Channel, type CallOptions } from "./Channel.js";
+import { checkSocketOwner } from "./checkSocketOwner.js";
 import { EventStream, eventRouter, type SubscribeOptions } from "./EventStream.js";
 import { resolveSocketPath } from "./socketPath.js";
 
 export interface ConnectOptions {
   /** Default: `$ATSYNCD_SOCKET`, else the platform default (shared/paths.ts). */
   socketPath?: string;
-  /** Injected transport (tests, proxies): returns a socket connecting or connected to the daemon. */
+  /**
+   * Injected transport (tests, proxies): returns a socket connecting or connected to the daemon.
+   * Without it, each connect first checks that the socket is the user's own (checkSocketOwner).
+   */
   connect?: () => Socket;
   /** Shown in the daemon's debug log. */
   clientName?: string;
@@ -42,11 +46,15 @@ export class AtsyncClient {
 
   /**
    * Connects and shakes hands. Rejects with DaemonNotRunning ("atsyncd is not running:
-   * start it with ...") when nothing listens on the socket.
+   * start it with ...") when nothing listens on the socket, and with SocketNotOurs, before
+   * connecting, when the socket or its directory may be another user's.
    */
   static async connect(opts: ConnectOptions = {}): Promise<AtsyncClient> {
     const socketPath = resolveSocketPath(opts.socketPath);
-    const makeSocket = opts.connect ?? (() => createConnection({ path: socketPath }));
+    const makeSocket = opts.connect ?? (() => {
+      checkSocketOwner(socketPath);
+      return createConnection({ path: socketPath });
+    });
     const clientName = opts.clientName ?? `atsyncd-client/${process.pid}`;
     const channel = await Channel.open(makeSocket, socketPath, clientName, opts.signal);
     return new AtsyncClient(channel, socketPath, makeSocket, clientName);

@@ -5,10 +5,10 @@
 import type { Socket } from "node:net";
 import { AtsyncError, ErrorCode } from "../shared/errors.js";
 import { RpcHello } from "../shared/methods.js";
-import { CANCEL_METHOD, MAX_FRAME_BYTES, PROTOCOL_VERSION, parseDaemonFrame } from "../shared/protocol.js";
+import { FrameSplitter, type FrameRefusal } from "../shared/FrameSplitter.js";
+import { CANCEL_METHOD, MAX_FRAME_BYTES, PROTOCOL_VERSION, REPLY_FRAME_LIMITS, leadingFrameId, parseDaemonFrame } from "../shared/protocol.js";
 import type { HelloResult } from "../shared/types.js";
 import { connectError } from "./connectError.js";
-import { LineSplitter } from "./LineSplitter.js";
 
 interface Pending {
   resolve(v: unknown): void;
@@ -28,18 +28,14 @@ export class Channel {
   private nextId = 1;
   private isClosed = false;
   private readonly closeFns = new Set<(err: AtsyncError) => void>();
-  private readonly splitter = new LineSplitter(MAX_FRAME_BYTES + 1024);
+  private readonly splitter = new FrameSplitter(REPLY_FRAME_LIMITS);
   private outgoing: string | undefined;
   hello: HelloResult = { protocolVersion: PROTOCOL_VERSION, daemonVersion: "" };
   onNotification: NotificationListener = () => {};
 
   private constructor(private readonly socket: Socket, readonly socketPath: string) {
     socket.setNoDelay?.(true);
-    socket.on("data", (chunk: Buffer) => {
-      if (!this.splitter.push(chunk, (line) => this.onLine(line))) {
-        this.fail(new AtsyncError(ErrorCode.FrameTooLarge, "the daemon sent a frame larger than the limit"));
-      }
-    });
+    socket.on("data", (chunk: Buffer) => this.splitter.push(chunk, (line) => this.onLine(line), (r) => this.onRefused(r)));
     socket.on("error", () => {}); // 'close' follows and carries the consequence
     socket.on("close", () => this.fail(new AtsyncError(ErrorCode.ConnectionClosed, "the connection to atsyncd closed")));
   }
@@ -94,11 +90,14 @@ export class Channel {
     if (this.isClosed) return Promise.reject(new AtsyncError(ErrorCode.ConnectionClosed, "the connection to atsyncd is closed"));
     if (signal?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, `${method} was cancelled`));
     const id = this.nextId++;
+    const line = JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n";
+    const tooLarge = oversized(method, line);
+    if (tooLarge) return Promise.reject(tooLarge);
     if (signal === undefined) {
       // No signal, nothing to detach: the promise's own functions are the pending entry.
       return new Promise<unknown>((resolve, reject) => {
         this.pending.set(id, { resolve, reject, onResult: opts.onResult });
-        this.write({ jsonrpc: "2.0", id, method, params });
+        this.send(line);
       });
     }
     return new Promise<unknown>((resolve, reject) => {
@@ -120,7 +119,7 @@ export class Channel {
         },
         onResult: opts.onResult,
       });
-      this.write({ jsonrpc: "2.0", id, method, params });
+      this.send(line);
     });
   }
 
@@ -139,8 +138,11 @@ export class Channel {
    * cost one syscall, and a lone call waits only for the current microtasks.
    */
   private write(frame: object): void {
+    this.send(JSON.stringify(frame) + "\n");
+  }
+
+  private send(line: string): void {
     if (this.isClosed) return;
-    const line = JSON.stringify(frame) + "\n";
     if (this.outgoing !== undefined) {
       this.outgoing += line;
       return;
@@ -153,10 +155,31 @@ export class Channel {
     });
   }
 
-  private onLine(line: Buffer): void {
+  /**
+   * A frame from the daemon over the client's limits, dropped unread: the call it answers fails
+   * with the limit's code and the connection goes on; when it names no call (an event), the
+   * connection fails, so streams resubscribe from their last seq rather than miss an event.
+   */
+  private onRefused({ violation, head }: FrameRefusal): void {
+    const limits = REPLY_FRAME_LIMITS;
+    const err = violation === "depth"
+      ? new AtsyncError(ErrorCode.FrameTooDeep, `the daemon sent a frame nested deeper than ${limits.maxDepth} levels`)
+      : new AtsyncError(ErrorCode.FrameTooLarge, `the daemon sent a frame larger than ${limits.maxBytes} bytes`);
+    const id = leadingFrameId(head);
+    if (typeof id !== "number") {
+      this.fail(err);
+      return;
+    }
+    const p = this.pending.get(id);
+    if (!p) return; // cancelled meanwhile
+    this.pending.delete(id);
+    p.reject(err);
+  }
+
+  private onLine(line: Uint8Array): void {
     let value: unknown;
     try {
-      value = JSON.parse(line.toString("utf8"));
+      value = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
     } catch {
       return; // a daemon bug; nothing useful to do with the frame
     }
@@ -170,8 +193,9 @@ export class Channel {
       return;
     }
     if (f.kind !== "response" || typeof f.frame.id !== "number") {
-      if (f.kind === "response" && f.frame.id === null && "error" in f.frame && f.frame.error.code === ErrorCode.FrameTooLarge) {
-        // The daemon refused a frame it could not read whole and closes next: say why.
+      if (f.kind === "response" && f.frame.id === null && "error" in f.frame && isFrameRefusal(f.frame.error.code)) {
+        // The daemon refused a frame it could not tell the id of: whichever call it was waits for
+        // nothing, so fail them all, saying why.
         this.fail(AtsyncError.fromJSON(f.frame.error));
       }
       return;
@@ -206,4 +230,17 @@ export class Channel {
     }
     this.closeFns.clear();
   }
+}
+
+function isFrameRefusal(code: number): boolean {
+  return code === ErrorCode.FrameTooLarge || code === ErrorCode.FrameTooDeep;
+}
+
+/** A request the daemon would refuse unread: refused here, before a byte of it is sent. */
+function oversized(method: string, line: string): AtsyncError | undefined {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most frames need no byte count at all.
+  if ((line.length - 1) * 3 <= MAX_FRAME_BYTES) return undefined;
+  const bytes = Buffer.byteLength(line) - 1;
+  if (bytes <= MAX_FRAME_BYTES) return undefined;
+  return new AtsyncError(ErrorCode.FrameTooLarge, `${method} would be a ${bytes}-byte frame, more than the ${MAX_FRAME_BYTES} a request may have; nothing was sent`);
 }

@@ -7,6 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import { SystemClock } from "./adapters/SystemClock.js";
 import { configFor, type AtSignConfig, type DaemonConfig } from "./config/DaemonConfig.js";
 import { DataDirLock } from "./config/DataDirLock.js";
+import { DATA_DIR, ensurePrivateDir, SOCKET_DIR } from "./config/ensurePrivateDir.js";
 import { loadConfig } from "./config/loadConfig.js";
 import { resolvePaths, type DaemonPaths } from "./config/paths.js";
 import { Identities } from "./mainThread/Identities.js";
@@ -102,10 +103,17 @@ export class Daemon {
    */
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const env = opts.env ?? process.env;
+    const uid = process.getuid?.();
     const paths = resolvePaths(
-      { platform: process.platform, env, home: homedir(), uid: process.getuid?.() ?? 0 },
+      { platform: process.platform, env, home: homedir(), uid: uid ?? 0 },
       { dataDir: opts.dataDir, socket: opts.socket, configFile: opts.configFile },
     );
+    // Before anything is read or started: a socket or data directory another user made (or can
+    // write) is refused now. DataDirLock and RpcServer.listen check theirs again as they use them.
+    if (uid !== undefined) {
+      ensurePrivateDir(paths.socketDir, uid, SOCKET_DIR);
+      ensurePrivateDir(paths.dataDir, uid, DATA_DIR);
+    }
     const config = loadConfig(paths.configFile);
     if (opts.defaultsOverride) config.defaults = { ...config.defaults, ...opts.defaultsOverride };
     // Components bind their own `component`; a binding on the root would override theirs.

@@ -37,7 +37,7 @@ export const WireErrors = {
   // 1xxx: the RPC channel itself.
   HandshakeRequired: { code: 1001, class: "fatal", meaning: "the first request of a connection was not rpc.hello" },
   ProtocolVersionMismatch: { code: 1002, class: "user-action", meaning: "client and daemon speak different protocol versions: restart or upgrade one" },
-  FrameTooLarge: { code: 1003, class: "user-action", meaning: "a frame is larger than MAX_FRAME_BYTES; the connection closes" },
+  FrameTooLarge: { code: 1003, class: "user-action", meaning: "a frame has more bytes than MAX_FRAME_BYTES or more values than MAX_FRAME_VALUES; it is dropped unread, the connection goes on" },
   RequestCancelled: { code: 1004, class: "retryable", meaning: "the caller cancelled the request ($/cancel or its AbortSignal)" },
   ConnectionClosed: { code: 1005, class: "retryable", meaning: "the connection closed before the reply came" },
   DaemonNotRunning: { code: 1006, class: "user-action", meaning: "nothing answers on the socket: start atsyncd" },
@@ -47,6 +47,8 @@ export const WireErrors = {
   SlowConsumer: { code: 1010, class: "retryable", meaning: "a subscriber fell too far behind and was disconnected: resubscribe with since" },
   SocketUnavailable: { code: 1011, class: "user-action", meaning: "the socket path cannot be used (too long, not a socket, not reachable)" },
   SocketPermissionDenied: { code: 1012, class: "user-action", meaning: "the socket belongs to another user" },
+  FrameTooDeep: { code: 1013, class: "user-action", meaning: "a frame nests arrays and objects deeper than MAX_FRAME_DEPTH; it is dropped unread, the connection goes on" },
+  SocketNotOurs: { code: 1014, class: "user-action", meaning: "the socket, or its directory, belongs to another user or others may write to it: the client sent nothing" },
 
   // 2xxx: identities (atSigns) and workers.
   NotOnboarded: { code: 2001, class: "user-action", meaning: "the atSign is not onboarded: atsyncd onboard" },
@@ -101,6 +103,7 @@ export const InternalErrors = {
   CRYPTO_BAD_KEY: { class: "user-action", meaning: "a key is not a usable AES or RSA key" },
   CRYPTO_DECRYPT_FAILED: { class: "user-action", meaning: "a ciphertext does not decrypt with the key given" },
   DATA_DIR_LOCKED: { class: "user-action", meaning: "another atsyncd is using the data dir" },
+  DATA_DIR_NOT_OURS: { class: "user-action", meaning: "the data dir is a symlink, another user's, or writable by others (or its parent lets others replace it)" },
   ILLEGAL_TRANSITION: { class: "fatal", meaning: "a bug: the supervisor tried a worker state move its state machine forbids" },
   KEYSTORE_BAD_ATSIGN: { class: "user-action", meaning: "the text given to the key store as an atSign is not one" },
   KEYSTORE_BAD_KEYS: { class: "user-action", meaning: "keys given to the key store lack a field or belong to another atSign" },
@@ -109,7 +112,7 @@ export const InternalErrors = {
   KEYSTORE_IO: { class: "user-action", meaning: "the key file cannot be read or written" },
   KEYSTORE_KEYCHAIN_FAILED: { class: "user-action", meaning: "the OS keychain refused or failed an operation" },
   REMOTE_UNAVAILABLE: { class: "retryable", meaning: "the atServer or the root directory cannot be reached (connect, TLS, timeout, closed)" },
-  RUNTIME_DIR_NOT_OURS: { class: "user-action", meaning: "the socket's directory is not a directory of ours" },
+  RUNTIME_DIR_NOT_OURS: { class: "user-action", meaning: "the socket's directory is a symlink, another user's, or writable by others (or the runtime directory holding it lets others replace it)" },
   SERVICE_BAD_PATH: { class: "user-action", meaning: "a path for the service unit cannot be used" },
   SERVICE_COMMAND_FAILED: { class: "user-action", meaning: "systemctl or launchctl failed" },
   SERVICE_IO: { class: "user-action", meaning: "the service unit cannot be written or removed" },
@@ -120,6 +123,7 @@ export const InternalErrors = {
   STORE_CONFLICT_NOT_FOUND: { class: "user-action", meaning: "no such conflict in the local store" },
   STORE_CORRUPT: { class: "fatal", meaning: "the local store file cannot be opened or holds rows it cannot read" },
   STORE_KEY_NOT_FOUND: { class: "user-action", meaning: "no such key in the local store" },
+  STORE_NOT_OURS: { class: "fatal", meaning: "a store file is a symlink, not a regular file, or another user's: the worker refuses to open it (exit StoreCorrupt)" },
   STORE_SCHEMA_TOO_NEW: { class: "fatal", meaning: "the local store was written by a newer atsyncd (the worker exits SchemaTooNew)" },
   WORKER_PROTOCOL: { class: "fatal", meaning: "a bug: a message between main and a worker thread is malformed" },
 } as const satisfies Record<string, ErrorEntry>;

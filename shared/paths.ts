@@ -6,6 +6,8 @@ import { utf8ByteLength } from "./schema.js";
 
 export const SOCKET_FILE = "atsyncd.sock";
 export const MAX_SOCKET_PATH_BYTES = 103;
+/** The system-wide daemon's socket (systemd/atsyncd-system.service: RuntimeDirectory=atsyncd). */
+export const SYSTEM_SOCKET_PATH = "/run/atsyncd/atsyncd.sock";
 
 export interface SocketPathInput {
   platform: string;

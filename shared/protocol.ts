@@ -4,12 +4,41 @@
 // which keeps per-request cancellation and backpressure simple.
 
 import type { ErrorObject } from "./errors.js";
+import type { FrameLimits } from "./FrameSplitter.js";
 
 /** Bumped on any incompatible change to methods, params, results or events. */
 export const PROTOCOL_VERSION = 1;
 
-/** One frame (one line, without its newline) may not exceed this many bytes. */
+/**
+ * One frame (one line, without its newline) may not exceed this many bytes. The largest real
+ * request is a `keys.put` of a MAX_VALUE_BYTES value: 10,230,126 bytes as ASCII, 11,764,627 when
+ * the value is a JSON document (its quotes escaped); `keys.putMany` of 10,000 items with 1 KiB
+ * values is 10,870,095 and `identities.onboard` about 6 KB (bench/bad-frames.ts). 16 MiB leaves
+ * room for values with heavier escaping.
+ */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Deepest nesting of arrays and objects in a request, the frame's own object counting 1.
+ * `keys.putMany` is the deepest real request, at 5 (frame, params, items, item, metadata).
+ */
+export const MAX_FRAME_DEPTH = 16;
+
+/**
+ * Most values in a request, counted as opening brackets plus commas outside strings.
+ * `keys.putMany` of 10,000 items with every metadata field, the most a real request holds,
+ * counts 100,007; twice that bounds what JSON.parse of one frame may build.
+ */
+export const MAX_FRAME_VALUES = 200_000;
+
+/** The daemon's limits on each frame from a client. */
+export const REQUEST_FRAME_LIMITS: FrameLimits = { maxBytes: MAX_FRAME_BYTES, maxDepth: MAX_FRAME_DEPTH, maxValues: MAX_FRAME_VALUES };
+
+/**
+ * The client's limits on each frame from the daemon: replies grow with the store (keys.list),
+ * so no count of values, but nothing a daemon sends nests near 64 deep.
+ */
+export const REPLY_FRAME_LIMITS: FrameLimits = { maxBytes: MAX_FRAME_BYTES + 1024, maxDepth: 64, maxValues: Number.POSITIVE_INFINITY };
 
 /** The largest value `keys.put` accepts, in UTF-8 bytes (the reference SDK's `maxDataSize`). */
 export const MAX_VALUE_BYTES = 10_230_000;
@@ -66,6 +95,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function isRequestId(v: unknown): v is RequestId {
   return (typeof v === "string" && v.length <= 256) || (typeof v === "number" && Number.isSafeInteger(v));
+}
+
+/** A frame that opens `{"jsonrpc":"2.0","id":…` or `{"id":…`, as every request and reply atsyncd writes does. */
+const LEADING_ID = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(-?\d{1,16}|"(?:[^"\\]|\\.){0,256}")\s*[,}]/u;
+
+/**
+ * The id of a frame refused unread (over a frame limit), from its first bytes, so the error
+ * reply can name the request; null when the frame does not start with its id.
+ */
+export function leadingFrameId(head: Uint8Array): RequestId | null {
+  const m = LEADING_ID.exec(new TextDecoder().decode(head));
+  if (!m?.[1]) return null;
+  let id: unknown;
+  try {
+    id = JSON.parse(m[1]);
+  } catch {
+    return null;
+  }
+  return isRequestId(id) ? id : null;
 }
 
 export function parseClientFrame(value: unknown): ClientFrame {

@@ -26,6 +26,7 @@ export function explainError(err: unknown, ctx: ErrorContext = {}): unknown {
       return new CliError(`${NOT_RUNNING_MESSAGE}${socket ? `; nothing answers on ${socket}` : ""}`, ExitCode.NotRunning);
     }
     case ErrorCode.SocketPermissionDenied:
+    case ErrorCode.SocketNotOurs:
       return new CliError(msg, ExitCode.Failure);
     case ErrorCode.ConnectionClosed:
       return new CliError(`${msg}; is atsyncd stopping? Check with \`atsyncd status\``, ExitCode.Failure);

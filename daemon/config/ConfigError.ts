@@ -10,6 +10,7 @@ export const ConfigErrorCode = {
   UnknownField: InternalCode.CONFIG_UNKNOWN_FIELD,
   SocketPathTooLong: InternalCode.SOCKET_PATH_TOO_LONG,
   RuntimeDirNotOurs: InternalCode.RUNTIME_DIR_NOT_OURS,
+  DataDirNotOurs: InternalCode.DATA_DIR_NOT_OURS,
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 

@@ -6,6 +6,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { InternalCode } from "../../shared/errors.js";
+import { DATA_DIR, ensurePrivateDir } from "./ensurePrivateDir.js";
 
 export const LOCK_FILE = "daemon.lock";
 
@@ -74,9 +75,14 @@ export class DataDirLock {
 
   private constructor(readonly dir: string, readonly path: string, readonly pid: number) {}
 
-  /** Takes the lock or throws DataDirLockedError; creates `dir` (0700) if needed. */
+  /**
+   * Takes the lock or throws DataDirLockedError; creates `dir` (0700) if needed, and refuses
+   * (ConfigError DATA_DIR_NOT_OURS) a dir that is not ours alone (ensurePrivateDir).
+   */
   static acquire(dir: string, pid: number = process.pid): DataDirLock {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const uid = process.getuid?.();
+    if (uid === undefined) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    else ensurePrivateDir(dir, uid, DATA_DIR);
     const lockPath = join(dir, LOCK_FILE);
     const tmp = join(dir, `${LOCK_FILE}.${pid}.tmp`);
     writePidFile(tmp, pid, "w");

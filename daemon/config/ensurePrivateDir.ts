@@ -1,16 +1,49 @@
-// The socket directory must be ours and closed to others: in /tmp anyone could have made it first.
-import { chmodSync, lstatSync, mkdirSync } from "node:fs";
+// The daemon's own directories (the socket's, the data dir) must be its uid's and closed to
+// others: in /tmp anyone could have made the socket's first, to catch what apps send. Each is
+// created 0700 if missing and then checked with lstat, never followed, so a symlink or a
+// directory another user slipped in before or during the mkdir is refused, not used. The rules
+// are shared/pathTrust.ts's, the same the client applies to the socket before it sends.
+import { chmodSync, lstatSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { parentDirProblem, pathStatOf, privateDirProblem } from "../../shared/pathTrust.js";
 import { ConfigError, ConfigErrorCode } from "./ConfigError.js";
 
-/** Creates `dir` (and parents) with mode 0700, or checks an existing one is a real directory owned by `uid`, tightening its mode to 0700. */
-export function ensurePrivateDir(dir: string, uid: number): void {
+export interface PrivateDirRole {
+  /** "socket directory", "data directory": how the error names it. */
+  what: string;
+  code: ConfigErrorCode;
+  /** What else the user can do, after fixing the directory: "pass --socket PATH". */
+  otherwise: string;
+  /** Drop the group and other read bits of a directory kept as it is otherwise (the data dir). */
+  tighten?: boolean;
+}
+
+export const SOCKET_DIR: PrivateDirRole = { what: "socket directory", code: ConfigErrorCode.RuntimeDirNotOurs, otherwise: "or pass --socket PATH in a directory of yours" };
+export const DATA_DIR: PrivateDirRole = { what: "data directory", code: ConfigErrorCode.DataDirNotOurs, otherwise: "or pass --data-dir DIR", tighten: true };
+
+function fixFor(problem: string, dir: string): string {
+  if (problem.startsWith("belongs to")) return `another user may have made it to catch what is sent there: remove it (as root or its owner) and start atsyncd again`;
+  if (problem.startsWith("is writable")) return `check that nothing in it is another user's, run \`chmod 700 ${dir}\` and start atsyncd again`;
+  return `remove it and start atsyncd again`;
+}
+
+/**
+ * Creates `dir` (and missing parents) 0700, then refuses it unless it is a real directory owned
+ * by `uid` and writable by nobody else, in a parent that lets nobody else replace it (owned by
+ * `uid` or root, not writable by others unless sticky, as /tmp is).
+ */
+export function ensurePrivateDir(dir: string, uid: number, role: PrivateDirRole): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
-  if (!st.isDirectory()) {
-    throw new ConfigError(ConfigErrorCode.RuntimeDirNotOurs, `${dir} is not a directory (a symlink or file is in the way); remove it or pass --socket`);
+  const problem = privateDirProblem(pathStatOf(st), uid);
+  if (problem !== undefined) {
+    throw new ConfigError(role.code, `the ${role.what} ${dir} ${problem}; atsyncd refuses to use it: ${fixFor(problem, dir)}, ${role.otherwise}`);
   }
-  if (st.uid !== uid) {
-    throw new ConfigError(ConfigErrorCode.RuntimeDirNotOurs, `${dir} belongs to uid ${st.uid}, not to us (uid ${uid}); remove it or pass --socket`);
+  const parent = dirname(dir);
+  const parentProblem = parentDirProblem(pathStatOf(statSync(parent)), uid);
+  if (parentProblem !== undefined) {
+    throw new ConfigError(role.code,
+      `the directory ${parent}, which holds the ${role.what} ${dir}, ${parentProblem}; atsyncd refuses to use it: fix its owner or mode, ${role.otherwise}`);
   }
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  if (role.tighten === true && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

@@ -4,10 +4,12 @@
 // serialized per file within the process (processLock.ts); across processes they are not.
 import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
-import { chmod, mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { protectAtKeys } from "../../protocol/protectAtKeys.js";
+import { ConfigError } from "../config/ConfigError.js";
+import { DATA_DIR, ensurePrivateDir } from "../config/ensurePrivateDir.js";
 import { KeyStoreError, KeyStoreErrorCode, type KeyStore } from "./KeyStore.js";
 import { withProcessLock } from "./processLock.js";
 import { checkKeysFor, normalizeKeyStoreAtSign, toStoredAtKeys } from "./storedAtKeys.js";
@@ -98,7 +100,7 @@ export class FileKeyStore implements KeyStore {
 
   private async write(file: KeyFile): Promise<void> {
     const dir = dirname(this.path);
-    await ensurePrivateDir(dir);
+    await ensureKeyDir(dir);
     const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
     const body = JSON.stringify({ version: FORMAT_VERSION, atSigns: file.atSigns }, null, 2) + "\n";
     try {
@@ -168,13 +170,14 @@ function checkPrivate(path: string, mode: number, uid: number, fix: string): voi
   }
 }
 
-async function ensurePrivateDir(dir: string): Promise<void> {
+/** The data dir, checked as the daemon checks it (ensurePrivateDir): ours alone, its read bits for others dropped. */
+async function ensureKeyDir(dir: string): Promise<void> {
+  const uid = process.getuid?.();
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await stat(dir);
-    // The data dir is ours: tighten it rather than refuse, since its other files are ours too.
-    if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
+    if (uid === undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+    else ensurePrivateDir(dir, uid, DATA_DIR);
   } catch (e) {
+    if (e instanceof ConfigError) throw new KeyStoreError(KeyStoreErrorCode.InsecurePermissions, `${e.message}.`);
     throw ioError(`Cannot prepare the directory ${dir} for the key file`, e);
   }
 }

@@ -14,9 +14,9 @@ import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode, type ErrorObject } from "../../shared/errors.js";
 import type { ConnectionId } from "../../shared/ids.js";
 import { RpcHello } from "../../shared/methods.js";
-import { CANCEL_METHOD, PROTOCOL_VERSION, parseClientFrame, type RequestFrame, type RequestId } from "../../shared/protocol.js";
+import { FrameSplitter, type FrameLimits, type FrameRefusal } from "../../shared/FrameSplitter.js";
+import { CANCEL_METHOD, PROTOCOL_VERSION, leadingFrameId, parseClientFrame, type RequestFrame, type RequestId } from "../../shared/protocol.js";
 import { toErrorObject } from "./errorBoundary.js";
-import { FrameSplitter } from "./FrameSplitter.js";
 import { InflightRequest } from "./InflightRequest.js";
 import type { Handler, RpcPeer } from "./types.js";
 
@@ -33,7 +33,8 @@ export interface Registry {
 
 export interface ConnectionOptions {
   daemonVersion: string;
-  maxFrameBytes: number;
+  /** Bytes, depth and values one frame may have (REQUEST_FRAME_LIMITS). */
+  frameLimits: FrameLimits;
   maxInFlight: number;
   /** Longest a finished reply waits for requests of the same read still in flight. */
   replyHoldMs: number;
@@ -80,7 +81,7 @@ export class RpcConnection implements RpcPeer {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    this.splitter = new FrameSplitter(opts.maxFrameBytes);
+    this.splitter = new FrameSplitter(opts.frameLimits);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => {
       this.writeBlocked = false;
@@ -132,35 +133,40 @@ export class RpcConnection implements RpcPeer {
     this.onSocketClose();
   }
 
-  private readonly onFrameBound = (frame: Buffer): void => this.onFrame(frame);
+  private readonly onFrameBound = (frame: Uint8Array): void => this.onFrame(frame);
+  private readonly onRefusedBound = (r: FrameRefusal): void => this.onRefused(r);
 
   private onData(chunk: Buffer): void {
     if (this.refused) return;
     this.readGen++;
     try {
-      const ok = this.splitter.push(chunk, this.onFrameBound);
-      if (!ok) this.refuseOversized();
+      this.splitter.push(chunk, this.onFrameBound, this.onRefusedBound);
     } catch (err) {
       // Nothing may escape a socket callback (house-style §12).
       this.log.error("rpc frame handling failed", { connection: this.id, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
-  private refuseOversized(): void {
-    this.log.warn("rpc frame too large; closing connection", { connection: this.id, limit: this.opts.maxFrameBytes });
-    this.refused = true;
-    this.sendError(null, { code: ErrorCode.FrameTooLarge, message: `frame larger than ${this.opts.maxFrameBytes} bytes; closing the connection` });
-    this.flushBatch();
-    this.socket.pause();
-    this.socket.end(() => this.socket.destroy());
+  /** A frame over a limit, dropped unread: an error reply (to its id when it leads with one), and the connection goes on. */
+  private onRefused({ violation, head }: FrameRefusal): void {
+    if (this.isClosed || this.refused) return;
+    const l = this.opts.frameLimits;
+    const [code, message] = violation === "depth"
+      ? [ErrorCode.FrameTooDeep, `frame nests deeper than ${l.maxDepth} levels; it was dropped unread`]
+      : violation === "values"
+        ? [ErrorCode.FrameTooLarge, `frame holds more than ${l.maxValues} values; it was dropped unread`]
+        : [ErrorCode.FrameTooLarge, `frame larger than ${l.maxBytes} bytes; it was dropped unread`];
+    // Sizes and limits only: the frame itself may hold a secret.
+    this.log.warn("rpc frame refused", { connection: this.id, violation });
+    this.sendError(leadingFrameId(head), { code, message });
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Uint8Array): void {
     // After a refusal, the rest of the chunk is not ours to answer.
     if (this.isClosed || this.refused) return;
     let value: unknown;
     try {
-      value = JSON.parse(frame.toString("utf8"));
+      value = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("utf8"));
     } catch (e) {
       this.sendError(null, { code: ErrorCode.ParseError, message: `parse error: ${e instanceof Error ? e.message : "invalid JSON"}` });
       return;

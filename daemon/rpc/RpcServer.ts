@@ -1,6 +1,6 @@
-// The daemon's RPC endpoint: newline-delimited JSON-RPC 2.0 on a Unix socket
-// (socket 0600 in a 0700 directory). Handlers are registered per method descriptor
-// and receive validated params plus a context with an AbortSignal.
+// The daemon's RPC endpoint: newline-delimited JSON-RPC 2.0 on a Unix socket (0600 in a
+// 0700 directory; socketMode says the system-wide daemon's). Handlers are registered per
+// method descriptor and receive validated params plus a context with an AbortSignal.
 
 import { chmodSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -8,10 +8,11 @@ import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { asConnectionId } from "../../shared/ids.js";
 import type { MethodDescriptor } from "../../shared/method.js";
-import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
+import type { FrameLimits } from "../../shared/FrameSplitter.js";
+import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
 import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry } from "./RpcConnection.js";
-import { prepareSocketPath } from "./socketFile.js";
+import { prepareSocketPath, socketMode } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
 export interface RpcServerOptions {
@@ -19,8 +20,8 @@ export interface RpcServerOptions {
   daemonVersion: string;
   clock: Clock;
   logger?: Logger;
-  /** Default MAX_FRAME_BYTES. */
-  maxFrameBytes?: number;
+  /** Bytes, depth and values one frame may have; default REQUEST_FRAME_LIMITS. */
+  frameLimits?: Partial<FrameLimits>;
   /** Requests one connection may have in flight before its reading pauses. Default 256. */
   maxInFlight?: number;
   /** Longest a finished reply waits to share a write with replies to the same read. Default 1 ms. */
@@ -39,7 +40,7 @@ export class RpcServer implements Registry {
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
-    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock">>,
+    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock" | "frameLimits">> & { frameLimits: FrameLimits },
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
@@ -56,7 +57,7 @@ export class RpcServer implements Registry {
     const opts = {
       socketPath: options.socketPath,
       daemonVersion: options.daemonVersion,
-      maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+      frameLimits: { ...REQUEST_FRAME_LIMITS, ...options.frameLimits },
       maxInFlight: options.maxInFlight ?? 256,
       replyHoldMs: options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS,
     };
@@ -74,7 +75,7 @@ export class RpcServer implements Registry {
         resolve();
       });
     });
-    chmodSync(opts.socketPath, 0o600);
+    chmodSync(opts.socketPath, socketMode(opts.socketPath));
     log.info("rpc listening", { socket: opts.socketPath });
     return new RpcServer(server, opts.socketPath, opts, log, options.clock);
   }

@@ -1,11 +1,13 @@
-// Prepares the listening path: a 0700 directory created if missing, a live socket
-// refused (another daemon answers there), a stale one (nobody answers) replaced.
+// Prepares the listening path: a 0700 directory created if missing and refused unless it is
+// ours alone (ensurePrivateDir), a live socket refused (another daemon answers there), a stale
+// one (nobody answers) replaced.
 
 import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
-import { MAX_SOCKET_PATH_BYTES } from "../../shared/paths.js";
+import { MAX_SOCKET_PATH_BYTES, SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
+import { ensurePrivateDir, SOCKET_DIR } from "../config/ensurePrivateDir.js";
 import type { Clock } from "../ports.js";
 
 /** Resolves "live" when something accepts a connection on `path`, "dead" when nothing does. */
@@ -30,6 +32,14 @@ export function probeSocket(path: string, clock: Clock, timeoutMs = 1000): Promi
   });
 }
 
+/**
+ * The socket's mode once bound: 0600, the daemon's uid alone; 0660 at the system-wide daemon's
+ * documented path, whose directory (/run/atsyncd, 0750) admits the atsyncd group (SECURITY.md).
+ */
+export function socketMode(path: string): number {
+  return path === SYSTEM_SOCKET_PATH ? 0o660 : 0o600;
+}
+
 export async function prepareSocketPath(path: string, clock: Clock): Promise<void> {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
@@ -37,8 +47,10 @@ export async function prepareSocketPath(path: string, clock: Clock): Promise<voi
       `the socket path ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} the OS allows: choose a shorter --socket`);
   }
   const dir = dirname(path);
-  // Only a directory we create is given 0700: an existing one (say /tmp) is not ours to change.
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const uid = process.getuid?.();
+  // Without uids (Windows) there is no owner to check.
+  if (uid === undefined) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  else ensurePrivateDir(dir, uid, SOCKET_DIR);
   let st;
   try {
     st = lstatSync(path);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
 import { ServiceError, ServiceErrorCode } from "./ServiceError.js";
 
 export const USER_UNIT_FILE = "atsyncd.service";
@@ -14,7 +15,7 @@ export const LAUNCHD_PLIST_FILE = `${LAUNCHD_LABEL}.plist`;
 
 /** The system variant's fixed locations (StateDirectory= and RuntimeDirectory= in the unit). */
 export const SYSTEM_DATA_DIR = "/var/lib/atsyncd";
-export const SYSTEM_SOCKET = "/run/atsyncd/atsyncd.sock";
+export const SYSTEM_SOCKET = SYSTEM_SOCKET_PATH;
 
 export interface RenderPaths {
   execPath: string;

@@ -1,13 +1,13 @@
 // One atSign's local secondary: one SQLite file (WAL, 0600) holding the keys as the server
 // stores them, the outbox of local changes, the sync state and the conflicts.
 // Every public method is one synchronous transaction (house-style §21).
-import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
 import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../core/types.js";
 import { applyOps } from "./applyOps.js";
+import { ensurePrivateFile } from "./ensurePrivateFile.js";
 import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
 import type { ChangeRow, ConflictRow } from "./rows.js";
 import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
@@ -40,10 +40,9 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Opens (creating with mode 0600 if needed) and migrates the store file. */
+  /** Opens (creating with mode 0600 if needed) and migrates the store file; refuses a symlink or another user's file (STORE_NOT_OURS). */
   static open(opts: { path: string; clock: Clock }): SqliteStore {
-    if (!existsSync(opts.path)) closeSync(openSync(opts.path, "a", 0o600));
-    chmodSync(opts.path, 0o600);
+    for (const suffix of ["", "-wal", "-shm"]) ensurePrivateFile(opts.path + suffix, suffix === "");
     const db = new Database(opts.path);
     try {
       db.pragma("journal_mode = WAL");
@@ -51,9 +50,8 @@ export class SqliteStore implements Store {
       db.pragma("foreign_keys = ON");
       db.pragma("wal_autocheckpoint = 8192");
       db.pragma("journal_size_limit = 67108864");
-      for (const suffix of ["-wal", "-shm"]) {
-        if (existsSync(opts.path + suffix)) chmodSync(opts.path + suffix, 0o600);
-      }
+      // SQLite creates these with the database's mode; made here, they are checked like it.
+      for (const suffix of ["-wal", "-shm"]) ensurePrivateFile(opts.path + suffix, false);
       migrate(db);
       return new SqliteStore(db, opts.clock);
     } catch (err) {

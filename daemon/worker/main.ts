@@ -1,9 +1,10 @@
 // The worker thread's composition root (house-style §3): one atSign, its store, its
 // connections, its sync driver and cipher, wired once here and served over the port.
 import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { SystemClock } from "../adapters/SystemClock.js";
+import { DATA_DIR, ensurePrivateDir } from "../config/ensurePrivateDir.js";
 import type { ConnectionState } from "../core/connectionState.js";
 import { rejectedInEffect } from "../core/syncState.js";
 import type { SyncFilter } from "../core/types.js";
@@ -45,7 +46,9 @@ function die(logger: Logger, code: number, message: string): never {
 
 function openStore(logger: Logger, path: string, clock: SystemClock): SqliteStore {
   try {
-    mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
+    const uid = process.getuid?.();
+    if (uid === undefined) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    else ensurePrivateDir(dirname(path), uid, DATA_DIR);
     return SqliteStore.open({ path, clock });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -11,6 +11,7 @@ import { serveEvents } from "../../daemon/rpc/serveEvents.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { AtsyncEvent } from "../../shared/events.js";
 import { KeysDelete, KeysGet, KeysList, KeysPut, StatusGet, SyncNow } from "../../shared/methods.js";
+import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
 
@@ -303,19 +304,32 @@ describe("AtsyncClient", () => {
     await waitFor(() => hub.subscriberCount === before, "unsubscribed");
   });
 
-  it("rejects the call whose frame the daemon refused as too large with FrameTooLarge", async () => {
+  it("rejects the call whose frame the daemon refused as too large with FrameTooLarge; the connection goes on", async () => {
     const path = join(tmp.dir, "small.sock");
-    const small = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t", maxFrameBytes: 4096 });
+    const small = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t", frameLimits: { maxBytes: 4096 } });
     small.handle(KeysPut, (p) => ({ key: p.key }));
     try {
       const c = await AtsyncClient.connect({ socketPath: path });
       clients.push(c);
-      const e = await c.put("@alice🛠", "big.wavi@alice🛠", "🛠".repeat(2000)).catch((err: unknown) => err);
+      const [e, ok] = await Promise.all([
+        c.put("@alice🛠", "big.wavi@alice🛠", "🛠".repeat(2000)).catch((err: unknown) => err),
+        c.put("@alice🛠", "small.wavi@alice🛠", "ok"),
+      ]);
       expect(AtsyncError.is(e, ErrorCode.FrameTooLarge), String(e)).to.equal(true);
-      // The next call reconnects and works.
-      expect(await c.put("@alice🛠", "small.wavi@alice🛠", "ok")).to.deep.equal({ key: "small.wavi@alice🛠" });
+      expect(ok).to.deep.equal({ key: "small.wavi@alice🛠" });
+      expect(c.connected).to.equal(true);
     } finally {
       await small.close();
     }
+  });
+
+  it("refuses a request larger than MAX_FRAME_BYTES itself, sending nothing of it", async () => {
+    const c = await connect();
+    // The daemon's own refusal would read "frame larger than …": this one is the client's.
+    const e = await c.put("@alice🛠", "huge.wavi@alice🛠", "x".repeat(MAX_FRAME_BYTES)).catch((err: unknown) => err);
+    expect(AtsyncError.is(e, ErrorCode.FrameTooLarge), String(e)).to.equal(true);
+    expect((e as Error).message).to.match(/^keys\.put would be a \d+-byte frame, more than the 16777216 a request may have; nothing was sent$/u);
+    expect(c.connected).to.equal(true);
+    expect(await c.status()).to.be.an("array");
   });
 });

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../daemon/config/ConfigError.js";
-import { ensurePrivateDir } from "../../daemon/config/ensurePrivateDir.js";
+import { DATA_DIR, ensurePrivateDir, SOCKET_DIR } from "../../daemon/config/ensurePrivateDir.js";
 import { maxSocketPathBytes, resolvePaths, type PathEnv } from "../../daemon/config/paths.js";
 
 const linux = (env: Record<string, string>): PathEnv => ({ platform: "linux", env, home: "/home/ann", uid: 1000 });
@@ -82,21 +82,50 @@ describe("ensurePrivateDir", function () {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("creates the directory 0700 and tightens an existing open one", function () {
+  it("creates the directory 0700; the data dir's read bits are dropped, the socket dir's kept (the system unit's is 0750)", function () {
     const d = join(root, "a", "atsyncd");
-    ensurePrivateDir(d, uid);
+    ensurePrivateDir(d, uid, DATA_DIR);
     expect(statSync(d).mode & 0o777).to.equal(0o700);
     chmodSync(d, 0o755);
-    ensurePrivateDir(d, uid);
+    ensurePrivateDir(d, uid, DATA_DIR);
     expect(statSync(d).mode & 0o777).to.equal(0o700);
+    chmodSync(d, 0o750);
+    ensurePrivateDir(d, uid, SOCKET_DIR);
+    expect(statSync(d).mode & 0o777).to.equal(0o750);
   });
 
-  it("refuses a directory owned by someone else, and a symlink in the way", function () {
+  it("refuses a directory owned by someone else, and a symlink in the way, naming it and the fix", function () {
     const d = join(root, "theirs");
     mkdirSync(d, { mode: 0o700 });
-    expect(() => ensurePrivateDir(d, uid + 1)).to.throw(ConfigError, /belongs to uid/).with.property("code", "RUNTIME_DIR_NOT_OURS");
+    expect(() => ensurePrivateDir(d, uid + 1, SOCKET_DIR)).to.throw(ConfigError,
+      `the socket directory ${d} belongs to uid ${uid}, not to uid ${uid + 1}; atsyncd refuses to use it: another user may have made it to catch what is sent there: remove it (as root or its owner) and start atsyncd again, or pass --socket PATH in a directory of yours`)
+      .with.property("code", "RUNTIME_DIR_NOT_OURS");
     const link = join(root, "link");
     symlinkSync(d, link);
-    expect(() => ensurePrivateDir(link, uid)).to.throw(ConfigError, /not a directory/);
+    expect(() => ensurePrivateDir(link, uid, DATA_DIR)).to.throw(ConfigError, `the data directory ${link} is a symlink, not a directory`)
+      .with.property("code", "DATA_DIR_NOT_OURS");
+  });
+
+  it("refuses, and leaves as it is, a directory of ours that others may write to", function () {
+    const d = join(root, "open");
+    mkdirSync(d);
+    chmodSync(d, 0o777);
+    expect(() => ensurePrivateDir(d, uid, SOCKET_DIR)).to.throw(ConfigError,
+      `the socket directory ${d} is writable by other users (mode 0777); atsyncd refuses to use it: check that nothing in it is another user's, run \`chmod 700 ${d}\` and start atsyncd again`);
+    expect(statSync(d).mode & 0o777).to.equal(0o777);
+    chmodSync(d, 0o770);
+    expect(() => ensurePrivateDir(d, uid, DATA_DIR)).to.throw(ConfigError, /is writable by other users \(mode 0770\)/u);
+  });
+
+  it("refuses a directory whose parent lets others replace it, but not one in a sticky /tmp-like parent", function () {
+    const parent = join(root, "p");
+    mkdirSync(parent);
+    chmodSync(parent, 0o777);
+    const d = join(parent, "atsyncd");
+    expect(() => ensurePrivateDir(d, uid, SOCKET_DIR)).to.throw(ConfigError,
+      `the directory ${parent}, which holds the socket directory ${d}, lets other users rename what is in it (mode 0777, writable by others without the sticky bit)`);
+    chmodSync(parent, 0o1777);
+    ensurePrivateDir(d, uid, SOCKET_DIR);
+    expect(statSync(d).mode & 0o777).to.equal(0o700);
   });
 });

@@ -88,11 +88,14 @@ describe("e2e: bad inputs", function () {
     expect(errorCode(await raw!.call(12, "keys.put", { atSign: ALICE, key: `big${ALICE}`, value }))).to.equal(ErrorCode.ValueTooLarge);
   });
 
-  it("answers an oversized frame with FrameTooLarge and closes only that connection", async function () {
+  it("answers an oversized frame with FrameTooLarge to its id, and that connection goes on", async function () {
     const chunk = "x".repeat(1024 * 1024);
     raw!.write(`{"jsonrpc":"2.0","id":13,"method":"keys.put","params":{"pad":"`);
     for (let sent = 0; sent <= MAX_FRAME_BYTES && !raw!.closed; sent += chunk.length) raw!.write(chunk);
-    expect(errorCode(await raw!.next(30_000))).to.equal(ErrorCode.FrameTooLarge);
+    raw!.write(`"}}\n`);
+    const refused = await raw!.next(30_000);
+    expect([refused.id, errorCode(refused)]).to.deep.equal([13, ErrorCode.FrameTooLarge]);
+    expect((await raw!.call(14, "keys.get", { atSign: ALICE, key: `probe${ALICE}` })).result).to.deep.include({ value: "still fine" });
     const after = await d!.client.get(ALICE, `probe${ALICE}`);
     expect(after.value).to.equal("still fine");
   });

@@ -36,6 +36,11 @@ export class RawRpc {
     this.socket.write(text);
   }
 
+  /** Writes `bytes` and resolves once the socket has taken them (a daemon that hangs up meanwhile is not an error here). */
+  writeAll(bytes: Buffer): Promise<void> {
+    return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
+  }
+
   /** The next frame from the daemon, parsed; rejects when the connection closes first. */
   async next(timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;

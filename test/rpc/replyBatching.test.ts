@@ -11,7 +11,7 @@ import type { Handler } from "../../daemon/rpc/types.js";
 import { asConnectionId } from "../../shared/ids.js";
 import { KeysGet } from "../../shared/methods.js";
 import type { KeysGetResult } from "../../shared/types.js";
-import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
+import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { RawClient, tempDir } from "./helpers.js";
 
 const clock = new SystemClock();
@@ -52,7 +52,7 @@ describe("RpcConnection reply batching", () => {
       return write(d);
     };
     conns.push(new RpcConnection(asConnectionId("c-test"), socket, registry,
-      { daemonVersion: "test", maxFrameBytes: MAX_FRAME_BYTES, maxInFlight: 64, replyHoldMs }, nullLogger, clock));
+      { daemonVersion: "test", frameLimits: REQUEST_FRAME_LIMITS, maxInFlight: 64, replyHoldMs }, nullLogger, clock));
     const client = await clientP;
     clients.push(client);
     const hello = await client.request("h", "rpc.hello", { protocolVersion: 1, client: "test" });

@@ -5,7 +5,7 @@ import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { KeysGet, KeysPut, StatusGet, SyncNow } from "../../shared/methods.js";
-import { PROTOCOL_VERSION } from "../../shared/protocol.js";
+import { MAX_FRAME_DEPTH, PROTOCOL_VERSION } from "../../shared/protocol.js";
 import { FakeClock } from "../remote/support/FakeClock.js";
 import { RawClient, tempDir, waitFor } from "./helpers.js";
 
@@ -23,7 +23,7 @@ describe("RpcServer", () => {
   before(async () => {
     tmp = tempDir();
     socketPath = join(tmp.dir, "run", "atsyncd.sock");
-    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "9.9.9-test", maxFrameBytes: 64 * 1024 });
+    server = await RpcServer.listen({ clock, socketPath, daemonVersion: "9.9.9-test", frameLimits: { maxBytes: 64 * 1024 } });
     server.handle(KeysGet, (p) => {
       const value = store.get(p.key);
       if (value === undefined) throw new AtsyncError(ErrorCode.KeyNotFound, `${p.key} not found`);
@@ -200,22 +200,54 @@ describe("RpcServer", () => {
     }
   });
 
-  it("an oversized frame → FrameTooLarge, that connection closed, others unaffected", async () => {
+  it("an oversized frame → FrameTooLarge to its id, dropped unread; that connection and the others go on", async () => {
     const victim = await client();
     const bystander = await client();
     victim.sendLine(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "keys.get", params: { atSign: "@alice", key: "x".repeat(70 * 1024) } }));
-    await waitFor(() => victim.closed, "oversized connection closed");
-    expect(victim.frames.at(-1)?.error?.code).to.equal(ErrorCode.FrameTooLarge);
-    expect(victim.frames.at(-1)?.id).to.equal(null);
+    const refused = await victim.reply(1);
+    expect(refused.error?.code).to.equal(ErrorCode.FrameTooLarge);
+    expect(refused.error?.message).to.equal("frame larger than 65536 bytes; it was dropped unread");
+    expect(victim.closed).to.equal(false);
+    const again = await victim.request(2, "keys.get", { atSign: "@alice🛠", key: "phone.wavi@alice🛠" });
+    expect(again.result).to.have.property("value", "☎ 123");
     const r = await bystander.request(1, "keys.get", { atSign: "@alice🛠", key: "phone.wavi@alice🛠" });
     expect(r.result).to.have.property("value", "☎ 123");
   });
 
-  it("an oversized frame without a newline is refused too", async () => {
+  it("an oversized frame is refused before its newline arrives, to id null when it does not lead with its id", async () => {
     const c = await client();
     c.socket.write("{" + " ".repeat(80 * 1024));
-    await waitFor(() => c.closed, "connection closed");
-    expect(c.frames.at(-1)?.error?.code).to.equal(ErrorCode.FrameTooLarge);
+    await waitFor(() => c.frames.some((f) => f.error?.code === ErrorCode.FrameTooLarge), "the refusal");
+    expect(c.frames.at(-1)?.id).to.equal(null);
+    // The rest of that frame is skipped up to its newline; then the connection reads on.
+    c.socket.write(" ".repeat(10 * 1024) + "}\n");
+    const r = await c.request(3, "keys.get", { atSign: "@alice🛠", key: "phone.wavi@alice🛠" });
+    expect(r.result).to.have.property("value", "☎ 123");
+    expect(c.frames.filter((f) => f.error !== undefined)).to.have.length(1);
+  });
+
+  it("a frame nested deeper than MAX_FRAME_DEPTH → FrameTooDeep; one with too many values → FrameTooLarge; both dropped unread", async () => {
+    const c = await client();
+    c.sendLine(`{"jsonrpc":"2.0","id":"deep","method":"keys.get","params":${"[".repeat(MAX_FRAME_DEPTH)}${"]".repeat(MAX_FRAME_DEPTH)}}`);
+    const deep = await c.reply("deep");
+    expect(deep.error).to.deep.equal({ code: ErrorCode.FrameTooDeep, message: `frame nests deeper than ${MAX_FRAME_DEPTH} levels; it was dropped unread` });
+    // At the limit it is parsed (and refused by the schema, as any bad params are).
+    c.sendLine(`{"jsonrpc":"2.0","id":"at","method":"keys.get","params":${"[".repeat(MAX_FRAME_DEPTH - 1)}${"]".repeat(MAX_FRAME_DEPTH - 1)}}`);
+    expect((await c.reply("at")).error?.code).to.equal(ErrorCode.InvalidParams);
+    expect(c.closed).to.equal(false);
+
+    const path = join(tmp.dir, "narrow.sock");
+    const narrow = await RpcServer.listen({ clock, socketPath: path, daemonVersion: "t", frameLimits: { maxValues: 1000 } });
+    narrow.handle(KeysGet, (p) => ({ key: p.key, value: "v", metadata: {} }));
+    const n = await RawClient.ready(path);
+    try {
+      n.sendLine(`{"jsonrpc":"2.0","id":"wide","method":"keys.get","params":{"atSign":"@alice","key":"k@alice","pad":[${"0,".repeat(1000)}0]}}`);
+      expect((await n.reply("wide")).error).to.deep.equal({ code: ErrorCode.FrameTooLarge, message: "frame holds more than 1000 values; it was dropped unread" });
+      expect((await n.request("next", "keys.get", { atSign: "@alice", key: "k@alice" })).result).to.have.property("value", "v");
+    } finally {
+      n.close();
+      await narrow.close();
+    }
   });
 
   it("$/cancel aborts the handler's signal and answers RequestCancelled", async () => {

@@ -1,10 +1,13 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
+import { ConfigError } from "../../daemon/config/ConfigError.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
+import { socketMode } from "../../daemon/rpc/socketFile.js";
+import { SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { RawClient, tempDir } from "./helpers.js";
 
@@ -101,6 +104,21 @@ describe("RpcServer socket file", () => {
       await s1.close();
       await s2.close();
     }
+  });
+
+  it("refuses a socket directory of ours that others may write to (0777), leaving its mode and binding nothing", async () => {
+    const open = join(tmp.dir, "open-dir");
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const err = await RpcServer.listen({ clock, socketPath: join(open, "a.sock"), daemonVersion: "t" }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(ConfigError).with.property("code", "RUNTIME_DIR_NOT_OURS");
+    expect((err as Error).message).to.equal(`the socket directory ${open} is writable by other users (mode 0777); atsyncd refuses to use it: ` +
+      `check that nothing in it is another user's, run \`chmod 700 ${open}\` and start atsyncd again, or pass --socket PATH in a directory of yours`);
+    expect([statSync(open).mode & 0o777, readdirSync(open)]).to.deep.equal([0o777, []]);
+  });
+
+  it("binds 0600, and 0660 only at the system-wide daemon's path, whose 0750 directory admits the atsyncd group", () => {
+    expect([socketMode(join(tmp.dir, "a.sock")), socketMode(SYSTEM_SOCKET_PATH), socketMode("/run/atsyncd/other.sock")]).to.deep.equal([0o600, 0o660, 0o600]);
   });
 
   it("removes its socket file on close", async () => {

@@ -2,7 +2,7 @@
 // What every Store does is the store contract's (test/contracts/runStoreContract.ts).
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coalesceKey } from "../../daemon/core/pushPlan.js";
@@ -29,6 +29,23 @@ describe("store: SqliteStore", () => {
   afterEach(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a store file that is a symlink, leaving its target untouched, and tightens one left 0644", () => {
+    const target = join(dir, "elsewhere");
+    writeFileSync(target, "not yours", { mode: 0o644 });
+    const link = join(dir, "bob.db");
+    symlinkSync(target, link);
+    expect(() => SqliteStore.open({ path: link, clock })).to.throw(StoreError, `the store file ${link} is a symlink; atsyncd refuses to open it`)
+      .with.property("code", "STORE_NOT_OURS");
+    expect([readFileSync(target, "utf8"), statSync(target).mode & 0o777]).to.deep.equal(["not yours", 0o644]);
+    const wal = join(dir, "carol.db-wal");
+    symlinkSync(target, wal);
+    expect(() => SqliteStore.open({ path: join(dir, "carol.db"), clock })).to.throw(StoreError, `the store file ${wal} is a symlink`);
+    store.close();
+    chmodSync(join(dir, "alice.db"), 0o644);
+    store = SqliteStore.open({ path: join(dir, "alice.db"), clock });
+    expect(statSync(join(dir, "alice.db")).mode & 0o777).to.equal(0o600);
   });
 
   it("creates a 0600 WAL file at the current schema version, and keeps keys, outbox, sync state and conflicts across reopen", () => {

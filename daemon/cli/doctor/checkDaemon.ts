@@ -17,6 +17,9 @@ export async function checkDaemon(socketPath: string, clock: Clock): Promise<{ r
     if (AtsyncError.is(err, ErrorCode.SocketPermissionDenied)) {
       return { results: [check("daemon", "fail", err.message, "run the command as the user the daemon runs as, or join its group for a system-wide daemon")], statuses: undefined };
     }
+    if (AtsyncError.is(err, ErrorCode.SocketNotOurs)) {
+      return { results: [check("daemon", "fail", err.message, "another user may be listening there: find who owns it (`ls -la` of the socket's directory), and run your own atsyncd in a directory of yours (SECURITY.md)")], statuses: undefined };
+    }
     return { results: [check("daemon", "fail", err instanceof Error ? err.message : String(err), "restart atsyncd")], statuses: undefined };
   }
   try {

@@ -1,0 +1,129 @@
+// Splits a byte stream into newline-delimited frames, each within the frame limits, for both ends
+// of the socket (the daemon's connections and the client's channel). It splits on the 0x0A byte,
+// which never occurs inside a multi-byte UTF-8 sequence, so frames are decoded whole and emoji
+// survive any chunking. Each frame's bytes go through a FrameScanner as they arrive: a frame that
+// grows past maxBytes, nests deeper than maxDepth or holds more than maxValues is refused at once,
+// what was held of it is dropped, and its remaining bytes are skipped up to its newline without
+// being kept. The stream then goes on with the next frame.
+
+import { FrameScanner, type FrameShapeLimits, type FrameShapeViolation } from "./FrameScanner.js";
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+/** Bytes of a refused frame kept for its caller, enough to read a leading `"id"` member. */
+export const FRAME_HEAD_BYTES = 2048;
+
+export interface FrameLimits extends FrameShapeLimits {
+  /** Most bytes of one frame, without its newline (and a `\r` before it). */
+  readonly maxBytes: number;
+}
+
+export type FrameViolation = "size" | FrameShapeViolation;
+
+export interface FrameRefusal {
+  readonly violation: FrameViolation;
+  /** The frame's first bytes (at most FRAME_HEAD_BYTES), to find which request it was. */
+  readonly head: Uint8Array;
+}
+
+export class FrameSplitter {
+  private parts: Uint8Array[] = [];
+  private partBytes = 0;
+  /** Dropping the rest of a refused frame, up to its newline. */
+  private skipping = false;
+  private readonly scanner: FrameScanner;
+
+  constructor(private readonly limits: FrameLimits) {
+    this.scanner = new FrameScanner(limits);
+  }
+
+  /**
+   * Calls `onFrame` for each complete, non-empty frame in `chunk` (a trailing `\r` is dropped),
+   * and `onRefused` for each frame over a limit, in stream order. `onRefused` comes as soon as
+   * the limit is crossed, before the frame's newline has arrived.
+   */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void, onRefused: (r: FrameRefusal) => void): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const found = chunk.indexOf(NEWLINE, start);
+      const end = found < 0 ? chunk.length : found;
+      if (this.skipping) {
+        if (found < 0) return;
+        this.skipping = false;
+        start = found + 1;
+        continue;
+      }
+      const violation = this.check(chunk, start, end, found >= 0);
+      if (violation !== undefined) {
+        const head = this.head(chunk, start, end);
+        this.drop();
+        this.skipping = found < 0;
+        onRefused({ violation, head });
+      } else if (found < 0) {
+        // Copy: the caller may reuse its buffer, and a view would pin the whole chunk.
+        const part = new Uint8Array(end - start);
+        part.set(chunk.subarray(start, end));
+        this.parts.push(part);
+        this.partBytes += end - start;
+      } else {
+        const frame = this.take(chunk, start, end);
+        if (frame.length > 0) onFrame(frame);
+      }
+      if (found < 0) return;
+      start = found + 1;
+    }
+  }
+
+  /** Bytes of an incomplete frame held back. */
+  get pendingBytes(): number {
+    return this.partBytes;
+  }
+
+  private check(chunk: Uint8Array, start: number, end: number, complete: boolean): FrameViolation | undefined {
+    let bytes = this.partBytes + (end - start);
+    // A complete frame's trailing `\r` is not counted; an incomplete one may still end with it.
+    if (complete && bytes > 0 && this.lastByte(chunk, start, end) === CR) bytes--;
+    if (bytes > this.limits.maxBytes + (complete ? 0 : 1)) return "size";
+    return this.scanner.scan(chunk, start, end);
+  }
+
+  private lastByte(chunk: Uint8Array, start: number, end: number): number | undefined {
+    return end > start ? chunk[end - 1] : this.parts.at(-1)?.at(-1);
+  }
+
+  /** The whole frame: the parts held plus [start, end) of `chunk`, without a trailing `\r`. */
+  private take(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    let frame: Uint8Array;
+    if (this.parts.length === 0) {
+      frame = chunk.subarray(start, end);
+    } else {
+      frame = new Uint8Array(this.partBytes + (end - start));
+      let at = 0;
+      for (const p of this.parts) {
+        frame.set(p, at);
+        at += p.length;
+      }
+      frame.set(chunk.subarray(start, end), at);
+    }
+    this.drop();
+    return frame.length > 0 && frame[frame.length - 1] === CR ? frame.subarray(0, frame.length - 1) : frame;
+  }
+
+  private head(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    const out = new Uint8Array(Math.min(FRAME_HEAD_BYTES, this.partBytes + (end - start)));
+    let at = 0;
+    for (const p of [...this.parts, chunk.subarray(start, end)]) {
+      if (at >= out.length) break;
+      const n = Math.min(p.length, out.length - at);
+      out.set(p.subarray(0, n), at);
+      at += n;
+    }
+    return out;
+  }
+
+  private drop(): void {
+    this.parts = [];
+    this.partBytes = 0;
+    this.scanner.reset();
+  }
+}
