@@ -25,8 +25,6 @@ export interface ConnectionHooks {
   applied?: (command: string, reply: string, fault: Fault) => void;
   /** A reply reached the device. */
   replied?: () => void;
-  /** A command failed without its reply (whether or not the server ran it): the device cannot know. */
-  unanswered?: (command: string) => void;
 }
 
 interface Pending {
@@ -149,7 +147,6 @@ export class SimConnection implements AtRemote {
 
   private fail(p: Pending, reason: "closed" | "timeout", message: string): void {
     this.remove(p);
-    this.hooks.unanswered?.(p.command);
     this.open = false;
     p.reject(new RemoteUnavailableError(reason, message));
   }

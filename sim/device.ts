@@ -16,6 +16,7 @@ import { Backoff } from "../daemon/backoff.js";
 import { SqliteStore } from "../daemon/store/SqliteStore.js";
 import { SyncDriver } from "../daemon/sync/SyncDriver.js";
 import type { AtMetadata } from "../protocol/metadata.js";
+import type { StoreOp } from "../daemon/core/storeOps.js";
 import { SimConnection, type ConnectionHooks } from "./SimConnection.js";
 import type { SimClock } from "./SimClock.js";
 import type { SimServer } from "./SimServer.js";
@@ -26,7 +27,9 @@ export type DeviceEvent =
   | { type: "run-started" }
   | { type: "run-ended"; ok: boolean }
   | { type: "remote-applied"; key: string; commitId: number }
-  | { type: "conflict"; key: string; remote: KeyState };
+  | { type: "conflict"; key: string; remote: KeyState }
+  /** The engine recorded a delete of `key` as sent: from now it cannot know whether the server ran it. */
+  | { type: "delete-sent"; key: string };
 
 /** A conflict as the oracle reads it: which side lost, in key-state terms. */
 export interface DeviceConflict {
@@ -155,12 +158,23 @@ class Incarnation {
         return (...args: unknown[]) => {
           if (!this.alive) throw new DeviceCrashedError();
           this.o.onActivity();
+          if (prop === "apply") this.reportSentDeletes(target, args[0] as readonly StoreOp[]);
           const result: unknown = (v as (...a: unknown[]) => unknown).apply(target, args);
           if (typeof prop === "string" && !READS.has(prop) && this.crashAfter !== null && --this.crashAfter <= 0) this.crash();
           return result;
         };
       },
     });
+  }
+
+  private reportSentDeletes(store: SqliteStore, ops: readonly StoreOp[]): void {
+    for (const o of ops) {
+      if (o.op !== "markSent" || o.sent.op !== "-") continue;
+      for (const id of o.ids) {
+        const key = store.change(id)?.atKey;
+        if (key) this.o.onEvent({ type: "delete-sent", key });
+      }
+    }
   }
 
   crash(): void {

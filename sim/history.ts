@@ -57,15 +57,6 @@ function metaKeys(command: string): string[] {
   return command.startsWith("update:meta:") ? writtenKeys(command) : [];
 }
 
-/** The keys a delete (alone or in a batch) names. */
-function deletedKeys(command: string): string[] {
-  if (command.startsWith("batch:")) {
-    const items = JSON.parse(command.slice("batch:".length)) as Array<{ command: string }>;
-    return items.flatMap((i) => deletedKeys(i.command));
-  }
-  return command.startsWith("delete") ? writtenKeys(command) : [];
-}
-
 export function originName(o: Origin): string {
   return o.kind === "device" ? `d${o.d}` : o.kind === "other" ? "other client" : o.kind === "expiry" ? "expiry sweep" : "server seed";
 }
@@ -154,24 +145,32 @@ export class History {
     // A device's command of the same state counts only if that device could have heard of `w`
     // (a blind delete over another client's delete is a write of its own, not `w` again).
     const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state) && (a === first || a.by === null || a.horizon >= first.tick)) ?? first;
-    const next = this.arrivals.find((a) => a.key === w.key && a.tick > arrived.tick);
+    const keeps = (a: Arrival): boolean => w.state.present && a.state.present && a.state.value === w.state.value;
+    const after = this.arrivals.filter((a) => a.key === w.key && a.tick > arrived.tick);
+    // Blind update:meta merges keep `w`'s value on the server: the command after them decides.
+    let i = 0;
+    while (i < after.length - 1 && after[i]!.metaOnly === true && after[i]!.by !== null && after[i]!.horizon < arrived.tick && keeps(after[i]!)) i++;
+    const next = after[i];
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
-    const merged = w.state.present && next.state.present && next.state.value === w.state.value;
-    return !merged || (final.present && final.value === (w.state as { value: string }).value);
+    return !keeps(next) || (final.present && final.value === (w.state as { value: string }).value);
   }
 
-  unanswered(d: number, command: string): void {
-    for (const key of deletedKeys(command)) this.deletesInDoubt.push({ d, key, tick: this.tick });
+  /** Device `d` recorded a delete of `key` as sent (it goes out next, or a crash cuts it off before the wire). */
+  deleteInDoubt(d: number, key: string): void {
+    this.deletesInDoubt.push({ d, key, tick: this.tick });
   }
 
   /**
-   * Whether device `w` was written by had, before it, sent a delete of its key whose reply never
-   * came. Two deletes look alike on the wire, so a delete that engine later pulls may be its own
-   * (README "Conflicts and restores": its later change stands, with a conflict recorded).
+   * Whether the device `w` was written by had deleted its key before `w` and sent that delete
+   * without a reply (or crashed once it was marked sent). Two deletes look alike on the wire, so
+   * a delete that engine later pulls may be its own (README "Conflicts and restores": its later
+   * change stands, with a conflict recorded).
    */
   deleteInDoubtBefore(w: Write): boolean {
     const o = w.origin;
-    return o.kind === "device" && this.deletesInDoubt.some((x) => x.d === o.d && x.key === w.key && x.tick <= w.tick);
+    if (o.kind !== "device") return false;
+    const deletedBefore = this.writes.some((x) => x.id < w.id && x.key === w.key && !x.state.present && x.origin.kind === "device" && x.origin.d === o.d);
+    return deletedBefore && this.deletesInDoubt.some((x) => x.d === o.d && x.key === w.key);
   }
 
   /**
@@ -188,6 +187,19 @@ export class History {
     if (!mine || !sameState(mine.state, final)) return false;
     const before = this.arrivals.slice(0, i).findLast((a) => a.key === w.key);
     return before !== undefined && mine.horizon < before.tick;
+  }
+
+  /**
+   * Whether `final` is `w`'s value with the metadata of a device's update:meta that reached the
+   * server blind after `w` (its last reply predated `w`'s arrival), the last command of the key:
+   * that device could not know of `w`, and `w`'s value was not lost.
+   */
+  metaMergedBlindOnto(w: Write, final: KeyState): boolean {
+    if (!w.state.present || !final.present || final.value !== w.state.value) return false;
+    const arrived = this.arrivals.find((a) => a.key === w.key && a.tick >= w.tick && sameState(a.state, w.state));
+    const last = this.arrivals.findLast((a) => a.key === w.key);
+    if (!arrived || !last || last.tick <= arrived.tick) return false;
+    return last.metaOnly === true && last.by !== null && last.horizon < arrived.tick && sameState(last.state, final);
   }
 
   /**

@@ -38,6 +38,15 @@ function serverContents(world: World): Map<string, KeyState> {
  */
 function checkKey(world: World, key: string, server: KeyState, conflicts: readonly DeviceConflict[], margin: number): Violation[] {
   const binding = world.history.binding(key);
+  // An update:meta writes metadata, not the value its device happened to hold: when that value is
+  // stale (the write before it in the history is of another value) and the server holds another,
+  // the value is judged by the writes before it.
+  const metaAfter: Write[] = [];
+  while (binding.length > 1) {
+    const last = binding[binding.length - 1]!;
+    if (last.metaOnly !== true || sameValue(last.state, server) || sameValue(last.state, binding[binding.length - 2]!.state)) break;
+    metaAfter.push(binding.pop()!);
+  }
   const latest = binding[binding.length - 1];
   if (!latest) {
     return server.present ? [{ invariant: "lost-write", message: `${key}: the server holds ${showState(server)} though no write made it` }] : [];
@@ -54,7 +63,7 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     if (expired && winner && winner.id > expired.id) return [];
   }
   // An update:meta that landed on a value it had not seen: what the server made of it stands.
-  if (world.history.mergedBlind(latest, server)) return [];
+  if (world.history.mergedBlind(latest, server) || world.history.metaMergedBlindOnto(latest, server)) return [];
   const source = [...all].reverse().find((w) => sameState(w.state, server));
   const out: Violation[] = [];
   if (!source && server.present) {
@@ -64,7 +73,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // Overwritten by a device that could not have heard of it: no engine can see that race.
   if (world.history.overwroteBlind(latest, server)) return [];
   // The loser may be met with an update:meta merged onto it since (same value, other metadata).
-  const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser)));
+  // A conflict met after those update:meta writes records their state (the value with their metadata).
+  const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser) || metaAfter.some((m) => sameState(c.loser, m.state))));
   const what = source ? describe(source) : "the key's absence before any write";
   if (!recorded) {
     out.push({
@@ -90,6 +100,11 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     });
   }
   return out;
+}
+
+/** Both absent, or both present with the same value (metadata aside). */
+function sameValue(a: KeyState, b: KeyState): boolean {
+  return a.present && b.present ? a.value === b.value : a.present === b.present;
 }
 
 /** A present state's ttl in ms (0 for none or an absent state). */

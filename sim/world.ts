@@ -69,7 +69,6 @@ export class World implements WorldView {
               this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
             },
             replied: () => void (this.heard[d] = this.history.tick),
-            unanswered: (command) => this.history.unanswered(d, command),
           },
         }),
       );
@@ -107,6 +106,7 @@ export class World implements WorldView {
     if (e.type === "run-started") this.work.runStarted(d, this.devices[d]!.pendingKeys(), this.server.store.lastCommitId() ?? -1);
     else if (e.type === "run-ended") this.work.runEnded(d, this.server.store.lastCommitId() ?? -1);
     else if (e.type === "conflict") this.history.saw(e.key, e.remote);
+    else if (e.type === "delete-sent") this.history.deleteInDoubt(d, e.key);
     else {
       const s = this.devices[d]!.stateOf(e.key);
       if (s) this.history.saw(e.key, s);
