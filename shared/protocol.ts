@@ -6,7 +6,7 @@
 import type { ErrorObject } from "./errors.js";
 
 /** Bumped on any incompatible change to methods, params, results or events. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** One frame (one line, without its newline) may not exceed this many bytes. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
