@@ -176,7 +176,7 @@ export class Monitor {
     conn.send(this.monitorCommand());
     this.conn = conn;
     this.lastOnlineAt = clock.now();
-    conn.onClose((e) => this.onLost(gen, e.reason));
+    conn.onClose((e) => this.onLost(gen, e.reason, e.message));
     if (!conn.isOpen) return;
     this.attempts = 0;
     this.reason = null;
@@ -189,12 +189,12 @@ export class Monitor {
     return `monitor${since !== undefined ? `:${since}` : ""}${this.opts.regex ? ` ${this.opts.regex}` : ""}`;
   }
 
-  private onLost(gen: number, reason: string): void {
+  private onLost(gen: number, reason: string, message: string): void {
     if (gen !== this.generation || !this.running) return;
     this.conn = undefined;
     this.clearTimers();
     this.log.info("monitor connection lost", { reason });
-    this.scheduleRetry(gen, `monitor connection lost: ${reason}`);
+    this.scheduleRetry(gen, `monitor connection lost: ${message}`);
   }
 
   private scheduleRetry(gen: number, reason: string): void {
