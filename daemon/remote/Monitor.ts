@@ -169,7 +169,7 @@ export class Monitor {
       conn?.destroy();
       if (gen !== this.generation) return;
       this.log.warn("monitor connect failed", { error: err instanceof Error ? err.name : "unknown", attempt: this.backoff.attempt });
-      this.scheduleRetry(gen, `cannot connect: ${err instanceof Error ? err.message : String(err)}`);
+      this.scheduleRetry(gen, err instanceof Error ? err.message : String(err));
       return;
     }
     if (this.attemptAbort === abort) this.attemptAbort = undefined;

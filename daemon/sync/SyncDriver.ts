@@ -78,6 +78,8 @@ export class SyncDriver {
   private subscription: Disposable | null = null;
   private abort = new AbortController();
   private attempt = 0;
+  /** Runs failed in a row (the backoff's attempt number). */
+  private failures = 0;
   /** A run is under way (from its start until its outcome is known, before anyone hears of it). */
   private running = false;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
@@ -288,6 +290,7 @@ export class SyncDriver {
       }
       this.tracker.succeeded(run.counts, startedAt);
       this.attempt = 0;
+      this.failures = 0;
       this.o.backoff.reset();
       if (this.tracked.state.kind !== "ready") this.setState({ kind: "ready", sinceMs: now });
       this.emit({ type: "sync.completed", atMs: now, durationMs: now - startedAt, counts: run.counts });
@@ -340,7 +343,7 @@ export class SyncDriver {
     const delay = this.o.backoff.next();
     const untilMs = this.o.clock.now() + delay;
     this.log.warn("sync failed, backing off", { code: info.code, delayMs: delay });
-    this.setState({ kind: "backoff", untilMs, attempt: this.attempt, lastError: info.message });
+    this.setState({ kind: "backoff", untilMs, attempt: ++this.failures, lastError: info.message });
     this.pullFlag = true;
     this.backoffTimer = this.o.clock.setTimer(delay, () => {
       this.backoffTimer = null;

@@ -98,6 +98,7 @@ describe("cli formatting helpers", function () {
     expect(describeState(status({ inSync: false, pendingUploads: 3 }), ctx)).to.equal("online: 3 to upload");
     expect(describeState(status({ inSync: false, lastReceivedCommitId: 10, serverCommitId: 14 }), ctx)).to.equal("online: behind the atServer: a sync will fetch the rest");
     expect(describeState(status({ inSync: false }), ctx)).to.equal("online: checking with the atServer");
+    expect(describeState(status({ inSync: false, rejectedUploads: 2 }), ctx)).to.equal("online: 2 changes rejected by the atServer");
     expect(describeState(status({ state: { kind: "syncing", since: NOW, progress: { direction: "download", upload: phase(3, 3), download: phase(4000, 10_000, 1200, 5000) } } }), ctx))
       .to.equal("syncing ↓ 40%: ↓ 4,000/10,000 commits (40%), 1,200/s, 5s left; ↑ 3/3 changes (100%)");
     expect(describeState(status({ state: { kind: "offline", since: NOW - 40_000, reason: "monitor connection lost: connection closed", nextAttemptAt: NOW + 4000 } }), ctx))
@@ -149,6 +150,7 @@ describe("cli formatting helpers", function () {
     expect(formatStatusTable([status()], ctx)).to.have.length(1);
     expect(statusCells(status({ pendingUploads: 2, rejectedUploads: 1, pendingOutsideFilter: 3 }), ctx)[3]).to.equal("2 pending, 1 rejected, 3 kept local");
     const rejected = formatStatusTable([status({ inSync: false, rejectedUploads: 2, lastRejected: { key: "public:x@alice🛠", code: "AT0003", reason: "invalid syntax", at: NOW } })], ctx);
+    expect(rejected).to.have.length(2);
     expect(rejected[1]).to.equal("    rejected by the atServer for good: public:x@alice🛠: AT0003 invalid syntax (and 1 more); write the key again to retry");
   });
 

@@ -78,7 +78,7 @@ describe("e2e: status against an atServer that is stopped, frozen and restarted"
     measured("offline", ms);
     expect(ms).to.be.at.most(OFFLINE_WITHIN_MS);
     expect(s.state.kind).to.equal("offline");
-    if (s.state.kind === "offline") expect(s.state.reason).to.match(/^(monitor connection lost|cannot connect)/u);
+    if (s.state.kind === "offline") expect(s.state.reason).to.match(/^(monitor connection lost: |cannot connect to )/u);
     const text = await cli(["status"]);
     // Offline is no failure of this device: exit 0, the reason on the line under it.
     expect(text.code).to.equal(0);

@@ -70,7 +70,7 @@ export function stateDetail(s: SyncStatus, ctx: FormatContext): string | null {
       if (s.inSync) return null;
       if (s.pendingUploads > 0) return `${formatCount(s.pendingUploads)} to upload`;
       if (s.serverCommitId !== null && (s.lastReceivedCommitId ?? -1) < s.serverCommitId) return "behind the atServer: a sync will fetch the rest";
-      if (s.rejectedUploads > 0) return null; // its own line says what was rejected
+      if (s.rejectedUploads > 0) return `${plural(s.rejectedUploads, "change")} rejected by the atServer`;
       return "checking with the atServer";
     }
     case "syncing":
@@ -130,14 +130,17 @@ export function statusCells(s: SyncStatus, ctx: FormatContext): string[] {
 export function detailLines(s: SyncStatus, ctx: FormatContext): string[] {
   const out: string[] = [];
   const detail = stateDetail(s, ctx);
-  if (detail !== null) out.push(detail);
+  // The rejected change's own line below says more than "1 change rejected".
+  if (detail !== null && !(s.lastRejected !== null && detail.endsWith("rejected by the atServer"))) out.push(detail);
   if (s.lastRejected !== null) {
     const more = s.rejectedUploads > 1 ? ` (and ${formatCount(s.rejectedUploads - 1)} more)` : "";
     const code = s.lastRejected.code !== "" ? `${s.lastRejected.code} ` : "";
     out.push(`rejected by the atServer for good: ${s.lastRejected.key}: ${code}${s.lastRejected.reason}${more}; write the key again to retry`);
   }
-  if (s.lastUploadError) out.push(`last upload failed ${formatAgo(s.lastUploadError.at, ctx.now)}: ${s.lastUploadError.message}`);
-  if (s.lastDownloadError) out.push(`last download failed ${formatAgo(s.lastDownloadError.at, ctx.now)}: ${s.lastDownloadError.message}`);
+  // The failure the backoff line names is not said again.
+  const said = s.state.kind === "backoff" ? s.state.lastError.message : null;
+  if (s.lastUploadError && s.lastUploadError.message !== said) out.push(`last upload failed ${formatAgo(s.lastUploadError.at, ctx.now)}: ${s.lastUploadError.message}`);
+  if (s.lastDownloadError && s.lastDownloadError.message !== said) out.push(`last download failed ${formatAgo(s.lastDownloadError.at, ctx.now)}: ${s.lastDownloadError.message}`);
   if (s.pendingOutsideFilter > 0) out.push(`${plural(s.pendingOutsideFilter, "key")} changed here outside the selective-sync filter: kept on this device, never uploaded`);
   if (s.conflicts > 0) out.push(`${plural(s.conflicts, "conflict")} to look at: \`atsyncd conflicts ${s.atSign}\``);
   return out.map((l) => INDENT + l);
