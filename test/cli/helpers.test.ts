@@ -13,6 +13,7 @@ import { formatChecks } from "../../daemon/cli/doctor/formatChecks.js";
 import { explainError } from "../../daemon/cli/explainError.js";
 import { describeSide, formatConflicts } from "../../daemon/cli/format/conflictText.js";
 import { formatEvent } from "../../daemon/cli/format/eventText.js";
+import { displayWidth } from "../../daemon/cli/format/textWidth.js";
 import { atKeyOperand, atSignOperand } from "../../daemon/cli/operands.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { EventSeq } from "../../shared/ids.js";
@@ -226,6 +227,16 @@ describe("sync --wait progress", function () {
       `\r@alice🛠 downloading ${bar} ↓ 4,000/10,000 commits (40%)\x1b[K` +
       `\r@alice🛠 downloading [${"#".repeat(30)}] ↓ 10,000/10,000 commits (100%)\x1b[K` +
       "\r\x1b[K");
+  });
+
+  it("cuts the redrawn line to the terminal's width, so a carriage return can still redraw it", function () {
+    const { io, text } = capture();
+    Object.assign(io.stderr, { columns: 40 });
+    const r = progressReporter(io, true);
+    for (const e of events("@alice🛠")) r.onEvent(e);
+    const lines = text().split("\r").filter((l) => l !== "").map((l) => l.replace("\x1b[K", ""));
+    for (const l of lines) expect(displayWidth(l)).to.be.at.most(39);
+    expect(lines[1]).to.equal("@alice🛠 downloading [############-----…");
   });
 
   it("prints plain lines without a TTY", function () {

@@ -2,6 +2,7 @@
 // its figures (done/total, rate, time left), and the other phase's figures when it moved too.
 import type { SyncProgress } from "../../../shared/status.js";
 import { formatPhase } from "./statusText.js";
+import { truncateDisplay } from "./textWidth.js";
 
 /** `@alice downloading [############------------------] ↓ 4,000/10,000 commits (40%), 1,200/s, 5s left` */
 export function renderProgressBar(label: string, p: SyncProgress, width = 30): string {
@@ -15,14 +16,18 @@ export function renderProgressBar(label: string, p: SyncProgress, width = 30): s
   return `${label} ${verb} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatPhase(p.direction, phase)}${rest}`;
 }
 
-/** One line redrawn in place (carriage return, erase to end of line). */
+/**
+ * One line redrawn in place (carriage return, erase to end of line), cut to the terminal's width:
+ * a line that wrapped could not be redrawn by a carriage return.
+ */
 export class ProgressLine {
   private shown = false;
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(private readonly out: NodeJS.WritableStream & { columns?: number }) {}
 
   update(text: string): void {
-    this.out.write(`\r${text}\x1b[K`);
+    const columns = this.out.columns;
+    this.out.write(`\r${columns !== undefined && columns > 1 ? truncateDisplay(text, columns - 1) : text}\x1b[K`);
     this.shown = true;
   }
 
