@@ -1,6 +1,6 @@
 // `atsyncd dev-server`: a root directory plus one atServer per atSign, all over TLS with the
 // data dir's own CA, data and commit logs in SQLite (one file per atSign).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { normalizeAtSign } from "../protocol/atKey.js";
 import type { AtKeys } from "../protocol/atKeysFile.js";
@@ -86,6 +86,37 @@ export function resetAtSignStore(dataDir: string, atSign: string): void {
   }
 }
 
+const ROOT_FILE = "root.json";
+
+/** The root port this data dir used last time (`root.json`), so a restart keeps it as the atServers keep theirs. */
+function storedRootPort(dataDir: string): number | undefined {
+  try {
+    const port = (JSON.parse(readFileSync(join(dataDir, ROOT_FILE), "utf8")) as { port?: unknown }).port;
+    return typeof port === "number" && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Listens on `--root-port` when given (taken: an error), else on the port stored in the data
+ * dir (taken by another program: a new one, as an atServer does), else on any free port; the
+ * port it got is stored for the next start.
+ */
+async function listenRoot(dataDir: string, o: Omit<ConstructorParameters<typeof RootServer>[0], "port"> & { port: number | undefined }): Promise<RootServer> {
+  const stored = o.port === undefined ? storedRootPort(dataDir) : undefined;
+  let root = new RootServer({ ...o, port: o.port ?? stored ?? 0 });
+  try {
+    await root.listen();
+  } catch (err) {
+    if (stored === undefined || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    root = new RootServer({ ...o, port: 0 });
+    await root.listen();
+  }
+  writeFileSync(join(dataDir, ROOT_FILE), `${JSON.stringify({ port: Number(root.address.split(":").pop()) })}\n`, { mode: 0o600 });
+  return root;
+}
+
 async function prepareRegistry(dataDir: string, opts: DevServerOptions): Promise<Registry> {
   const reg = readRegistry(dataDir);
   for (const raw of opts.atSigns ?? []) {
@@ -139,8 +170,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       entry.port = server.port;
     }
     writeRegistry(dataDir, reg);
-    root = new RootServer({ host, port: opts.rootPort ?? 0, tls: tlsMaterial, lookup: (a) => servers.get(a)?.address });
-    await root.listen();
+    const lookup = (a: string): string | undefined => servers.get(a)?.address;
+    root = await listenRoot(dataDir, { host, port: opts.rootPort, tls: tlsMaterial, lookup });
   } catch (err) {
     await Promise.all(started.map((s) => s.stop()));
     for (const s of servers.values()) if (!started.includes(s)) s.store.close();

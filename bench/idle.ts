@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const c = d.client;
     await waitFor("both atSigns in sync", async () => {
       const st = await c.status();
-      return st.length === ATSIGNS.length && st.every((s) => s.state.kind === "online" && s.localCommitId === s.serverCommitId);
+      return st.length === ATSIGNS.length && st.every((s) => s.inSync);
     });
     // The harness's client stays connected (as an app would), but asks nothing while we watch.
     const pid = d.proc.pid ?? 0;

@@ -58,7 +58,7 @@ async function measure(info: DevServerInfo, atSigns: string[], expectKeys: numbe
     const c = d.client;
     await waitFor("every atSign in sync", async () => {
       const st = await c.status();
-      return st.length === atSigns.length && st.every((s) => s.state.kind === "online" && s.serverCommitId !== null && s.localCommitId === s.serverCommitId);
+      return st.length === atSigns.length && st.every((s) => s.serverCommitId !== null && s.inSync);
     }, 300_000);
     if (expectKeys > 0) {
       const n = (await c.list(atSigns[0]!, { regex: "bench" })).length;

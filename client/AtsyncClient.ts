@@ -101,6 +101,10 @@ export class AtsyncClient {
   syncNow(params: T.SyncNowParams = {}, opts?: CallOptions): Promise<T.SyncNowResult> {
     return this.call(M.SyncNow, params, opts);
   }
+  /** The daemon's version, pid, start time, socket, data dir and config file. */
+  describeDaemon(opts?: CallOptions): Promise<T.DaemonDescribeResult> {
+    return this.call(M.DaemonDescribe, {}, opts);
+  }
   status(atSign?: string, opts?: CallOptions): Promise<SyncStatus[]> {
     return this.call(M.StatusGet, atSign ? { atSign } : {}, opts);
   }

@@ -31,6 +31,11 @@ export interface SubscribeOptions {
   /** Backoff bounds for reconnecting, in ms. */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * The connection to the daemon was lost (the stream keeps trying), or is back: `resync` when
+   * the daemon is another run (it restarted), so a fresh snapshot follows instead of the events missed.
+   */
+  onConnection?: (e: { kind: "lost" } | { kind: "restored"; resync: boolean }) => void;
 }
 
 export class EventStream implements AsyncIterableIterator<AtsyncEvent> {
@@ -45,6 +50,8 @@ export class EventStream implements AsyncIterableIterator<AtsyncEvent> {
   /** Subscriptions made so far (1 + reconnects). */
   subscribeCount = 0;
   private markClosed!: () => void;
+  /** The connection was lost and not yet restored. */
+  private lost = false;
   /** Settles once the stream has ended, for whatever reason. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
@@ -113,6 +120,10 @@ export class EventStream implements AsyncIterableIterator<AtsyncEvent> {
       if (this.current) this.host.route(this.current.channel, this.current.id, undefined);
       this.current = undefined;
       if (this.ended) return;
+      if (!this.lost) {
+        this.lost = true;
+        this.tell({ kind: "lost" });
+      }
       await sleep(delay * (0.8 + Math.random() * 0.4), this.stop.signal);
       delay = Math.min(max, delay * 2);
     }
@@ -131,11 +142,24 @@ export class EventStream implements AsyncIterableIterator<AtsyncEvent> {
           void channel.call(EventsUnsubscribe.name, { subscriptionId: res.subscriptionId }).catch(() => undefined);
           return;
         }
+        const resync = this.epochId !== undefined && res.epoch !== this.epochId;
         this.epochId = res.epoch;
         this.current = { channel, id: res.subscriptionId };
         this.host.route(channel, res.subscriptionId, (ev) => this.push(ev));
+        if (this.lost) {
+          this.lost = false;
+          this.tell({ kind: "restored", resync });
+        }
       },
     });
+  }
+
+  private tell(e: Parameters<NonNullable<SubscribeOptions["onConnection"]>>[0]): void {
+    try {
+      this.opts.onConnection?.(e);
+    } catch {
+      // A listener's failure is not the stream's.
+    }
   }
 
   private push(e: AtsyncEvent): void {

@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import { ATSYNCD_VERSION } from "../shared/version.js";
 import { SystemClock } from "./adapters/SystemClock.js";
 import { configFor, type AtSignConfig, type DaemonConfig } from "./config/DaemonConfig.js";
 import { DataDirLock } from "./config/DataDirLock.js";
@@ -25,7 +26,7 @@ import { NetworkMonitor } from "./triggers/NetworkMonitor.js";
 import type { WorkerData } from "./worker/protocol.js";
 import type { WorkerExtras } from "./worker/workerExtras.js";
 
-export const DAEMON_VERSION = "0.1.0";
+export const DAEMON_VERSION = ATSYNCD_VERSION;
 
 /**
  * The young generation of each worker's V8 isolate, in MB a semi-space. Left to V8, a sync's
@@ -56,6 +57,8 @@ export interface DaemonOptions {
   logger?: Logger;
   /** Watch the network for changes (default true). */
   watchNetwork?: boolean;
+  /** Started by `atsyncd run --dev` (reported by `daemon.describe`: the file key store is by design there). */
+  dev?: boolean;
 }
 
 function workerEntry(): { url: URL; execArgv: string[] } {
@@ -120,6 +123,7 @@ export class Daemon {
     const root = opts.logger ?? createLogger({ level: config.logLevel });
     const logger = root.child({ component: "daemon" });
     const clock = new SystemClock();
+    const startedAt = clock.now();
     const lock = DataDirLock.acquire(paths.dataDir);
     const cleanups: Array<() => Promise<void> | void> = [() => lock.release()];
     const undo = async (): Promise<void> => {
@@ -173,6 +177,10 @@ export class Daemon {
       const self: { daemon?: Daemon } = {};
       const methods = registerMethods({
         rpc, hub, supervisor, identities, keyStoreKind: keyStore.kind, testHooks: opts.testHooks === true,
+        describe: () => ({
+          version: DAEMON_VERSION, pid: process.pid, startedAt, socketPath: paths.socketPath, dataDir: paths.dataDir,
+          configFile: paths.configFile, keyStore: keyStore.kind, dev: opts.dev === true,
+        }),
         shutdown: () => void self.daemon?.stop().catch((err: unknown) => logger.error("shutdown failed", { error: err })),
       });
       let network: NetworkMonitor | undefined;

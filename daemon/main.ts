@@ -1,17 +1,18 @@
 // Runs the daemon in the foreground until SIGTERM/SIGINT or `daemon.shutdown`: the entry
 // `atsyncd run` (and the service units) use. Startup failures become one clear sentence.
 import { AtsyncError, ErrorCode } from "../shared/errors.js";
+import { ExitCode } from "./cli/Command.js";
 import { ConfigError } from "./config/ConfigError.js";
 import { DataDirLockedError } from "./config/DataDirLock.js";
 import { Daemon, type DaemonOptions } from "./Daemon.js";
 
-/** Exit codes of `atsyncd run` beyond 0 (stopped cleanly). */
+/** Exit codes of `atsyncd run` beyond 0 (stopped cleanly): the CLI's table (daemon/cli/Command.ts ExitCode). */
 export const RunExitCode = {
-  Failure: 1,
-  Usage: 2,
+  Failure: ExitCode.Failure,
+  Usage: ExitCode.Usage,
   /** Another daemon holds the data dir or answers on the socket. */
-  AlreadyRunning: 6,
-  Config: 78,
+  AlreadyRunning: ExitCode.AlreadyRunning,
+  Config: ExitCode.Config,
 } as const;
 
 export interface RunIO {

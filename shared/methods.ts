@@ -71,6 +71,7 @@ export const ConflictsList = method<"conflicts.list", T.ConflictsListParams, T.C
   "conflicts.list", obj({ atSign: optional(atSign), includeResolved: optional(bool()) }));
 export const ConflictsResolve = method<"conflicts.resolve", T.ConflictsResolveParams, T.Conflict>(
   "conflicts.resolve", obj({ atSign, id: str({ minLength: 1, maxBytes: 256 }), choose: literal("local", "remote") }));
+export const DaemonDescribe = method<"daemon.describe", T.DaemonDescribeParams, T.DaemonDescribeResult>("daemon.describe", obj({}));
 export const DaemonShutdown = method<"daemon.shutdown", T.DaemonShutdownParams, T.DaemonShutdownResult>("daemon.shutdown", obj({}));
 export const EventsSubscribe = method<"events.subscribe", T.EventsSubscribeParams, T.EventsSubscribeResult>(
   "events.subscribe", obj({
@@ -111,6 +112,7 @@ export const Methods = {
   "atsigns.list": AtSignsList,
   "conflicts.list": ConflictsList,
   "conflicts.resolve": ConflictsResolve,
+  "daemon.describe": DaemonDescribe,
   "daemon.shutdown": DaemonShutdown,
   "events.subscribe": EventsSubscribe,
   "events.unsubscribe": EventsUnsubscribe,

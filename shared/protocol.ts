@@ -7,7 +7,7 @@ import type { ErrorObject } from "./errors.js";
 import type { FrameLimits } from "./FrameSplitter.js";
 
 /** Bumped on any incompatible change to methods, params, results or events. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * One frame (one line, without its newline) may not exceed this many bytes. The largest real

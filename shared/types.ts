@@ -123,5 +123,21 @@ export interface IdentitiesOnboardResult { atSign: string; keyStore: KeyStoreKin
 export interface IdentitiesOffboardParams { atSign: string }
 export interface IdentitiesOffboardResult { atSign: string }
 
+export type DaemonDescribeParams = Record<string, never>;
+/** What a running daemon says about itself (`atsyncd --version`, `status`, `doctor`, `config`). */
+export interface DaemonDescribeResult {
+  /** Its atsyncd version. */
+  version: string;
+  pid: number;
+  /** When it started, epoch ms. */
+  startedAt: number;
+  socketPath: string;
+  dataDir: string;
+  configFile: string;
+  keyStore: KeyStoreKind;
+  /** Started by `atsyncd run --dev`: its data dir holds the dev-server's demo atSigns, keys in a file by design. */
+  dev: boolean;
+}
+
 export type DaemonShutdownParams = Record<string, never>;
 export type DaemonShutdownResult = Record<string, never>;

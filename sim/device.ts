@@ -8,7 +8,7 @@
 // timers and monitor are gone, and the store file is closed. restart() opens the file again
 // with a fresh driver: memory discarded, restart from the store.
 import { join } from "node:path";
-import type { SyncDriverStatus } from "../daemon/sync/SyncDriver.js";
+import type { SyncFacts } from "../daemon/sync/SyncDriver.js";
 import { nullLogger } from "../daemon/adapters/nullLogger.js";
 import type { ConflictPolicy } from "../daemon/core/types.js";
 import type { AtNotification, Clock, Disposable } from "../daemon/ports.js";
@@ -44,7 +44,7 @@ export interface StatusClaim {
   state: string;
   pendingUploads: number;
   rejectedUploads: number;
-  localCommitId: number | null;
+  lastReceivedCommitId: number | null;
   serverCommitId: number | null;
 }
 
@@ -331,13 +331,13 @@ export class SimDevice {
   }
 
   claim(): StatusClaim {
-    const s: SyncDriverStatus = this.inc.driver.status();
+    const s: SyncFacts = this.inc.driver.facts();
     return {
-      inSync: s.state === "online" && s.pendingUploads === 0 && s.localCommitId === s.serverCommitId && s.rejectedUploads === 0,
-      state: s.state,
+      inSync: s.loop.kind === "ready" && s.pendingUploads === 0 && s.lastReceivedCommitId === s.serverCommitId && s.rejectedUploads === 0,
+      state: s.loop.kind,
       pendingUploads: s.pendingUploads,
       rejectedUploads: s.rejectedUploads,
-      localCommitId: s.localCommitId,
+      lastReceivedCommitId: s.lastReceivedCommitId,
       serverCommitId: s.serverCommitId,
     };
   }

@@ -147,7 +147,7 @@ export function checkWorld(world: World, healRounds: number | null): Violation[]
     if (claim.inSync !== truth) {
       out.push({
         invariant: "status",
-        message: `${name}: status ${claim.inSync ? "says in sync" : "says not in sync"} (state ${claim.state}, pendingUploads ${claim.pendingUploads}, rejectedUploads ${claim.rejectedUploads}, localCommitId ${claim.localCommitId}, serverCommitId ${claim.serverCommitId}) but it ${truth ? "is" : `is not (${diffs.length} keys differ, ${pending} pending, ${rejected} rejected changes)`}`,
+        message: `${name}: status ${claim.inSync ? "says in sync" : "says not in sync"} (state ${claim.state}, pendingUploads ${claim.pendingUploads}, rejectedUploads ${claim.rejectedUploads}, lastReceivedCommitId ${claim.lastReceivedCommitId}, serverCommitId ${claim.serverCommitId}) but it ${truth ? "is" : `is not (${diffs.length} keys differ, ${pending} pending, ${rejected} rejected changes)`}`,
       });
     }
     if (claim.rejectedUploads !== rejected) {

@@ -31,6 +31,10 @@ export const ExitCode = {
   NotRunning: 3,
   NotOnboarded: 4,
   NeedsAttention: 5,
+  /** `atsyncd run`: another daemon already holds the data dir or answers on the socket. */
+  AlreadyRunning: 6,
+  /** `atsyncd run`: the config file is invalid (EX_CONFIG). */
+  Config: 78,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -17,6 +17,8 @@ export interface ParsedCommandArgs<O> {
 
 /** Options every command that talks to the daemon accepts. */
 export const SOCKET_OPTION = { socket: { type: "string" } } as const satisfies ParseArgsOptionsConfig;
+/** Clock times in UTC instead of local time (status, conflicts, watch). */
+export const UTC_OPTION = { utc: { type: "boolean" } } as const satisfies ParseArgsOptionsConfig;
 /** Options every command that reads accepts. */
 export const JSON_OPTION = { json: { type: "boolean" } } as const satisfies ParseArgsOptionsConfig;
 

@@ -4,6 +4,9 @@ import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CliError, ExitCode, type CliIO, type Command } from "./Command.js";
+import { parseCommandArgs, SOCKET_OPTION } from "./args.js";
+import { didYouMean } from "./didYouMean.js";
+import { versionLines } from "./versionText.js";
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), "commands");
 const NAME = /^[a-z][a-z-]*$/;
@@ -25,39 +28,62 @@ async function loadCommand(name: string): Promise<Command | undefined> {
 }
 
 async function help(io: CliIO): Promise<void> {
-  const lines = ["Usage: atsyncd <command> [options]", "", "Commands:"];
+  const lines = ["Usage: atsyncd <command> [options]", "       atsyncd --version [--socket PATH]", "", "Commands:"];
   for (const name of commandNames()) {
     const cmd = await loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(18)} ${cmd.summary}`);
   }
-  lines.push("", "Run `atsyncd <command> --help` for the options of one command.");
+  lines.push("", "Run `atsyncd help <command>` (or `atsyncd <command> --help`) for the options of one command.");
   io.stdout.write(lines.join("\n") + "\n");
+}
+
+function unknownCommand(name: string, io: CliIO): number {
+  const guess = didYouMean(name, commandNames());
+  const hint = guess !== undefined ? ` Did you mean \`atsyncd ${guess}\`?` : "";
+  io.stderr.write(`atsyncd: unknown command '${name}'.${hint} Run \`atsyncd --help\` for the list.\n`);
+  return ExitCode.Usage;
+}
+
+function printUsage(cmd: Command, io: CliIO): number {
+  io.stdout.write(cmd.usage.endsWith("\n") ? cmd.usage : cmd.usage + "\n");
+  return ExitCode.Ok;
+}
+
+const VERSION_USAGE = `Usage: atsyncd --version [--socket PATH]
+
+Prints this CLI's version and the running daemon's (with a warning when they differ).
+`;
+
+/** `--version [--socket PATH]`: it always prints, so the exit is 0 unless the words are off. */
+async function version(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(args, SOCKET_OPTION, VERSION_USAGE, { min: 0, max: 0 });
+  io.stdout.write(`${(await versionLines(values.socket, io)).join("\n")}\n`);
+  return ExitCode.Ok;
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...args] = argv;
+  if (name === "help" && args[0] !== undefined) {
+    const cmd = await loadCommand(args[0]);
+    return cmd ? printUsage(cmd, io) : unknownCommand(args[0], io);
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     await help(io);
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
-  const cmd = await loadCommand(name);
-  if (!cmd) {
-    io.stderr.write(`atsyncd: unknown command '${name}'. Run \`atsyncd --help\` for the list.\n`);
-    return ExitCode.Usage;
-  }
-  if (args.includes("--help") || args.includes("-h")) {
-    io.stdout.write(cmd.usage.endsWith("\n") ? cmd.usage : cmd.usage + "\n");
-    return ExitCode.Ok;
-  }
+  const isVersion = name === "--version" || name === "-V";
+  const cmd = isVersion ? undefined : await loadCommand(name);
+  if (!cmd && !isVersion) return unknownCommand(name, io);
+  if (cmd && (args.includes("--help") || args.includes("-h"))) return printUsage(cmd, io);
   try {
-    return await cmd.run(args, io);
+    return await (cmd ? cmd.run(args, io) : version(args, io));
   } catch (err) {
+    const label = cmd ? `atsyncd ${name}` : "atsyncd";
     if (CliError.is(err)) {
-      io.stderr.write(`atsyncd ${name}: ${err.message}\n`);
+      io.stderr.write(`${label}: ${err.message}\n`);
       return err.exitCode;
     }
-    io.stderr.write(`atsyncd ${name}: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(`${label}: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
     return ExitCode.Failure;
   }
 }
-

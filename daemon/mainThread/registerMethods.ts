@@ -6,7 +6,7 @@ import * as M from "../../shared/methods.js";
 import { obj, str } from "../../shared/schema.js";
 import { ATSIGN_PATTERN } from "../../shared/atKey.js";
 import type { SyncStatus } from "../../shared/status.js";
-import type { Conflict } from "../../shared/types.js";
+import type { Conflict, DaemonDescribeResult } from "../../shared/types.js";
 import type { KeyStoreKind } from "../../shared/status.js";
 import type { Disposable } from "../ports.js";
 import type { EventHub } from "../rpc/EventHub.js";
@@ -28,6 +28,7 @@ export interface MethodDeps {
   supervisor: Supervisor;
   identities: Identities;
   keyStoreKind: KeyStoreKind;
+  describe(): DaemonDescribeResult;
   shutdown(): void;
   testHooks: boolean;
 }
@@ -54,6 +55,7 @@ export function registerMethods(d: MethodDeps): Disposable {
       return lists.flat();
     }),
     rpc.handle(M.ConflictsResolve, (p, ctx) => fwd(p.atSign, M.ConflictsResolve.name, p, ctx)),
+    rpc.handle(M.DaemonDescribe, () => d.describe()),
     rpc.handle(M.DaemonShutdown, (_p, ctx) => {
       ctx.afterReply(() => d.shutdown());
       return {};

@@ -14,8 +14,24 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, dialAtServer, loginWithPkam, type AtServerA
 
 export type MonitorState = "connecting" | "online" | "offline";
 
+/** The monitor connection's health, for the status (daemon/status/deriveStatus.ts). */
+export interface MonitorHealth {
+  state: MonitorState;
+  /** When it entered this state. */
+  since: number;
+  /** Connect attempts since it was last online (0 while online). */
+  attempt: number;
+  /** While offline: when the next reconnect is due. */
+  nextAttemptAt: number | null;
+  /** Why it is not online (the connection lost, a heartbeat unanswered, a connect that failed); null when online. */
+  reason: string | null;
+}
+
 export interface MonitorOptions extends AtServerAccess {
+  /** How often an idle monitor sends `noop:0` (default 10 s). */
   heartbeatMs?: number;
+  /** How long a heartbeat may wait for its reply before the connection counts as dead (default a third of heartbeatMs). */
+  heartbeatTimeoutMs?: number;
   regex?: string;
   /** Replay stored notifications newer than this epochMillis on the first connection. */
   since?: number;
@@ -28,11 +44,16 @@ export class Monitor {
   private readonly atSign: string;
   private readonly log: Logger;
   private readonly heartbeatMs: number;
+  private readonly heartbeatTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly backoff: Backoff;
   private readonly notificationListeners = new Set<(n: AtNotification) => void>();
   private readonly stateListeners = new Set<(s: MonitorState) => void>();
   private state: MonitorState = "offline";
+  private stateSince: number;
+  private attempts = 0;
+  private nextAttemptAt: number | null = null;
+  private reason: string | null = "not started";
   private running = false;
   private generation = 0;
   private conn: AtConnection | undefined;
@@ -48,6 +69,9 @@ export class Monitor {
     this.atSign = normalizeAtSign(opts.atSign);
     this.log = opts.logger.child({ component: "Monitor" });
     this.heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    // No `data:ok` within a third of the interval means a dead link (the SDK's rule).
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Math.max(1, Math.floor(this.heartbeatMs / 3));
+    this.stateSince = opts.clock.now();
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.backoff = opts.backoff ?? new Backoff();
     this.lastEpoch = opts.since;
@@ -76,6 +100,10 @@ export class Monitor {
     return this.state;
   }
 
+  health(): MonitorHealth {
+    return { state: this.state, since: this.stateSince, attempt: this.attempts, nextAttemptAt: this.nextAttemptAt, reason: this.reason };
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -91,6 +119,8 @@ export class Monitor {
     this.conn = undefined;
     if (conn) await conn.close();
     await this.attempt;
+    this.reason = "monitor stopped";
+    this.nextAttemptAt = null;
     this.setState("offline");
   }
 
@@ -113,6 +143,8 @@ export class Monitor {
   }
 
   private async connect(gen: number): Promise<void> {
+    this.attempts++;
+    this.nextAttemptAt = null;
     this.setState("connecting");
     const { clock } = this.opts;
     const abort = new AbortController();
@@ -137,15 +169,17 @@ export class Monitor {
       conn?.destroy();
       if (gen !== this.generation) return;
       this.log.warn("monitor connect failed", { error: err instanceof Error ? err.name : "unknown", attempt: this.backoff.attempt });
-      this.scheduleRetry(gen);
+      this.scheduleRetry(gen, err instanceof Error ? err.message : String(err));
       return;
     }
     if (this.attemptAbort === abort) this.attemptAbort = undefined;
     conn.send(this.monitorCommand());
     this.conn = conn;
     this.lastOnlineAt = clock.now();
-    conn.onClose((e) => this.onLost(gen, e.reason));
+    conn.onClose((e) => this.onLost(gen, e.reason, e.message));
     if (!conn.isOpen) return;
+    this.attempts = 0;
+    this.reason = null;
     this.setState("online");
     this.scheduleHeartbeat(gen, conn);
   }
@@ -155,17 +189,19 @@ export class Monitor {
     return `monitor${since !== undefined ? `:${since}` : ""}${this.opts.regex ? ` ${this.opts.regex}` : ""}`;
   }
 
-  private onLost(gen: number, reason: string): void {
+  private onLost(gen: number, reason: string, message: string): void {
     if (gen !== this.generation || !this.running) return;
     this.conn = undefined;
     this.clearTimers();
     this.log.info("monitor connection lost", { reason });
-    this.scheduleRetry(gen);
+    this.scheduleRetry(gen, `monitor connection lost: ${message}`);
   }
 
-  private scheduleRetry(gen: number): void {
-    this.setState("offline");
+  private scheduleRetry(gen: number, reason: string): void {
     const delay = this.backoff.next();
+    this.reason = reason;
+    this.nextAttemptAt = this.opts.clock.now() + delay;
+    this.setState("offline");
     this.retryTimer = this.opts.clock.setTimer(delay, () => {
       if (gen === this.generation && this.running) this.connectNow();
     });
@@ -174,8 +210,8 @@ export class Monitor {
   private scheduleHeartbeat(gen: number, conn: AtConnection): void {
     this.heartbeatTimer = this.opts.clock.setTimer(this.heartbeatMs, () => {
       if (gen !== this.generation) return;
-      // No `data:ok` within a third of the interval means a dead link (the SDK's rule).
-      conn.request("noop:0", { timeoutMs: Math.max(1, Math.floor(this.heartbeatMs / 3)) }).then(
+      // A reply that does not come within the timeout fails the connection: onLost marks it offline.
+      conn.request("noop:0", { timeoutMs: this.heartbeatTimeoutMs }).then(
         () => {
           if (gen !== this.generation) return;
           this.backoff.reset();
@@ -206,6 +242,7 @@ export class Monitor {
   private setState(s: MonitorState): void {
     if (this.state === s) return;
     this.state = s;
+    this.stateSince = this.opts.clock.now();
     for (const fn of [...this.stateListeners]) {
       try {
         fn(s);

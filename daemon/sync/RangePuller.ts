@@ -21,8 +21,8 @@ export interface RangePullerDeps {
   regex: string | undefined;
   signal: AbortSignal;
   onApplied: (res: PullApplyResult) => void;
-  /** Entries received and applied (or skipped as outside the range), once per apply. */
-  onReceived?: (n: number) => void;
+  /** The commit ids (from, to] arrived (once per page, before it is applied). */
+  onCovered?: (from: number, to: number) => void;
 }
 
 /** The server's commit id fell below the one this pull was aiming at: its log was reset mid-pull. */
@@ -86,7 +86,6 @@ export class RangePuller {
       const entries = pages.length === 1 ? pages[0]! : pages.flat();
       const res = applyPulled(this.d.apply, entries, progress);
       if (entries.length > 0) this.d.onApplied(res);
-      this.d.onReceived?.(entries.length);
     } catch (err) {
       // A store failure stops every lane at its next page.
       this.applyError = err;
@@ -120,6 +119,7 @@ export class RangePuller {
         }
         if (r.pos <= before) throw new AtProtocolError("AT0011", "sync:from made no progress");
         if (r.pos >= r.end) r.done = true;
+        this.d.onCovered?.(before, r.pos);
         this.enqueue(mine);
       }
       r.done = r.pos >= r.end;

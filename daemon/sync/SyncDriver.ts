@@ -6,7 +6,7 @@ import { HeadMarks } from "../core/headMarks.js";
 import { setMaxListeners } from "node:events";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { InternalCode } from "../../shared/errors.js";
-import { transition, type ConnectionState, type TrackedState } from "../core/connectionState.js";
+import { transition, type SyncLoopState, type TrackedState } from "../core/syncLoopState.js";
 import { KeyFilter } from "../core/filter.js";
 import type { ConflictPolicy, SyncFilter } from "../core/types.js";
 import type { AtNotification, AtRemote, Clock, Disposable, Logger, Store } from "../ports.js";
@@ -15,9 +15,10 @@ import { classifyError } from "./classifyError.js";
 import { type SyncCounts, type SyncErrorInfo, type SyncEvent } from "./events.js";
 import { LocalWrites } from "./LocalWrites.js";
 import { SyncRun, type PullLane } from "./SyncRun.js";
-import { SyncStatusTracker, type SyncDriverStatus } from "./SyncStatusTracker.js";
+import { SyncFactsTracker, type SyncFacts } from "./SyncFactsTracker.js";
+import { SyncProgressTracker } from "./SyncProgressTracker.js";
 
-export type { SyncDriverStatus } from "./SyncStatusTracker.js";
+export type { SyncFacts } from "./SyncFactsTracker.js";
 
 export interface NotificationSource {
   onNotification(fn: (n: AtNotification) => void): Disposable;
@@ -67,7 +68,7 @@ export class SyncDriver {
   private readonly log: Logger;
   private readonly filter: KeyFilter;
   private readonly listeners = new Set<(e: SyncEvent) => void>();
-  private readonly tracker: SyncStatusTracker;
+  private readonly tracker: SyncFactsTracker;
   private tracked: TrackedState;
   private started = false;
   private pullFlag = false;
@@ -80,6 +81,10 @@ export class SyncDriver {
   private monitorState: Disposable | null = null;
   private abort = new AbortController();
   private attempt = 0;
+  /** Runs failed in a row (the backoff's attempt number). */
+  private failures = 0;
+  /** A run is under way (from its start until its outcome is known, before anyone hears of it). */
+  private running = false;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
   private readonly clockOffset = new ClockOffset();
   private readonly headMarks = new HeadMarks();
@@ -92,8 +97,8 @@ export class SyncDriver {
     this.atSign = normalizeAtSign(opts.atSign);
     this.log = opts.logger.child({ component: "SyncDriver" });
     this.filter = new KeyFilter(opts.filter);
-    this.tracked = { state: { kind: "offline" }, enteredAtMs: opts.clock.now() };
-    this.tracker = new SyncStatusTracker(this.atSign, opts.store, this.filter);
+    this.tracked = { state: { kind: "stopped" }, enteredAtMs: opts.clock.now() };
+    this.tracker = new SyncFactsTracker(this.atSign, opts.store, this.filter, new SyncProgressTracker(() => opts.clock.now()));
     this.local = new LocalWrites(opts.store, (e) => this.emit(e), () => this.requestPush());
   }
 
@@ -135,7 +140,7 @@ export class SyncDriver {
     const loop = this.loopPromise;
     if (loop) await loop;
     for (const w of this.waiters.splice(0)) w.reject(new SyncStoppedError());
-    if (this.tracked.state.kind !== "offline") this.setState({ kind: "offline" });
+    if (this.tracked.state.kind !== "stopped") this.setState({ kind: "stopped" });
   }
 
   requestPull(): void {
@@ -163,8 +168,23 @@ export class SyncDriver {
     });
   }
 
-  status(): SyncDriverStatus {
-    return this.tracker.snapshot(this.tracked.state, this.o.remote.connected);
+  /**
+   * The atServer is reachable again (its monitor reconnected, the network came back): a backoff
+   * waits no longer, and a pull checks what was missed meanwhile. A failure no retry fixes
+   * (needs-attention) still waits for an explicit syncNow().
+   */
+  retrySoon(): void {
+    if (this.backoffTimer) {
+      this.backoffTimer.dispose();
+      this.backoffTimer = null;
+    }
+    this.requestPull();
+  }
+
+  /** What the driver knows now (the SyncStatus is derived from these and the connections' health). */
+  facts(): SyncFacts {
+    const busy = this.running || this.pullFlag || this.pushFlag;
+    return this.tracker.facts(this.tracked.state, this.tracked.enteredAtMs, busy);
   }
 
   /**
@@ -194,7 +214,7 @@ export class SyncDriver {
     }
   }
 
-  private setState(to: ConnectionState): void {
+  private setState(to: SyncLoopState): void {
     const { next, change } = transition(this.tracked, to, this.o.clock.now());
     this.tracked = next;
     this.log.info("sync state changed", { from: change.from, to: change.to, durationMs: change.durationMs });
@@ -226,6 +246,8 @@ export class SyncDriver {
   }
 
   private async loop(): Promise<void> {
+    // Runs back to back are one sync: their progress counts from here.
+    this.tracker.progress.reset();
     while (this.started && (this.pullFlag || this.pushFlag) && !this.backoffTimer && !this.waitingForUser()) {
       // Every run checks that the server still holds the log we pulled: a push-only run after a
       // restore would otherwise raise the server's id past ours and hide the reset.
@@ -239,7 +261,7 @@ export class SyncDriver {
 
   private async runOnce(verify: boolean, waiters: Waiter[]): Promise<void> {
     const kind = this.tracked.state.kind;
-    if (kind !== "online" && kind !== "connecting") this.setState({ kind: "connecting", attempt: ++this.attempt });
+    if (kind !== "ready" && kind !== "starting") this.setState({ kind: "starting", attempt: ++this.attempt });
     const startedAt = this.o.clock.now();
     const notifiedAtStart = this.notifiedUpTo;
     let serverReset = false;
@@ -260,17 +282,13 @@ export class SyncDriver {
       },
       signal: this.abort.signal,
       phase: (p) => this.tracker.setPhase(p),
-      progress: {
-        begin: (direction, total) => this.emit({ type: "sync.progress", progress: this.tracker.beginProgress(direction, total) }),
-        add: (n) => {
-          const progress = this.tracker.addProgress(n);
-          if (progress !== null) this.emit({ type: "sync.progress", progress });
-        },
-      },
+      progress: this.progressSink(),
       batchItems: this.o.batchItems,
     });
+    this.running = true;
     try {
       await run.run({ verify });
+      this.running = false;
       const now = this.o.clock.now();
       this.o.store.apply([{ op: "setSyncState", patch: { lastSyncedAtMs: now } }]);
       this.o.store.prune();
@@ -282,14 +300,16 @@ export class SyncDriver {
         // Every commit notified before the run began was committed before its stats:3.
         this.coveredUpTo = Math.max(this.coveredUpTo, notifiedAtStart);
       }
-      this.tracker.succeeded(run.counts);
+      this.tracker.succeeded(run.counts, startedAt);
       this.attempt = 0;
+      this.failures = 0;
       this.o.backoff.reset();
-      if (this.tracked.state.kind !== "online") this.setState({ kind: "online", sinceMs: now });
+      if (this.tracked.state.kind !== "ready") this.setState({ kind: "ready", sinceMs: now });
       this.emit({ type: "sync.completed", atMs: now, durationMs: now - startedAt, counts: run.counts });
       this.scheduleRetry();
       for (const w of waiters) w.resolve(run.counts);
     } catch (err) {
+      this.running = false;
       const info = classifyError(err);
       const now = this.o.clock.now();
       this.tracker.failed(info);
@@ -301,6 +321,31 @@ export class SyncDriver {
     }
   }
 
+  /** Where a run reports its progress: the tracker counts, and a `sync.progress` tick says it moved. */
+  private progressSink(): NonNullable<ConstructorParameters<typeof SyncRun>[0]["progress"]> {
+    const p = this.tracker.progress;
+    const tick = (): void => this.emit({ type: "sync.progress" });
+    return {
+      pulling: (cursor, target) => {
+        p.pulling(cursor, target);
+        tick();
+      },
+      committed: (id) => p.committed(id),
+      covered: (from, to) => {
+        p.covered(from, to);
+        tick();
+      },
+      pushing: () => {
+        p.pushing();
+        tick();
+      },
+      answered: (n) => {
+        p.answered(n);
+        tick();
+      },
+    };
+  }
+
   private afterFailure(info: SyncErrorInfo): void {
     if (!info.retryable) {
       this.log.error("sync needs attention", { code: info.code });
@@ -310,7 +355,7 @@ export class SyncDriver {
     const delay = this.o.backoff.next();
     const untilMs = this.o.clock.now() + delay;
     this.log.warn("sync failed, backing off", { code: info.code, delayMs: delay });
-    this.setState({ kind: "backoff", untilMs, lastError: info.message });
+    this.setState({ kind: "backoff", untilMs, attempt: ++this.failures, lastError: info.message });
     this.pullFlag = true;
     this.backoffTimer = this.o.clock.setTimer(delay, () => {
       this.backoffTimer = null;

@@ -39,8 +39,15 @@ export interface SyncRunDeps {
   /** Marks the upload/download phases for status(). */
   phase: (p: "download" | "upload" | "idle") => void;
   batchItems?: number;
-  /** Counts the running phase (see SyncProgressInfo): begin at its start, add as work lands. */
-  progress?: { begin(direction: "upload" | "download", total: number | null): void; add(n: number): void };
+  /** Counts the sync's progress (SyncProgressTracker): a pull or push begins, commits arrive, changes are answered. */
+  progress?: {
+    pulling(cursor: number, target: number): void;
+    covered(from: number, to: number): void;
+    pushing(): void;
+    answered(n: number): void;
+    /** A push was given this commit id: pulling it back later is no download. */
+    committed(commitId: number): void;
+  };
 }
 
 /**
@@ -179,9 +186,9 @@ export class SyncRun {
     const news = page.entries.filter((e) => e.commitId > lastReceivedCommitId);
     if (news.length === 0) return;
     this.d.phase("download");
-    this.d.progress?.begin("download", news.length);
+    this.d.progress?.pulling(lastReceivedCommitId, page.maxCommitId);
     this.applied(applyPulled(this.applyContext(), news, page.maxCommitId));
-    this.d.progress?.add(news.length);
+    this.d.progress?.covered(lastReceivedCommitId, page.maxCommitId);
   }
 
   private applyContext(): PullApplyContext {
@@ -222,13 +229,13 @@ export class SyncRun {
     const cursor = this.d.store.syncState().lastReceivedCommitId;
     if (cursor >= target) return;
     this.d.phase("download");
-    this.d.progress?.begin("download", target - cursor);
+    this.d.progress?.pulling(cursor, target);
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
       apply: this.applyContext(),
       regex: this.d.filter.regex,
       signal: this.d.signal,
-      onReceived: (n) => this.d.progress?.add(n),
+      onCovered: (from, to) => this.d.progress?.covered(from, to),
       onApplied: (res) => this.applied(res),
     });
     try {
@@ -269,7 +276,7 @@ export class SyncRun {
     const toSend = countPending(this.d.store.pendingKeys(), this.d.filter).inside;
     if (toSend === 0) return 0;
     this.d.phase("upload");
-    this.d.progress?.begin("upload", toSend);
+    this.d.progress?.pushing();
     for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
       const pending = this.d.store.pendingChanges();
       const rows = new Map(pending.map((r) => [r.id, r]));
@@ -308,7 +315,11 @@ export class SyncRun {
     this.d.store.apply(markSentOps(batch, rows));
     try {
       const outcomes = interpretBatchReply(batch, await this.request(batchCommand(batch)));
-      for (const o of outcomes) if (o.kind === "committed" && o.commitId !== null) this.sentAt.set(o.atKey.toLowerCase(), { commitId: o.commitId, atMs: sentAtMs });
+      for (const o of outcomes) {
+        if (o.kind !== "committed" || o.commitId === null) continue;
+        this.sentAt.set(o.atKey.toLowerCase(), { commitId: o.commitId, atMs: sentAtMs });
+        this.d.progress?.committed(o.commitId);
+      }
       return outcomes;
     } catch (err) {
       if (!(err instanceof AtProtocolError) || isAuthError(err.code)) throw err;
@@ -332,7 +343,7 @@ export class SyncRun {
     const d = decideOutcomes(outcomes, facts, now, this.d.store.syncState(), this.offsetMs(), sentAtMs === null ? null : this.serverTimeNotBefore(sentAtMs, now));
     this.d.store.apply(d.ops);
     if (d.serverWentBack) this.resetByAck = true;
-    this.d.progress?.add(outcomes.length);
+    this.d.progress?.answered(outcomes.filter((o) => o.kind !== "retry").length);
     let acked = 0;
     for (const o of outcomes) {
       if (o.kind === "committed") {

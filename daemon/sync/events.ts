@@ -1,5 +1,5 @@
 // Events a SyncDriver emits for the daemon to fan out to subscribers (past tense, house-style §7).
-import type { ConnectionState, ConnectionStateKind } from "../core/connectionState.js";
+import type { SyncLoopState, SyncLoopStateKind } from "../core/syncLoopState.js";
 import type { ResetReason } from "../core/reset.js";
 import type { ConflictRecord, OutboxId } from "../core/types.js";
 
@@ -22,18 +22,6 @@ export interface SyncErrorInfo {
   retryable: boolean;
 }
 
-/**
- * How far the current phase of a run is. Download: entries received in this run against the
- * server's commit id minus the id the run started from, an upper bound (several commits of one
- * key arrive as one entry, so a run can finish below it). Upload: commands answered against the
- * keys pending when the push began.
- */
-export interface SyncProgressInfo {
-  direction: "upload" | "download";
-  done: number;
-  total: number | null;
-}
-
 export type SyncEvent =
   | { type: "key.changed"; atKey: string; origin: KeyChangeOrigin; op: "update" | "delete"; commitId: number | null }
   | { type: "sync.started"; atMs: number }
@@ -42,9 +30,10 @@ export type SyncEvent =
   | { type: "conflict.detected"; conflict: ConflictRecord }
   | { type: "change.rejected"; atKey: string; changeIds: OutboxId[]; code: string; error: string }
   | { type: "server.reset"; reason: ResetReason; requeued: number }
-  /** Emitted once per applied page or answered batch, never per key. */
-  | { type: "sync.progress"; progress: SyncProgressInfo }
-  | { type: "state.changed"; from: ConnectionStateKind; to: ConnectionStateKind; durationMs: number; state: ConnectionState };
+  /** Progress moved (a page received, a batch answered), never per key; the figures are in facts(). */
+  | { type: "sync.progress" }
+  /** The sync loop moved (daemon/core/syncLoopState.ts); what apps see as state.changed is derived. */
+  | { type: "state.changed"; from: SyncLoopStateKind; to: SyncLoopStateKind; durationMs: number; state: SyncLoopState };
 
 export type SyncEventType = SyncEvent["type"];
 

@@ -1,27 +1,40 @@
-// Turns the driver's status and state changes into the shared SyncStatus snapshot
-// (shared/status.ts) and pushes it to main only when it changed (house-style §10).
-// Bursts of triggers (a thousand puts) coalesce into one computation per turn of the loop;
-// what moves continuously (a pull's progress) publishes at most once per `minIntervalMs`.
-import type { ErrorInfo, KeyStoreKind, SyncState, SyncStatus } from "../../shared/status.js";
+// Computes the worker's SyncStatus (daemon/status/deriveStatus.ts) from the driver's facts and
+// the connections' health, and pushes it to main only when it changed (house-style §10). Bursts
+// of triggers (a thousand puts) coalesce into one computation per turn of the loop; what moves
+// continuously (a pull's progress) publishes at most once per `minIntervalMs`. A change of the
+// derived state's kind is also a `state.changed` event (from, to, how long `from` lasted), so
+// "offline" is announced when the heartbeat fails, not when the next sync does.
+import type { ErrorInfo, KeyStoreKind, RejectedUpload, SyncStateKind, SyncStatus } from "../../shared/status.js";
 import { statusEquals } from "../../shared/status.js";
-import { ErrorCode } from "../../shared/errors.js";
-import type { ConnectionState } from "../core/connectionState.js";
-import type { Clock, Disposable } from "../ports.js";
-import type { SyncDriverStatus } from "../sync/SyncDriver.js";
+import type { Clock, Disposable, Logger } from "../ports.js";
+import { alwaysReachable, type HealthFacts } from "../status/ConnectionHealth.js";
+import { deriveStatus } from "../status/deriveStatus.js";
+import type { SyncFacts } from "../sync/SyncDriver.js";
 import type { SyncErrorInfo } from "../sync/events.js";
 import { redactText } from "../log/redact.js";
-import { syncErrorCode, toErrorInfo } from "./toWireError.js";
+import { toErrorInfo } from "./toWireError.js";
+
+export interface StateChange {
+  from: SyncStateKind;
+  to: SyncStateKind;
+  durationMs: number;
+}
 
 export interface StatusPublisherOptions {
   clock: Clock;
   keyStore: KeyStoreKind;
-  read(): SyncDriverStatus;
+  read(): SyncFacts;
+  /** The connections' health; absent: always reachable (tests without a monitor). */
+  health?(): HealthFacts;
   /**
    * The changes the server refused for good that are still in effect, oldest first
    * (core/syncState.ts rejectedInEffect over Store.rejectedRows); absent: none are reported.
    */
   rejected?(): readonly RejectedChange[];
   publish(status: SyncStatus): void;
+  /** The derived state's kind changed. */
+  stateChanged?(change: StateChange): void;
+  logger?: Logger;
   /** A recomputation that failed outside any caller (the store went away mid-shutdown). */
   onError?(err: unknown): void;
   /** The shortest time between two throttled recomputations (default 100 ms). */
@@ -36,29 +49,19 @@ export interface RejectedChange {
 }
 
 export class StatusPublisher {
-  private conn: ConnectionState = { kind: "offline" };
-  private since: number;
-  private attempt = 0;
   private last: SyncStatus | undefined;
+  private kindSince: number;
   /** A flush is queued for the next turn. */
   private immediate = false;
   private closed = false;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private timer: Disposable | undefined;
   private readonly errorTimes = new WeakMap<SyncErrorInfo, number>();
-  /** When the latest rejection was first seen, so its ErrorInfo keeps one time across computations. */
+  /** When the latest rejection was first seen, so it keeps one time across computations. */
   private rejectionSeen: { id: number; at: number } | undefined;
 
   constructor(private readonly o: StatusPublisherOptions) {
-    this.since = o.clock.now();
-  }
-
-  /** Records a state change of the driver (its `state.changed` event). */
-  stateChanged(state: ConnectionState): void {
-    this.conn = state;
-    this.since = this.o.clock.now();
-    if (state.kind === "connecting") this.attempt = state.attempt;
-    this.schedule();
+    this.kindSince = o.clock.now();
   }
 
   /** Asks for a recomputation on the next turn; many calls within one turn cost one. */
@@ -100,10 +103,13 @@ export class StatusPublisher {
 
   /** Computes now and publishes when changed; returns the current snapshot. */
   flush(): SyncStatus {
-    this.lastFlushAt = this.o.clock.now();
+    const now = this.o.clock.now();
+    this.lastFlushAt = now;
     const s = this.compute();
-    if (this.last === undefined || !statusEquals(this.last, s)) {
+    const prev = this.last;
+    if (prev === undefined || !statusEquals(prev, s)) {
       this.last = s;
+      if (prev !== undefined && prev.state.kind !== s.state.kind) this.kindChanged(prev.state.kind, s.state.kind, now);
       this.o.publish(s);
     }
     return s;
@@ -119,6 +125,16 @@ export class StatusPublisher {
     this.timer = undefined;
   }
 
+  private kindChanged(from: SyncStateKind, to: SyncStateKind, now: number): void {
+    const change = { from, to, durationMs: Math.max(0, now - this.kindSince) };
+    this.kindSince = now;
+    // A sync starting and ending is not news for the log; being reachable or not is.
+    const routine = (from === "online" && to === "syncing") || (from === "syncing" && to === "online");
+    if (routine) this.o.logger?.debug("status changed", change);
+    else this.o.logger?.info("status changed", change);
+    this.o.stateChanged?.(change);
+  }
+
   private info(e: SyncErrorInfo | null): ErrorInfo | null {
     if (e === null) return null;
     let at = this.errorTimes.get(e);
@@ -129,66 +145,28 @@ export class StatusPublisher {
     return toErrorInfo(e, at);
   }
 
-  private state(d: SyncDriverStatus): SyncState {
-    const c = this.conn;
-    switch (c.kind) {
-      case "offline":
-        return { kind: "offline", since: this.since };
-      case "connecting":
-        // A first run is "connecting" until it succeeds; once the server answered and data
-        // moves, it is syncing (an initial sync of 10,000 keys shows its progress too).
-        if (d.progress !== null && d.connected) return this.syncing(d);
-        return { kind: "connecting", since: this.since, attempt: c.attempt };
-      case "online":
-        if (d.uploading || d.downloading) return this.syncing(d);
-        return { kind: "online", since: this.since };
-      case "backoff": {
-        const lastError = this.info(d.lastError) ?? { code: ErrorCode.SyncFailed, message: c.lastError, at: this.since };
-        return { kind: "backoff", untilMs: c.untilMs, attempt: this.attempt, lastError };
-      }
-      case "needs-attention":
-        return { kind: "needs-attention", since: this.since, reason: c.reason, code: syncErrorCode(c.code) };
-    }
-  }
-
-  private syncing(d: SyncDriverStatus): SyncState {
-    const direction = d.uploading ? "upload" : "download";
-    const p = d.progress !== null && d.progress.direction === direction ? d.progress : { done: 0, total: null };
-    return { kind: "syncing", since: this.since, progress: { direction, done: p.done, total: p.total } };
-  }
-
-  /** The latest rejection still in effect, as the upload error it is (code and key named). */
-  private rejection(rejected: readonly RejectedChange[]): ErrorInfo | null {
+  /** The latest rejection still in effect: its key, the atServer's code and reason. */
+  private latestRejection(rejected: readonly RejectedChange[]): RejectedUpload | null {
     const latest = rejected[rejected.length - 1];
     if (latest === undefined) {
       this.rejectionSeen = undefined;
       return null;
     }
     if (this.rejectionSeen?.id !== latest.id) this.rejectionSeen = { id: latest.id, at: this.o.clock.now() };
-    const others = rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : "";
-    const message = `${latest.atKey} was rejected by the atServer for good: ${latest.lastError ?? "no reason given"}${others}; write the key again to retry`;
-    return { code: ErrorCode.SyncFailed, message: redactText(message).slice(0, 500), at: this.rejectionSeen.at };
+    const text = redactText(latest.lastError ?? "no reason given").slice(0, 500);
+    const m = /^(AT\d{4}):?\s*(.*)$/su.exec(text);
+    return { key: latest.atKey, code: m?.[1] ?? "", reason: m?.[2] || text, at: this.rejectionSeen.at };
   }
 
   private compute(): SyncStatus {
-    const d = this.o.read();
+    const facts = this.o.read();
     const rejected = this.o.rejected?.() ?? [];
-    return {
-      atSign: d.atSign,
-      state: this.state(d),
-      connected: d.connected,
-      uploading: d.uploading,
-      downloading: d.downloading,
-      pendingUploads: d.pendingUploads,
-      pendingOutsideFilter: d.pendingOutsideFilter,
-      rejectedUploads: rejected.length,
-      conflicts: d.conflicts,
-      lastSyncedAt: d.lastSyncedAtMs,
-      localCommitId: d.localCommitId,
-      serverCommitId: d.serverCommitId,
-      lastUploadError: this.info(d.uploadError) ?? this.rejection(rejected),
-      lastDownloadError: this.info(d.downloadError),
+    return deriveStatus({
+      facts,
+      health: this.o.health?.() ?? alwaysReachable(),
+      errors: { last: this.info(facts.lastError), upload: this.info(facts.uploadError), download: this.info(facts.downloadError) },
+      rejected: { count: rejected.length, latest: this.latestRejection(rejected) },
       keyStore: this.o.keyStore,
-    };
+    });
   }
 }

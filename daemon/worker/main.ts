@@ -5,8 +5,11 @@ import { dirname } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { SystemClock } from "../adapters/SystemClock.js";
 import { DATA_DIR, ensurePrivateDir } from "../config/ensurePrivateDir.js";
-import type { ConnectionState } from "../core/connectionState.js";
 import { rejectedInEffect } from "../core/syncState.js";
+import type { SyncLoopState } from "../core/syncLoopState.js";
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS } from "../status/bounds.js";
+import { ConnectionHealth } from "../status/ConnectionHealth.js";
+import { HealthTrackingRemote } from "../status/HealthTrackingRemote.js";
 import type { SyncFilter } from "../core/types.js";
 import { ValueCipher } from "../crypto/ValueCipher.js";
 import { createLogger, type LogLevel } from "../log/createLogger.js";
@@ -88,11 +91,17 @@ function start(): void {
   const caOpt = ca !== undefined ? { ca } : {};
   const resolver = new RootResolver({ root: `${cfg.rootServer.host}:${cfg.rootServer.port}`, clock, ...caOpt });
   const remoteOpts = { atSign, keys: data.keys, resolver, clock, ...caOpt };
-  const syncRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "sync-remote" }) });
+  // Its requests' outcomes are the command connection's health, for the status.
+  const syncRemote = new HealthTrackingRemote(new TlsRemote({ ...remoteOpts, logger: base.child({ component: "sync-remote" }) }), clock);
   // Extra connections a long (initial) pull spreads its commit-id ranges over: made for it, closed after it.
   const pullRemotes = [1, 2].map((n) => new OnDemandRemote(() => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) })));
   const lookupRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "lookup-remote" }), requestTimeoutMs: 15_000 });
-  const monitor = new Monitor({ ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }) });
+  // Its heartbeat bounds how long a gone atServer can still look connected (daemon/status/bounds.ts).
+  const monitor = new Monitor({
+    ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }),
+    heartbeatMs: HEARTBEAT_INTERVAL_MS, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+  });
+  const health = new ConnectionHealth(monitor, syncRemote, clock);
   const filter: SyncFilter = {
     ...(cfg.namespaces.length > 0 ? { namespaces: cfg.namespaces } : {}),
     ...(cfg.regex !== null ? { regex: cfg.regex } : {}),
@@ -104,15 +113,24 @@ function start(): void {
   const cipher = new ValueCipher(data.keys, new WorkerCipherContext({
     atSign, encryptionPublicKey: data.keys.encryptionPublicKey, store, local: driver.local, remote: lookupRemote, clock,
   }));
-  const status = new StatusPublisher({ clock, keyStore: extras.keyStore, read: () => driver.status(), publish: (s) => post({ type: "status", status: s }),
+  const status = new StatusPublisher({
+    clock, keyStore: extras.keyStore, read: () => driver.facts(), health: () => health.facts(), logger: base.child({ component: "status" }),
+    publish: (s) => post({ type: "status", status: s }),
+    stateChanged: (c) => post({ type: "event", event: { kind: "state.changed", atSign, ...c } }),
     rejected: () => rejectedInEffect(store.rejectedRows()),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
+  });
+  health.onChange(() => status.schedule());
+  // Back in touch with the atServer: a sync that was backing off tries now, and a pull checks
+  // what the monitor may have missed while it was away (its notifications died with it).
+  monitor.onStateChange((s) => {
+    if (s === "online") driver.retrySoon();
   });
   const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {
-      status.stateChanged(e.state);
+      status.schedule();
       monitorFollows(e.state);
     } else if (e.type === "sync.progress" || (e.type === "key.changed" && e.origin === "remote")) {
       status.scheduleThrottled();
@@ -123,11 +141,11 @@ function start(): void {
   });
   // A login the server refuses fails the same way on every retry (house-style §13): the
   // monitor stops with the sync, and starts again when a sync.now gets past it.
-  function monitorFollows(state: ConnectionState): void {
+  function monitorFollows(state: SyncLoopState): void {
     if (state.kind === "needs-attention" && syncErrorCode(state.code) === ErrorCode.AuthFailed) {
       logger.warn("the atServer refuses these keys: monitor stopped until a sync.now or a new onboard", { code: state.code });
       void monitor.stop().catch((err: unknown) => logger.warn("monitor stop failed", { error: err instanceof Error ? err.name : "unknown" }));
-    } else if (state.kind === "online") {
+    } else if (state.kind === "ready") {
       monitor.start();
     }
   }
@@ -145,6 +163,7 @@ function start(): void {
     close: async () => {
       notifications.dispose();
       sharing.dispose();
+      health.dispose();
       await driver.stop();
       await monitor.stop();
       await Promise.all([syncRemote, lookupRemote, ...pullRemotes].map((r) => r.close()));

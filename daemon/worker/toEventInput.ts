@@ -34,8 +34,8 @@ export function toEventInput(atSign: string, e: SyncEvent): EventInput | undefin
         kind: "change.rejected", atSign, key: e.atKey,
         error: { code: syncErrorCode(e.code), message: redactText(`${e.code}: ${e.error}`).slice(0, 500) },
       };
+    // The loop's own moves are logged; apps get the derived state's (StatusPublisher).
     case "state.changed":
-      return { kind: "state.changed", atSign, from: e.from, to: e.to, durationMs: e.durationMs };
     case "server.reset":
     case "sync.progress":
       return undefined;

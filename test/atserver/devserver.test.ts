@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import net from "node:net";
 import tls from "node:tls";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import { DataDirInUseError, resetAtSignStore, startDevServer, type DevServer } from "../../atserver/index.js";
@@ -90,14 +91,32 @@ describe("atsyncd dev-server: identities, root, persistence and reset", function
     await alice.cmd(`delete:gone.wavi${ALICE}`);
     const before = await lastCommit(alice);
     const addr = dev?.info.atSigns[ALICE]?.secondary;
+    const root = dev?.info.root;
     alice.close();
     await dev?.stop();
     dev = await startDevServer({ dataDir: dir.path });
     expect(dev.info.atSigns[ALICE]?.secondary).to.equal(addr);
+    // The root too: a daemon configured with it finds the restarted atServers.
+    expect(dev.info.root).to.equal(root);
     const again = await login(ALICE, demoKeys("alice").pkamPrivateKey ?? "");
     expect(await again.cmd(`llookup:persist.wavi${ALICE}`)).to.equal("data:kept");
     expect(await lastCommit(again)).to.equal(before);
     expect(await again.cmd(`update:next.wavi${ALICE} x`)).to.equal(`data:${Number(before) + 1}`);
+  });
+
+  it("a root port another program took since is replaced by a free one (and stored)", async function () {
+    const root = dev?.info.root ?? "";
+    await dev?.stop();
+    const [host, port] = splitAddress(root);
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, host, resolve));
+    try {
+      dev = await startDevServer({ dataDir: dir.path });
+      expect(dev.info.root).to.not.equal(root);
+      expect(JSON.parse(readFileSync(join(dir.path, "root.json"), "utf8"))).to.deep.equal({ port: Number(dev.info.root.split(":")[1]) });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it("one dev-server per data dir: a second one and an offline reset are refused while it runs", async function () {

@@ -13,10 +13,12 @@ import { formatChecks } from "../../daemon/cli/doctor/formatChecks.js";
 import { explainError } from "../../daemon/cli/explainError.js";
 import { describeSide, formatConflicts } from "../../daemon/cli/format/conflictText.js";
 import { formatEvent } from "../../daemon/cli/format/eventText.js";
+import { displayWidth } from "../../daemon/cli/format/textWidth.js";
 import { atKeyOperand, atSignOperand } from "../../daemon/cli/operands.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { EventSeq } from "../../shared/ids.js";
 import type { Conflict } from "../../shared/types.js";
+import { syncStatus } from "../support/statusFixture.js";
 
 const USAGE = "Usage: atsyncd test ARG";
 
@@ -155,17 +157,45 @@ describe("conflict and event lines", function () {
     expect(describeSide({ value: null, metadata: null, deleted: false })).to.equal("(cannot decrypt)");
     expect(describeSide({ value: "a\nb", metadata: null, deleted: false })).to.equal('"a\\nb"');
     const [line] = formatConflicts([conflict], NOW, "UTC");
-    expect(line).to.equal('#3  @alice🛠  phone.wavi@alice🛠  local "123"  remote "line1\\nline2 and a very long…  local-wins: kept local  11:59');
+    expect(line).to.equal('#3  @alice🛠  phone.wavi@alice🛠  local "123"  remote "line1\\nline2 and a very long…  local-wins: kept local  11:59+00:00');
+    // The same clock as status and watch: --utc says Z.
+    expect(formatConflicts([conflict], NOW, { utc: true })[0]).to.match(/ 11:59Z$/u);
   });
 
-  it("formats each event kind on one line without values", function () {
+  it("formats each event on one line without values, local time with its offset (or Z)", function () {
     const base = { seq: 1 as EventSeq, at: Date.UTC(2026, 10, 22, 12, 0, 1, 250) };
-    expect(formatEvent({ ...base, kind: "key.changed", atSign: "@a", key: "k@a", origin: "remote", op: "delete" }, { now: NOW }))
-      .to.equal("12:00:01.250 key.changed           @a k@a delete (remote)");
-    expect(formatEvent({ ...base, kind: "notification.received", atSign: "@a", from: "@b", key: "@a:k@b", operation: "update", value: "SECRET", notificationId: "n" }, { now: NOW }))
+    const o = { now: NOW, timeZone: "UTC" };
+    expect(formatEvent({ ...base, kind: "key.changed", atSign: "@a", key: "k@a", origin: "remote", op: "delete" }, o))
+      .to.deep.equal(["12:00:01.250+00:00 @a delete k@a (remote)"]);
+    expect(formatEvent({ ...base, kind: "notification.received", atSign: "@a", from: "@b", key: "@a:k@b", operation: "update", value: "SECRET", notificationId: "n" }, o).join(""))
       .to.not.include("SECRET");
-    expect(formatEvent({ ...base, kind: "sync.completed", atSign: "@a", counts: { uploaded: 2, downloaded: 3, conflicts: 1, rejected: 0 }, durationMs: 1500 }, { now: NOW }))
-      .to.equal("12:00:01.250 sync.completed        @a ↑2 ↓3 in 1s, 1 conflict");
+    expect(formatEvent({ ...base, kind: "sync.completed", atSign: "@a", counts: { uploaded: 2, downloaded: 3, conflicts: 1, rejected: 0 }, durationMs: 1500 }, { now: NOW, utc: true }))
+      .to.deep.equal(["12:00:01.250Z @a synced ↑2 ↓3 in 1s, 1 conflict"]);
+    expect(formatEvent({ ...base, kind: "state.changed", atSign: "@a", from: "online", to: "offline", durationMs: 65_000 }, o))
+      .to.deep.equal(["12:00:01.250+00:00 @a online → offline (after 1m 5s)"]);
+    const snap = { ...base, kind: "snapshot" as const, resync: false, statuses: [syncStatus({ atSign: "@a" }), syncStatus({ atSign: "@b", inSync: false, pendingUploads: 2 })] };
+    expect(formatEvent(snap, o)).to.deep.equal(["12:00:01.250+00:00 now: @a in sync", "12:00:01.250+00:00 now: @b online: 2 to upload"]);
+    expect(formatEvent({ ...snap, statuses: [] }, o)).to.deep.equal(["12:00:01.250+00:00 now: no atSign is onboarded"]);
+  });
+
+  it("leaves out what only says a sync is under way, unless verbose: one line per sync", function () {
+    const base = { seq: 1 as EventSeq, at: NOW, atSign: "@a" };
+    const o = { now: NOW, timeZone: "UTC" };
+    const nothing = { uploaded: 0, downloaded: 0, conflicts: 0, rejected: 0 };
+    // One put, as the daemon reports it: its key change, two runs (the second moved nothing) and their statuses.
+    const put: AtsyncEvent[] = [
+      { ...base, kind: "key.changed", key: "k@a", origin: "local", op: "update" },
+      { ...base, kind: "sync.started" },
+      { ...base, kind: "status.changed", status: syncStatus({ atSign: "@a" }) },
+      { ...base, kind: "state.changed", from: "online", to: "syncing", durationMs: 5 },
+      { ...base, kind: "sync.completed", counts: { ...nothing, uploaded: 1 }, durationMs: 26 },
+      { ...base, kind: "state.changed", from: "syncing", to: "online", durationMs: 30 },
+      { ...base, kind: "sync.started" },
+      { ...base, kind: "sync.completed", counts: nothing, durationMs: 5 },
+      { ...base, kind: "status.changed", status: syncStatus({ atSign: "@a" }) },
+    ];
+    expect(put.flatMap((e) => formatEvent(e, o))).to.deep.equal(["12:00:00.000+00:00 @a update k@a (local)", "12:00:00.000+00:00 @a synced ↑1 ↓0 in 26ms"]);
+    expect(put.flatMap((e) => formatEvent(e, { ...o, verbose: true }))).to.have.length(put.length);
   });
 });
 
@@ -177,10 +207,8 @@ describe("sync --wait progress", function () {
     { seq: 4 as EventSeq, at: 0, kind: "sync.completed", atSign, counts: { uploaded: 0, downloaded: 10_000, conflicts: 0, rejected: 0 }, durationMs: 2500 },
   ];
   function syncing(atSign: string, done: number, total: number): SyncStatus {
-    return {
-      atSign, state: { kind: "syncing", since: 0, progress: { direction: "download", done, total } }, connected: true, uploading: false, downloading: true,
-      pendingUploads: 0, conflicts: 0, lastSyncedAt: null, localCommitId: null, serverCommitId: null, lastUploadError: null, lastDownloadError: null, keyStore: "file",
-    };
+    const download = { done, total, perSecond: null, etaMs: null };
+    return syncStatus({ atSign, inSync: false, downloading: true, state: { kind: "syncing", since: 0, progress: { direction: "download", upload: null, download } } });
   }
   function capture(): { io: CliIO; text: () => string } {
     let text = "";
@@ -196,9 +224,19 @@ describe("sync --wait progress", function () {
     const bar = "[############------------------]";
     expect(text()).to.equal(
       "\r@alice🛠 syncing…\x1b[K" +
-      `\r@alice🛠 downloading ${bar} 40% (4,000/10,000)\x1b[K` +
-      `\r@alice🛠 downloading [${"#".repeat(30)}] 100% (10,000/10,000)\x1b[K` +
+      `\r@alice🛠 downloading ${bar} ↓ 4,000/10,000 commits (40%)\x1b[K` +
+      `\r@alice🛠 downloading [${"#".repeat(30)}] ↓ 10,000/10,000 commits (100%)\x1b[K` +
       "\r\x1b[K");
+  });
+
+  it("cuts the redrawn line to the terminal's width, so a carriage return can still redraw it", function () {
+    const { io, text } = capture();
+    Object.assign(io.stderr, { columns: 40 });
+    const r = progressReporter(io, true);
+    for (const e of events("@alice🛠")) r.onEvent(e);
+    const lines = text().split("\r").filter((l) => l !== "").map((l) => l.replace("\x1b[K", ""));
+    for (const l of lines) expect(displayWidth(l)).to.be.at.most(39);
+    expect(lines[1]).to.equal("@alice🛠 downloading [############-----…");
   });
 
   it("prints plain lines without a TTY", function () {
@@ -207,6 +245,6 @@ describe("sync --wait progress", function () {
     for (const e of events("@bob")) r.onEvent(e);
     r.onEvent({ seq: 5 as EventSeq, at: 0, kind: "sync.failed", atSign: "@bob", counts: { uploaded: 0, downloaded: 0, conflicts: 0, rejected: 0 }, durationMs: 10, error: { code: 4002, message: "cannot reach the atServer" } });
     r.done();
-    expect(text()).to.equal("@bob: sync started\n@bob: sync completed in 2s (0 uploaded, 10,000 downloaded)\n@bob: sync failed: cannot reach the atServer\n");
+    expect(text()).to.equal("@bob: sync completed in 2s (0 uploaded, 10,000 downloaded)\n@bob: sync failed: cannot reach the atServer\n");
   });
 });

@@ -14,13 +14,11 @@ import { KeysDelete, KeysGet, KeysList, KeysPut, StatusGet, SyncNow } from "../.
 import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
+import { syncStatus } from "../support/statusFixture.js";
 
 const clock = new SystemClock();
 
-const status = (atSign: string): SyncStatus => ({
-  atSign, state: { kind: "online", since: 1 }, connected: true, uploading: false, downloading: false, pendingUploads: 0,
-  conflicts: 0, lastSyncedAt: null, localCommitId: null, serverCommitId: null, lastUploadError: null, lastDownloadError: null, keyStore: "file",
-});
+const status = (atSign: string): SyncStatus => syncStatus({ atSign });
 
 /** A daemon stand-in: the real RpcServer and EventHub with handlers over a Map. */
 async function startDaemon(socketPath: string, hub: EventHub, version = "t") {

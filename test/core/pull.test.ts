@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { canTransition, IllegalTransitionError, transition } from "../../daemon/core/connectionState.js";
+import { canTransition, IllegalTransitionError, transition } from "../../daemon/core/syncLoopState.js";
 import { resolveConflict, sidesDiffer } from "../../daemon/core/conflict.js";
 import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js";
 import {
@@ -152,13 +152,13 @@ describe("core: filter, conflicts and connection state", () => {
   });
 
   it("transition() refuses illegal moves and reports how long the previous state lasted", () => {
-    const start = { state: { kind: "offline" as const }, enteredAtMs: 1000 };
-    const { next, change } = transition(start, { kind: "connecting", attempt: 1 }, 1500);
-    expect(change).to.deep.include({ from: "offline", to: "connecting", durationMs: 500 });
-    expect(() => transition(next, { kind: "connecting", attempt: 2 }, 1600)).to.throw(IllegalTransitionError);
-    expect(() => transition(start, { kind: "online", sinceMs: 0 }, 0)).to.throw(IllegalTransitionError);
-    expect(canTransition("backoff", "connecting")).to.equal(true);
-    expect(canTransition("needs-attention", "online")).to.equal(false);
+    const start = { state: { kind: "stopped" as const }, enteredAtMs: 1000 };
+    const { next, change } = transition(start, { kind: "starting", attempt: 1 }, 1500);
+    expect(change).to.deep.include({ from: "stopped", to: "starting", durationMs: 500 });
+    expect(() => transition(next, { kind: "starting", attempt: 2 }, 1600)).to.throw(IllegalTransitionError);
+    expect(() => transition(start, { kind: "ready", sinceMs: 0 }, 0)).to.throw(IllegalTransitionError);
+    expect(canTransition("backoff", "starting")).to.equal(true);
+    expect(canTransition("needs-attention", "ready")).to.equal(false);
   });
 });
 

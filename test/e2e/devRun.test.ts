@@ -9,6 +9,18 @@ import { AtsyncClient } from "../../client/index.js";
 import { loadConfig } from "../../daemon/config/loadConfig.js";
 import { atsyncdBin, requireBuild, waitFor } from "../support/daemon.js";
 
+/** Runs `node bin/atsyncd ARGS` to its exit. */
+function runCli(args: string[], cwd?: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [atsyncdBin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 describe("e2e: atsyncd run --dev", function () {
   this.timeout(90_000);
   let dir: string;
@@ -54,5 +66,38 @@ describe("e2e: atsyncd run --dev", function () {
       return st.length === 2 && st.every((s) => s.state.kind === "online") ? st : undefined;
     }, 60_000);
     expect(statuses.map((s) => s.atSign).sort()).to.deep.equal(["@alice", "@bob"]);
+  });
+
+  it("a second `run --dev` on the same data dir says the first is running (pid, socket), exit 6", async function () {
+    const dataDir = join(dir, "data");
+    const socketPath = join(dir, "s.sock");
+    const second = await runCli(["run", "--dev", "--data-dir", dataDir, "--socket", socketPath]);
+    expect(second.code).to.equal(6);
+    expect(second.stderr).to.equal(`atsyncd: atsyncd is already running for ${dataDir} (pid ${proc!.pid}, socket ${socketPath}); use it, or stop it first (Ctrl-C where it runs, or \`kill ${proc!.pid}\`)\n`);
+    // Relative to the working directory, as `npm start` names it.
+    const fromParent = await runCli(["run", "--dev", "--data-dir", "data", "--socket", socketPath], dir);
+    expect(fromParent.stderr).to.include("already running for ./data (pid");
+  });
+
+  it("config and doctor without --data-dir ask the running daemon for its data dir and config file", async function () {
+    const socketPath = join(dir, "s.sock");
+    const env = { ATSYNCD_SOCKET: socketPath, XDG_CONFIG_HOME: join(dir, "elsewhere"), XDG_DATA_HOME: join(dir, "elsewhere") };
+    const path = await runCli(["config", "path"], undefined, env);
+    expect(path.stdout).to.equal(`${join(dir, "data", "config.json")}\n`);
+    const doctor = await runCli(["doctor", "--json"], undefined, env);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string; message: string }[] }).checks;
+    expect(checks.find((c) => c.name === "config")?.message).to.include(`${join(dir, "data", "config.json")} (the running daemon's)`);
+    // The dev root in that config is what the atServer checks used: they pass.
+    expect(checks.filter((c) => c.name.endsWith("atServer")).map((c) => c.status)).to.deep.equal(["ok", "ok"]);
+    // With no daemon there, the defaults (here under XDG_CONFIG_HOME).
+    const none = await runCli(["config", "path"], undefined, { ...env, ATSYNCD_SOCKET: join(dir, "nobody.sock") });
+    expect(none.stdout).to.equal(`${join(dir, "elsewhere", "atsyncd", "config.json")}\n`);
+  });
+
+  it("--version names the CLI's and the daemon's versions, pid and socket", async function () {
+    const socketPath = join(dir, "s.sock");
+    const v = await runCli(["--version", "--socket", socketPath]);
+    expect(v.code).to.equal(0);
+    expect(v.stdout).to.match(new RegExp(`^atsyncd \\d+\\.\\d+\\.\\d+ \\(this CLI\\)\\natsyncd \\d+\\.\\d+\\.\\d+ \\(the daemon: pid ${proc!.pid}, up \\S+, socket ${socketPath.replace(/[.]/gu, "\\.")}\\)\\n$`, "u"));
   });
 });

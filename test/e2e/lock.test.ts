@@ -21,10 +21,12 @@ describe("e2e: data dir lock and clean stop", function () {
 
   it("refuses a second daemon on the same data dir with a clear message and a non-zero exit", async function () {
     const second = await runOnce(["--data-dir", d!.dataDir, "--socket", join(d!.dir, "other.sock"), "--key-store", "file"]);
-    expect(second.code).to.not.equal(0);
-    expect(second.code).to.not.equal(null);
-    expect(second.stderr).to.match(/already running for .* \(pid \d+\)/u);
-    expect(second.stderr).to.include(String(d!.proc.pid));
+    // Exit 6 (README's table), naming the holder; its socket is not the one asked for, and it says so.
+    expect(second.code).to.equal(6);
+    expect(second.stderr).to.match(new RegExp(`already running for .* \\(pid ${d!.proc.pid}, it does not answer on .*other\\.sock`, "u"));
+    const same = await runOnce(["--data-dir", d!.dataDir, "--socket", d!.socketPath, "--key-store", "file"]);
+    expect(same.code).to.equal(6);
+    expect(same.stderr).to.include(`(pid ${d!.proc.pid}, socket ${d!.socketPath})`);
     expect(existsSync(join(d!.dir, "other.sock"))).to.equal(false);
     // The first daemon still answers.
     expect((await d!.client.status(ALICE))[0]?.atSign).to.equal(ALICE);

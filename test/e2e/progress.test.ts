@@ -10,7 +10,7 @@ import { ServerStore } from "../../atserver/store/ServerStore.js";
 import { formatStatusTable } from "../../daemon/cli/format/statusText.js";
 import type { AtsyncEvent, StatusChangedEvent } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
-import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.js";
 
 const CAROL = "@carol🛠";
 const SERVER_KEYS = 30_000;
@@ -78,41 +78,59 @@ describe("e2e: sync progress", function () {
     return { seen, ms };
   }
 
-  it("a long initial download reports keys received against the server's commit id, at a bounded rate", async function () {
+  it("a long initial download counts server commits received against the server's commit id, both phases adding up, at a bounded rate", async function () {
     const app = await d!.connect("progress-download");
     const atKeys = readFileSync(dev!.info.atSigns[CAROL]!.atKeys, "utf8");
-    const inSync = (s: SyncStatus): boolean => s.state.kind === "online" && s.serverCommitId !== null && s.localCommitId === s.serverCommitId;
+    const inSync = (s: SyncStatus): boolean => s.inSync;
     const { seen, ms } = await collect(app, () => app.onboard(CAROL, atKeys), inSync);
     const final = seen.at(-1)!;
-    const downloads = seen.flatMap((s) => (s.state.kind === "syncing" && s.state.progress.direction === "download" ? [s.state.progress] : []));
+    expect(final.state.kind).to.equal("online");
+    const downloads = seen.flatMap((s) => (s.state.kind === "syncing" && s.state.progress.download !== null ? [s.state.progress.download] : []));
     expect(downloads.length, JSON.stringify(seen.map((s) => s.state))).to.be.greaterThan(0);
     const expected = final.serverCommitId! + 1; // from -1 to the server's id
     expect(expected).to.be.at.least(SERVER_KEYS);
     for (const p of downloads) {
       expect(p.total).to.equal(expected);
-      expect(p.done).to.be.within(0, expected);
+      expect(p.done).to.be.within(0, p.total);
     }
     const dones = downloads.map((p) => p.done);
     expect(dones).to.deep.equal([...dones].sort((a, b) => a - b));
     expect(Math.max(...dones), `progress seen: ${dones.join(", ")}`).to.be.greaterThan(0);
+    // Nothing was uploaded: no upload phase appears.
+    expect(seen.some((s) => s.state.kind === "syncing" && s.state.progress.upload !== null)).to.equal(false);
+    // A phase that ran for over a second shows its rate and the time left.
+    const lateStatus = downloads.find((p) => p.perSecond !== null);
+    if (ms > 2000) expect(lateStatus, JSON.stringify(downloads)).to.not.equal(undefined);
+    if (lateStatus) expect(lateStatus.etaMs).to.be.a("number").and.at.least(0);
     // At most one publication per 100 ms (plus the few state changes around it), never per key.
     expect(seen.length).to.be.at.most(Math.ceil(ms / 100) + 6);
-    const mid = seen.find((s) => s.state.kind === "syncing" && s.state.progress.done > 0)!;
-    const line = formatStatusTable([mid], { now: Date.now(), timeZone: "UTC" })[0]!;
-    expect(line).to.match(/syncing \d+% \([\d,]+\/[\d,]+\)/u);
+    const mid = seen.find((s) => s.state.kind === "syncing" && (s.state.progress.download?.done ?? 0) > 0)!;
+    const table = formatStatusTable([mid], { now: Date.now(), timeZone: "UTC" });
+    expect(table[0]).to.match(/syncing ↓ \d+%/u);
+    expect(table[1]).to.match(/^ {4}↓ [\d,]+\/[\d,]+ commits \(\d+%\)/u);
   });
 
-  it("a long upload reports changes answered against those pending when it began", async function () {
+  it("a long upload counts changes answered against those pending now; its echo is not a download", async function () {
     const app = await d!.connect("progress-upload");
-    const items = Array.from({ length: LOCAL_PUTS }, (_, i) => ({ op: "put" as const, key: `up${i}.bulk${CAROL}`, value: `v${i}` }));
-    const { seen } = await collect(app, () => app.putMany(CAROL, items), (s) => s.state.kind === "online" && s.pendingUploads === 0 && !s.uploading);
-    const uploads = seen.flatMap((s) => (s.state.kind === "syncing" && s.state.progress.direction === "upload" ? [s.state.progress] : []));
+    const items = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ op: "put" as const, key: `up${from + i}.bulk${CAROL}`, value: `v${i}` }));
+    let more: Promise<unknown> | undefined;
+    const { seen } = await collect(app, () => app.putMany(CAROL, items(0, LOCAL_PUTS)), (s) => {
+      // Writes keep arriving while it uploads: the total must follow them.
+      if (more === undefined && s.state.kind === "syncing") more = app.putMany(CAROL, items(LOCAL_PUTS, 1000));
+      return more !== undefined && s.inSync;
+    });
+    await more;
+    const uploads = seen.flatMap((s) => (s.state.kind === "syncing" && s.state.progress.upload !== null ? [{ p: s.state.progress.upload, pending: s.pendingUploads }] : []));
     expect(uploads.length, JSON.stringify(seen.map((s) => s.state))).to.be.greaterThan(0);
-    for (const p of uploads) {
-      expect(p.total).to.equal(LOCAL_PUTS);
-      expect(p.done).to.be.within(0, LOCAL_PUTS);
+    for (const { p, pending } of uploads) {
+      // done + what is pending now, whatever arrived since the upload began: never "100% (17,336/279)".
+      expect(p.done).to.be.within(0, p.total);
+      expect(p.total - p.done).to.equal(pending);
     }
-    expect(Math.max(...uploads.map((p) => p.done))).to.be.greaterThan(0);
-    await waitFor("the server to hold the uploads", async () => (await app.status(CAROL))[0]?.pendingUploads === 0);
+    expect(Math.max(...uploads.map((u) => u.p.done))).to.be.greaterThan(0);
+    expect(Math.max(...uploads.map((u) => u.p.total))).to.be.at.least(LOCAL_PUTS);
+    // Pulling back the commits our own batches were given is no download.
+    expect(seen.filter((s) => s.downloading || (s.state.kind === "syncing" && s.state.progress.download !== null)).map((s) => s.state)).to.deep.equal([]);
+    expect((await app.status(CAROL))[0]?.pendingUploads).to.equal(0);
   });
 });

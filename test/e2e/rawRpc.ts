@@ -1,5 +1,6 @@
 // A bare NDJSON client for sending what the real client never would (malformed frames).
 import { createConnection, type Socket } from "node:net";
+import { PROTOCOL_VERSION } from "../../shared/protocol.js";
 
 export class RawRpc {
   private buf = "";
@@ -65,7 +66,7 @@ export class RawRpc {
   }
 
   async hello(): Promise<void> {
-    const r = await this.call(0, "rpc.hello", { protocolVersion: 1, client: "raw-e2e" });
+    const r = await this.call(0, "rpc.hello", { protocolVersion: PROTOCOL_VERSION, client: "raw-e2e" });
     if (!("result" in r)) throw new Error(`hello refused: ${JSON.stringify(r)}`);
   }
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { TLSSocket } from "node:tls";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import type { AtNotification } from "../../daemon/ports.js";
-import { Monitor, type MonitorState } from "../../daemon/remote/Monitor.js";
+import { Monitor, type MonitorHealth, type MonitorState } from "../../daemon/remote/Monitor.js";
 import { RootResolver } from "../../daemon/remote/RootResolver.js";
 import { Backoff } from "../../daemon/backoff.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
@@ -72,6 +72,8 @@ describe("remote/Monitor on the wire", function () {
     });
     monitor.onNotification((n) => notes.push(n));
     monitor.onStateChange((s) => states.push(s));
+    const healths: MonitorHealth[] = [];
+    monitor.onStateChange(() => healths.push(monitor.health()));
     monitor.start();
 
     await waitFor(() => notes.length >= 2, "notifications");
@@ -81,6 +83,13 @@ describe("remote/Monitor on the wire", function () {
     const monitorCommandsSeen = (): number => server.commands.filter((c) => c.startsWith("monitor")).length;
     await waitFor(() => monitorCommandsSeen() >= 2 && monitor.currentState === "online", "reconnect after missed heartbeat");
     expect(states).to.deep.equal(["connecting", "online", "offline", "connecting", "online"]);
+    // Its health says why it went offline (the heartbeat's reply did not come within a third of
+    // the interval) and when it would try again; online again, the attempts start over.
+    const down = healths[2]!;
+    expect(down).to.deep.include({ state: "offline", attempt: 0, reason: "monitor connection lost: no reply within 100 ms" });
+    expect(down.nextAttemptAt).to.be.a("number").and.at.least(down.since);
+    expect(healths[3]).to.deep.include({ state: "connecting", attempt: 1, nextAttemptAt: null });
+    expect(healths[4]).to.deep.include({ state: "online", attempt: 0, reason: null });
     const monitorCommands = server.commands.filter((c) => c.startsWith("monitor"));
     expect(monitorCommands[0]).to.equal("monitor wavi");
     // Stats notifications are not stored server-side, so only the shared one sets the resume point.

@@ -9,15 +9,12 @@ import { ErrorCode } from "../../shared/errors.js";
 import type { AtsyncEvent, EventInput } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { RawClient, tempDir, waitFor, type Frame } from "./helpers.js";
+import { syncStatus } from "../support/statusFixture.js";
 
 const clock = new SystemClock();
 
 function status(atSign: string): SyncStatus {
-  return {
-    atSign, state: { kind: "online", since: 1 }, connected: true, uploading: false, downloading: false,
-    pendingUploads: 0, conflicts: 0, lastSyncedAt: null, localCommitId: 3, serverCommitId: 3,
-    lastUploadError: null, lastDownloadError: null, keyStore: "file",
-  };
+  return syncStatus({ atSign, lastReceivedCommitId: 3, serverCommitId: 3 });
 }
 
 const changed = (atSign: string, key: string): EventInput => ({ kind: "key.changed", atSign, key, origin: "local", op: "update" });

@@ -11,7 +11,7 @@ import type { Handler } from "../../daemon/rpc/types.js";
 import { asConnectionId } from "../../shared/ids.js";
 import { KeysGet } from "../../shared/methods.js";
 import type { KeysGetResult } from "../../shared/types.js";
-import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
+import { PROTOCOL_VERSION, REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { RawClient, tempDir } from "./helpers.js";
 
 const clock = new SystemClock();
@@ -55,7 +55,7 @@ describe("RpcConnection reply batching", () => {
       { daemonVersion: "test", frameLimits: REQUEST_FRAME_LIMITS, maxInFlight: 64, replyHoldMs }, nullLogger, clock));
     const client = await clientP;
     clients.push(client);
-    const hello = await client.request("h", "rpc.hello", { protocolVersion: 1, client: "test" });
+    const hello = await client.request("h", "rpc.hello", { protocolVersion: PROTOCOL_VERSION, client: "test" });
     expect(hello.error, "handshake").to.equal(undefined);
     return { client, writes: () => writes };
   }

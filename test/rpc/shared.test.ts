@@ -8,6 +8,7 @@ import { parseClientFrame, parseDaemonFrame } from "../../shared/protocol.js";
 import { utf8ByteLength } from "../../shared/schema.js";
 import { statusEquals, SyncStateKinds, type SyncStatus } from "../../shared/status.js";
 import { thrown } from "../support/thrown.js";
+import { syncStatus } from "../support/statusFixture.js";
 
 describe("shared/errors", () => {
   it("has unique codes, app codes outside JSON-RPC's reserved range", () => {
@@ -135,17 +136,16 @@ describe("shared/protocol frame parsing", () => {
 });
 
 describe("shared/status and event filters", () => {
-  const s: SyncStatus = {
-    atSign: "@alice🛠", state: { kind: "backoff", untilMs: 10, attempt: 2, lastError: { code: 4002, message: "down", at: 5 } },
-    connected: false, uploading: false, downloading: false, pendingUploads: 2, conflicts: 0, lastSyncedAt: 1,
-    localCommitId: 4, serverCommitId: 9, lastUploadError: null, lastDownloadError: null, keyStore: "keychain",
-  };
+  const s: SyncStatus = syncStatus({
+    state: { kind: "backoff", untilMs: 10, attempt: 2, lastError: { code: 4002, message: "down", at: 5 } },
+    inSync: false, connected: false, pendingUploads: 2, lastSyncedAt: 1, lastReceivedCommitId: 4, serverCommitId: 9, keyStore: "keychain",
+  });
   it("statusEquals compares deeply", () => {
     expect(statusEquals(s, structuredClone(s))).to.equal(true);
     expect(statusEquals(s, { ...s, pendingUploads: 3 })).to.equal(false);
     expect(statusEquals(s, { ...s, rejectedUploads: 1 })).to.equal(false);
     expect(statusEquals({ ...s, rejectedUploads: 1 }, { ...s, rejectedUploads: 1 })).to.equal(true);
-    expect(statusEquals(s, { ...s, rejectedUploads: undefined })).to.equal(true);
+    expect(statusEquals(s, { ...s, lastRejected: { key: "k@alice🛠", code: "AT0003", reason: "r", at: 1 } })).to.equal(false);
     expect(statusEquals(s, { ...s, state: { ...s.state, attempt: 3 } as SyncStatus["state"] })).to.equal(false);
   });
   it("compileFilter: key filters narrow key events only, case-insensitive atSigns", () => {

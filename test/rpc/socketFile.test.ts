@@ -10,6 +10,7 @@ import { socketMode } from "../../daemon/rpc/socketFile.js";
 import { SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { RawClient, tempDir } from "./helpers.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol.js";
 
 const clock = new SystemClock();
 
@@ -54,7 +55,7 @@ describe("RpcServer socket file", () => {
       expect((err as Error).message).to.equal(`another atsyncd is already running on ${path}`);
       // The first daemon still answers.
       const c = await RawClient.open(path);
-      const r = await c.request(1, "rpc.hello", { protocolVersion: 1, client: "t" });
+      const r = await c.request(1, "rpc.hello", { protocolVersion: PROTOCOL_VERSION, client: "t" });
       c.close();
       expect(r.result).to.deep.include({ daemonVersion: "first" });
     } finally {

@@ -71,11 +71,11 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
     }));
     let last: SyncStatus | undefined;
     const status = new StatusPublisher({
-      clock, keyStore: "file", read: () => device.driver.status(), publish: (st) => (last = st), rejected: () => rejectedInEffect(device.store.rejectedRows()),
+      clock, keyStore: "file", read: () => device.driver.facts(), publish: (st) => (last = st), rejected: () => rejectedInEffect(device.store.rejectedRows()),
     });
-    // As main.ts: state changes move the publisher's state, everything else asks for a recomputation;
+    // As main.ts: every driver event asks for a recomputation (no monitor here: always reachable);
     // changes of our shared-key copies re-encrypt what they left behind, in the serial inbox.
-    device.driver.on((e) => (e.type === "state.changed" ? status.stateChanged(e.state) : status.schedule()));
+    device.driver.on(() => status.schedule());
     const inbox = new Inbox();
     const sharing = followSharedKeys({ atSign, events: device.driver, cipher, run: (task) => void inbox.run(task), logger: nullLogger });
     open.push({ lookup, status, inbox, sharing });

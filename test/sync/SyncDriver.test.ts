@@ -20,7 +20,8 @@ describe("sync: SyncDriver (in-process server)", () => {
     expect(world.clock.pendingTimers).to.equal(0);
     expect(world.server.value(`phone.wavi${A}`)).to.equal("cipher");
     expect(world.store.change(w.outboxId!)?.state).to.equal("committed");
-    expect(world.driver.status()).to.include({ pendingUploads: 0, state: "online" });
+    expect(world.driver.facts()).to.include({ pendingUploads: 0 });
+    expect(world.driver.facts().loop.kind).to.equal("ready");
   });
 
   it("coalesces a burst of local writes into few runs and one command per key", async () => {
@@ -28,7 +29,7 @@ describe("sync: SyncDriver (in-process server)", () => {
     await world.driver.syncNow();
     const before = world.server.commands.filter((c) => c.startsWith("batch:")).length;
     for (let i = 0; i < 50; i++) world.driver.local.put(`k${i % 5}.wavi${A}`, `v${i}`);
-    await waitFor(() => world.driver.status().pendingUploads === 0, "pushes");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "pushes");
     const batches = world.server.commands.filter((c) => c.startsWith("batch:")).slice(before);
     expect(batches.length).to.be.lessThan(5);
     const items = batches.flatMap((b) => JSON.parse(b.slice(6)) as unknown[]);
@@ -57,15 +58,15 @@ describe("sync: SyncDriver (in-process server)", () => {
       { atKey: `fine.wavi${A}`, value: "f" },
     ]);
     await waitFor(() => events.some((e) => e.type === "change.rejected"), "rejection");
-    await waitFor(() => world.driver.status().pendingUploads === 2 && world.clock.pendingTimers > 0, "retry timer");
+    await waitFor(() => world.driver.facts().pendingUploads === 2 && world.clock.pendingTimers > 0, "retry timer");
     expect(world.server.has(`fine.wavi${A}`)).to.equal(true);
     const rejected = events.find((e) => e.type === "change.rejected");
     expect(rejected).to.deep.include({ atKey: bad, code: "AT0016" });
-    expect(world.driver.status().rejectedUploads).to.equal(1);
+    expect(world.driver.facts().rejectedUploads).to.equal(1);
     // The faults kept both from the server: only the retry can bring them there.
     expect([world.server.has(`paused.wavi${A}`), world.server.has(`omitted.wavi${A}`)]).to.deep.equal([false, false]);
     world.clock.advance(1000);
-    await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "retried pushes");
     expect(world.server.value(`paused.wavi${A}`)).to.equal("p");
     expect(world.server.value(`omitted.wavi${A}`)).to.equal("o");
     expect(world.store.rejectedChanges().map((c) => c.lastError)).to.deep.equal(["AT0016: Invalid atKey"]);
@@ -163,7 +164,7 @@ describe("sync: SyncDriver (in-process server)", () => {
       return reply;
     };
     world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "mine" })));
-    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading, "the upload");
+    await waitFor(() => world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading, "the upload");
     await world.driver.syncNow();
     const conflicts = world.store.listConflicts();
     expect(conflicts.map((c) => [c.atKey, c.local.value, c.remote.value, c.winner])).to.deep.equal([[keys[150], "mine", "other-device", "local"]]);
@@ -178,14 +179,14 @@ describe("sync: SyncDriver (in-process server)", () => {
     world.server.failNext = 1;
     const err = await world.driver.syncNow().then(() => null, (e: unknown) => e);
     expect(err).to.be.instanceOf(Error);
-    expect(world.driver.status().state).to.equal("backoff");
-    expect(world.driver.status().downloadError?.code).to.equal("REMOTE_UNAVAILABLE");
+    expect(world.driver.facts().loop.kind).to.equal("backoff");
+    expect(world.driver.facts().downloadError?.code).to.equal("REMOTE_UNAVAILABLE");
     expect(world.backoffCalls).to.equal(1);
     const completed = nextEvent(world.driver, "sync.completed");
     world.clock.advance(1000);
     await completed;
-    expect(states).to.deep.equal(["connecting", "online", "backoff", "connecting", "online"]);
-    expect(world.driver.status().downloadError).to.equal(null);
+    expect(states).to.deep.equal(["starting", "ready", "backoff", "starting", "ready"]);
+    expect(world.driver.facts().downloadError).to.equal(null);
   });
 
   it("detects a server reset whose new writes passed our id, re-pulls, keeps pending changes and restores lost keys", async () => {
@@ -204,7 +205,7 @@ describe("sync: SyncDriver (in-process server)", () => {
     for (let i = 0; i < 3; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
     expect(world.server.value(`pending.wavi${A}`)).to.equal("p");
     expect(world.store.get(`new4.wavi${A}`)?.value).to.equal("n4");
-    expect(world.driver.status().pendingUploads).to.equal(0);
+    expect(world.driver.facts().pendingUploads).to.equal(0);
   });
 
   it("detects a reset by a commit id that went back", async () => {
@@ -235,7 +236,7 @@ describe("sync: SyncDriver (in-process server)", () => {
     await world.driver.syncNow();
     expect(world.server.has(`local.buzz${A}`)).to.equal(false);
     expect(world.store.pendingChanges().map((c) => c.atKey)).to.deep.equal([`local.buzz${A}`]);
-    expect(world.driver.status().pendingUploads).to.equal(0);
+    expect(world.driver.facts().pendingUploads).to.equal(0);
     // Widening the filter pulls what it now includes, though it lies below the last received id.
     await world.driver.stop();
     world.driver = world.makeDriver();
@@ -290,13 +291,14 @@ describe("sync: SyncDriver (in-process server)", () => {
     world.driver = world.makeDriver({ remote });
     const attention = nextEvent(world.driver, "state.changed", (e) => e.to === "needs-attention");
     world.driver.start();
-    expect(await attention).to.deep.include({ from: "connecting", to: "needs-attention" });
+    expect(await attention).to.deep.include({ from: "starting", to: "needs-attention" });
     expect(world.clock.pendingTimers).to.equal(0);
     expect(world.backoffCalls).to.equal(0);
     world.driver.requestPull();
-    expect(world.driver.status().state).to.equal("needs-attention");
+    expect(world.driver.facts().loop.kind).to.equal("needs-attention");
     refuse = false;
     await world.driver.syncNow();
-    expect(world.driver.status()).to.include({ state: "online", lastError: null });
+    expect(world.driver.facts()).to.include({ lastError: null });
+    expect(world.driver.facts().loop.kind).to.equal("ready");
   });
 });

@@ -85,7 +85,7 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     const first = a.driver.local.put(k, "v1").outboxId!;
     await waitFor(() => second !== null, "the in-flight write");
     // Had the older ack marked the newer row committed, v2 would never reach the server.
-    await waitFor(() => a.driver.status().pendingUploads === 0, "the newer write pushed");
+    await waitFor(() => a.driver.facts().pendingUploads === 0, "the newer write pushed");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     expect(cb.get(k)).to.equal("v2");
@@ -105,7 +105,7 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
       a.driver.local.put(k, "v2");
     });
     a.driver.local.put(k, "v1");
-    await waitFor(() => a.remote.cuts === 1 && a.driver.status().pendingUploads === 0, "the retried push");
+    await waitFor(() => a.remote.cuts === 1 && a.driver.facts().pendingUploads === 0, "the retried push");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     expect(ca.get(k)).to.equal("v2");
@@ -234,7 +234,7 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     const reset = nextEvent(b.driver, "server.reset");
     b.start();
     expect(await reset).to.include({ reason: "commit-id-went-back" });
-    await waitFor(() => b.driver.status().pendingUploads === 0 && b.driver.status().state === "online", "b repaired");
+    await waitFor(() => b.driver.facts().pendingUploads === 0 && b.driver.facts().loop.kind === "ready", "b repaired");
     // b restored the keys it had received before the reset.
     const restored = b.store.listKeys().filter((k) => k.startsWith("midreset"));
     expect(restored.length).to.be.greaterThan(0);

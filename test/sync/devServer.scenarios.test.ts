@@ -34,7 +34,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     expect(conflicts.map((c) => [c.atKey, c.winner, c.local.value, c.remote.value])).to.deep.equal([
       [`off0.wavi${ALICE}`, "local", "b-wins", "a0"],
     ]);
-    expect(a.driver.status().pendingUploads + b.driver.status().pendingUploads).to.equal(0);
+    expect(a.driver.facts().pendingUploads + b.driver.facts().pendingUploads).to.equal(0);
   });
 
   it("scenario: update then delete then re-create of one key converges to the re-created state", async () => {
@@ -84,7 +84,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     a.start();
     b.start();
     await converge(a, b);
-    await waitFor(() => a.monitor && b.driver.status().state === "online", "devices online");
+    await waitFor(() => a.monitor && b.driver.facts().loop.kind === "ready", "devices online");
     const k = `raw.wavi${ALICE}`;
     await h.raw.request(`update:ttl:600000:${k} from-raw`);
     // No syncNow: the statsNotification must trigger the pulls.
@@ -105,7 +105,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     const failed = a.driver.syncNow();
     a.driver.local.putMany(Array.from({ length: 10 }, (_, i) => ({ atKey: `cutpush${i}.wavi${ALICE}`, value: `p${i}` })));
     await failed.catch(() => undefined);
-    await waitFor(() => a.remote.cuts === 1 && a.driver.status().pendingUploads === 0, "push after the cut");
+    await waitFor(() => a.remote.cuts === 1 && a.driver.facts().pendingUploads === 0, "push after the cut");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     for (let i = 0; i < 10; i++) expect(cb.get(`cutpush${i}.wavi${ALICE}`)).to.equal(`p${i}`);
@@ -124,7 +124,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     await converge(a, b);
     a.remote.cutOnce((c) => c.startsWith("batch:"), "before");
     a.driver.local.putMany(Array.from({ length: 5 }, (_, i) => ({ atKey: `cutbefore${i}.wavi${ALICE}`, value: `c${i}` })));
-    await waitFor(() => a.remote.cuts === 1 && a.driver.status().pendingUploads === 0, "push after the cut");
+    await waitFor(() => a.remote.cuts === 1 && a.driver.facts().pendingUploads === 0, "push after the cut");
     const [ca, cb] = await converge(a, b);
     expect(ca).to.deep.equal(cb);
     for (let i = 0; i < 5; i++) expect(await h.serverValue(`cutbefore${i}.wavi${ALICE}`)).to.equal(`c${i}`);
@@ -142,7 +142,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     await waitFor(() => b.remote.cuts === 1, "the cut");
     const [ca, cb] = await converge(a, b);
     expect(cb).to.deep.equal(ca);
-    expect(b.driver.status().localCommitId).to.equal(b.driver.status().serverCommitId);
+    expect(b.driver.facts().lastReceivedCommitId).to.equal(b.driver.facts().serverCommitId);
   });
 
   it("scenario: a parallel pull over three connections, one cut mid-range, converges with nothing lost", async () => {
@@ -159,7 +159,7 @@ describe("sync: two devices of one atSign against the dev-server over TLS", func
     const [ca, cb] = await converge(a, b);
     expect(cb).to.deep.equal(ca);
     expect([...cb.keys()].filter((k) => k.startsWith("lanes"))).to.have.length(270);
-    expect(b.driver.status().localCommitId).to.equal(b.driver.status().serverCommitId);
+    expect(b.driver.facts().lastReceivedCommitId).to.equal(b.driver.facts().serverCommitId);
   });
 
   it("scenario: a third atSign reads what the first shared with it (lookup through its own TlsRemote)", async () => {

@@ -39,7 +39,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
       if (local !== null) expect(local, k).to.equal(world.server.commitIdOf(k));
     }
     world.clock.advance(60_000);
-    await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "retried pushes");
     await world.driver.syncNow();
     for (let i = 0; i < 3; i++) expect(world.store.get(`shift${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`shift${i}.wavi${A}`));
   });
@@ -67,7 +67,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await waitFor(() => !drop && ws.every((w) => (world.store.change(w.outboxId!)?.attempts ?? 0) > 0 || world.store.change(w.outboxId!)?.state !== "pending"), "outcomes");
     for (const w of ws) expect(world.store.change(w.outboxId!)?.state, w.atKey).to.equal("pending");
     world.clock.advance(60_000);
-    await waitFor(() => world.driver.status().pendingUploads === 0, "retried pushes");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "retried pushes");
     for (let i = 0; i < 3; i++) expect(world.server.value(`lie${i}.wavi${A}`)).to.equal(`l${i}`);
   });
 
@@ -88,7 +88,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
       await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "sync.completed"), "the refused push");
       expect(events.filter((e) => e.type === "change.rejected")).to.deep.equal([]);
       expect(world.store.change(w.outboxId!)?.state).to.equal("pending");
-      expect(world.driver.status().state).to.equal("needs-attention");
+      expect(world.driver.facts().loop.kind).to.equal("needs-attention");
       expect(world.backoffCalls).to.equal(0);
       refuse = false;
       await world.driver.syncNow();
@@ -104,7 +104,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     const events = recordEvents(world.driver);
     world.driver.start();
     await waitFor(() => events.some((e) => e.type === "sync.failed" || e.type === "sync.completed"), "the refused pull");
-    expect(world.driver.status().state).to.equal("needs-attention");
+    expect(world.driver.facts().loop.kind).to.equal("needs-attention");
     expect(world.backoffCalls).to.equal(0);
   });
 
@@ -184,7 +184,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     expect(failed).to.equal(true);
     world.clock.advance(10 * 60_000);
-    await waitFor(() => world.driver.status().pendingUploads === 0, "retries");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "retries");
     await world.driver.syncNow();
     expect(world.server.value(k)).to.equal("final");
     expect(world.store.get(k)?.value).to.equal("final");
@@ -196,7 +196,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     world.driver.start();
     await world.driver.syncNow();
     world.driver.local.putMany(Array.from({ length: 130 }, (_, i) => ({ atKey: `many${i}.wavi${A}`, value: `m${i}` })));
-    await waitFor(() => world.driver.status().pendingUploads === 0, "pushes");
+    await waitFor(() => world.driver.facts().pendingUploads === 0, "pushes");
     const batches = world.server.commands.filter((c) => c.startsWith("batch:"));
     expect(batches.map((b) => (JSON.parse(b.slice(6)) as unknown[]).length)).to.deep.equal([50, 50, 30]);
     for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`many${i}.wavi${A}`));
@@ -211,7 +211,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     expect(world.server.has(`outside.buzz${A}`)).to.equal(false);
     expect(world.store.get(`outside.buzz${A}`)?.value).to.equal("kept");
-    expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 1 });
+    expect(world.driver.facts()).to.include({ pendingUploads: 0, pendingOutsideFilter: 1 });
   });
 
   it("scenario: a server reset repaired under a selective-sync filter restores only what the filter selects", async () => {
@@ -227,7 +227,7 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     expect(world.server.value(`in.wavi${A}`)).to.equal("i");
     expect(world.server.has(`out.buzz${A}`)).to.equal(false);
-    expect(world.driver.status()).to.include({ pendingUploads: 0, pendingOutsideFilter: 0 });
+    expect(world.driver.facts()).to.include({ pendingUploads: 0, pendingOutsideFilter: 0 });
   });
 
   it("scenario: a burst of 100 statsNotifications causes one or two pulls, and those at or below the last received id none", async () => {

@@ -5,7 +5,6 @@ import { PassThrough } from "node:stream";
 import { printStatuses, statusExitCode } from "../../daemon/cli/commands/status.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { CliIO } from "../../daemon/cli/Command.js";
-import { ErrorCode } from "../../shared/errors.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { useWorkerDevices } from "../support/workerDevice.js";
 import { syncOk, useDevServer } from "./support/devHarness.js";
@@ -24,7 +23,7 @@ describe("sync: a change the atServer rejects for good, in the status", function
   const h = useDevServer(ALICE, "atsyncd-rejected", { atSigns: [ALICE], statsIntervalMs: 60_000 });
   const worker = useWorkerDevices(h, ALICE);
 
-  it("scenario: a permanently rejected change is counted, named in the last upload error, shown by status with exit 5", async () => {
+  it("scenario: a permanently rejected change is counted, the last one named with its code and reason, shown by status with exit 5", async () => {
     const a = worker("a");
     const key = `public:refused.wavi${ALICE}`;
     // A value the server's update regex refuses (AT0003), as an older atsyncd stored it (the
@@ -37,15 +36,17 @@ describe("sync: a change the atServer rejects for good, in the status", function
     const s: SyncStatus = a.ctx.status.flush();
     expect(s.pendingUploads).to.equal(0);
     expect(s.rejectedUploads).to.equal(1);
-    expect(s.lastUploadError).to.not.equal(null);
-    expect(s.lastUploadError?.code).to.equal(ErrorCode.SyncFailed);
-    expect(s.lastUploadError?.message).to.include(key).and.include("AT0003");
+    expect(s.lastRejected).to.deep.include({ key, code: "AT0003" });
+    expect(s.lastRejected?.reason).to.be.a("string").and.not.equal("");
+    // Rejected is not "failed, will retry": that is lastUploadError, and there is none.
+    expect(s.lastUploadError).to.equal(null);
+    expect(s.inSync).to.equal(false);
     // Published once, and equal to itself on the next computation (nothing churns).
     expect(a.ctx.status.flush()).to.deep.equal(s);
 
     const text = capture();
-    printStatuses([s], false, text.io, s.lastSyncedAt ?? 0);
-    expect(text.out()).to.include("1 rejected").and.include("needs attention");
+    printStatuses([s], false, text.io, { now: s.lastSyncedAt ?? 0 });
+    expect(text.out()).to.include("1 rejected").and.include("rejected by the atServer for good");
     expect(text.out()).to.include(key);
     expect(statusExitCode([s])).to.equal(5);
 
@@ -53,7 +54,7 @@ describe("sync: a change the atServer rejects for good, in the status", function
     printStatuses([s], true, json.io);
     const [printed] = JSON.parse(json.out()) as SyncStatus[];
     expect(printed?.rejectedUploads).to.equal(1);
-    expect(printed?.lastUploadError?.message).to.include(key);
+    expect(printed?.lastRejected?.key).to.equal(key);
   });
 
   it("scenario: a rejected change stops counting once the key is written again and the server takes it", async () => {
@@ -66,6 +67,7 @@ describe("sync: a change the atServer rejects for good, in the status", function
     await syncOk(a.device);
     const s = a.ctx.status.flush();
     expect(s.rejectedUploads).to.equal(0);
+    expect(s.lastRejected).to.equal(null);
     expect(s.lastUploadError).to.equal(null);
     expect(statusExitCode([s])).to.equal(0);
   });
@@ -78,7 +80,8 @@ describe("sync: a change the atServer rejects for good, in the status", function
     expect(s.rejectedUploads).to.equal(0);
     expect(s.lastUploadError).to.equal(null);
     const text = capture();
-    printStatuses([s], false, text.io, s.lastSyncedAt ?? 0);
+    printStatuses([s], false, text.io, { now: s.lastSyncedAt ?? 0 });
+    expect(s.inSync, JSON.stringify({ s, f: a.device.driver.facts() })).to.equal(true);
     expect(text.out()).to.include("in sync").and.not.include("rejected");
     expect(statusExitCode([s])).to.equal(0);
   });

@@ -16,7 +16,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     for (let i = 0; i < 10; i++) await world.server.put(`old${i}.wavi${A}`, `o${i}`);
     world.driver.start();
     await world.driver.syncNow();
-    expect(world.driver.status().localCommitId).to.equal(10);
+    expect(world.driver.facts().lastReceivedCommitId).to.equal(10);
     // The wipe lands between the run's checks (probes, stats:3) and its first batch.
     let wiped = false;
     world.server.itemFault = () => {
@@ -30,10 +30,10 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     const keys = Array.from({ length: 6 }, (_, i) => `mine${i}.wavi${A}`);
     world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "m" })));
     await reset;
-    await waitFor(() => !world.driver.status().uploading && !world.driver.status().downloading, "the run to end");
+    await waitFor(() => !world.driver.facts().uploading && !world.driver.facts().downloading, "the run to end");
     // Give any follow-up run the chance to start (there is no timer to advance).
     await new Promise((r) => setTimeout(r, 50));
-    const s = world.driver.status();
+    const s = world.driver.facts();
     expect({ pending: s.pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
     for (const k of keys) expect(world.server.value(k)).to.equal("m");
     for (let i = 0; i < 10; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
@@ -63,7 +63,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     await world.driver.syncNow();
     world.driver.local.putMeta(k, { ttr: 1000 });
     await waitFor(() => raced, "the race");
-    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading, "the upload");
+    await waitFor(() => world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading, "the upload");
     await world.driver.syncNow();
     // The echo of our update:meta held v2: the device saw another client's value newer than the
     // base of its pending v3. That is a conflict (README "Conflicts and restores"), and under
@@ -79,7 +79,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     await world.driver.syncNow();
     const keys = Array.from({ length: 8 }, (_, i) => `p${i}.wavi${A}`);
     world.driver.local.putMany(keys.map((k) => ({ atKey: k, value: "mine" })));
-    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the upload and its echo");
+    await waitFor(() => world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading && !world.driver.facts().downloading, "the upload and its echo");
     await world.driver.syncNow();
     const before = keys.map((k) => world.server.commitIdOf(k));
     // An app that writes the same keys on start, after the server lost everything.
@@ -130,7 +130,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     world.driver.local.put(k, "mine");
     // The run starts at once; its pull is answered a few milliseconds later.
     world.clock.advance(5);
-    await waitFor(() => world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the run");
+    await waitFor(() => world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading && !world.driver.facts().downloading, "the run");
     await world.driver.syncNow();
     expect([world.store.get(k)?.value, world.server.value(k)]).to.deep.equal(["mine", "mine"]);
   });
@@ -150,9 +150,9 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
     const reset = nextEvent(world.driver, "server.reset");
     world.driver.local.put(`mine.wavi${A}`, "m");
     await reset;
-    await waitFor(() => !world.driver.status().uploading && !world.driver.status().downloading, "the run to end");
+    await waitFor(() => !world.driver.facts().uploading && !world.driver.facts().downloading, "the run to end");
     await new Promise((r) => setTimeout(r, 50));
-    expect({ pending: world.driver.status().pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
+    expect({ pending: world.driver.facts().pendingUploads, timers: world.clock.pendingTimers }).to.deep.equal({ pending: 0, timers: 0 });
     expect(world.server.value(`mine.wavi${A}`)).to.equal("m");
     for (let i = 0; i < 3; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
   });
@@ -210,7 +210,7 @@ describe("sync: review of the reset-by-ack, gap and echo changes", () => {
         return reply;
       };
       world.driver.local.delete(k);
-      await waitFor(() => stage === 2 && world.driver.status().pendingUploads === 0 && !world.driver.status().uploading && !world.driver.status().downloading, "the runs");
+      await waitFor(() => stage === 2 && world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading && !world.driver.facts().downloading, "the runs");
       await world.driver.syncNow();
       expect({ local: world.store.get(k)?.value, server: world.server.value(k), conflicts: world.store.listConflicts().length }).to.deep.equal({ local: "again", server: "again", conflicts: 0 });
     });

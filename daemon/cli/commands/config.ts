@@ -1,7 +1,8 @@
 // `atsyncd config path|get|set|unset`: the daemon's config file, edited with the daemon's own
 // validation. Changes take effect when the daemon (re)starts.
-import { JSON_OPTION, parseCommandArgs, usageError } from "../args.js";
-import { cliPaths, PATH_OPTIONS } from "../cliPaths.js";
+import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs, usageError } from "../args.js";
+import { PATH_OPTIONS } from "../cliPaths.js";
+import { daemonPaths } from "../daemonPaths.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
 import {
   editConfig, effectiveConfig, effectiveValue, FIELD_HELP, parseFieldRef, parseValue, readRawConfig, validateConfig, writeRawConfig,
@@ -12,7 +13,8 @@ const USAGE = `Usage: atsyncd config path
        atsyncd config get [FIELD] [--json]
        atsyncd config set FIELD VALUE
        atsyncd config unset FIELD
-  (each also takes --data-dir DIR and --config FILE, as \`atsyncd run\` does)
+  (each also takes --data-dir DIR and --config FILE, as \`atsyncd run\` does; without them,
+   the file of the daemon running on --socket PATH or $ATSYNCD_SOCKET, else the default)
 
 Shows or edits the daemon's config file. "get" shows effective values (defaults and
 per-atSign overrides applied). VALUE is JSON when it parses as JSON (null, ["wavi"]),
@@ -41,9 +43,10 @@ const config: Command = {
   usage: USAGE,
   async run(args, io) {
     const [sub, ...rest] = args;
-    const { values, positionals } = parseCommandArgs(rest, { ...PATH_OPTIONS, ...JSON_OPTION }, USAGE, { min: 0, max: 2 });
-    const paths = cliPaths(io, { dataDir: values["data-dir"], configFile: values.config });
+    const { values, positionals } = parseCommandArgs(rest, { ...PATH_OPTIONS, ...JSON_OPTION, ...SOCKET_OPTION }, USAGE, { min: 0, max: 2 });
+    const { paths, from } = await daemonPaths(io, { dataDir: values["data-dir"], configFile: values.config, socket: values.socket });
     const file = paths.configFile;
+    const whose = from === "daemon" ? " (the running daemon's config file)" : "";
     const json = values.json === true;
     switch (sub) {
       case "path":
@@ -66,7 +69,7 @@ const config: Command = {
         const cfg = validateConfig(next);
         writeRawConfig(file, next);
         const shown = effectiveValue(cfg, ref);
-        io.stdout.write(`${positionals[0]} is now ${JSON.stringify(shown)} in ${file}; restart atsyncd for it to take effect.\n`);
+        io.stdout.write(`${positionals[0]} is now ${JSON.stringify(shown)} in ${file}${whose}; restart atsyncd for it to take effect.\n`);
         return ExitCode.Ok;
       }
       default:

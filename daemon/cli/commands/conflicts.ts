@@ -1,12 +1,12 @@
 // `atsyncd conflicts [@atSign] [--json]` lists conflicts (exit 5 while any is unresolved);
 // `atsyncd conflicts resolve @atSign ID --keep local|remote` settles one.
-import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs, usageError } from "../args.js";
+import { JSON_OPTION, SOCKET_OPTION, UTC_OPTION, parseCommandArgs, usageError } from "../args.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
 import { formatConflicts } from "../format/conflictText.js";
 import { atSignOperand } from "../operands.js";
 import { withClient } from "../withClient.js";
 
-const USAGE = `Usage: atsyncd conflicts [@atSign] [--all] [--json] [--socket PATH]
+const USAGE = `Usage: atsyncd conflicts [@atSign] [--all] [--json] [--utc] [--socket PATH]
        atsyncd conflicts resolve @atSign ID --keep local|remote [--json] [--socket PATH]
 
 Lists the conflicts found while syncing: a key changed here and on the atServer at once.
@@ -16,6 +16,7 @@ can be resolved again, for the other side; the list shows the side in effect.
   --all           include resolved conflicts
   --keep SIDE     local or remote
   --json          print JSON
+  --utc           the time found in UTC (default: local time, with its offset)
   --socket PATH   the daemon's socket
 
 Exit codes: 0 no unresolved conflict, 5 some remain, 3 atsyncd is not running.
@@ -39,7 +40,7 @@ const conflicts: Command = {
   usage: USAGE,
   async run(args, io) {
     if (args[0] === "resolve") return resolve(args.slice(1), io);
-    const { values, positionals } = parseCommandArgs(args, { all: { type: "boolean" }, ...JSON_OPTION, ...SOCKET_OPTION }, USAGE, { min: 0, max: 1 });
+    const { values, positionals } = parseCommandArgs(args, { all: { type: "boolean" }, ...JSON_OPTION, ...UTC_OPTION, ...SOCKET_OPTION }, USAGE, { min: 0, max: 1 });
     const atSign = positionals[0] !== undefined ? atSignOperand(positionals[0], USAGE) : undefined;
     const list = await withClient(values.socket, io, { atSign }, (c) => c.conflicts({
       ...(atSign ? { atSign } : {}), ...(values.all === true ? { includeResolved: true } : {}),
@@ -47,7 +48,7 @@ const conflicts: Command = {
     if (values.json === true) io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0) io.stdout.write("No conflicts.\n");
     else {
-      io.stdout.write(`${formatConflicts(list, io.clock.now()).join("\n")}\n`);
+      io.stdout.write(`${formatConflicts(list, io.clock.now(), { utc: values.utc }).join("\n")}\n`);
       if (list.some((c) => !c.resolved)) io.stdout.write("\nKeep a side with `atsyncd conflicts resolve @atSign ID --keep local|remote`.\n");
     }
     return list.some((c) => !c.resolved) ? ExitCode.NeedsAttention : ExitCode.Ok;

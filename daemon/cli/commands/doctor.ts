@@ -4,7 +4,8 @@
 import { configFor } from "../../config/DaemonConfig.js";
 import { loadConfig } from "../../config/loadConfig.js";
 import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs, usageError } from "../args.js";
-import { cliPaths, PATH_OPTIONS } from "../cliPaths.js";
+import { PATH_OPTIONS } from "../cliPaths.js";
+import { daemonPaths } from "../daemonPaths.js";
 import { ExitCode, type Command } from "../Command.js";
 import { check, type CheckResult } from "../doctor/Check.js";
 import { checkAtServer, checkClock, type AtServerFinding } from "../doctor/checkAtServer.js";
@@ -20,7 +21,8 @@ Checks what atsyncd needs and says what to do about each failure:
   state of each atSign, each atSign's atServer (root lookup and TLS connect), the clock.
   --json              print the checks as JSON
   --socket PATH       the daemon's socket
-  --data-dir, --config, --key-store   as given to \`atsyncd run\`
+  --data-dir, --config, --key-store   as given to \`atsyncd run\`; without --data-dir and
+                      --config, the running daemon's data dir and config file (else the defaults)
 
 Exit codes: 0 nothing failed (warnings allowed), 5 a check failed.
 `;
@@ -33,7 +35,7 @@ const doctor: Command = {
     const { values } = parseCommandArgs(args, { ...PATH_OPTIONS, "key-store": { type: "string" }, ...JSON_OPTION, ...SOCKET_OPTION }, USAGE, { min: 0, max: 0 });
     const prefer = values["key-store"];
     if (prefer !== undefined && prefer !== "keychain" && prefer !== "file") throw usageError("--key-store is keychain or file", USAGE);
-    const paths = cliPaths(io, { dataDir: values["data-dir"], configFile: values.config });
+    const { paths, from } = await daemonPaths(io, { dataDir: values["data-dir"], configFile: values.config, socket: values.socket });
     const socketPath = cliSocketPath(values.socket, io);
     const checks: CheckResult[] = [];
 
@@ -50,7 +52,8 @@ const doctor: Command = {
     let config;
     try {
       config = loadConfig(paths.configFile);
-      checks.push(check("config", "ok", `${paths.configFile} is valid (or absent: defaults)`));
+      const whose = from === "daemon" ? " (the running daemon's)" : "";
+      checks.push(check("config", "ok", `${paths.configFile}${whose} is valid (or absent: defaults)`));
     } catch (err) {
       checks.push(check("config", "fail", err instanceof Error ? err.message : String(err), "fix the named field (`atsyncd config set …`) or remove the file"));
     }

@@ -2,12 +2,14 @@
 // runs an embedded dev-server (root + atServers) with @alice and @bob onboarded: `npm start`.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { startDevServer, type DevServer } from "../../../atserver/index.js";
+import { DataDirInUseError, startDevServer, type DevServer } from "../../../atserver/index.js";
 import { parseHostPort } from "../../config/DaemonConfig.js";
 import type { Daemon, DaemonOptions } from "../../Daemon.js";
 import { runDaemon } from "../../main.js";
 import { parseCommandArgs, usageError } from "../args.js";
-import type { CliIO, Command } from "../Command.js";
+import { alreadyRunningMessage, daemonLockHolder, shownDir } from "../alreadyRunning.js";
+import { cliPaths } from "../cliPaths.js";
+import { ExitCode, type CliIO, type Command } from "../Command.js";
 import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
 const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev]
@@ -75,8 +77,8 @@ function banner(daemon: Daemon, dev: DevServer): string {
     `  export ATSYNCD_SOCKET=${daemon.socketPath}`,
     "  atsyncd status",
     "  atsyncd put @alice phone.wavi 123 && atsyncd get @alice phone.wavi",
-    "  atsyncd watch        (events as they happen; try a put from another terminal)",
-    `  atsyncd doctor --data-dir ${daemon.paths.dataDir}   (checks against this dev-server)`,
+    "  atsyncd watch        (one line per sync; try a put from another terminal)",
+    "  atsyncd doctor       (checks against this dev-server: it asks the daemon for its data dir)",
     "or from code: import { AtsyncClient } from \"atsyncd/client\";",
     "  const c = await AtsyncClient.connect(); await c.put(\"@alice\", \"phone.wavi@alice\", \"123\");",
     "Stop with Ctrl-C.",
@@ -93,9 +95,34 @@ export function writeDevConfig(file: string, dev: Pick<DevServer, "info">): void
   writeRawConfig(file, edited);
 }
 
+/**
+ * Says so and returns exit 6 when a live daemon holds `dataDir` (checked before anything starts:
+ * `--dev` would otherwise meet its embedded dev-server's lock first, held by that daemon).
+ */
+async function refuseIfRunning(dataDir: string, opts: DaemonOptions, io: CliIO): Promise<number | undefined> {
+  const pid = daemonLockHolder(dataDir);
+  if (pid === undefined) return undefined;
+  const socket = cliPaths(io, { dataDir, socket: opts.socket }).socketPath;
+  io.stderr.write(`atsyncd: ${await alreadyRunningMessage(dataDir, pid, socket)}\n`);
+  return ExitCode.AlreadyRunning;
+}
+
+async function startDemoServer(dataDir: string, io: CliIO): Promise<DevServer | number> {
+  try {
+    return await startDevServer({ dataDir: join(dataDir, "dev-server"), atSigns: [...DEV_ATSIGNS], statsIntervalMs: 15_000 });
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    io.stderr.write(`atsyncd: the dev-server data of ${shownDir(dataDir)} is in use by pid ${err.pid} (a \`atsyncd dev-server\` on it, or another \`atsyncd run --dev\`); stop it first or choose another --data-dir\n`);
+    return ExitCode.AlreadyRunning;
+  }
+}
+
 async function runDev(parsed: RunArgs, io: CliIO): Promise<number> {
   const dataDir = resolve(parsed.opts.dataDir ?? ".atsyncd-dev");
-  const dev = await startDevServer({ dataDir: join(dataDir, "dev-server"), atSigns: [...DEV_ATSIGNS], statsIntervalMs: 15_000 });
+  const refused = await refuseIfRunning(dataDir, parsed.opts, io);
+  if (refused !== undefined) return refused;
+  const dev = await startDemoServer(dataDir, io);
+  if (typeof dev === "number") return dev;
   try {
     // In the config file, not only in memory: `atsyncd doctor`, `config get` and any later
     // daemon on this data dir must see the dev root and CA too.
@@ -104,6 +131,7 @@ async function runDev(parsed: RunArgs, io: CliIO): Promise<number> {
       ...parsed.opts,
       dataDir,
       keyStore: parsed.opts.keyStore ?? "file",
+      dev: true,
       defaultsOverride: { rootServer: parseHostPort(dev.info.root, "root"), ca: dev.info.ca },
     };
     return await runDaemon(opts, io, async (daemon) => {
@@ -121,7 +149,8 @@ const run: Command = {
   usage: USAGE,
   async run(args, io) {
     const parsed = parseRunArgs(args, io.env);
-    const code = parsed.dev ? await runDev(parsed, io) : await runDaemon(parsed.opts, io);
+    const dataDir = parsed.opts.dataDir !== undefined ? resolve(parsed.opts.dataDir) : cliPaths(io, {}).dataDir;
+    const code = parsed.dev ? await runDev(parsed, io) : (await refuseIfRunning(dataDir, parsed.opts, io)) ?? (await runDaemon(parsed.opts, io));
     // Everything is closed; a handle some library left open must not keep a stopped daemon alive.
     io.clock.setTimer(3000, () => process.exit(code));
     return code;

@@ -32,8 +32,7 @@ export function progressReporter(io: CliIO, tty: boolean): { onEvent(e: AtsyncEv
         else if (e.kind === "sync.started") line.update(`${e.atSign} syncing…`);
         return;
       }
-      if (e.kind === "sync.started") io.stderr.write(`${e.atSign}: sync started\n`);
-      else if (e.kind === "sync.completed") {
+      if (e.kind === "sync.completed") {
         io.stderr.write(`${e.atSign}: sync completed in ${formatDuration(e.durationMs)} (${formatCount(e.counts.uploaded)} uploaded, ${formatCount(e.counts.downloaded)} downloaded)\n`);
       } else if (e.kind === "sync.failed") io.stderr.write(`${e.atSign}: sync failed: ${e.error.message}\n`);
     },
@@ -79,7 +78,8 @@ const sync: Command = {
       const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
       const report = json ? undefined : progressReporter(io, tty);
       const r = await syncAndWatch(c, atSign, timeoutMs, report);
-      printStatuses(r.statuses, json, io);
+      // The key-file warning is status's to give, once; not after every sync.
+      printStatuses(r.statuses, json, io, { keyFileWarning: false });
       return statusExitCode(r.statuses);
     });
   },

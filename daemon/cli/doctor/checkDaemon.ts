@@ -34,7 +34,7 @@ export async function checkDaemon(socketPath: string, clock: Clock): Promise<{ r
           ? `its keys were refused: \`atsyncd offboard ${s.atSign}\`, then onboard its current .atKeys file`
           : `see \`atsyncd status ${s.atSign}\` and the daemon's log`;
         results.push(check(`${s.atSign} sync`, "fail", describeState(s, { now: clock.now() }), fix));
-      } else if (s.state.kind === "backoff") {
+      } else if (s.state.kind === "backoff" || s.state.kind === "offline") {
         results.push(check(`${s.atSign} sync`, "warn", describeState(s, { now: clock.now() }), "it retries by itself; the checks below say whether its atServer is reachable"));
       }
     }

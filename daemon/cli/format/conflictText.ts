@@ -1,7 +1,7 @@
 // The human form of `atsyncd conflicts`: one line per conflict, both sides, values quoted
 // (JSON) and cut so a long or multi-line value cannot break the layout.
 import type { Conflict, ConflictSide } from "../../../shared/types.js";
-import { formatClock } from "./numbers.js";
+import { formatClock, type TimeOptions } from "./numbers.js";
 import { columns, truncateDisplay } from "./textWidth.js";
 
 export function describeSide(s: ConflictSide, max = 30): string {
@@ -10,7 +10,7 @@ export function describeSide(s: ConflictSide, max = 30): string {
   return truncateDisplay(JSON.stringify(s.value), max);
 }
 
-export function formatConflicts(conflicts: readonly Conflict[], now: number, timeZone?: string): string[] {
+export function formatConflicts(conflicts: readonly Conflict[], now: number, time?: TimeOptions | string): string[] {
   const rows = conflicts.map((c) => [
     `#${c.id}`,
     c.atSign,
@@ -18,7 +18,7 @@ export function formatConflicts(conflicts: readonly Conflict[], now: number, tim
     `local ${describeSide(c.local)}`,
     `remote ${describeSide(c.remote)}`,
     `${c.policy}: kept ${c.applied}${c.resolved ? " (resolved)" : ""}`,
-    formatClock(c.detectedAt, now, timeZone),
+    formatClock(c.detectedAt, now, time),
   ]);
   return columns(rows);
 }

@@ -1,36 +1,65 @@
-// One line per event for `atsyncd watch` (without --json, which prints the event as is).
+// One line per event for `atsyncd watch` (without --json, which prints the event as is). Times
+// are local with their offset, or UTC with --utc, as in `status` and `conflicts`. Without
+// --verbose, what only says a sync is under way (sync.started, status.changed, the state moving
+// between online and syncing, a sync that moved nothing) is left out: one line per sync.
 import type { AtsyncEvent } from "../../../shared/events.js";
-import { formatDuration, plural } from "./numbers.js";
+import { formatDuration, formatEventTime, plural, type TimeOptions } from "./numbers.js";
 import { describeState, type FormatContext } from "./statusText.js";
 
-function time(at: number): string {
-  return new Date(at).toISOString().slice(11, 23);
+export interface EventFormatOptions extends FormatContext {
+  /** Every event, chatter included. */
+  verbose?: boolean | undefined;
 }
 
-export function formatEvent(e: AtsyncEvent, ctx: FormatContext): string {
-  const head = `${time(e.at)} ${e.kind.padEnd(21)}`;
+/** A line of `watch` about the stream itself, not an event (a lost connection to the daemon). */
+export function noticeLine(text: string, at: number, o: TimeOptions): string {
+  return `${formatEventTime(at, o)} ${text}`;
+}
+
+/** True for events that only say a sync is under way (shown with --verbose). */
+export function isChatter(e: AtsyncEvent): boolean {
   switch (e.kind) {
-    case "snapshot":
-      return `${head} ${e.resync ? "(resync) " : ""}${e.statuses.map((s) => `${s.atSign} ${describeState(s, ctx)}`).join("; ") || "no atSigns"}`;
-    case "key.changed":
-      return `${head} ${e.atSign} ${e.key} ${e.op} (${e.origin})`;
     case "sync.started":
-      return `${head} ${e.atSign}`;
-    case "sync.completed":
-      return `${head} ${e.atSign} ↑${e.counts.uploaded} ↓${e.counts.downloaded} in ${formatDuration(e.durationMs)}` +
-        (e.counts.conflicts > 0 ? `, ${plural(e.counts.conflicts, "conflict")}` : "") +
-        (e.counts.rejected > 0 ? `, ${e.counts.rejected} rejected` : "");
-    case "sync.failed":
-      return `${head} ${e.atSign} ${e.error.message} after ${formatDuration(e.durationMs)}`;
-    case "conflict.detected":
-      return `${head} ${e.atSign} ${e.key} (conflict ${e.conflictId}, ${e.policy} applied)`;
-    case "change.rejected":
-      return `${head} ${e.atSign} ${e.key}: ${e.error.message}`;
-    case "state.changed":
-      return `${head} ${e.atSign} ${e.from} → ${e.to} (after ${formatDuration(e.durationMs)})`;
     case "status.changed":
-      return `${head} ${e.atSign} ${describeState(e.status, ctx)}`;
+      return true;
+    case "sync.completed":
+      return e.counts.uploaded === 0 && e.counts.downloaded === 0 && e.counts.conflicts === 0 && e.counts.rejected === 0;
+    case "state.changed":
+      return (e.from === "online" && e.to === "syncing") || (e.from === "syncing" && e.to === "online");
+    default:
+      return false;
+  }
+}
+
+/** The lines for one event: none for chatter (unless verbose), several for a snapshot (one per atSign). */
+export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
+  if (o.verbose !== true && isChatter(e)) return [];
+  const t = formatEventTime(e.at, o);
+  switch (e.kind) {
+    case "snapshot": {
+      const head = e.resync ? "reconnected (resync):" : "now:";
+      if (e.statuses.length === 0) return [`${t} ${head} no atSign is onboarded`];
+      return e.statuses.map((s) => `${t} ${head} ${s.atSign} ${describeState(s, o)}`);
+    }
+    case "key.changed":
+      return [`${t} ${e.atSign} ${e.op} ${e.key} (${e.origin})`];
+    case "sync.started":
+      return [`${t} ${e.atSign} sync started`];
+    case "sync.completed":
+      return [`${t} ${e.atSign} synced ↑${e.counts.uploaded} ↓${e.counts.downloaded} in ${formatDuration(e.durationMs)}` +
+        (e.counts.conflicts > 0 ? `, ${plural(e.counts.conflicts, "conflict")}` : "") +
+        (e.counts.rejected > 0 ? `, ${e.counts.rejected} rejected` : "")];
+    case "sync.failed":
+      return [`${t} ${e.atSign} sync failed after ${formatDuration(e.durationMs)}: ${e.error.message}`];
+    case "conflict.detected":
+      return [`${t} ${e.atSign} conflict #${e.conflictId} on ${e.key} (${e.policy} applied)`];
+    case "change.rejected":
+      return [`${t} ${e.atSign} rejected ${e.key}: ${e.error.message}`];
+    case "state.changed":
+      return [`${t} ${e.atSign} ${e.from} → ${e.to} (after ${formatDuration(e.durationMs)})`];
+    case "status.changed":
+      return [`${t} ${e.atSign} status: ${describeState(e.status, o)}`];
     case "notification.received":
-      return `${head} ${e.atSign} ${e.operation} ${e.key} from ${e.from}`;
+      return [`${t} ${e.atSign} notification: ${e.operation} ${e.key} from ${e.from}`];
   }
 }

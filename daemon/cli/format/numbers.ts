@@ -35,19 +35,49 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+/** How a command shows clock times: local time with its UTC offset, or UTC (`--utc`); `timeZone` names another zone (tests). */
+export interface TimeOptions {
+  utc?: boolean | undefined;
+  timeZone?: string | undefined;
+}
+
+function zoneOf(o: TimeOptions | string | undefined): { timeZone: string | undefined; utc: boolean } {
+  if (typeof o === "string") return { timeZone: o, utc: false };
+  return { timeZone: o?.utc === true ? "UTC" : o?.timeZone, utc: o?.utc === true };
+}
+
 function parts(ms: number, timeZone: string | undefined): Record<string, string> {
   const fmt = new Intl.DateTimeFormat("en-US", {
-    timeZone, hourCycle: "h23", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZone, hourCycle: "h23", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    timeZoneName: "longOffset",
   });
   return Object.fromEntries(fmt.formatToParts(ms).map((p) => [p.type, p.value]));
 }
 
-/** `12:03` when `at` is on the same day as `now`, else `Nov 21 12:03` (same year) or `Nov 21 2025 12:03`. */
-export function formatClock(at: number, now: number, timeZone?: string): string {
+/** `+01:00` for the zone at that instant (`GMT+01:00` from Intl; plain `GMT` is `+00:00`), or `Z` for --utc. */
+function offset(p: Record<string, string>, utc: boolean): string {
+  if (utc) return "Z";
+  const name = p.timeZoneName ?? "GMT";
+  return name === "GMT" ? "+00:00" : name.replace(/^GMT/u, "");
+}
+
+/**
+ * `12:03+01:00` when `at` is on the same day as `now`, else `Nov 21 12:03+01:00` (same year) or
+ * `Nov 21 2025 12:03+01:00`; `12:03Z` and so on with --utc.
+ */
+export function formatClock(at: number, now: number, o?: TimeOptions | string): string {
+  const { timeZone, utc } = zoneOf(o);
   const a = parts(at, timeZone);
   const n = parts(now, timeZone);
-  const hm = `${a.hour}:${a.minute}`;
+  const hm = `${a.hour}:${a.minute}${offset(a, utc)}`;
   if (a.year === n.year && a.month === n.month && a.day === n.day) return hm;
   if (a.year === n.year) return `${a.month} ${a.day} ${hm}`;
   return `${a.month} ${a.day} ${a.year} ${hm}`;
+}
+
+/** `12:03:04.250+01:00` (or `…Z` with --utc): the time of an event, to the millisecond. */
+export function formatEventTime(at: number, o?: TimeOptions): string {
+  const { timeZone, utc } = zoneOf(o);
+  const p = parts(at, timeZone);
+  return `${p.hour}:${p.minute}:${p.second}.${String(((at % 1000) + 1000) % 1000).padStart(3, "0")}${offset(p, utc)}`;
 }

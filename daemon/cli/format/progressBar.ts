@@ -1,25 +1,33 @@
-// The progress bar `atsyncd sync --wait` draws on a TTY while a large sync runs.
+// The progress bar `atsyncd sync --wait` draws on a TTY while a sync runs: the moving phase's bar,
+// its figures (done/total, rate, time left), and the other phase's figures when it moved too.
 import type { SyncProgress } from "../../../shared/status.js";
-import { formatCount } from "./numbers.js";
-import { formatProgress } from "./statusText.js";
+import { formatPhase } from "./statusText.js";
+import { truncateDisplay } from "./textWidth.js";
 
-/** `@alice [############------------------]  40% (4,000/10,000)`; without a total, no bar. */
+/** `@alice downloading [############------------------] ↓ 4,000/10,000 commits (40%), 1,200/s, 5s left` */
 export function renderProgressBar(label: string, p: SyncProgress, width = 30): string {
   const verb = p.direction === "upload" ? "uploading" : "downloading";
-  if (p.total === null || p.total <= 0) return `${label} ${verb}…${p.done > 0 ? ` ${formatCount(p.done)} so far` : ""}`;
-  const ratio = Math.max(0, Math.min(1, p.done / p.total));
+  const phase = p[p.direction];
+  if (phase === null) return `${label} ${verb}…`;
+  const ratio = phase.total > 0 ? Math.max(0, Math.min(1, phase.done / phase.total)) : 1;
   const filled = Math.round(ratio * width);
-  return `${label} ${verb} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatProgress(p)}`;
+  const other = p.direction === "upload" ? p.download : p.upload;
+  const rest = other !== null ? `; ${formatPhase(p.direction === "upload" ? "download" : "upload", other)}` : "";
+  return `${label} ${verb} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatPhase(p.direction, phase)}${rest}`;
 }
 
-/** One line redrawn in place (carriage return, erase to end of line). */
+/**
+ * One line redrawn in place (carriage return, erase to end of line), cut to the terminal's width:
+ * a line that wrapped could not be redrawn by a carriage return.
+ */
 export class ProgressLine {
   private shown = false;
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(private readonly out: NodeJS.WritableStream & { columns?: number }) {}
 
   update(text: string): void {
-    this.out.write(`\r${text}\x1b[K`);
+    const columns = this.out.columns;
+    this.out.write(`\r${columns !== undefined && columns > 1 ? truncateDisplay(text, columns - 1) : text}\x1b[K`);
     this.shown = true;
   }
 
