@@ -112,6 +112,33 @@ describe("sync: adversarial scenarios against the dev-server over TLS", function
     expect(a.store.listConflicts()).to.deep.equal([]);
   });
 
+  // README "Conflicts and restores", known limit: the wire cannot tell whether our push whose reply
+  // was lost ran before another device's write of the key (one log entry per key, no write time of
+  // ours), so the order is ambiguous; it is never settled silently.
+  it("scenario: local-wins, our push applied but its reply lost, then another device's write of the key before our retry: a conflict records both sides, and all converge", async () => {
+    const k = `lostack.wavi${ALICE}`;
+    const a = h.device("a", { policy: "local-wins" });
+    const b = h.device("b", { policy: "local-wins" });
+    a.start();
+    b.start();
+    await converge(a, b);
+    await a.driver.stop();
+    a.remote.cutOnce((c) => c.startsWith("batch:") && c.includes("lostack"), "after");
+    a.driver.local.put(k, "mine");
+    a.driver.start();
+    await waitFor(() => a.remote.cuts === 1, "the lost reply");
+    await a.driver.stop();
+    b.driver.local.put(k, "theirs");
+    await syncOk(b);
+    expect(await h.serverValue(k)).to.not.equal(null);
+    a.driver.start();
+    const [ca, cb] = await converge(a, b);
+    expect(ca).to.deep.equal(cb);
+    const recorded = [...a.store.listConflicts(), ...b.store.listConflicts()].filter((c) => c.atKey === k);
+    expect(recorded.length, "conflicts recorded on either device").to.be.greaterThan(0);
+    expect(ca.get(k)).to.be.oneOf(["mine", "theirs"]);
+  });
+
   const expected: Record<ConflictPolicy, { remoteDelete: string | undefined; localDelete: string | undefined }> = {
     "local-wins": { remoteDelete: "local-update", localDelete: undefined },
     "remote-wins": { remoteDelete: undefined, localDelete: "remote-update" },
