@@ -80,6 +80,22 @@ describe("FrameSplitter and FrameScanner", () => {
     expect(esc.scan(long, 0, long.length)).to.equal(undefined);
   });
 
+  it("holds a frame that trickles in a byte at a time in about its own bytes, not an array per byte", () => {
+    // 16 MiB arriving a byte per read used to hold 16 million small arrays: about 4 GB.
+    const s = new FrameSplitter({ maxBytes: 1 << 20, maxDepth: 4, maxValues: 20 });
+    const byte = Buffer.from("a");
+    s.push(Buffer.from('{"v":"'), () => undefined, () => undefined);
+    const before = process.memoryUsage();
+    for (let i = 0; i < 500_000; i++) s.push(byte, () => undefined, () => undefined);
+    const after = process.memoryUsage();
+    const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+    expect(s.pendingBytes).to.equal(500_006);
+    expect(grown, `${grown} bytes held for 500,006`).to.be.below(8 * 500_006);
+    const out: string[] = [];
+    s.push(Buffer.from('"}\n'), (f) => out.push(Buffer.from(f).toString()), () => out.push("refused"));
+    expect(out).to.deep.equal([`{"v":"${"a".repeat(500_000)}"}`]);
+  });
+
   it("reads the id a refused frame leads with, and null for one it cannot see", () => {
     const id = (s: string) => leadingFrameId(Buffer.from(s));
     expect(id('{"jsonrpc":"2.0","id":42,"method":"keys.put","params":{"v":"')).to.equal(42);
