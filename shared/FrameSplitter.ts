@@ -47,19 +47,22 @@ export class FrameSplitter {
   /**
    * Calls `onFrame` for each complete, non-empty frame in `chunk` (a trailing `\r` is dropped),
    * and `onRefused` for each frame over a limit, in stream order. `onRefused` comes as soon as
-   * the limit is crossed, before the frame's newline has arrived.
+   * the limit is crossed, before the frame's newline has arrived. After each frame (or refusal)
+   * `goOn` may stop the split there; push returns how many bytes of `chunk` it used, so the
+   * caller can push the rest later (all of them unless `goOn` stopped it).
    */
-  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void, onRefused: (r: FrameRefusal) => void): void {
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void, onRefused: (r: FrameRefusal) => void, goOn?: () => boolean): number {
     let start = 0;
     while (start < chunk.length) {
       const found = chunk.indexOf(NEWLINE, start);
       const end = found < 0 ? chunk.length : found;
       if (this.skipping) {
-        if (found < 0) return;
+        if (found < 0) return chunk.length;
         this.skipping = false;
         start = found + 1;
         continue;
       }
+      let handled = true;
       const violation = this.check(chunk, start, end, found >= 0);
       if (violation !== undefined) {
         const head = this.head(chunk, start, end);
@@ -71,10 +74,13 @@ export class FrameSplitter {
       } else {
         const frame = this.take(chunk, start, end);
         if (frame.length > 0) onFrame(frame);
+        else handled = false;
       }
-      if (found < 0) return;
+      if (found < 0) return chunk.length;
       start = found + 1;
+      if (handled && goOn !== undefined && !goOn()) return start;
     }
+    return chunk.length;
   }
 
   /** Bytes of an incomplete frame held back. */
