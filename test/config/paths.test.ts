@@ -128,4 +128,16 @@ describe("ensurePrivateDir", function () {
     ensurePrivateDir(d, uid, SOCKET_DIR);
     expect(statSync(d).mode & 0o777).to.equal(0o700);
   });
+
+  it("refuses a directory with a directory further up, as written or where its links lead, that lets others replace it", function () {
+    const open = join(root, "open");
+    const d = join(open, "mine", "atsyncd");
+    expect(() => ensurePrivateDir(d, uid, DATA_DIR)).to.not.throw();
+    chmodSync(open, 0o777);
+    expect(() => ensurePrivateDir(d, uid, DATA_DIR)).to.throw(ConfigError,
+      `the directory ${open}, which leads to the data directory ${d}, lets other users rename what is in it (mode 0777, writable by others without the sticky bit)`);
+    const link = join(root, "link");
+    symlinkSync(join(open, "mine"), link);
+    expect(() => ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR)).to.throw(ConfigError, `the directory ${open}, which leads to the socket directory`);
+  });
 });
