@@ -3,7 +3,7 @@
 // kernel's word on the socket's owner is lstat's; in a directory only the user may write, nobody
 // else can have put that socket there, nor swap it between this check and the connect.
 
-import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
+import { lstatSync, realpathSync, type Stats } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { AtsyncError, ErrorCode } from "../shared/errors.js";
 import { dirsLeadingTo, pathStatOf, socketTrustProblem, type DirAbove, type PathStat } from "../shared/pathTrust.js";
@@ -47,7 +47,7 @@ export function checkSocketOwner(socketPath: string, uid: number | undefined = p
   if (dirStat === undefined || realDir === undefined) return;
   const above: DirAbove[] = [];
   for (const d of dirsLeadingTo(dir, realDir)) {
-    const stat = tryStat(statSync, d);
+    const stat = tryStat(lstatSync, d);
     if (stat === undefined) return;
     above.push({ dir: d, stat });
   }

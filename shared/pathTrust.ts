@@ -50,10 +50,13 @@ export function privateDirProblem(st: PathStat, uid: number): string | undefined
 }
 
 /**
- * Why the directory holding one of ours lets another user rename or replace it (stat: where it
- * really is). Owned by `uid` or root, and writable by nobody else unless sticky (/tmp). Undefined when fine.
+ * Why a directory leading to one of ours lets another user rename or replace what follows it
+ * (lstat). Owned by `uid` or root, and writable by nobody else unless sticky (/tmp); a symlink on
+ * the way must be `uid`'s or root's too, since its owner may point it elsewhere (even in /tmp).
+ * Undefined when fine.
  */
 export function parentDirProblem(st: PathStat, uid: number): string | undefined {
+  if (st.kind === "symlink") return st.uid === uid || st.uid === 0 ? undefined : `is a symlink of uid ${st.uid}, who may point it elsewhere`;
   if (st.kind !== "directory") return "is not a directory";
   if (st.uid !== uid && st.uid !== 0) return `belongs to uid ${st.uid}, neither to uid ${uid} nor to root`;
   if ((st.mode & WRITABLE_BY_OTHERS) !== 0 && (st.mode & STICKY) === 0) {
@@ -79,7 +82,7 @@ export function dirsLeadingTo(dir: string, realDir: string): string[] {
   return out;
 }
 
-/** A directory leading to one of ours and what stat said of it. */
+/** A directory (or symlink) leading to one of ours and what lstat said of it. */
 export interface DirAbove {
   readonly dir: string;
   readonly stat: PathStat;
@@ -100,7 +103,7 @@ export interface SocketFacts {
   readonly dir: string;
   /** lstat of the socket's directory. */
   readonly dirStat: PathStat;
-  /** stat of each directory leading to it (dirsLeadingTo): its parent first. */
+  /** lstat of each directory leading to it (dirsLeadingTo): its parent first. */
   readonly above: readonly DirAbove[];
   /** lstat of the socket; undefined when it does not exist or may not be looked at (connect then says why). */
   readonly socketStat: PathStat | undefined;

@@ -3,7 +3,7 @@
 // created 0700 if missing and then checked with lstat, never followed, so a symlink or a
 // directory another user slipped in before or during the mkdir is refused, not used. The rules
 // are shared/pathTrust.ts's, the same the client applies to the socket before it sends.
-import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { dirsLeadingTo, firstDirAboveProblem, pathStatOf, privateDirProblem } from "../../shared/pathTrust.js";
 import { ConfigError, ConfigErrorCode } from "./ConfigError.js";
@@ -41,7 +41,7 @@ export function ensurePrivateDir(dir: string, uid: number, role: PrivateDirRole)
     throw new ConfigError(role.code, `the ${role.what} ${dir} ${problem}; atsyncd refuses to use it: ${fixFor(problem, dir)}, ${role.otherwise}`);
   }
   const path = resolve(dir);
-  const above = dirsLeadingTo(path, realpathSync.native(path)).map((d) => ({ dir: d, stat: pathStatOf(statSync(d)) }));
+  const above = dirsLeadingTo(path, realpathSync.native(path)).map((d) => ({ dir: d, stat: pathStatOf(lstatSync(d)) }));
   const aboveProblem = firstDirAboveProblem(above, uid);
   if (aboveProblem !== undefined) {
     const how = aboveProblem.dir === dirname(path) ? "holds" : "leads to";

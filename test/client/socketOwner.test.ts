@@ -143,6 +143,11 @@ describe("socketTrustProblem (shared/pathTrust.ts)", function () {
     expect(dirsLeadingTo("/", "/")).to.deep.equal([]);
     expect(socketTrustProblem(facts({ above: [{ dir: "/home/ann", stat: dir(me, 0o700) }, { dir: "/home", stat: dir(4242, 0o755) }] }), me)).to.equal(
       "the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, whose ancestor directory /home belongs to uid 4242, neither to uid 1000 nor to root: refusing to send");
+    // A link on the way in /tmp: its owner may point it anywhere, sticky bit or not; the user's or root's is fine.
+    const link = (uid: number): PathStat => ({ kind: "symlink", uid, mode: 0o120777 });
+    expect(socketTrustProblem(facts({ above: [{ dir: "/tmp/l", stat: link(4242) }, { dir: "/tmp", stat: dir(0, 0o1777) }] }), me)).to.equal(
+      "the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, whose parent directory is a symlink of uid 4242, who may point it elsewhere: refusing to send");
+    expect(socketTrustProblem(facts({ above: [{ dir: "/tmp/l", stat: link(me) }, { dir: "/tmp", stat: dir(0, 0o1777) }] }), me)).to.equal(undefined);
   });
 
   it("trusts the system daemon's socket at /run/atsyncd, and there only, when /run is root's alone", function () {

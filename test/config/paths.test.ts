@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../daemon/config/ConfigError.js";
@@ -139,5 +139,20 @@ describe("ensurePrivateDir", function () {
     const link = join(root, "link");
     symlinkSync(join(open, "mine"), link);
     expect(() => ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR)).to.throw(ConfigError, `the directory ${open}, which leads to the socket directory`);
+  });
+
+  it("refuses a directory reached through another user's symlink, even one in a sticky /tmp-like directory", function () {
+    // lchown to another uid needs root.
+    if (uid !== 0) this.skip();
+    const sticky = join(root, "t");
+    mkdirSync(join(root, "mine"), { mode: 0o700 });
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const link = join(sticky, "l");
+    symlinkSync(join(root, "mine"), link);
+    ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR);
+    lchownSync(link, 4242, 4242);
+    expect(() => ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR)).to.throw(ConfigError,
+      `the directory ${link}, which holds the socket directory ${join(link, "atsyncd")}, is a symlink of uid 4242, who may point it elsewhere`);
   });
 });
