@@ -5,6 +5,8 @@ import { expect } from "chai";
 import { chmodSync, mkdirSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { checkSocketOwner } from "../../client/checkSocketOwner.js";
+import { NOT_RUNNING_MESSAGE } from "../../client/connectError.js";
 import { AtsyncClient } from "../../client/index.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { dirsLeadingTo, socketTrustProblem, type DirAbove, type PathStat, type SocketFacts } from "../../shared/pathTrust.js";
@@ -104,6 +106,8 @@ describe("the client checks the socket's owner before it sends", function () {
     for (const path of [join(tmp.dir, "none.sock"), join(tmp.dir, "no", "dir", "atsyncd.sock")]) {
       const err = await AtsyncClient.connect({ socketPath: path }).then(() => undefined, (e: unknown) => e);
       expect(AtsyncError.is(err, ErrorCode.DaemonNotRunning), String(err)).to.equal(true);
+      // Said by the check itself, before any connect: what is missing then may be there a moment later.
+      expect(() => checkSocketOwner(path)).to.throw(AtsyncError, NOT_RUNNING_MESSAGE);
     }
   });
 });
