@@ -130,6 +130,8 @@ async function badFrames(): Promise<void> {
       // The worst that passes the limits, parsed and refused by the schema.
       ["16 MiB string, within the limits", () => Buffer.from(`{"jsonrpc":"2.0","id":8,"method":"keys.put","params":{"v":"${"a".repeat(16 * MiB - 100)}"}}`)],
       ["90,000 objects, within the limits", () => Buffer.from(`{"jsonrpc":"2.0","id":9,"method":"keys.put","params":{"v":[${"{},".repeat(89_999)}{}]}}`)],
+      // Distinct keys are what JSON.parse builds slowest: each a new property of one dictionary.
+      ["199,000 distinct keys, within the limits", () => Buffer.from(`{"jsonrpc":"2.0","id":10,"method":"keys.put","params":{${Array.from({ length: 199_000 }, (_, i) => `"${"k".repeat(70)}${i}":0`).join(",")}}}`)],
     ];
     for (const [name, make] of kinds) {
       if (raw.socket.destroyed) raw = await ready(d.socketPath);

@@ -3,35 +3,57 @@
 // kernel's word on the socket's owner is lstat's; in a directory only the user may write, nobody
 // else can have put that socket there, nor swap it between this check and the connect.
 
-import { lstatSync, statSync, type Stats } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { lstatSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute } from "node:path";
 import { AtsyncError, ErrorCode } from "../shared/errors.js";
-import { pathStatOf, socketTrustProblem, type PathStat } from "../shared/pathTrust.js";
+import { dirsLeadingTo, pathStatOf, socketTrustProblem, type DirAbove, type PathStat } from "../shared/pathTrust.js";
+import { connectError } from "./connectError.js";
 
-/** lstat/stat, or undefined when the path is missing or may not be looked at (the connect then says which). */
-function tryStat(fn: (p: string) => Stats, path: string): PathStat | undefined {
+/**
+ * lstat, or throws what connecting would have (connectError: DaemonNotRunning when missing): a
+ * path missing at the check must not pass it, since another user may put it back before the connect.
+ */
+function lstatOrFail(path: string, socketPath: string): PathStat {
   try {
-    return pathStatOf(fn(path));
+    return pathStatOf(lstatSync(path));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "EACCES" || code === "ELOOP") return undefined;
-    throw err;
+    throw connectError(err, socketPath);
+  }
+}
+
+function realpathOrFail(path: string, socketPath: string): string {
+  try {
+    // .native: realpath(3), which resolves `..` after a link as the kernel does (the JS one normalizes first).
+    return realpathSync.native(path);
+  } catch (err) {
+    throw connectError(err, socketPath);
   }
 }
 
 /**
  * Throws SocketNotOurs when the socket at `socketPath` may be someone else's: its directory is not
- * the user's or others may write to it, or the socket belongs to another uid (root and the service
- * user are trusted for the system-wide daemon at SYSTEM_SOCKET_PATH). A socket that is not there
- * passes: connecting then fails with DaemonNotRunning, and with nothing sent.
+ * the user's or others may write to it, a directory leading to it (as written, and where its
+ * links lead) lets others rename what is in it, or the socket belongs to another uid (root and the
+ * service user are trusted for the system-wide daemon at SYSTEM_SOCKET_PATH). Throws what the
+ * connect would (DaemonNotRunning, SocketPermissionDenied) when any of them cannot be seen, and
+ * connects to nothing then either.
  */
 export function checkSocketOwner(socketPath: string, uid: number | undefined = process.getuid?.()): void {
   // Windows named pipes have no owner to read this way; there is no uid to compare either.
   if (uid === undefined || process.platform === "win32") return;
-  const dir = dirname(resolve(socketPath));
-  const dirStat = tryStat(lstatSync, dir);
-  const parentStat = tryStat(statSync, dirname(dir));
-  if (dirStat === undefined || parentStat === undefined) return;
-  const problem = socketTrustProblem({ socketPath, dir, dirStat, parentStat, socketStat: tryStat(lstatSync, socketPath) }, uid);
+  // Not normalized: the kernel reads a `..` after a link as the link target's parent, and so must the check.
+  const dir = dirname(isAbsolute(socketPath) ? socketPath : `${process.cwd()}/${socketPath}`);
+  const dirStat = lstatOrFail(dir, socketPath);
+  const above: DirAbove[] = dirsLeadingTo(dir, realpathOrFail(dir, socketPath)).map((d) => ({ dir: d, stat: lstatOrFail(d, socketPath) }));
+  let socketStat: PathStat | undefined;
+  let missing: AtsyncError | undefined;
+  try {
+    socketStat = lstatOrFail(socketPath, socketPath);
+  } catch (err) {
+    // Judged without it first: a squatted directory is worth saying so, even before its fake socket is there.
+    missing = err as AtsyncError;
+  }
+  const problem = socketTrustProblem({ socketPath, dir, dirStat, above, socketStat }, uid);
   if (problem !== undefined) throw new AtsyncError(ErrorCode.SocketNotOurs, problem, { socketPath });
+  if (missing !== undefined) throw missing;
 }

@@ -50,14 +50,49 @@ export function privateDirProblem(st: PathStat, uid: number): string | undefined
 }
 
 /**
- * Why the directory holding one of ours lets another user rename or replace it (stat: where it
- * really is). Owned by `uid` or root, and writable by nobody else unless sticky (/tmp). Undefined when fine.
+ * Why a directory leading to one of ours lets another user rename or replace what follows it
+ * (lstat). Owned by `uid` or root, and writable by nobody else unless sticky (/tmp); a symlink on
+ * the way must be `uid`'s or root's too, since its owner may point it elsewhere (even in /tmp).
+ * Undefined when fine.
  */
 export function parentDirProblem(st: PathStat, uid: number): string | undefined {
+  if (st.kind === "symlink") return st.uid === uid || st.uid === 0 ? undefined : `is a symlink of uid ${st.uid}, who may point it elsewhere`;
   if (st.kind !== "directory") return "is not a directory";
   if (st.uid !== uid && st.uid !== 0) return `belongs to uid ${st.uid}, neither to uid ${uid} nor to root`;
   if ((st.mode & WRITABLE_BY_OTHERS) !== 0 && (st.mode & STICKY) === 0) {
     return `lets other users rename what is in it (mode ${octal(st.mode)}, writable by others without the sticky bit)`;
+  }
+  return undefined;
+}
+
+/**
+ * The directories the kernel passes through to reach `dir`, each of which could rename or replace
+ * what follows it: those above `dir` as written (its parent first) and those above where it
+ * really is, `realDir` (links and `..` resolved), up to /. Plain string work on absolute paths.
+ */
+export function dirsLeadingTo(dir: string, realDir: string): string[] {
+  const out: string[] = [];
+  for (const start of [dir, realDir]) {
+    for (let p = start.replace(/(?<=.)\/+$/u, ""); p !== "/";) {
+      const cut = p.lastIndexOf("/");
+      p = cut <= 0 ? "/" : p.slice(0, cut);
+      if (!out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** A directory (or symlink) leading to one of ours and what lstat said of it. */
+export interface DirAbove {
+  readonly dir: string;
+  readonly stat: PathStat;
+}
+
+/** The first of `above` (dirsLeadingTo's order) that lets another user rename or replace what leads to ours, and why. */
+export function firstDirAboveProblem(above: readonly DirAbove[], uid: number): { dir: string; problem: string } | undefined {
+  for (const a of above) {
+    const problem = parentDirProblem(a.stat, uid);
+    if (problem !== undefined) return { dir: a.dir, problem };
   }
   return undefined;
 }
@@ -68,8 +103,8 @@ export interface SocketFacts {
   readonly dir: string;
   /** lstat of the socket's directory. */
   readonly dirStat: PathStat;
-  /** stat of the directory's parent. */
-  readonly parentStat: PathStat;
+  /** lstat of each directory leading to it (dirsLeadingTo): its parent first. */
+  readonly above: readonly DirAbove[];
   /** lstat of the socket; undefined when it does not exist or may not be looked at (connect then says why). */
   readonly socketStat: PathStat | undefined;
 }
@@ -80,7 +115,8 @@ export interface SocketFacts {
  * root can have made that directory and given it to its owner.
  */
 function trustedOwners(f: SocketFacts, uid: number): ReadonlySet<number> {
-  const rootOnlyParent = f.parentStat.kind === "directory" && f.parentStat.uid === 0 && (f.parentStat.mode & WRITABLE_BY_OTHERS) === 0;
+  const parent = f.above[0]?.stat;
+  const rootOnlyParent = parent?.kind === "directory" && parent.uid === 0 && (parent.mode & WRITABLE_BY_OTHERS) === 0;
   if (f.socketPath === SYSTEM_SOCKET_PATH && rootOnlyParent) return new Set([uid, 0, f.dirStat.uid]);
   return new Set([uid]);
 }
@@ -104,7 +140,8 @@ export function socketTrustProblem(f: SocketFacts, uid: number): string | undefi
     return `the atsyncd socket ${f.socketPath} is in ${f.dir}, which other users may write to (mode ${octal(dir.mode)}): ${refuse}; ` +
       `stop atsyncd, run \`chmod 700 ${f.dir}\` and start it again`;
   }
-  const parent = parentDirProblem(f.parentStat, uid);
-  if (parent !== undefined) return `the atsyncd socket ${f.socketPath} is in ${f.dir}, whose parent directory ${parent}: ${refuse}`;
-  return undefined;
+  const above = firstDirAboveProblem(f.above, uid);
+  if (above === undefined) return undefined;
+  const which = above.dir === f.above[0]?.dir ? "parent directory" : `ancestor directory ${above.dir}`;
+  return `the atsyncd socket ${f.socketPath} is in ${f.dir}, whose ${which} ${above.problem}: ${refuse}`;
 }

@@ -3,9 +3,9 @@
 // created 0700 if missing and then checked with lstat, never followed, so a symlink or a
 // directory another user slipped in before or during the mkdir is refused, not used. The rules
 // are shared/pathTrust.ts's, the same the client applies to the socket before it sends.
-import { chmodSync, lstatSync, mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
-import { parentDirProblem, pathStatOf, privateDirProblem } from "../../shared/pathTrust.js";
+import { chmodSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { dirsLeadingTo, firstDirAboveProblem, pathStatOf, privateDirProblem } from "../../shared/pathTrust.js";
 import { ConfigError, ConfigErrorCode } from "./ConfigError.js";
 
 export interface PrivateDirRole {
@@ -29,8 +29,9 @@ function fixFor(problem: string, dir: string): string {
 
 /**
  * Creates `dir` (and missing parents) 0700, then refuses it unless it is a real directory owned
- * by `uid` and writable by nobody else, in a parent that lets nobody else replace it (owned by
- * `uid` or root, not writable by others unless sticky, as /tmp is).
+ * by `uid` and writable by nobody else, below directories that let nobody else replace it (each
+ * directory leading to it, as written and where its links lead, owned by `uid` or root, not
+ * writable by others unless sticky, as /tmp is).
  */
 export function ensurePrivateDir(dir: string, uid: number, role: PrivateDirRole): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -39,11 +40,13 @@ export function ensurePrivateDir(dir: string, uid: number, role: PrivateDirRole)
   if (problem !== undefined) {
     throw new ConfigError(role.code, `the ${role.what} ${dir} ${problem}; atsyncd refuses to use it: ${fixFor(problem, dir)}, ${role.otherwise}`);
   }
-  const parent = dirname(dir);
-  const parentProblem = parentDirProblem(pathStatOf(statSync(parent)), uid);
-  if (parentProblem !== undefined) {
+  const path = resolve(dir);
+  const above = dirsLeadingTo(path, realpathSync.native(path)).map((d) => ({ dir: d, stat: pathStatOf(lstatSync(d)) }));
+  const aboveProblem = firstDirAboveProblem(above, uid);
+  if (aboveProblem !== undefined) {
+    const how = aboveProblem.dir === dirname(path) ? "holds" : "leads to";
     throw new ConfigError(role.code,
-      `the directory ${parent}, which holds the ${role.what} ${dir}, ${parentProblem}; atsyncd refuses to use it: fix its owner or mode, ${role.otherwise}`);
+      `the directory ${aboveProblem.dir}, which ${how} the ${role.what} ${dir}, ${aboveProblem.problem}; atsyncd refuses to use it: fix its owner or mode, ${role.otherwise}`);
   }
   if (role.tighten === true && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

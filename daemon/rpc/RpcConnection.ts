@@ -1,7 +1,9 @@
 // One client connection: frames in, dispatch, replies out. Writes go through the
 // socket in order (Node serializes them); reading pauses while the socket's write
 // buffer is full or too many requests are in flight, so a client that does not read
-// its replies cannot make the daemon buffer without bound.
+// its replies cannot make the daemon buffer without bound. One read is handled for at most
+// FRAMES_PER_READ frames before the connection yields the event loop (the rest of the chunk
+// waits, reading paused), so a flood of tiny frames, each cheap, cannot hold the loop for long.
 // Replies that arrive from workers one message at a time are gathered and written once
 // per event-loop turn (setImmediate runs right after the poll phase that delivered them),
 // and held back while requests that arrived in the same read (or earlier) are still in
@@ -24,6 +26,12 @@ import type { Handler, RpcPeer } from "./types.js";
 export const DEFAULT_REPLY_HOLD_MS = 1;
 /** Above this much gathered output, write at once. */
 const HOLD_MAX_CHARS = 64 * 1024;
+/**
+ * Frames handled from one read before the connection yields to the event loop. A 64 KiB read of
+ * two-byte bad frames is 32,768 parse errors of ~8 µs each: handled at once, a quarter of a
+ * second per read and several seconds per turn for every other client; 256 are about 2 ms.
+ */
+const FRAMES_PER_READ = 256;
 
 export interface Registry {
   /** True while the server drains for shutdown: new requests are refused with ShuttingDown. */
@@ -49,6 +57,10 @@ export class RpcConnection implements RpcPeer {
   private paused = false;
   private isClosed = false;
   private refused = false;
+  /** The unhandled rest of a read, after the connection yielded or had to wait: reading is paused until it is handled. */
+  private rest: Buffer | undefined;
+  private restScheduled = false;
+  private framesThisRead = 0;
   private idleWaiters: (() => void)[] = [];
   /** Output gathered during this event-loop turn, written once at its end (one syscall, not one per reply). */
   private batch = "";
@@ -135,16 +147,44 @@ export class RpcConnection implements RpcPeer {
 
   private readonly onFrameBound = (frame: Uint8Array): void => this.onFrame(frame);
   private readonly onRefusedBound = (r: FrameRefusal): void => this.onRefused(r);
+  /** After each frame: may the split go on with the next frame of this read? */
+  private readonly goOn = (): boolean => ++this.framesThisRead < FRAMES_PER_READ && !this.mustWait() && !this.isClosed;
+  private readonly readRest = (): void => {
+    this.restScheduled = false;
+    const rest = this.rest;
+    // Still waiting: updateFlow schedules this again once the connection may read.
+    if (this.isClosed || rest === undefined || this.mustWait()) return;
+    this.rest = undefined;
+    this.readGen++;
+    this.consume(rest);
+    this.updateFlow();
+  };
 
   private onData(chunk: Buffer): void {
     if (this.refused) return;
     this.readGen++;
+    this.consume(chunk);
+  }
+
+  /** Handles the frames of `chunk` until this read's share is used or the connection must wait; the rest is kept in `rest`. */
+  private consume(chunk: Buffer): void {
+    this.framesThisRead = 0;
+    let used = chunk.length;
     try {
-      this.splitter.push(chunk, this.onFrameBound, this.onRefusedBound);
+      used = this.splitter.push(chunk, this.onFrameBound, this.onRefusedBound, this.goOn);
     } catch (err) {
       // Nothing may escape a socket callback (house-style §12).
       this.log.error("rpc frame handling failed", { connection: this.id, error: err instanceof Error ? err.message : String(err) });
     }
+    if (used < chunk.length) {
+      this.rest = chunk.subarray(used);
+      this.updateFlow();
+    }
+  }
+
+  /** Replies do not leave (the client does not read them) or too many requests are in flight. */
+  private mustWait(): boolean {
+    return this.writeBlocked || this.inflight.size >= this.opts.maxInFlight;
   }
 
   /** A frame over a limit, dropped unread: an error reply (to its id when it leads with one), and the connection goes on. */
@@ -337,13 +377,19 @@ export class RpcConnection implements RpcPeer {
 
   private updateFlow(): void {
     if (this.isClosed) return;
-    const shouldPause = this.writeBlocked || this.inflight.size >= this.opts.maxInFlight;
+    const wait = this.mustWait();
+    // The rest of a read goes before anything read after it.
+    const shouldPause = wait || this.rest !== undefined;
     if (shouldPause && !this.paused) {
       this.paused = true;
       this.socket.pause();
     } else if (!shouldPause && this.paused) {
       this.paused = false;
       this.socket.resume();
+    }
+    if (!wait && this.rest !== undefined && !this.restScheduled) {
+      this.restScheduled = true;
+      setImmediate(this.readRest);
     }
   }
 

@@ -5,9 +5,11 @@ import { expect } from "chai";
 import { chmodSync, mkdirSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { checkSocketOwner } from "../../client/checkSocketOwner.js";
+import { NOT_RUNNING_MESSAGE } from "../../client/connectError.js";
 import { AtsyncClient } from "../../client/index.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
-import { socketTrustProblem, type PathStat, type SocketFacts } from "../../shared/pathTrust.js";
+import { dirsLeadingTo, socketTrustProblem, type DirAbove, type PathStat, type SocketFacts } from "../../shared/pathTrust.js";
 import { SYSTEM_SOCKET_PATH } from "../../shared/paths.js";
 import { tempDir } from "../rpc/helpers.js";
 
@@ -72,10 +74,40 @@ describe("the client checks the socket's owner before it sends", function () {
     expect(l.connections()).to.equal(0);
   });
 
+  it("checks where the connect really goes: a `..` after a symlinked directory is the link's target's parent, not the lexical one", async function () {
+    // The listener sits in a directory others may write; the path as written names a private one.
+    const open = join(tmp.dir, "open");
+    mkdirSync(join(open, "sub"), { recursive: true });
+    chmodSync(open, 0o777);
+    const l = await countingSocket(join(open, "atsyncd.sock"));
+    servers.push(l.server);
+    const mine = join(tmp.dir, "mine");
+    mkdirSync(mine, { mode: 0o700 });
+    symlinkSync(join(open, "sub"), join(mine, "l"));
+    const err = await refusal(`${mine}/l/../atsyncd.sock`);
+    expect(err.message).to.match(/which other users may write to \(mode 0777\)/u);
+    expect(l.connections()).to.equal(0);
+  });
+
+  it("refuses a socket below a directory that lets others rename what is in it, however far up", async function () {
+    const open = join(tmp.dir, "open");
+    const dir = join(open, "mine", "atsyncd");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(open, 0o777);
+    const socket = join(dir, "atsyncd.sock");
+    const l = await countingSocket(socket);
+    servers.push(l.server);
+    expect((await refusal(socket)).message).to.equal(`the atsyncd socket ${socket} is in ${dir}, whose ancestor directory ${open} ` +
+      "lets other users rename what is in it (mode 0777, writable by others without the sticky bit): refusing to send");
+    expect(l.connections()).to.equal(0);
+  });
+
   it("a missing socket or directory is not a refusal: the daemon is not running", async function () {
     for (const path of [join(tmp.dir, "none.sock"), join(tmp.dir, "no", "dir", "atsyncd.sock")]) {
       const err = await AtsyncClient.connect({ socketPath: path }).then(() => undefined, (e: unknown) => e);
       expect(AtsyncError.is(err, ErrorCode.DaemonNotRunning), String(err)).to.equal(true);
+      // Said by the check itself, before any connect: what is missing then may be there a moment later.
+      expect(() => checkSocketOwner(path)).to.throw(AtsyncError, NOT_RUNNING_MESSAGE);
     }
   });
 });
@@ -83,17 +115,18 @@ describe("the client checks the socket's owner before it sends", function () {
 describe("socketTrustProblem (shared/pathTrust.ts)", function () {
   const me = 1000;
   const dir = (uid: number, mode: number): PathStat => ({ kind: "directory", uid, mode: 0o40000 | mode });
+  const parent = (stat: PathStat): DirAbove[] => [{ dir: "/tmp", stat }, { dir: "/", stat: dir(0, 0o755) }];
   const sock = (uid: number): PathStat => ({ kind: "socket", uid, mode: 0o140600 });
   const facts = (over: Partial<SocketFacts>): SocketFacts => ({
     socketPath: "/tmp/atsyncd-1000/atsyncd.sock", dir: "/tmp/atsyncd-1000",
-    dirStat: dir(me, 0o700), parentStat: dir(0, 0o1777), socketStat: sock(me), ...over,
+    dirStat: dir(me, 0o700), above: [{ dir: "/tmp", stat: dir(0, 0o1777) }, { dir: "/", stat: dir(0, 0o755) }], socketStat: sock(me), ...over,
   });
   const system = (over: Partial<SocketFacts>): SocketFacts =>
-    facts({ socketPath: SYSTEM_SOCKET_PATH, dir: "/run/atsyncd", dirStat: dir(998, 0o750), parentStat: dir(0, 0o755), socketStat: sock(998), ...over });
+    facts({ socketPath: SYSTEM_SOCKET_PATH, dir: "/run/atsyncd", dirStat: dir(998, 0o750), above: [{ dir: "/run", stat: dir(0, 0o755) }], socketStat: sock(998), ...over });
 
   it("trusts the user's own socket in the user's own closed directory, in a sticky /tmp or a private parent", function () {
     expect(socketTrustProblem(facts({}), me)).to.equal(undefined);
-    expect(socketTrustProblem(facts({ dirStat: dir(me, 0o755), parentStat: dir(me, 0o700) }), me)).to.equal(undefined);
+    expect(socketTrustProblem(facts({ dirStat: dir(me, 0o755), above: parent(dir(me, 0o700)) }), me)).to.equal(undefined);
     expect(socketTrustProblem(facts({ socketStat: undefined }), me)).to.equal(undefined);
   });
 
@@ -103,9 +136,22 @@ describe("socketTrustProblem (shared/pathTrust.ts)", function () {
     expect(socketTrustProblem(facts({ dirStat: dir(4242, 0o777), socketStat: undefined }), me)).to.equal(
       "the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, which belongs to uid 4242, not you: refusing to send");
     expect(socketTrustProblem(facts({ dirStat: dir(me, 0o720) }), me)).to.match(/which other users may write to \(mode 0720\)/u);
-    expect(socketTrustProblem(facts({ parentStat: dir(0, 0o777) }), me)).to.equal("the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, " +
+    expect(socketTrustProblem(facts({ above: parent(dir(0, 0o777)) }), me)).to.equal("the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, " +
       "whose parent directory lets other users rename what is in it (mode 0777, writable by others without the sticky bit): refusing to send");
-    expect(socketTrustProblem(facts({ parentStat: dir(4242, 0o755) }), me)).to.match(/whose parent directory belongs to uid 4242, neither to uid 1000 nor to root/u);
+    expect(socketTrustProblem(facts({ above: parent(dir(4242, 0o755)) }), me)).to.match(/whose parent directory belongs to uid 4242, neither to uid 1000 nor to root/u);
+  });
+
+  it("judges every directory leading to the socket, as written and where its links lead, naming the one above the parent", function () {
+    expect(dirsLeadingTo("/home/ann/l/atsyncd", "/srv/x/atsyncd")).to.deep.equal(["/home/ann/l", "/home/ann", "/home", "/", "/srv/x", "/srv"]);
+    expect(dirsLeadingTo("/tmp/atsyncd-1000/", "/tmp/atsyncd-1000")).to.deep.equal(["/tmp", "/"]);
+    expect(dirsLeadingTo("/", "/")).to.deep.equal([]);
+    expect(socketTrustProblem(facts({ above: [{ dir: "/home/ann", stat: dir(me, 0o700) }, { dir: "/home", stat: dir(4242, 0o755) }] }), me)).to.equal(
+      "the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, whose ancestor directory /home belongs to uid 4242, neither to uid 1000 nor to root: refusing to send");
+    // A link on the way in /tmp: its owner may point it anywhere, sticky bit or not; the user's or root's is fine.
+    const link = (uid: number): PathStat => ({ kind: "symlink", uid, mode: 0o120777 });
+    expect(socketTrustProblem(facts({ above: [{ dir: "/tmp/l", stat: link(4242) }, { dir: "/tmp", stat: dir(0, 0o1777) }] }), me)).to.equal(
+      "the atsyncd socket /tmp/atsyncd-1000/atsyncd.sock is in /tmp/atsyncd-1000, whose parent directory is a symlink of uid 4242, who may point it elsewhere: refusing to send");
+    expect(socketTrustProblem(facts({ above: [{ dir: "/tmp/l", stat: link(me) }, { dir: "/tmp", stat: dir(0, 0o1777) }] }), me)).to.equal(undefined);
   });
 
   it("trusts the system daemon's socket at /run/atsyncd, and there only, when /run is root's alone", function () {
@@ -114,7 +160,7 @@ describe("socketTrustProblem (shared/pathTrust.ts)", function () {
     expect(socketTrustProblem(system({ socketStat: sock(4242) }), me)).to.match(/belongs to uid 4242, not you/u);
     expect(socketTrustProblem(system({ dirStat: dir(998, 0o770) }), me)).to.match(/which other users may write to/u);
     // /run writable by others: whoever owns /run/atsyncd may not be who root gave it to.
-    expect(socketTrustProblem(system({ parentStat: dir(0, 0o1777) }), me)).to.match(/belongs to uid 998, not you/u);
+    expect(socketTrustProblem(system({ above: parent(dir(0, 0o1777)) }), me)).to.match(/belongs to uid 998, not you/u);
     // The same owners anywhere else are not trusted.
     expect(socketTrustProblem(system({ socketPath: "/run/other/atsyncd.sock", dir: "/run/other" }), me)).to.match(/belongs to uid 998, not you/u);
   });

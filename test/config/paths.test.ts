@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../daemon/config/ConfigError.js";
@@ -127,5 +127,32 @@ describe("ensurePrivateDir", function () {
     chmodSync(parent, 0o1777);
     ensurePrivateDir(d, uid, SOCKET_DIR);
     expect(statSync(d).mode & 0o777).to.equal(0o700);
+  });
+
+  it("refuses a directory with a directory further up, as written or where its links lead, that lets others replace it", function () {
+    const open = join(root, "open");
+    const d = join(open, "mine", "atsyncd");
+    expect(() => ensurePrivateDir(d, uid, DATA_DIR)).to.not.throw();
+    chmodSync(open, 0o777);
+    expect(() => ensurePrivateDir(d, uid, DATA_DIR)).to.throw(ConfigError,
+      `the directory ${open}, which leads to the data directory ${d}, lets other users rename what is in it (mode 0777, writable by others without the sticky bit)`);
+    const link = join(root, "link");
+    symlinkSync(join(open, "mine"), link);
+    expect(() => ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR)).to.throw(ConfigError, `the directory ${open}, which leads to the socket directory`);
+  });
+
+  it("refuses a directory reached through another user's symlink, even one in a sticky /tmp-like directory", function () {
+    // lchown to another uid needs root.
+    if (uid !== 0) this.skip();
+    const sticky = join(root, "t");
+    mkdirSync(join(root, "mine"), { mode: 0o700 });
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const link = join(sticky, "l");
+    symlinkSync(join(root, "mine"), link);
+    ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR);
+    lchownSync(link, 4242, 4242);
+    expect(() => ensurePrivateDir(join(link, "atsyncd"), uid, SOCKET_DIR)).to.throw(ConfigError,
+      `the directory ${link}, which holds the socket directory ${join(link, "atsyncd")}, is a symlink of uid 4242, who may point it elsewhere`);
   });
 });

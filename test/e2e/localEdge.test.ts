@@ -4,7 +4,7 @@
 // start; the client and the CLI refuse before sending, and the fake receives nothing.
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,13 +26,49 @@ server.listen(process.argv[1], () => process.stdout.write("listening\\n"));
 process.on("SIGTERM", () => process.exit(0));
 `;
 
+/**
+ * The fake socket in a directory of the other user's that it renames out of place and back as fast
+ * as it can, so that the client's check may find nothing there and its connect find the fake;
+ * until `stopFile` exists, then it leaves the directory in place and says "stopped".
+ */
+const FLIPPING_FAKE = `
+const fs = require("fs");
+const [dir, stopFile] = process.argv.slice(1);
+const net = require("net");
+const server = net.createServer((s) => {
+  process.stdout.write("conn\\n");
+  s.on("data", (d) => process.stdout.write("data " + d.length + "\\n"));
+  s.on("error", () => {});
+});
+fs.mkdirSync(dir, { mode: 0o777 });
+fs.chmodSync(dir, 0o777);
+server.listen(dir + "/atsyncd.sock", () => {
+  process.stdout.write("listening\\n");
+  let away = false;
+  const flip = () => {
+    if (fs.existsSync(stopFile)) {
+      if (away) fs.renameSync(dir + ".away", dir);
+      process.stdout.write("stopped\\n");
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      fs.renameSync(away ? dir + ".away" : dir, away ? dir : dir + ".away");
+      away = !away;
+    }
+    setImmediate(flip);
+  };
+  flip();
+});
+process.on("SIGTERM", () => process.exit(0));
+`;
+
 interface Fake {
   proc: ChildProcess;
   lines: string[];
 }
 
-async function fakeSocketAs(user: OtherUser, path: string): Promise<Fake> {
-  const proc = spawnNodeAs(user, FAKE_SOCKET, [path]);
+async function fakeSocketAs(user: OtherUser, path: string, script = FAKE_SOCKET, args: string[] = [path]): Promise<Fake> {
+  const proc = spawnNodeAs(user, script, args);
   const lines: string[] = [];
   let partial = "";
   proc.stdout?.setEncoding("utf8").on("data", (d: string) => {
@@ -131,6 +167,30 @@ describe("e2e: another user on the same machine", function () {
     await probe(socket, "probe\n");
     await waitFor("the probe at the fake", () => fake.lines.includes("data 6"), 10_000);
     expect(fake.lines).to.deep.equal(["listening", "conn", "data 6"]);
+  });
+
+  it("another user flips its squatted directory out of place and back while the client checks: the check fails closed, and the fake receives nothing", async function () {
+    const other = otherUserOrSkip(this);
+    chmodSync(tmp, 0o1777);
+    const dir = join(tmp, `atsyncd-${process.getuid?.() ?? 0}`);
+    const stopFile = join(tmp, "stop");
+    const fake = await fakeSocketAs(other, "", FLIPPING_FAKE, [dir, stopFile]);
+    fakes.push(fake);
+    const socket = join(dir, "atsyncd.sock");
+    // A directory missing at the check used to pass it ("the connect will say not running"),
+    // and the connect, a moment later, found the fake: a few hellos in a thousand reached it.
+    const codes = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const err = await AtsyncClient.connect({ socketPath: socket, signal: AbortSignal.timeout(500) }).then(() => undefined, (e: unknown) => e);
+      if (AtsyncError.is(err)) codes.add(err.code);
+    }
+    // RequestCancelled would be a connect that reached the fake and waited for an answer to its hello.
+    expect([...codes].sort(), "error codes seen").to.deep.equal([ErrorCode.DaemonNotRunning, ErrorCode.SocketNotOurs].sort());
+    writeFileSync(stopFile, "");
+    await waitFor("the flips to stop", () => fake.lines.includes("stopped"), 10_000);
+    await probe(socket, "probe\n");
+    await waitFor("the probe at the fake", () => fake.lines.includes("data 6"), 10_000);
+    expect(fake.lines).to.deep.equal(["listening", "stopped", "conn", "data 6"]);
   });
 
   it("another user's socket in a directory of ours: the client refuses on the socket's owner alone", async function () {

@@ -80,6 +80,35 @@ describe("FrameSplitter and FrameScanner", () => {
     expect(esc.scan(long, 0, long.length)).to.equal(undefined);
   });
 
+  it("stops where goOn says, and the rest pushed later yields the frames that were left", () => {
+    const s = new FrameSplitter({ maxBytes: 12, maxDepth: 4, maxValues: 20 });
+    const out: string[] = [];
+    const chunk = Buffer.from('[1]\n\n[2]\n[[[[[]]]]]\n[3]\n{"a"');
+    let budget = 2;
+    const used = s.push(chunk, (f) => out.push(Buffer.from(f).toString()), (r) => out.push(r.violation), () => --budget > 0);
+    expect([out, chunk.subarray(0, used).toString()]).to.deep.equal([["[1]", "[2]"], "[1]\n\n[2]\n"]);
+    expect(s.push(chunk.subarray(used), (f) => out.push(Buffer.from(f).toString()), (r) => out.push(r.violation))).to.equal(chunk.length - used);
+    expect([out, s.pendingBytes]).to.deep.equal([["[1]", "[2]", "depth", "[3]"], 4]);
+  });
+
+  it("holds a frame that trickles in a byte at a time in about its own bytes, not an array per byte", () => {
+    // 16 MiB arriving a byte per read used to hold 16 million small arrays: about 4 GB.
+    const s = new FrameSplitter({ maxBytes: 1 << 20, maxDepth: 4, maxValues: 20 });
+    const byte = Buffer.from("a");
+    const none = (): void => undefined;
+    s.push(Buffer.from('{"v":"'), none, none);
+    const before = process.memoryUsage();
+    for (let i = 0; i < 500_000; i++) s.push(byte, none, none);
+    const after = process.memoryUsage();
+    const grown = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+    expect(s.pendingBytes).to.equal(500_006);
+    // It was 107 MB; the bound leaves room for whatever else the heap gathers meanwhile.
+    expect(grown, `${grown} bytes held for 500,006`).to.be.below(16 * 1024 * 1024);
+    const out: string[] = [];
+    s.push(Buffer.from('"}\n'), (f) => out.push(Buffer.from(f).toString()), () => out.push("refused"));
+    expect(out).to.deep.equal([`{"v":"${"a".repeat(500_000)}"}`]);
+  });
+
   it("reads the id a refused frame leads with, and null for one it cannot see", () => {
     const id = (s: string) => leadingFrameId(Buffer.from(s));
     expect(id('{"jsonrpc":"2.0","id":42,"method":"keys.put","params":{"v":"')).to.equal(42);

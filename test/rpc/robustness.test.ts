@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
@@ -75,6 +76,47 @@ describe("RpcServer robustness on real sockets", () => {
     const many = Array.from({ length: 5 }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: `m${i}`, method: "keys.get", params: { atSign: ALICE, key } })).join("\n") + "\n";
     c.socket.write(many);
     for (let i = 0; i < 5; i++) expect((await c.reply(`m${i}`)).result).to.deep.equal({ key, value: `v:${key}`, metadata: {} });
+  });
+
+  it("a client flooding tiny bad frames without reading its replies stalls nobody and is held to a bound", async function () {
+    this.timeout(30_000);
+    // Another process, as an app would be: 20 MB of two-byte frames, each an error reply of ~90
+    // bytes and ~8 µs (JSON.parse's SyntaxError). Handled a whole read at a time, one read's
+    // frames blocked the event loop for seconds and its replies took 50 times its bytes.
+    const base = server.connectionCount;
+    const flood = spawn(process.execPath, ["-e", `
+      const s = require("node:net").connect(${JSON.stringify(socketPath)});
+      s.pause();
+      const chunk = Buffer.from(" \\n".repeat(32 * 1024));
+      s.on("connect", () => { for (let i = 0; i < 300; i++) s.write(chunk); });
+      s.on("error", () => {});
+    `], { stdio: "ignore" });
+    const c = await client();
+    await waitFor(() => server.connectionCount === base + 2, "the flood connected", 10_000);
+    try {
+      const key = `phone.wavi${ALICE}`;
+      let worstGap = 0;
+      let worstBuffered = 0;
+      let last = Date.now();
+      const until = Date.now() + 3000;
+      let n = 0;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 5));
+        worstGap = Math.max(worstGap, Date.now() - last);
+        last = Date.now();
+        for (const conn of (server as unknown as { connections: Set<{ bufferedBytes: number }> }).connections) {
+          worstBuffered = Math.max(worstBuffered, conn.bufferedBytes);
+        }
+        if (n % 20 === 0) expect((await c.request(`f${n}`, "keys.get", { atSign: ALICE, key })).result).to.deep.equal({ key, value: `v:${key}`, metadata: {} });
+        n++;
+      }
+      expect(worstGap, "longest event-loop turn, ms").to.be.below(500);
+      expect(worstBuffered, "most replies held for one connection, bytes").to.be.below(4 * 1024 * 1024);
+    } finally {
+      flood.kill();
+    }
+    // Its replies stuck, the flood's connection closes when the write fails on the gone peer.
+    await waitFor(() => server.connectionCount === base + 1, "the flood's connection closed");
   });
 
   it("forgets a connection that sent half a frame and closed", async () => {
