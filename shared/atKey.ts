@@ -2,8 +2,8 @@
 // applies the server's exact rules; these catch garbage early with a clear code.
 // Every pattern has the `u` flag: demo atSigns contain an emoji (`@alice🛠`).
 
-/** `@` then no `:`, `@` or whitespace. */
-export const ATSIGN_PATTERN = /^@[^:@\s]+$/u;
+/** `@` then no `:`, `@`, whitespace or path separator (an atSign names its store file). */
+export const ATSIGN_PATTERN = /^@[^:@\s/\\]+$/u;
 
 /**
  * `[cached:][public:|@other:]entity@owner`. `privatekey:` and `local:` keys never sync
