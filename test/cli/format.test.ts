@@ -123,6 +123,11 @@ describe("cli formatting helpers", function () {
       .to.equal("↑ 10/40 changes (25%), 20/s, 1s left; ↓ 7/7 commits (100%)");
   });
 
+  it("formatPhase shows a rate below one per second as it is (0.25/s), not as 0/s beside a time left", function () {
+    expect(formatPhase("upload", phase(3, 10, 0.25, 28_000))).to.equal("↑ 3/10 changes (30%), 0.25/s, 28s left");
+    expect(formatPhase("upload", phase(3, 10, 2.5, 2800))).to.equal("↑ 3/10 changes (30%), 2.5/s, 2s left");
+  });
+
   it("statusCells and formatStatusTable: one line per atSign, a fixed state column, reasons indented under it", function () {
     expect(statusCells(status(), ctx)).to.deep.equal(["@alice🛠", "in sync        ", "synced 12s ago", "0 pending", "0 conflicts", "commit 14/14"]);
     expect(statusCells(status({ lastSyncedAt: null, lastReceivedCommitId: null, serverCommitId: null, conflicts: 1 }), ctx))
