@@ -71,6 +71,15 @@ describe("cli formatting helpers", function () {
     expect(truncateDisplay("abc", 4)).to.equal("abc");
   });
 
+  it("displayWidth counts an emoji sequence as the two cells a terminal shows: a flag, a skin tone, a ZWJ family", function () {
+    expect(displayWidth("@\u{1F1E9}\u{1F1EA}bob")).to.equal(6); // 🇩🇪: two regional indicators, one flag
+    expect(displayWidth("@\u{1F44D}\u{1F3FD}")).to.equal(3); // 👍🏽: the skin tone modifies, it is no second emoji
+    expect(displayWidth("@\u{1F468}\u200D\u{1F469}\u200D\u{1F467}")).to.equal(3); // 👨‍👩‍👧
+    const lines = columns([["@\u{1F1E9}\u{1F1EA}bob", "in sync", "x"], ["@alice1", "offline", "y"]]);
+    expect(lines.map((l) => displayWidth(l.slice(0, l.search(/(in sync|offline)/u))))).to.deep.equal([9, 9]);
+    expect(truncateDisplay("@\u{1F1E9}\u{1F1EA}\u{1F1EB}\u{1F1F7}", 4)).to.equal("@\u{1F1E9}\u{1F1EA}…");
+  });
+
   it("columns aligns by display width and does not pad the last cell", function () {
     const lines = columns([["@alice🛠", "in sync", "x"], ["@bob😀", "offline since 12:03", "y"]]);
     expect(lines).to.deep.equal(["@alice🛠  in sync              x", "@bob😀   offline since 12:03  y"]);
