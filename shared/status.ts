@@ -21,7 +21,7 @@ export interface PhaseProgress {
   done: number;
   /** `done` plus what is known to be left now: it grows as work arrives and is never below `done`. */
   total: number;
-  /** Per second over the last 10 s; null in the phase's first second, or when it is not moving. */
+  /** Per second over the last 10 s (two figures below 10: `0.25`); null in the phase's first second, or when nothing moved in those 10 s. */
   perSecond: number | null;
   /** Milliseconds left at that rate; null when the rate is not known. */
   etaMs: number | null;

@@ -37,14 +37,17 @@ async function help(io: CliIO): Promise<void> {
   io.stdout.write(lines.join("\n") + "\n");
 }
 
+const VERSION_WORDS = new Set(["--version", "-V"]);
+
 function unknownCommand(name: string, io: CliIO): number {
-  const guess = didYouMean(name, commandNames());
+  // `atsyncd version` (-v, --Version) is a common habit: --version is what it means.
+  const guess = /^-{0,2}v(ersion)?$/iu.test(name) ? "--version" : didYouMean(name, commandNames());
   const hint = guess !== undefined ? ` Did you mean \`atsyncd ${guess}\`?` : "";
   io.stderr.write(`atsyncd: unknown command '${name}'.${hint} Run \`atsyncd --help\` for the list.\n`);
   return ExitCode.Usage;
 }
 
-function printUsage(cmd: Command, io: CliIO): number {
+function printUsage(cmd: Pick<Command, "usage">, io: CliIO): number {
   io.stdout.write(cmd.usage.endsWith("\n") ? cmd.usage : cmd.usage + "\n");
   return ExitCode.Ok;
 }
@@ -63,15 +66,17 @@ async function version(args: string[], io: CliIO): Promise<number> {
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...args] = argv;
-  if (name === "help" && args[0] !== undefined) {
-    const cmd = await loadCommand(args[0]);
-    return cmd ? printUsage(cmd, io) : unknownCommand(args[0], io);
+  const topic = args[0];
+  if (name === "help" && topic !== undefined && topic !== "help") {
+    if (VERSION_WORDS.has(topic)) return printUsage({ usage: VERSION_USAGE }, io);
+    const cmd = await loadCommand(topic);
+    return cmd ? printUsage(cmd, io) : unknownCommand(topic, io);
   }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     await help(io);
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
-  const isVersion = name === "--version" || name === "-V";
+  const isVersion = VERSION_WORDS.has(name);
   const cmd = isVersion ? undefined : await loadCommand(name);
   if (!cmd && !isVersion) return unknownCommand(name, io);
   if (cmd && (args.includes("--help") || args.includes("-h"))) return printUsage(cmd, io);

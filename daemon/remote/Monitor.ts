@@ -17,7 +17,10 @@ export type MonitorState = "connecting" | "online" | "offline";
 /** The monitor connection's health, for the status (daemon/status/deriveStatus.ts). */
 export interface MonitorHealth {
   state: MonitorState;
-  /** When it entered this state. */
+  /**
+   * Online: when it came online. Connecting or offline: when it stopped being online (or was
+   * created); the reconnect attempts in between, each offline → connecting → offline, leave it.
+   */
   since: number;
   /** Connect attempts since it was last online (0 while online). */
   attempt: number;
@@ -241,8 +244,9 @@ export class Monitor {
 
   private setState(s: MonitorState): void {
     if (this.state === s) return;
+    // "Offline for 5 min" counts from when it went away, not from the latest failed attempt.
+    if ((s === "online") !== (this.state === "online")) this.stateSince = this.opts.clock.now();
     this.state = s;
-    this.stateSince = this.opts.clock.now();
     for (const fn of [...this.stateListeners]) {
       try {
         fn(s);

@@ -32,7 +32,8 @@ function unreachable(h: HealthFacts): SyncState {
   const reason = monitorUp || h.monitor.reason === null ? `command connection failed: ${h.commandFailure?.message ?? "no reply"}` : h.monitor.reason;
   return {
     kind: "offline",
-    since: monitorUp && h.commandFailure !== null ? h.commandFailure.at : h.monitor.since,
+    // Not connected since whichever connection failed first (connected needs both).
+    since: monitorUp ? (h.commandFailure?.at ?? h.monitor.since) : Math.min(h.monitor.since, h.commandFailure?.at ?? Infinity),
     reason: redactText(reason).slice(0, 300),
     nextAttemptAt: h.monitor.state === "offline" ? h.monitor.nextAttemptAt : null,
   };

@@ -64,12 +64,19 @@ class Phase {
 
   figures(left: number, now: number, moving: boolean): PhaseProgress {
     const total = this.done + Math.max(0, left);
-    const first = this.samples[0]!;
-    const span = now - first.at;
-    const moved = this.done - first.done;
-    const perSecond = moving && now - this.startedAt >= MIN_RATE_SPAN_MS && span > 0 && moved > 0 ? (moved * 1000) / span : null;
+    // From the last sample at or before the window's start (the first, in a young phase); a phase
+    // with nothing in the window is stalled: no rate, rather than an average that decays.
+    const windowStart = now - RATE_WINDOW_MS;
+    const base = this.samples.findLast((s) => s.at <= windowStart) ?? this.samples[0]!;
+    const last = this.samples[this.samples.length - 1]!;
+    const span = now - base.at;
+    const moved = this.done - base.done;
+    const live = moving && now - this.startedAt >= MIN_RATE_SPAN_MS && last.at > windowStart;
+    const perSecond = live && span > 0 && moved > 0 ? (moved * 1000) / span : null;
     const etaMs = perSecond !== null ? Math.round(((total - this.done) / perSecond) * 1000) : null;
-    return { done: this.done, total, perSecond: perSecond !== null ? Math.round(perSecond) : null, etaMs };
+    // Two figures below 10/s: a change every 4 s is 0.25/s, not 0/s beside a time left.
+    const shown = perSecond === null ? null : perSecond >= 10 ? Math.round(perSecond) : Number(perSecond.toPrecision(2));
+    return { done: this.done, total, perSecond: shown, etaMs };
   }
 }
 

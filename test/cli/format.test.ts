@@ -71,6 +71,15 @@ describe("cli formatting helpers", function () {
     expect(truncateDisplay("abc", 4)).to.equal("abc");
   });
 
+  it("displayWidth counts an emoji sequence as the two cells a terminal shows: a flag, a skin tone, a ZWJ family", function () {
+    expect(displayWidth("@\u{1F1E9}\u{1F1EA}bob")).to.equal(6); // 🇩🇪: two regional indicators, one flag
+    expect(displayWidth("@\u{1F44D}\u{1F3FD}")).to.equal(3); // 👍🏽: the skin tone modifies, it is no second emoji
+    expect(displayWidth("@\u{1F468}\u200D\u{1F469}\u200D\u{1F467}")).to.equal(3); // 👨‍👩‍👧
+    const lines = columns([["@\u{1F1E9}\u{1F1EA}bob", "in sync", "x"], ["@alice1", "offline", "y"]]);
+    expect(lines.map((l) => displayWidth(l.slice(0, l.search(/(in sync|offline)/u))))).to.deep.equal([9, 9]);
+    expect(truncateDisplay("@\u{1F1E9}\u{1F1EA}\u{1F1EB}\u{1F1F7}", 4)).to.equal("@\u{1F1E9}\u{1F1EA}…");
+  });
+
   it("columns aligns by display width and does not pad the last cell", function () {
     const lines = columns([["@alice🛠", "in sync", "x"], ["@bob😀", "offline since 12:03", "y"]]);
     expect(lines).to.deep.equal(["@alice🛠  in sync              x", "@bob😀   offline since 12:03  y"]);
@@ -121,6 +130,11 @@ describe("cli formatting helpers", function () {
     expect(formatPhase("download", phase(999, 1000))).to.equal("↓ 999/1,000 commits (99%)");
     expect(formatProgress({ direction: "upload", upload: phase(10, 40, 20, 1500), download: phase(7, 7) }))
       .to.equal("↑ 10/40 changes (25%), 20/s, 1s left; ↓ 7/7 commits (100%)");
+  });
+
+  it("formatPhase shows a rate below one per second as it is (0.25/s), not as 0/s beside a time left", function () {
+    expect(formatPhase("upload", phase(3, 10, 0.25, 28_000))).to.equal("↑ 3/10 changes (30%), 0.25/s, 28s left");
+    expect(formatPhase("upload", phase(3, 10, 2.5, 2800))).to.equal("↑ 3/10 changes (30%), 2.5/s, 2s left");
   });
 
   it("statusCells and formatStatusTable: one line per atSign, a fixed state column, reasons indented under it", function () {

@@ -63,6 +63,19 @@ describe("atsyncd --version, help and did-you-mean", function () {
     expect(bad.stderr).to.equal("atsyncd: unknown command 'stauts'. Did you mean `atsyncd status`? Run `atsyncd --help` for the list.\n");
   });
 
+  it("help help and help --version are help, not unknown commands; `atsyncd version` points at --version", async function () {
+    const top = await runMain(["help"]);
+    const hh = await runMain(["help", "help"]);
+    expect(hh.code).to.equal(0);
+    expect(hh.stdout).to.equal(top.stdout);
+    const hv = await runMain(["help", "--version"]);
+    expect(hv.code).to.equal(0);
+    expect(hv.stdout).to.match(/^Usage: atsyncd --version \[--socket PATH\]/u);
+    const v = await runMain(["version"]);
+    expect(v.code).to.equal(2);
+    expect(v.stderr).to.include("Did you mean `atsyncd --version`?");
+  });
+
   it("a mistyped command gets one guess, a word like none gets none", async function () {
     expect((await runMain(["stauts"])).stderr).to.include("Did you mean `atsyncd status`?");
     expect((await runMain(["conflcts"])).stderr).to.include("Did you mean `atsyncd conflicts`?");

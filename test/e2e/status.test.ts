@@ -87,6 +87,20 @@ describe("e2e: status against an atServer that is stopped, frozen and restarted"
     expect(lines[2]).to.match(/^ {4}offline for \d+(ms|s) \(since \d\d:\d\d[+-Z]\S*\): .+; (next try in \S+|reconnecting)$/u);
   });
 
+  it("stopped for a while: 'offline for' counts from when it went away, not from the latest reconnect attempt", async function () {
+    const first = await until(d!, "offline", (x) => x.state.kind === "offline", OFFLINE_WITHIN_MS);
+    if (first.s.state.kind !== "offline") throw new Error("not offline");
+    const wentAway = first.s.state.since;
+    // The monitor retries after 0.5, 1 and 2 s: by then it has failed at least twice more.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const later = (await d!.client.status(ALICE))[0]!;
+    expect(later.state.kind).to.equal("offline");
+    if (later.state.kind === "offline") expect(later.state.since).to.equal(wentAway);
+    const text = await cli(["status"]);
+    const shown = /^ {4}offline for (\d+)s /u.exec(text.stdout.split("\n")[2] ?? "");
+    expect(Number(shown?.[1]), text.stdout).to.be.at.least(4);
+  });
+
   it("a write while it is down: backing off with the next try, exit 5", async function () {
     await d!.client.put(ALICE, `while-down.wavi${ALICE}`, "kept");
     const { s } = await until(d!, "backing off", (x) => x.state.kind === "backoff" && x.pendingUploads === 1, OFFLINE_WITHIN_MS);

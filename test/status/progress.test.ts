@@ -82,6 +82,37 @@ describe("sync progress: figures that add up", function () {
     expect(d?.etaMs).to.equal(160_000);
   });
 
+  it("a stalled phase (nothing arrived for 10 s) shows no rate and no time left, not a rate that decays", function () {
+    const { t, advance } = tracker();
+    t.reset();
+    t.pulling(-1, 19_999);
+    advance(1000);
+    t.covered(-1, 1999);
+    expect(t.snapshot(0)?.download?.perSecond).to.equal(2000);
+    // The atServer stops sending (slow, not gone): 15 s without a page.
+    advance(15_000);
+    expect(t.snapshot(0)?.download).to.deep.include({ done: 2000, total: 20_000, perSecond: null, etaMs: null });
+    // Moving again: the rate is what moved within the window, not an average since the stall began.
+    advance(1000);
+    t.covered(1999, 2999);
+    const d = t.snapshot(0)?.download;
+    expect(d?.perSecond).to.be.a("number").and.at.most(1000);
+    expect(d?.etaMs).to.be.a("number").and.at.least(17_000);
+  });
+
+  it("a slow upload (one change every 4 s) has a rate below one per second, not 0/s with a time left", function () {
+    const { t, advance } = tracker();
+    t.reset();
+    t.pushing();
+    for (let i = 0; i < 3; i++) {
+      advance(4000);
+      t.answered(1);
+    }
+    const u = t.snapshot(7)?.upload;
+    expect(u?.perSecond).to.be.a("number").and.above(0).and.below(1);
+    expect(u?.etaMs).to.be.a("number").and.above(7 * 1000);
+  });
+
   it("OwnCommitIds counts what of a range is someone else's", function () {
     const own = new OwnCommitIds();
     for (const id of [5, 3, 9, 7, 7]) own.add(id);

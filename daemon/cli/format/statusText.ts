@@ -26,7 +26,7 @@ export function formatPhase(direction: "upload" | "download", p: PhaseProgress):
   const arrow = direction === "upload" ? "↑" : "↓";
   const what = direction === "upload" ? "changes" : "commits";
   let text = `${arrow} ${formatCount(p.done)}/${formatCount(p.total)} ${what} (${pct(p)}%)`;
-  if (p.perSecond !== null) text += `, ${formatCount(p.perSecond)}/s`;
+  if (p.perSecond !== null) text += `, ${p.perSecond >= 10 ? formatCount(p.perSecond) : String(p.perSecond)}/s`;
   if (p.etaMs !== null) text += `, ${formatDuration(p.etaMs)} left`;
   return text;
 }

@@ -1,6 +1,8 @@
 // Column alignment that survives atSigns like `@alice🛠`: String.length counts UTF-16 units,
-// a terminal counts cells. Emoji shown as emoji and East Asian wide characters take two
-// cells; combining marks, variation selectors and joiners take none.
+// a terminal counts cells. Each grapheme (what a terminal draws as one symbol: a flag's two
+// regional indicators, an emoji with its skin tone, a ZWJ family) takes two cells when it holds
+// an emoji shown as emoji or an East Asian wide character, else one; combining marks,
+// variation selectors and joiners on their own take none.
 const MARK = /^[\p{Mn}\p{Me}]$/u;
 
 function zeroWidth(ch: string): boolean {
@@ -10,12 +12,21 @@ function zeroWidth(ch: string): boolean {
 }
 const WIDE = /[\p{Emoji_Presentation}\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
 
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+function graphemeWidth(g: string): number {
+  let w = 0;
+  for (const ch of g) {
+    if (zeroWidth(ch)) continue;
+    if (WIDE.test(ch)) return 2;
+    w = 1;
+  }
+  return w;
+}
+
 export function displayWidth(s: string): number {
   let w = 0;
-  for (const ch of s) {
-    if (zeroWidth(ch)) continue;
-    w += WIDE.test(ch) ? 2 : 1;
-  }
+  for (const { segment } of graphemes.segment(s)) w += graphemeWidth(segment);
   return w;
 }
 
@@ -35,9 +46,12 @@ export function columns(rows: string[][]): string[] {
 export function truncateDisplay(s: string, max: number): string {
   if (displayWidth(s) <= max) return s;
   let out = "";
-  for (const ch of s) {
-    if (displayWidth(out + ch) > max - 1) break;
-    out += ch;
+  let w = 0;
+  // Whole graphemes only: half a flag is another symbol.
+  for (const { segment } of graphemes.segment(s)) {
+    w += graphemeWidth(segment);
+    if (w > max - 1) break;
+    out += segment;
   }
   return `${out}…`;
 }
