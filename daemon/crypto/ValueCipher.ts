@@ -85,13 +85,27 @@ export class ValueCipher {
     }
   }
 
-  /** The plaintext of a stored value, as an app's get returns it. */
+  /**
+   * The plaintext of a stored value, as an app's get returns it. A value flagged isEncrypted is
+   * decrypted or refused; any other non-public value is decrypted if it can be and returned as
+   * stored if not, as the SDK's GetResponseTransformer does ("for old data, try decrypting the
+   * value"): the C SDK writes every self and shared key with isEncrypted:false. Only the
+   * cipher's own refusals fall back; a lookup that failed (offline) is reported, not hidden.
+   */
   async decryptForGet(atKey: string, storedValue: string, metadata: Partial<AtMetadata> = {}): Promise<string> {
     const key = this.parse(atKey);
     const route = this.route(key, "get");
+    if (metadata.isEncrypted === true || route.kind === "public" || route.kind === "raw") return this.decryptRoute(atKey, route, storedValue, metadata);
+    try {
+      return await this.decryptRoute(atKey, route, storedValue, metadata);
+    } catch (e) {
+      if (AtsyncError.is(e)) return storedValue;
+      throw e;
+    }
+  }
+
+  private async decryptRoute(atKey: string, route: Route, storedValue: string, metadata: Partial<AtMetadata>): Promise<string> {
     const iv = metadata.ivNonce === undefined || metadata.ivNonce === "" || metadata.ivNonce === "null" ? undefined : metadata.ivNonce;
-    // A value another client stored unencrypted (isEncrypted explicitly false) is returned as is.
-    if (metadata.isEncrypted === false && route.kind !== "public") return storedValue;
     switch (route.kind) {
       case "self":
         return this.aes("decrypt", atKey, this.keys.selfEncryptionKey, storedValue, iv);

@@ -32,14 +32,18 @@ function metaOf(n: AtNotification): Partial<AtMetadata> {
   return out;
 }
 
+/**
+ * The value as subscribers get it. One flagged isEncrypted is decrypted, or null when it cannot
+ * be (subscribers still learn that it arrived); any other is decrypted if it can be and passed
+ * on as sent if not, whatever the flag says (ValueCipher.decryptForGet; an older server or the
+ * C SDK may leave the flag false on encrypted values).
+ */
 async function plainValue(o: ForwardOptions, n: AtNotification): Promise<string | null> {
   if (n.value === null || n.operation === "delete") return null;
-  if (n.isEncrypted !== true) return n.value;
   try {
     return await o.cipher.decryptForGet(n.key, n.value, metaOf(n));
   } catch {
-    // Undecryptable: subscribers still learn that it arrived.
-    return null;
+    return n.isEncrypted === true ? null : n.value;
   }
 }
 
