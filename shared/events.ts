@@ -30,6 +30,11 @@ export interface KeyChangedEvent extends Base {
   key: string;
   origin: "local" | "remote";
   op: "update" | "updateMeta" | "delete";
+  /**
+   * For the cached copy of another atSign's key (`cached:@alice:k.wavi@bob`, which an app reads
+   * as `@alice:k.wavi@bob`): that atSign, who shared or published it. Absent for our own keys.
+   */
+  sharedBy?: string;
 }
 export interface SyncStartedEvent extends Base {
   kind: "sync.started";
