@@ -78,6 +78,14 @@ export class AtsyncClient {
   getMeta(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysGetMetaResult> {
     return this.call(M.KeysGetMeta, { atSign, key }, opts);
   }
+  /**
+   * Another atSign's key: a public one (`public:name.wavi@bob`, its signature checked) or one it
+   * shared with `atSign` (`@alice:k.wavi@bob`), decrypted; cached by its ttr, and served from that
+   * copy while offline (`source: "cache"`, with `ageMs` and `stale`).
+   */
+  lookup(atSign: string, key: string, options: { bypassCache?: boolean } = {}, opts?: CallOptions): Promise<T.KeysLookupResult> {
+    return this.call(M.KeysLookup, { atSign, key, ...options }, opts);
+  }
   put(atSign: string, key: string, value: string, metadata?: T.PutMetadata, opts?: CallOptions): Promise<T.KeysPutResult> {
     return this.call(M.KeysPut, metadata ? { atSign, key, value, metadata } : { atSign, key, value }, opts);
   }

@@ -97,6 +97,8 @@ export const KeysList = method<"keys.list", T.KeysListParams, T.KeysListResult>(
     namespace: optional(str({ minLength: 1, maxBytes: 255, pattern: /^\w+$/u, patternName: "a namespace such as \"wavi\"" })),
     showHidden: optional(bool()),
   }));
+export const KeysLookup = method<"keys.lookup", T.KeysLookupParams, T.KeysLookupResult>(
+  "keys.lookup", obj({ atSign, key: anyAtKey, bypassCache: optional(bool()) }));
 export const KeysPut = method<"keys.put", T.KeysPutParams, T.KeysPutResult>(
   "keys.put", writable(obj({ atSign, key: anyAtKey, value, metadata: optional(putMetadata) })));
 export const KeysPutMany = method<"keys.putMany", T.KeysPutManyParams, T.KeysPutManyResult>("keys.putMany", putMany);
@@ -120,6 +122,7 @@ export const Methods = {
   "keys.get": KeysGet,
   "keys.getMeta": KeysGetMeta,
   "keys.list": KeysList,
+  "keys.lookup": KeysLookup,
   "keys.put": KeysPut,
   "keys.putMany": KeysPutMany,
   "rpc.hello": RpcHello,

@@ -59,6 +59,25 @@ export interface KeysDeleteResult { key: string }
 export interface KeysListParams { atSign: string; regex?: string; namespace?: string; showHidden?: boolean }
 export interface KeysListResult { keys: string[] }
 
+export interface KeysLookupParams {
+  atSign: string;
+  /** Another atSign's key: `public:name.wavi@bob` (plookup) or `@alice:k.wavi@bob`, shared with us (lookup). */
+  key: string;
+  /** Ask its atServer even when the cached copy is fresh. */
+  bypassCache?: boolean;
+}
+export interface KeysLookupResult {
+  key: string;
+  value: string;
+  metadata: KeyMetadata;
+  /** Where the value came from: its owner's atServer now, or the local cached copy. */
+  source: "atServer" | "cache";
+  /** How long ago this device fetched it (0 when fresh from the atServer). */
+  ageMs: number;
+  /** Past its time to refresh (ttr): served from the cache because the atServer could not be asked. */
+  stale: boolean;
+}
+
 export type PutManyItem =
   | { op: "put"; key: string; value: string; metadata?: PutMetadata }
   | { op: "delete"; key: string };

@@ -2,7 +2,7 @@
 // returns, for self, public and shared keys, interoperable with the Dart SDK.
 import { inspect } from "node:util";
 import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/atKey.js";
-import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
+import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign, rsaVerify } from "../../protocol/crypto.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { carriedForm } from "../../protocol/valueCarriage.js";
@@ -101,6 +101,27 @@ export class ValueCipher {
     } catch (e) {
       if (AtsyncError.is(e)) return storedValue;
       throw e;
+    }
+  }
+
+  /**
+   * Checks another atSign's public value against its dataSignature: RSA PKCS#1 v1.5 SHA-256 over
+   * the value as its owner put it, made with the owner's encryption private key
+   * (put_request_transformer.dart), verified with the public key its atServer holds now. A value
+   * without a signature passes; one that does not verify is refused with SignatureInvalid.
+   */
+  async verifyPublic(atKey: string, plaintext: string, dataSignature: string | undefined): Promise<void> {
+    if (dataSignature === undefined || dataSignature === "" || dataSignature === "null") return;
+    const owner = this.parse(atKey).owner;
+    const publicKey = await this.ctx.lookupPublicKey(owner);
+    let ok: boolean;
+    try {
+      ok = rsaVerify(publicKey, plaintext, dataSignature, "sha256");
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw cipherError(ErrorCode.SignatureInvalid, `${atKey}: its dataSignature does not verify with the public key of ${owner}, so it is not returned.`);
     }
   }
 

@@ -64,6 +64,7 @@ export function registerMethods(d: MethodDeps): Disposable {
     rpc.handle(M.KeysGet, (p, ctx) => fwd(p.atSign, M.KeysGet.name, p, ctx)),
     rpc.handle(M.KeysGetMeta, (p, ctx) => fwd(p.atSign, M.KeysGetMeta.name, p, ctx)),
     rpc.handle(M.KeysList, (p, ctx) => fwd(p.atSign, M.KeysList.name, p, ctx)),
+    rpc.handle(M.KeysLookup, (p, ctx) => fwd(p.atSign, M.KeysLookup.name, p, ctx)),
     rpc.handle(M.KeysPut, (p, ctx) => fwd(p.atSign, M.KeysPut.name, p, ctx)),
     rpc.handle(M.KeysPutMany, (p, ctx) => fwd(p.atSign, M.KeysPutMany.name, p, ctx)),
     rpc.handle(M.StatusGet, (p) => statuses(p.atSign)),

@@ -105,7 +105,7 @@ function start(): void {
     rejected: () => rejectedInEffect(store.rejectedRows()),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {
