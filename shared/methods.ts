@@ -102,6 +102,20 @@ export const KeysLookup = method<"keys.lookup", T.KeysLookupParams, T.KeysLookup
 export const KeysPut = method<"keys.put", T.KeysPutParams, T.KeysPutResult>(
   "keys.put", writable(obj({ atSign, key: anyAtKey, value, metadata: optional(putMetadata) })));
 export const KeysPutMany = method<"keys.putMany", T.KeysPutManyParams, T.KeysPutManyResult>("keys.putMany", putMany);
+export const NotificationsSend = method<"notifications.send", T.NotificationsSendParams, T.NotificationsSendResult>(
+  "notifications.send", obj({
+    atSign,
+    to: atSign,
+    key: optional(str({ minLength: 1, maxBytes: 4 * MAX_ATKEY_LENGTH, pattern: /^[^\s]+$/u, patternName: "a key without white space", patternCode: ErrorCode.InvalidAtKey })),
+    value: optional(value),
+    delete: optional(bool()),
+    text: optional(str({ minLength: 1, maxBytes: 64 * 1024, pattern: /^[^@\r\n]+$/u, patternName: "one line of text without \"@\"" })),
+    ttr: optional(int({ min: -1 })),
+    ccd: optional(bool()),
+    ttln: optional(int({ min: 1, max: 30 * 24 * 3600 * 1000 })),
+    wait: optional(bool()),
+    timeoutMs: optional(int({ min: 1, max: 24 * 3600 * 1000 })),
+  }));
 export const RpcHello = method<"rpc.hello", T.HelloParams, T.HelloResult>(
   "rpc.hello", obj({ protocolVersion: int({ min: 0 }), client: str({ maxBytes: 256 }) }));
 export const StatusGet = method<"status.get", T.StatusGetParams, SyncStatus[]>("status.get", obj({ atSign: optional(atSign) }));
@@ -125,6 +139,7 @@ export const Methods = {
   "keys.lookup": KeysLookup,
   "keys.put": KeysPut,
   "keys.putMany": KeysPutMany,
+  "notifications.send": NotificationsSend,
   "rpc.hello": RpcHello,
   "status.get": StatusGet,
   "sync.now": SyncNow,

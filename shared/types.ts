@@ -78,6 +78,31 @@ export interface KeysLookupResult {
   stale: boolean;
 }
 
+/** Where a notification we send stands (notify:status, and "queued" here while offline). */
+export type NotificationStatus = "queued" | "sent" | "delivered" | "errored" | "expired";
+export interface NotificationsSendParams {
+  atSign: string;
+  /** The recipient. */
+  to: string;
+  /** A key notification: the key (`k.wavi`, or in full `@bob:k.wavi@alice`). */
+  key?: string;
+  /** With `key`: its value, encrypted for the recipient with the key shared with it. */
+  value?: string;
+  /** With `key`: notify a delete instead of an update. */
+  delete?: boolean;
+  /** A text notification instead of a key one; encrypted for the recipient. */
+  text?: string;
+  /** With `key` and `value`: the recipient's atServer keeps a copy that long (seconds; -1 forever). */
+  ttr?: number;
+  ccd?: boolean;
+  /** Milliseconds the recipient's atServer keeps trying to deliver it. */
+  ttln?: number;
+  /** Resolve only once delivered (or fail with NotificationUndelivered). */
+  wait?: boolean;
+  timeoutMs?: number;
+}
+export interface NotificationsSendResult { notificationId: string; status: NotificationStatus }
+
 export type PutManyItem =
   | { op: "put"; key: string; value: string; metadata?: PutMetadata }
   | { op: "delete"; key: string };

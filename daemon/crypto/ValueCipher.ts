@@ -105,6 +105,16 @@ export class ValueCipher {
   }
 
   /**
+   * A text `owner` encrypted for us with the key it shares with us (an encrypted text
+   * notification: its text is the ciphertext, its metadata carries sharedKeyEnc and ivNonce).
+   */
+  async decryptFromSharer(owner: string, what: string, ciphertext: string, metadata: Partial<AtMetadata>): Promise<string> {
+    const iv = metadata.ivNonce === undefined || metadata.ivNonce === "" || metadata.ivNonce === "null" ? undefined : metadata.ivNonce;
+    const aesKey = await this.shared.fromSharer(normalizeAtSign(owner), what, metadata);
+    return this.aes("decrypt", what, aesKey, ciphertext, iv);
+  }
+
+  /**
    * Checks another atSign's public value against its dataSignature: RSA PKCS#1 v1.5 SHA-256 over
    * the value as its owner put it, made with the owner's encryption private key
    * (put_request_transformer.dart), verified with the public key its atServer holds now. A value

@@ -3,6 +3,7 @@
 import type { ValueCipher } from "../crypto/ValueCipher.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
+import type { NotificationOutbox } from "./NotificationOutbox.js";
 import type { PlaintextCache } from "./PlaintextCache.js";
 import type { StatusPublisher } from "./StatusPublisher.js";
 
@@ -24,6 +25,8 @@ export interface WorkerContext {
   readonly clock: Clock;
   /** The connection for lookups of other atSigns' keys (the cipher's too), apart from the sync's. */
   readonly lookups: AtRemote;
+  /** Notifications we send (notifications.send); absent where a worker sends none (tests). */
+  readonly notifications?: NotificationOutbox;
   /** Recently decrypted values (keys.get); absent: decrypt every time. */
   readonly plain?: PlaintextCache;
 }

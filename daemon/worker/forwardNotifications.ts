@@ -39,11 +39,24 @@ function metaOf(n: AtNotification): Partial<AtMetadata> {
  * C SDK may leave the flag false on encrypted values).
  */
 async function plainValue(o: ForwardOptions, n: AtNotification): Promise<string | null> {
+  if (n.messageType === "MessageType.text") return plainText(o, n);
   if (n.value === null || n.operation === "delete") return null;
   try {
     return await o.cipher.decryptForGet(n.key, n.value, metaOf(n));
   } catch {
     return n.isEncrypted === true ? null : n.value;
+  }
+}
+
+/** A text notification's text (its key after `@to:`), decrypted when it came encrypted for us. */
+async function plainText(o: ForwardOptions, n: AtNotification): Promise<string | null> {
+  const prefix = `${n.to}:`;
+  const text = n.key.toLowerCase().startsWith(prefix.toLowerCase()) ? n.key.slice(prefix.length) : n.key;
+  if (n.isEncrypted !== true) return text;
+  try {
+    return await o.cipher.decryptFromSharer(n.from, `a text notification from ${n.from}`, text, metaOf(n));
+  } catch {
+    return null;
   }
 }
 

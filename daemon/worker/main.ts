@@ -20,6 +20,7 @@ import { SyncDriver } from "../sync/SyncDriver.js";
 import { followSharedKeys } from "./followSharedKeys.js";
 import { forwardNotifications } from "./forwardNotifications.js";
 import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { NotificationOutbox } from "./NotificationOutbox.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
 import { PlaintextCache } from "./PlaintextCache.js";
 import { StatusPublisher } from "./StatusPublisher.js";
@@ -105,7 +106,11 @@ function start(): void {
     rejected: () => rejectedInEffect(store.rejectedRows()),
     onError: (err) => logger.warn("status not computed", { error: err instanceof Error ? err.message : String(err) }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, plain: new PlaintextCache() };
+  const outbox = new NotificationOutbox({
+    atSign, selfEncryptionKey: data.keys.selfEncryptionKey, store, local: driver.local, cipher, remote: lookupRemote, clock,
+    logger: base.child({ component: "notify-out" }), publish: (event) => post({ type: "event", event }),
+  });
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, notifications: outbox, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {
@@ -126,6 +131,8 @@ function start(): void {
       void monitor.stop().catch((err: unknown) => logger.warn("monitor stop failed", { error: err instanceof Error ? err.name : "unknown" }));
     } else if (state.kind === "online") {
       monitor.start();
+      // Notifications asked for while offline go out now, in order.
+      server.background(() => outbox.flush());
     }
   }
   const notifications = forwardNotifications({ atSign, monitor, cipher, logger, post });
@@ -141,6 +148,7 @@ function start(): void {
     },
     close: async () => {
       notifications.dispose();
+      outbox.dispose();
       sharing.dispose();
       await driver.stop();
       await monitor.stop();

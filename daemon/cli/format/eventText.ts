@@ -32,5 +32,7 @@ export function formatEvent(e: AtsyncEvent, ctx: FormatContext): string {
       return `${head} ${e.atSign} ${describeState(e.status, ctx)}`;
     case "notification.received":
       return `${head} ${e.atSign} ${e.operation} ${e.key} from ${e.from}`;
+    case "notification.statusChanged":
+      return `${head} ${e.atSign} → ${e.to} ${e.notificationId} ${e.status}${e.error ? `: ${e.error.message}` : ""}`;
   }
 }
