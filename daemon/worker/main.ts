@@ -18,7 +18,7 @@ import { SqliteStore } from "../store/SqliteStore.js";
 import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
 import { followSharedKeys } from "./followSharedKeys.js";
-import { forwardNotifications } from "./forwardNotifications.js";
+import { forwardNotifications, lastNotificationKey, parseLastNotification } from "./forwardNotifications.js";
 import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
 import { NotificationOutbox } from "./NotificationOutbox.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
@@ -90,7 +90,12 @@ function start(): void {
   // Extra connections a long (initial) pull spreads its commit-id ranges over: made for it, closed after it.
   const pullRemotes = [1, 2].map((n) => new OnDemandRemote(() => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) })));
   const lookupRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "lookup-remote" }), requestTimeoutMs: 15_000 });
-  const monitor = new Monitor({ ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }) });
+  // Where the last run's monitor stopped: this one replays what arrived since (monitor:<epochMillis>).
+  const lastKey = lastNotificationKey(atSign);
+  const last = parseLastNotification(store.get(lastKey)?.value);
+  const monitor = new Monitor({
+    ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }), ...(last !== undefined ? { since: last.epochMillis } : {}),
+  });
   const filter: SyncFilter = {
     ...(cfg.namespaces.length > 0 ? { namespaces: cfg.namespaces } : {}),
     ...(cfg.regex !== null ? { regex: cfg.regex } : {}),
@@ -135,7 +140,10 @@ function start(): void {
       server.background(() => outbox.flush());
     }
   }
-  const notifications = forwardNotifications({ atSign, monitor, cipher, logger, post });
+  const notifications = forwardNotifications({
+    atSign, monitor, cipher, logger, post, ...(last !== undefined ? { last } : {}),
+    remember: (l) => driver.local.put(lastKey, JSON.stringify(l), {}),
+  });
 
   const server = new WorkerServer({
     ctx,
