@@ -131,7 +131,7 @@ export class ValueCipher {
       ok = false;
     }
     if (!ok) {
-      throw cipherError(ErrorCode.SignatureInvalid, `${atKey}: its dataSignature does not verify with the public key of ${owner}, so it is not returned.`);
+      throw cipherError(ErrorCode.SignatureInvalid, `${atKey}: its dataSignature does not verify with the public key of ${owner}, so it is not returned`);
     }
   }
 

@@ -64,8 +64,9 @@ export class NotificationOutbox {
   async send(p: NotificationsSendParams): Promise<NotificationsSendResult> {
     const q = this.toQueued(p);
     this.keep(q);
-    this.announce(q, "queued");
     const status = await this.trySend(q);
+    // Kept until the atServer can be reached: the app hears it now, and "sent" once it goes out.
+    if (status === "queued") this.announce(q, "queued");
     return { notificationId: q.id, status };
   }
 
@@ -118,9 +119,9 @@ export class NotificationOutbox {
   private toQueued(p: NotificationsSendParams): Queued {
     const me = this.o.atSign;
     const to = p.to.toLowerCase();
-    if (to === me) throw new AtsyncError(ErrorCode.InvalidParams, `a notification goes to another atSign, not to ${me} itself.`);
+    if (to === me) throw new AtsyncError(ErrorCode.InvalidParams, `a notification goes to another atSign, not to ${me} itself`);
     if ((p.key === undefined) === (p.text === undefined)) {
-      throw new AtsyncError(ErrorCode.InvalidParams, "invalid params: give either 'key' (a key notification) or 'text' (a text notification).");
+      throw new AtsyncError(ErrorCode.InvalidParams, "invalid params: give either 'key' (a key notification) or 'text' (a text notification)");
     }
     const q: Queued = { id: randomUUID(), to, queuedAt: this.o.clock.now() };
     if (p.text !== undefined) q.text = p.text;
@@ -143,10 +144,10 @@ export class NotificationOutbox {
     try {
       parsed = parseAtKey(full);
     } catch {
-      throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is not an atKey.`, { key });
+      throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is not an atKey`, { key });
     }
     if (parsed.kind !== "shared" || parsed.owner !== me || parsed.sharedWith !== to) {
-      throw new AtsyncError(ErrorCode.InvalidAtKey, `${key}: a key notification names a key of ${me} shared with ${to} (${to}:name${me}).`, { key });
+      throw new AtsyncError(ErrorCode.InvalidAtKey, `${key}: a key notification names a key of ${me} shared with ${to} (${to}:name${me})`, { key });
     }
     return full;
   }
@@ -236,10 +237,10 @@ export class NotificationOutbox {
 
   private failure(err: unknown, q: Queued): AtsyncError {
     if (err instanceof AtProtocolError && err.code === "AT0007") {
-      return new AtsyncError(ErrorCode.AtSignNotFound, `${q.to} is not an atSign the root directory knows.`, { atSign: q.to });
+      return new AtsyncError(ErrorCode.AtSignNotFound, `${q.to} is not an atSign the root directory knows`, { atSign: q.to });
     }
     if (AtsyncError.is(err)) return err instanceof AtsyncError ? err : AtsyncError.fromJSON(err);
-    return new AtsyncError(ErrorCode.NotificationUndelivered, `the atServer refused the notification to ${q.to}${err instanceof AtProtocolError ? ` (${err.code})` : ""}.`);
+    return new AtsyncError(ErrorCode.NotificationUndelivered, `the atServer refused the notification to ${q.to}${err instanceof AtProtocolError ? ` (${err.code})` : ""}`);
   }
 
   private forget(q: Queued): void {
@@ -254,7 +255,7 @@ export class NotificationOutbox {
       void this.o.remote.request(`notify:status:${q.id}`, { timeoutMs: REQUEST_TIMEOUT_MS }).then(
         (status) => {
           if (status === "delivered" || status === "errored" || status === "expired") {
-            const err = status === "errored" ? new AtsyncError(ErrorCode.NotificationUndelivered, `the notification to ${q.to} could not be delivered: its atServer cannot be reached.`) : undefined;
+            const err = status === "errored" ? new AtsyncError(ErrorCode.NotificationUndelivered, `the notification to ${q.to} could not be delivered: its atServer cannot be reached`) : undefined;
             this.announce(q, status, err);
             this.settle(q.id, status);
           } else this.follow(q, attempt + 1);

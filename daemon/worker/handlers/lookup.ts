@@ -31,14 +31,14 @@ function parsed(key: string): ParsedAtKey {
   try {
     return parseAtKey(key);
   } catch {
-    throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is not an atKey.`, { key });
+    throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is not an atKey`, { key });
   }
 }
 
 function targetOf(me: string, key: string, bypassCache: boolean): Target {
   const k = parsed(key);
-  if (k.cached) throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is a cached copy: look up the key itself (${key.slice("cached:".length)}).`, { key });
-  if (k.owner === me) throw new AtsyncError(ErrorCode.InvalidParams, `${key} is ${me}'s own key: read it with keys.get.`, { key });
+  if (k.cached) throw new AtsyncError(ErrorCode.InvalidAtKey, `${key} is a cached copy: look up the key itself (${key.slice("cached:".length)})`, { key });
+  if (k.owner === me) throw new AtsyncError(ErrorCode.InvalidParams, `${key} is ${me}'s own key: read it with keys.get`, { key });
   const bypass = bypassCache ? "bypassCache:true:" : "";
   const body = `${k.entity}${k.owner}`;
   if (k.kind === "public") {
@@ -47,7 +47,7 @@ function targetOf(me: string, key: string, bypassCache: boolean): Target {
   if (k.kind === "self" || (k.kind === "shared" && k.sharedWith === me)) {
     return { key: `${me}:${body}`, owner: k.owner, copy: `cached:${me}:${body}`, command: `lookup:${bypass}all:${body}`, isPublic: false };
   }
-  throw new AtsyncError(ErrorCode.InvalidParams, `${key} is shared with ${String(k.sharedWith)}, not with ${me}: only its recipient can look it up.`, { key });
+  throw new AtsyncError(ErrorCode.InvalidParams, `${key} is shared with ${String(k.sharedWith)}, not with ${me}: only its recipient can look it up`, { key });
 }
 
 /** Whether a copy is past its time to refresh: the server's refreshAt, else ttr seconds after we got it. */
@@ -103,22 +103,22 @@ async function ask(ctx: WorkerContext, t: Target): Promise<{ value: string; meta
     reply = await ctx.lookups.request(t.command, { timeoutMs: LOOKUP_TIMEOUT_MS });
   } catch (err) {
     if (err instanceof AtProtocolError && err.code === "AT0015") {
-      throw new AtsyncError(ErrorCode.KeyNotFound, `${t.owner} has no key ${t.key}${t.isPublic ? "" : ` shared with ${ctx.atSign}`}.`, { key: t.key });
+      throw new AtsyncError(ErrorCode.KeyNotFound, `${t.owner} has no key ${t.key}${t.isPublic ? "" : ` shared with ${ctx.atSign}`}`, { key: t.key });
     }
     if (err instanceof AtProtocolError && err.code === "AT0007") {
-      throw new AtsyncError(ErrorCode.AtSignNotFound, `${t.owner} is not an atSign the root directory knows.`, { atSign: t.owner });
+      throw new AtsyncError(ErrorCode.AtSignNotFound, `${t.owner} is not an atSign the root directory knows`, { atSign: t.owner });
     }
     throw err;
   }
   // data:null: the key exists but is not live (before its ttb, after its ttl).
-  if (reply === "null" || reply === "") throw new AtsyncError(ErrorCode.KeyNotFound, `${t.key} is not available now (before its ttb or after its ttl).`, { key: t.key });
+  if (reply === "null" || reply === "") throw new AtsyncError(ErrorCode.KeyNotFound, `${t.key} is not available now (before its ttb or after its ttl)`, { key: t.key });
   let obj: { data?: unknown; metaData?: unknown };
   try {
     obj = JSON.parse(reply) as typeof obj;
   } catch {
-    throw new AtsyncError(ErrorCode.RemoteUnavailable, `the atServer's answer to a lookup of ${t.key} is not JSON.`);
+    throw new AtsyncError(ErrorCode.RemoteUnavailable, `the atServer's answer to a lookup of ${t.key} is not JSON`);
   }
-  if (typeof obj.data !== "string") throw new AtsyncError(ErrorCode.KeyNotFound, `${t.owner} has no value for ${t.key}.`, { key: t.key });
+  if (typeof obj.data !== "string") throw new AtsyncError(ErrorCode.KeyNotFound, `${t.owner} has no value for ${t.key}`, { key: t.key });
   const meta = typeof obj.metaData === "object" && obj.metaData !== null ? metadataFromWire(obj.metaData as Record<string, unknown>) : {};
   return { value: obj.data, meta };
 }
@@ -137,7 +137,7 @@ export async function keysLookup(ctx: WorkerContext, raw: unknown): Promise<Keys
   } catch (err) {
     if (!unreachable(err)) throw err;
     if (copy !== undefined) return fromCopy(ctx, t, copy, now, true);
-    throw new AtsyncError(ErrorCode.RemoteUnavailable, `${t.key}: the atServer cannot be asked now, and this device has no copy of it.`, { key: t.key });
+    throw new AtsyncError(ErrorCode.RemoteUnavailable, `${t.key}: the atServer cannot be asked now, and this device has no copy of it`, { key: t.key });
   }
   // Checked and decrypted before anything is kept: a value that fails either is never cached.
   const value = await plaintextOf(ctx, t, answer.value, answer.meta);

@@ -22,7 +22,7 @@ async function delivered(ctx: WorkerContext, outbox: NotificationOutbox, sent: N
   try {
     const status = await Promise.race([outbox.settled(sent.notificationId), limits]);
     if (status !== "delivered") {
-      throw new AtsyncError(ErrorCode.NotificationUndelivered, `the notification ${sent.notificationId} was not delivered (${status}).`, { notificationId: sent.notificationId, status });
+      throw new AtsyncError(ErrorCode.NotificationUndelivered, `the notification ${sent.notificationId} was not delivered (${status})`, { notificationId: sent.notificationId, status });
     }
     return { notificationId: sent.notificationId, status };
   } finally {
