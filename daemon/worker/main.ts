@@ -173,6 +173,9 @@ function start(): void {
 
   monitor.start();
   driver.start();
+  // A first run has nothing to resume from: the next one replays from this run's start, so what
+  // arrives while this worker is down (or before its monitor is up) is not missed.
+  if (last === undefined) driver.local.put(lastKey, JSON.stringify({ epochMillis: clock.now(), id: "" }), {});
   post({ type: "status", status: status.flush() });
   post({ type: "ready" });
   logger.info("worker ready");

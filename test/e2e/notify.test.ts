@@ -103,4 +103,18 @@ describe("e2e: notifications.send (issue 11)", function () {
     await bobIn.close();
     await out.close();
   });
+
+  it("a queued notification is kept across a daemon restart, and goes out from the new run", async function () {
+    const rootPort = Number(dev!.info.root.split(":").pop());
+    await dev!.stop();
+    const r = await d!.client.notify(ALICE, { to: BOB, text: "kept across a restart" });
+    expect(r.status).to.equal("queued");
+    await d!.stop();
+    dev = await startDevServer({ dataDir: dir, atSigns: ATSIGNS, rootPort });
+    d = await d!.restart();
+    const bobIn = d.client.subscribe({ atSigns: [BOB], kinds: ["notification.received"] }, { since: 0 });
+    const got = await nextEvent(bobIn, received((e) => e.value === "kept across a restart"), 60_000);
+    expect(got.notificationId).to.equal(r.notificationId);
+    await bobIn.close();
+  });
 });
