@@ -91,7 +91,9 @@ export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGet
   let value = ctx.plain?.get(rec.atKey, rec.value, tag);
   if (value === undefined) {
     value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
-    ctx.plain?.set(rec.atKey, rec.value, tag, value);
+    // A value returned as stored may be one we cannot decrypt yet (its shared key not synced):
+    // not kept, so it is tried again once the key is here.
+    if (value !== rec.value) ctx.plain?.set(rec.atKey, rec.value, tag, value);
   }
   return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
 }
