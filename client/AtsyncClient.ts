@@ -86,6 +86,22 @@ export class AtsyncClient {
   getMeta(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysGetMetaResult> {
     return this.call(M.KeysGetMeta, { atSign, key }, opts);
   }
+  /**
+   * Another atSign's key: a public one (`public:name.wavi@bob`, its signature checked) or one it
+   * shared with `atSign` (`@alice:k.wavi@bob`), decrypted; cached by its ttr, and served from that
+   * copy while offline (`source: "cache"`, with `ageMs` and `stale`).
+   */
+  lookup(atSign: string, key: string, options: { bypassCache?: boolean } = {}, opts?: CallOptions): Promise<T.KeysLookupResult> {
+    return this.call(M.KeysLookup, { atSign, key, ...options }, opts);
+  }
+  /**
+   * Sends a key or text notification from `atSign` to `params.to`, encrypted for the recipient.
+   * It is kept durably first: offline it is `queued` and goes out on reconnect. Its delivery
+   * shows as `notification.statusChanged` events; with `wait` this resolves once delivered.
+   */
+  notify(atSign: string, params: Omit<T.NotificationsSendParams, "atSign">, opts?: CallOptions): Promise<T.NotificationsSendResult> {
+    return this.call(M.NotificationsSend, { atSign, ...params }, opts);
+  }
   put(atSign: string, key: string, value: string, metadata?: T.PutMetadata, opts?: CallOptions): Promise<T.KeysPutResult> {
     return this.call(M.KeysPut, metadata ? { atSign, key, value, metadata } : { atSign, key, value }, opts);
   }

@@ -69,6 +69,9 @@ export const WireErrors = {
   ConflictNotFound: { code: 3007, class: "user-action", meaning: "no conflict with that id" },
   SubscriptionNotFound: { code: 3008, class: "user-action", meaning: "no subscription with that id on this connection" },
   InvalidRegex: { code: 3009, class: "user-action", meaning: "the regex does not compile (with the u flag)" },
+  AtSignNotFound: { code: 3010, class: "user-action", meaning: "the root directory knows no atServer for that atSign (a lookup or notification of another atSign)" },
+  SignatureInvalid: { code: 3011, class: "user-action", meaning: "a public value's dataSignature does not verify with its owner's public key: it is not returned, nor cached" },
+  NotificationUndelivered: { code: 3012, class: "retryable", meaning: "the recipient's atServer could not be reached or refused the notification (notify:status errored)" },
 
   // 4xxx: sync with the atServer.
   SyncFailed: { code: 4001, class: "retryable", meaning: "a sync run failed for a reason no other code names; it retries with backoff" },

@@ -30,6 +30,11 @@ export interface KeyChangedEvent extends Base {
   key: string;
   origin: "local" | "remote";
   op: "update" | "updateMeta" | "delete";
+  /**
+   * For the cached copy of another atSign's key (`cached:@alice:k.wavi@bob`, which an app reads
+   * as `@alice:k.wavi@bob`): that atSign, who shared or published it. Absent for our own keys.
+   */
+  sharedBy?: string;
 }
 export interface SyncStartedEvent extends Base {
   kind: "sync.started";
@@ -86,6 +91,17 @@ export interface NotificationReceivedEvent extends Base {
   value: string | null;
   notificationId: string;
 }
+/** A notification one of our atSigns sent: queued (offline), sent, then delivered, errored or expired. */
+export interface NotificationStatusChangedEvent extends Base {
+  kind: "notification.statusChanged";
+  /** The sender: one of our atSigns. */
+  atSign: string;
+  to: string;
+  notificationId: string;
+  status: "queued" | "sent" | "delivered" | "errored" | "expired";
+  /** Why, for errored (NotificationUndelivered, AtSignNotFound, …). */
+  error?: WireError;
+}
 /** Opens a subscription without `since`, or replaces a `since` the daemon no longer has (`resync: true`). */
 export interface SnapshotEvent extends Base {
   kind: "snapshot";
@@ -103,6 +119,7 @@ export type AtsyncEvent =
   | StateChangedEvent
   | StatusChangedEvent
   | NotificationReceivedEvent
+  | NotificationStatusChangedEvent
   | SnapshotEvent;
 
 export type EventKind = AtsyncEvent["kind"];
@@ -113,6 +130,7 @@ export const EventKinds = [
   "conflict.detected",
   "key.changed",
   "notification.received",
+  "notification.statusChanged",
   "snapshot",
   "state.changed",
   "status.changed",

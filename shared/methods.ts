@@ -98,9 +98,25 @@ export const KeysList = method<"keys.list", T.KeysListParams, T.KeysListResult>(
     namespace: optional(str({ minLength: 1, maxBytes: 255, pattern: /^\w+$/u, patternName: "a namespace such as \"wavi\"" })),
     showHidden: optional(bool()),
   }));
+export const KeysLookup = method<"keys.lookup", T.KeysLookupParams, T.KeysLookupResult>(
+  "keys.lookup", obj({ atSign, key: anyAtKey, bypassCache: optional(bool()) }));
 export const KeysPut = method<"keys.put", T.KeysPutParams, T.KeysPutResult>(
   "keys.put", writable(obj({ atSign, key: anyAtKey, value, metadata: optional(putMetadata) })));
 export const KeysPutMany = method<"keys.putMany", T.KeysPutManyParams, T.KeysPutManyResult>("keys.putMany", putMany);
+export const NotificationsSend = method<"notifications.send", T.NotificationsSendParams, T.NotificationsSendResult>(
+  "notifications.send", obj({
+    atSign,
+    to: atSign,
+    key: optional(str({ minLength: 1, maxBytes: 4 * MAX_ATKEY_LENGTH, pattern: /^[^\s]+$/u, patternName: "a key without white space", patternCode: ErrorCode.InvalidAtKey })),
+    value: optional(value),
+    delete: optional(bool()),
+    text: optional(str({ minLength: 1, maxBytes: 64 * 1024, pattern: /^[^@\r\n]+$/u, patternName: "one line of text without \"@\"" })),
+    ttr: optional(int({ min: -1 })),
+    ccd: optional(bool()),
+    ttln: optional(int({ min: 1, max: 30 * 24 * 3600 * 1000 })),
+    wait: optional(bool()),
+    timeoutMs: optional(int({ min: 1, max: 24 * 3600 * 1000 })),
+  }));
 export const RpcHello = method<"rpc.hello", T.HelloParams, T.HelloResult>(
   "rpc.hello", obj({ protocolVersion: int({ min: 0 }), client: str({ maxBytes: 256 }) }));
 export const StatusGet = method<"status.get", T.StatusGetParams, SyncStatus[]>("status.get", obj({ atSign: optional(atSign) }));
@@ -122,8 +138,10 @@ export const Methods = {
   "keys.get": KeysGet,
   "keys.getMeta": KeysGetMeta,
   "keys.list": KeysList,
+  "keys.lookup": KeysLookup,
   "keys.put": KeysPut,
   "keys.putMany": KeysPutMany,
+  "notifications.send": NotificationsSend,
   "rpc.hello": RpcHello,
   "status.get": StatusGet,
   "sync.now": SyncNow,

@@ -59,6 +59,50 @@ export interface KeysDeleteResult { key: string }
 export interface KeysListParams { atSign: string; regex?: string; namespace?: string; showHidden?: boolean }
 export interface KeysListResult { keys: string[] }
 
+export interface KeysLookupParams {
+  atSign: string;
+  /** Another atSign's key: `public:name.wavi@bob` (plookup) or `@alice:k.wavi@bob`, shared with us (lookup). */
+  key: string;
+  /** Ask its atServer even when the cached copy is fresh. */
+  bypassCache?: boolean;
+}
+export interface KeysLookupResult {
+  key: string;
+  value: string;
+  metadata: KeyMetadata;
+  /** Where the value came from: its owner's atServer now, or the local cached copy. */
+  source: "atServer" | "cache";
+  /** How long ago this device fetched it (0 when fresh from the atServer). */
+  ageMs: number;
+  /** Past its time to refresh (ttr): served from the cache because the atServer could not be asked. */
+  stale: boolean;
+}
+
+/** Where a notification we send stands (notify:status, and "queued" here while offline). */
+export type NotificationStatus = "queued" | "sent" | "delivered" | "errored" | "expired";
+export interface NotificationsSendParams {
+  atSign: string;
+  /** The recipient. */
+  to: string;
+  /** A key notification: the key (`k.wavi`, or in full `@bob:k.wavi@alice`). */
+  key?: string;
+  /** With `key`: its value, encrypted for the recipient with the key shared with it. */
+  value?: string;
+  /** With `key`: notify a delete instead of an update. */
+  delete?: boolean;
+  /** A text notification instead of a key one; encrypted for the recipient. */
+  text?: string;
+  /** With `key` and `value`: the recipient's atServer keeps a copy that long (seconds; -1 forever). */
+  ttr?: number;
+  ccd?: boolean;
+  /** Milliseconds the recipient's atServer keeps trying to deliver it. */
+  ttln?: number;
+  /** Resolve only once delivered (or fail with NotificationUndelivered). */
+  wait?: boolean;
+  timeoutMs?: number;
+}
+export interface NotificationsSendResult { notificationId: string; status: NotificationStatus }
+
 export type PutManyItem =
   | { op: "put"; key: string; value: string; metadata?: PutMetadata }
   | { op: "delete"; key: string };

@@ -63,7 +63,9 @@ export function buildMeta(atSign: string, existing: StoredMeta | undefined, frag
     } else if (NUMERIC.has(n)) {
       merged[n] = Number.parseInt(given, 10);
     } else if (BOOLEAN.has(n)) {
-      merged[n] = given === "true";
+      // The regexes match without case, and AtMetadataUtil.getBoolVerbParams compares
+      // `arg.toLowerCase() == 'true'`: the Python SDK's `:ccd:True` is true.
+      merged[n] = given.toLowerCase() === "true";
     } else {
       merged[n] = given;
     }

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { normalizeAtSign, parseAtKey } from "../../protocol/atKey.js";
 import { ServerError, syntaxError } from "../connection/ServerError.js";
-import { buildMeta, METADATA_FRAGMENT } from "../store/buildMeta.js";
+import { buildMeta, METADATA_FRAGMENT, type FragmentValues } from "../store/buildMeta.js";
 import type { StoredMeta } from "../store/StoredMeta.js";
 import { notificationJson, type NotificationMetadata } from "../../protocol/notification.js";
 import type { KeptNotification } from "../monitor/NotificationHub.js";
@@ -27,14 +27,54 @@ function clientMetadata(meta: StoredMeta | undefined): NotificationMetadata {
   };
 }
 
+/** What the recipient's server keeps of a notified key's metadata (_getAtMetadataForNotification). */
+const CACHED_FIELDS = ["ttl", "ttb", "ttr", "ccd", "sharedKeyEnc", "pubKeyCS", "encKeyName", "encAlgo", "ivNonce", "skeEncKeyName", "skeEncAlgo"] as const;
+
+/**
+ * The recipient's side of a key notification (notify_verb_handler.dart
+ * _handlePolAuthenticatedConnection): an update carrying a ttr and a value is stored and
+ * committed as `cached:<key>` (_storeCachedKeys), which is how the recipient's sync receives
+ * keys shared with it; a delete removes that copy only when it was cached with ccd true
+ * (_removeCachedKey). Either commit sends the recipient's monitors a stats notification.
+ */
+function cacheOnRecipient(peer: AtSignServer, n: Omit<KeptNotification, "type">, meta: StoredMeta | undefined): void {
+  if (n.messageType !== "MessageType.key") return;
+  const cachedKey = `cached:${n.key}`;
+  const existing = peer.store.get(cachedKey);
+  if (n.operation === "delete") {
+    if (existing?.meta.ccd !== true) return;
+    peer.afterWrite(peer.store.remove(cachedKey), "delete");
+    return;
+  }
+  if (meta?.ttr === undefined || n.value === null) return;
+  const frag: FragmentValues = { isEncrypted: String(n.isEncrypted) };
+  for (const f of CACHED_FIELDS) {
+    const v = meta[f];
+    if (v !== undefined) frag[f] = String(v);
+  }
+  const cachedMeta = buildMeta(peer.atSign, existing?.meta, frag, peer.now());
+  peer.afterWrite(peer.store.put(cachedKey, n.value, cachedMeta, "*"), "update");
+}
+
+/**
+ * notify_verb_handler.dart _getIsEncrypted: a key notification is encrypted unless its key is
+ * public, whatever the command says ("for legacy reasons": the C SDK never sends the flag); a
+ * text notification is what its isEncrypted says (SecondaryUtil.getBoolFromString, any case).
+ */
+export function notificationIsEncrypted(text: boolean, key: string, flag: string | undefined): boolean {
+  if (text) return flag?.toLowerCase() === "true";
+  return !key.startsWith("public:");
+}
+
 /** Delivers `n` to its recipient when this dev-server hosts it; records it as sent. */
-function deliver(server: AtSignServer, n: Omit<KeptNotification, "type">): boolean {
+function deliver(server: AtSignServer, n: Omit<KeptNotification, "type">, meta?: StoredMeta): boolean {
   if (n.to === server.atSign) {
     server.hub.add({ ...n, type: "self" });
     return true;
   }
   const peer = server.peer(n.to);
   peer?.hub.add({ ...n, type: "received" });
+  if (peer) cacheOnRecipient(peer, n, meta);
   const sent: KeptNotification = { ...n, type: "sent" };
   if (!peer) sent.undelivered = true;
   server.hub.add(sent);
@@ -66,9 +106,9 @@ export function notifyShared(
     operation,
     epochMillis: server.now(),
     messageType: "MessageType.key",
-    isEncrypted: meta?.isEncrypted ?? false,
+    isEncrypted: notificationIsEncrypted(false, key, undefined),
     metadata: clientMetadata(meta),
-  });
+  }, meta);
 }
 
 const NOTIFY = new RegExp(
@@ -96,23 +136,25 @@ export const notifyVerb: Verb = {
     const owner = groups["atSign"] !== undefined ? normalizeAtSign(groups["atSign"]) : server.atSign;
     const body = groups["atKey"] ?? "";
     const now = server.now();
-    const meta = buildMeta(server.atSign, undefined, checkedFragment(groups), now);
+    const frag = checkedFragment(groups);
+    const meta = buildMeta(server.atSign, undefined, frag, now);
     const id = groups["id"] ?? randomUUID();
     const ttln = groups["ttln"] !== undefined ? Number(groups["ttln"]) : undefined;
     const n: Omit<KeptNotification, "type"> = {
       id,
       from: server.atSign,
       to,
-      key: text ? `${to}:${body}` : `${to}:${body}${owner}`.toLowerCase(),
+      // _getFullFormedAtKey: a public key is notified without the recipient in front.
+      key: text ? `${to}:${body}` : body.toLowerCase().startsWith("public:") ? `${body}${owner}`.toLowerCase() : `${to}:${body}${owner}`.toLowerCase(),
       value: groups["value"] ?? null,
       operation: groups["operation"]?.toLowerCase() === "delete" ? "delete" : "update",
       epochMillis: now,
       messageType: text ? "MessageType.text" : "MessageType.key",
-      isEncrypted: meta.isEncrypted ?? false,
+      isEncrypted: notificationIsEncrypted(text, body.toLowerCase(), frag.isEncrypted),
       metadata: clientMetadata(meta),
     };
     if (ttln !== undefined && ttln > 0) n.expiresAt = now + ttln;
-    deliver(server, n);
+    deliver(server, n, meta);
     return `data:${id}`;
   },
 };

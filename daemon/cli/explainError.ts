@@ -1,6 +1,7 @@
 // Turns what the daemon or the client library threw into one sentence a person can act on,
 // with the exit code scripts rely on. Unknown failures pass through to main's handler.
 import { NOT_RUNNING_MESSAGE } from "../../client/connectError.js";
+import { keyOwner } from "../../shared/atKey.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import { CliError, ExitCode } from "./Command.js";
 
@@ -14,6 +15,11 @@ export interface ErrorContext {
 function socketOf(err: AtsyncError): string | undefined {
   const d = err.data as { socketPath?: unknown } | undefined;
   return typeof d?.socketPath === "string" ? d.socketPath : undefined;
+}
+
+function otherOwner(err: AtsyncError, atSign: string | undefined): boolean {
+  const key = (err.data as { key?: unknown } | undefined)?.key;
+  return atSign !== undefined && typeof key === "string" && keyOwner(key) !== undefined && keyOwner(key) !== atSign;
 }
 
 export function explainError(err: unknown, ctx: ErrorContext = {}): unknown {
@@ -47,6 +53,8 @@ export function explainError(err: unknown, ctx: ErrorContext = {}): unknown {
         ? `${msg}: check the spelling of the atSign and that it is activated`
         : `${msg}; check the network and \`atsyncd doctor\``, ExitCode.Failure);
     case ErrorCode.KeyNotFound:
+      // Another atSign's key (a lookup): our listing would not show it.
+      if (otherOwner(err, ctx.atSign)) return new CliError(msg, ExitCode.Failure);
       return new CliError(`${msg}; \`atsyncd ls ${a}\` lists its keys`, ExitCode.Failure);
     case ErrorCode.ConflictNotFound:
       return new CliError(`${msg}; \`atsyncd conflicts ${a}\` lists the open ones`, ExitCode.Failure);

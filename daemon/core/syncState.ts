@@ -1,6 +1,6 @@
 // Decisions over the sync state that are not about one server entry: the selective-sync filter
 // changing, the start and end of a repair, which retries are due, what counts as pending.
-import type { KeyFilter } from "./filter.js";
+import { isPushable, type KeyFilter } from "./filter.js";
 import type { StoreOp } from "./storeOps.js";
 import type { ChangeRecord, LocalKey, RejectedRow } from "./types.js";
 
@@ -42,6 +42,9 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
   for (const k of unseen) {
     if (!filter.matches(k.atKey)) continue;
     ops.push({ op: "markSeen", atKey: k.atKey });
+    // Keys this device never pushes (`private:`, `local:`, a live `cached:` copy) were never on
+    // the server's log: their absence says nothing about what it lost.
+    if (!isPushable(k.atKey, k.deleted ? "-" : "*")) continue;
     if (k.commitId !== null) ops.push({ op: "verifyKey", atKey: k.atKey, commitId: null, serverTimeMs: k.serverTimeMs });
     if (pendingKeys.has(k.atKey)) {
       // A pending update:meta would meet a key the server no longer has: it carries the value.

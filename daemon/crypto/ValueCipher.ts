@@ -2,7 +2,7 @@
 // returns, for self, public and shared keys, interoperable with the Dart SDK.
 import { inspect } from "node:util";
 import { parseAtKey, normalizeAtSign, type ParsedAtKey } from "../../protocol/atKey.js";
-import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign } from "../../protocol/crypto.js";
+import { aesDecrypt, aesEncrypt, randomIvB64, rsaSign, rsaVerify } from "../../protocol/crypto.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
 import { redactedLabel } from "../../protocol/protectAtKeys.js";
 import { carriedForm } from "../../protocol/valueCarriage.js";
@@ -85,13 +85,58 @@ export class ValueCipher {
     }
   }
 
-  /** The plaintext of a stored value, as an app's get returns it. */
+  /**
+   * The plaintext of a stored value, as an app's get returns it. A value flagged isEncrypted is
+   * decrypted or refused; any other non-public value is decrypted if it can be and returned as
+   * stored if not, as the SDK's GetResponseTransformer does ("for old data, try decrypting the
+   * value"): the C SDK writes every self and shared key with isEncrypted:false. Only the
+   * cipher's own refusals fall back; a lookup that failed (offline) is reported, not hidden.
+   */
   async decryptForGet(atKey: string, storedValue: string, metadata: Partial<AtMetadata> = {}): Promise<string> {
     const key = this.parse(atKey);
     const route = this.route(key, "get");
+    if (metadata.isEncrypted === true || route.kind === "public" || route.kind === "raw") return this.decryptRoute(atKey, route, storedValue, metadata);
+    try {
+      return await this.decryptRoute(atKey, route, storedValue, metadata);
+    } catch (e) {
+      if (AtsyncError.is(e)) return storedValue;
+      throw e;
+    }
+  }
+
+  /**
+   * A text `owner` encrypted for us with the key it shares with us (an encrypted text
+   * notification: its text is the ciphertext, its metadata carries sharedKeyEnc and ivNonce).
+   */
+  async decryptFromSharer(owner: string, what: string, ciphertext: string, metadata: Partial<AtMetadata>): Promise<string> {
     const iv = metadata.ivNonce === undefined || metadata.ivNonce === "" || metadata.ivNonce === "null" ? undefined : metadata.ivNonce;
-    // A value another client stored unencrypted (isEncrypted explicitly false) is returned as is.
-    if (metadata.isEncrypted === false && route.kind !== "public") return storedValue;
+    const aesKey = await this.shared.fromSharer(normalizeAtSign(owner), what, metadata);
+    return this.aes("decrypt", what, aesKey, ciphertext, iv);
+  }
+
+  /**
+   * Checks another atSign's public value against its dataSignature: RSA PKCS#1 v1.5 SHA-256 over
+   * the value as its owner put it, made with the owner's encryption private key
+   * (put_request_transformer.dart), verified with the public key its atServer holds now. A value
+   * without a signature passes; one that does not verify is refused with SignatureInvalid.
+   */
+  async verifyPublic(atKey: string, plaintext: string, dataSignature: string | undefined): Promise<void> {
+    if (dataSignature === undefined || dataSignature === "" || dataSignature === "null") return;
+    const owner = this.parse(atKey).owner;
+    const publicKey = await this.ctx.lookupPublicKey(owner);
+    let ok: boolean;
+    try {
+      ok = rsaVerify(publicKey, plaintext, dataSignature, "sha256");
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw cipherError(ErrorCode.SignatureInvalid, `${atKey}: its dataSignature does not verify with the public key of ${owner}, so it is not returned`);
+    }
+  }
+
+  private async decryptRoute(atKey: string, route: Route, storedValue: string, metadata: Partial<AtMetadata>): Promise<string> {
+    const iv = metadata.ivNonce === undefined || metadata.ivNonce === "" || metadata.ivNonce === "null" ? undefined : metadata.ivNonce;
     switch (route.kind) {
       case "self":
         return this.aes("decrypt", atKey, this.keys.selfEncryptionKey, storedValue, iv);

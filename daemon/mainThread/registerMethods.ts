@@ -66,8 +66,10 @@ export function registerMethods(d: MethodDeps): Disposable {
     rpc.handle(M.KeysGet, (p, ctx) => fwd(p.atSign, M.KeysGet.name, p, ctx)),
     rpc.handle(M.KeysGetMeta, (p, ctx) => fwd(p.atSign, M.KeysGetMeta.name, p, ctx)),
     rpc.handle(M.KeysList, (p, ctx) => fwd(p.atSign, M.KeysList.name, p, ctx)),
+    rpc.handle(M.KeysLookup, (p, ctx) => fwd(p.atSign, M.KeysLookup.name, p, ctx)),
     rpc.handle(M.KeysPut, (p, ctx) => fwd(p.atSign, M.KeysPut.name, p, ctx)),
     rpc.handle(M.KeysPutMany, (p, ctx) => fwd(p.atSign, M.KeysPutMany.name, p, ctx)),
+    rpc.handle(M.NotificationsSend, (p, ctx) => fwd(p.atSign, M.NotificationsSend.name, p, ctx)),
     rpc.handle(M.StatusGet, (p) => statuses(p.atSign)),
     rpc.handle(M.SyncNow, async (p, ctx) => {
       const targets = p.atSign !== undefined ? [p.atSign] : sup.atSigns();

@@ -1,8 +1,9 @@
 // What the worker's request handlers share: this atSign's store (to read), driver, cipher and
 // clock, all built once by the composition root (main.ts).
 import type { ValueCipher } from "../crypto/ValueCipher.js";
-import type { Clock, Logger, Store } from "../ports.js";
+import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
+import type { NotificationOutbox } from "./NotificationOutbox.js";
 import type { PlaintextCache } from "./PlaintextCache.js";
 import type { StatusPublisher } from "./StatusPublisher.js";
 
@@ -22,6 +23,10 @@ export interface WorkerContext {
   readonly logger: Logger;
   /** The worker's time: what a key's ttb and ttl are measured against. */
   readonly clock: Clock;
+  /** The connection for lookups of other atSigns' keys (the cipher's too), apart from the sync's. */
+  readonly lookups: AtRemote;
+  /** Notifications we send (notifications.send); absent where a worker sends none (tests). */
+  readonly notifications?: NotificationOutbox;
   /** Recently decrypted values (keys.get); absent: decrypt every time. */
   readonly plain?: PlaintextCache;
 }

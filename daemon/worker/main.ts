@@ -22,8 +22,9 @@ import { SqliteStore } from "../store/SqliteStore.js";
 import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
 import { followSharedKeys } from "./followSharedKeys.js";
-import { forwardNotifications } from "./forwardNotifications.js";
+import { forwardNotifications, lastNotificationKey, parseLastNotification } from "./forwardNotifications.js";
 import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { NotificationOutbox } from "./NotificationOutbox.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
 import { PlaintextCache } from "./PlaintextCache.js";
 import { StatusPublisher } from "./StatusPublisher.js";
@@ -96,10 +97,14 @@ function start(): void {
   // Extra connections a long (initial) pull spreads its commit-id ranges over: made for it, closed after it.
   const pullRemotes = [1, 2].map((n) => new OnDemandRemote(() => new TlsRemote({ ...remoteOpts, logger: base.child({ component: `pull-remote-${n}` }) })));
   const lookupRemote = new TlsRemote({ ...remoteOpts, logger: base.child({ component: "lookup-remote" }), requestTimeoutMs: 15_000 });
+  // Where the last run's monitor stopped: this one replays what arrived since (monitor:<epochMillis>).
+  const lastKey = lastNotificationKey(atSign);
+  const last = parseLastNotification(store.get(lastKey)?.value);
   // Its heartbeat bounds how long a gone atServer can still look connected (daemon/status/bounds.ts).
   const monitor = new Monitor({
     ...remoteOpts, logger: base, backoff: new Backoff({ baseMs: 500, maxMs: 30_000 }),
     heartbeatMs: HEARTBEAT_INTERVAL_MS, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    ...(last !== undefined ? { since: last.epochMillis } : {}),
   });
   const health = new ConnectionHealth(monitor, syncRemote, clock);
   const filter: SyncFilter = {
@@ -126,7 +131,11 @@ function start(): void {
   monitor.onStateChange((s) => {
     if (s === "online") driver.retrySoon();
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, clock, plain: new PlaintextCache() };
+  const outbox = new NotificationOutbox({
+    atSign, selfEncryptionKey: data.keys.selfEncryptionKey, store, local: driver.local, cipher, remote: lookupRemote, clock,
+    logger: base.child({ component: "notify-out" }), publish: (event) => post({ type: "event", event }),
+  });
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, notifications: outbox, plain: new PlaintextCache() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {
@@ -147,9 +156,14 @@ function start(): void {
       void monitor.stop().catch((err: unknown) => logger.warn("monitor stop failed", { error: err instanceof Error ? err.name : "unknown" }));
     } else if (state.kind === "ready") {
       monitor.start();
+      // Notifications asked for while offline go out now, in order.
+      server.background(() => outbox.flush());
     }
   }
-  const notifications = forwardNotifications({ atSign, monitor, cipher, logger, post });
+  const notifications = forwardNotifications({
+    atSign, monitor, cipher, logger, post, ...(last !== undefined ? { last } : {}),
+    remember: (l) => driver.local.put(lastKey, JSON.stringify(l), {}),
+  });
 
   const server = new WorkerServer({
     ctx,
@@ -162,6 +176,7 @@ function start(): void {
     },
     close: async () => {
       notifications.dispose();
+      outbox.dispose();
       sharing.dispose();
       health.dispose();
       await driver.stop();
@@ -179,6 +194,9 @@ function start(): void {
 
   monitor.start();
   driver.start();
+  // A first run has nothing to resume from: the next one replays from this run's start, so what
+  // arrives while this worker is down (or before its monitor is up) is not missed.
+  if (last === undefined) driver.local.put(lastKey, JSON.stringify({ epochMillis: clock.now(), id: "" }), {});
   post({ type: "status", status: status.flush() });
   post({ type: "ready" });
   logger.info("worker ready");

@@ -4,9 +4,17 @@ import type { EventInput, SyncCounts } from "../../shared/events.js";
 import type { SyncCounts as DriverCounts, SyncEvent } from "../sync/events.js";
 import { syncErrorCode } from "./toWireError.js";
 import { redactText } from "../log/redact.js";
+import { keyOwner } from "../../shared/atKey.js";
 
 function counts(c: DriverCounts): SyncCounts {
   return { uploaded: c.pushed, downloaded: c.pulled, conflicts: c.conflicts, rejected: c.rejected };
+}
+
+/** `sharedBy` for the cached copy of another atSign's key: its owner. */
+function sharer(atKey: string): { sharedBy?: string } {
+  if (!atKey.startsWith("cached:")) return {};
+  const owner = keyOwner(atKey);
+  return owner === undefined ? {} : { sharedBy: owner };
 }
 
 export function toEventInput(atSign: string, e: SyncEvent): EventInput | undefined {
@@ -14,7 +22,7 @@ export function toEventInput(atSign: string, e: SyncEvent): EventInput | undefin
     case "key.changed":
       // `private:` keys are the worker's own (the shared-key ring): apps can neither list nor read them.
       if (e.atKey.startsWith("private:")) return undefined;
-      return { kind: "key.changed", atSign, key: e.atKey, origin: e.origin, op: e.op };
+      return { kind: "key.changed", atSign, key: e.atKey, origin: e.origin, op: e.op, ...sharer(e.atKey) };
     case "sync.started":
       return { kind: "sync.started", atSign, at: e.atMs };
     case "sync.completed":

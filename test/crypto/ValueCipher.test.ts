@@ -279,4 +279,24 @@ describe("ValueCipher", function () {
       expect(await aliceCipher.decryptForGet(`plain.app${ALICE}`, v, { isEncrypted: true })).to.equal("secret");
     });
   });
+
+  describe("values whatever their isEncrypted says (GetResponseTransformer: try, then the value as stored)", function () {
+    it("decrypts self and shared values the C SDK stores with isEncrypted:false", async function () {
+      const self = aesEncrypt(alice.selfEncryptionKey, "from the C SDK", "AAAAAAAAAAAAAAAAAAAAAA==");
+      expect(await aliceCipher.decryptForGet(`c.app${ALICE}`, self, { isEncrypted: false, ivNonce: "AAAAAAAAAAAAAAAAAAAAAA==" })).to.equal("from the C SDK");
+      expect(await aliceCipher.decryptForGet(`c.app${ALICE}`, aesEncrypt(alice.selfEncryptionKey, "no flag"), {})).to.equal("no flag");
+      const put = await bobCipher.encryptForPut(`${ALICE}:c.app${BOB}`, "shared by C");
+      expect(await aliceCipher.decryptForGet(`${ALICE}:c.app${BOB}`, put.value, { ...put.metadata, isEncrypted: false })).to.equal("shared by C");
+      expect(await aliceCipher.decryptForGet(`cached:${ALICE}:c.app${BOB}`, put.value, { ...put.metadata, isEncrypted: false })).to.equal("shared by C");
+    });
+
+    it("returns a value that does not decrypt as stored, unless it is flagged encrypted", async function () {
+      // Base64 of whole blocks that are not a ciphertext under alice's key: the padding or UTF-8 check refuses it.
+      const notOurs = aesEncrypt(generateAesKeyB64(), "someone else's");
+      expect(await aliceCipher.decryptForGet(`c.app${ALICE}`, notOurs, { isEncrypted: false })).to.equal(notOurs);
+      expect(await aliceCipher.decryptForGet(`c.app${ALICE}`, "plain text", {})).to.equal("plain text");
+      const err = await failure(aliceCipher.decryptForGet(`c.app${ALICE}`, "plain text", { isEncrypted: true }));
+      expect(err.code).to.equal(ErrorCode.DecryptionFailed);
+    });
+  });
 });

@@ -22,12 +22,13 @@ export interface E2eServer {
   close(): Promise<void>;
 }
 
-export function useDevServer(suite: Mocha.Suite): () => E2eServer {
+/** `atSigns`: the fresh atSigns the dev-server serves (a third one for tests of who may not read). */
+export function useDevServer(suite: Mocha.Suite, atSigns: string[] = [ALICE, BOB]): () => E2eServer {
   let s: E2eServer | undefined;
   suite.beforeAll(async function () {
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), "atsyncd-e2e-dev-"));
-    const dev = await startDevServer({ dataDir: dir, atSigns: [ALICE, BOB] });
+    const dev = await startDevServer({ dataDir: dir, atSigns });
     const clock = new SystemClock();
     const ca = readFileSync(dev.info.ca, "utf8");
     const remotes = new Map<string, TlsRemote>();

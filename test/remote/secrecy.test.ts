@@ -130,7 +130,7 @@ describe("secrecy of errors and key holders", function () {
     grab("CryptoError rsa", () => rsaDecrypt(keys.encryptionPrivateKey, Buffer.alloc(256, 1).toString("base64")));
     const ctx = new MemoryCipherContext();
     const cipher = new ValueCipher(keys, ctx);
-    errors.push(["AtsyncError decrypt", await rejectionOf(cipher.decryptForGet(`x.wavi${ME}`, aesEncrypt(bob.selfEncryptionKey, secrets["plaintext"] ?? ""), {}))]);
+    errors.push(["AtsyncError decrypt", await rejectionOf(cipher.decryptForGet(`x.wavi${ME}`, aesEncrypt(bob.selfEncryptionKey, secrets["plaintext"] ?? ""), { isEncrypted: true }))]);
     const dir = mkdtempSync(join(tmpdir(), "atsyncd-secrecy-"));
     try {
       errors.push(["KeyStoreError", await rejectionOf(new FileKeyStore({ dataDir: dir }).set(ME, { ...keys, atSign: "@bob🛠" }))]);

@@ -81,7 +81,7 @@ export function useWorkerDevices(s: DevServerSuite, atSign: string): (name: stri
     open.push({ lookup, status, inbox, sharing });
     device.start();
     const ctx: WorkerContext = {
-      atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, clock, plain: new PlaintextCache(),
+      atSign, store: device.store, driver: device.driver, cipher, status, logger: nullLogger, clock, lookups: lookup, plain: new PlaintextCache(),
     };
     return { device, ctx, clock, lastStatus: () => last, settled: () => inbox.drained() };
   };

@@ -61,5 +61,7 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
       return [`${t} ${e.atSign} status: ${describeState(e.status, o)}`];
     case "notification.received":
       return [`${t} ${e.atSign} notification: ${e.operation} ${e.key} from ${e.from}`];
+    case "notification.statusChanged":
+      return [`${t} ${e.atSign} notification ${e.notificationId} to ${e.to}: ${e.status}${e.error ? `: ${e.error.message}` : ""}`];
   }
 }

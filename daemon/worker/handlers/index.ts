@@ -3,6 +3,8 @@
 import type { WorkerHandler } from "../WorkerContext.js";
 import { conflictsList, conflictsResolve } from "./conflicts.js";
 import { keysDelete, keysGet, keysGetMeta, keysList, keysPut, keysPutMany } from "./keys.js";
+import { keysLookup } from "./lookup.js";
+import { notificationsSend } from "./notifications.js";
 import { statusGet, syncNow } from "./sync.js";
 
 /** A test-only method (main registers its RPC twin only under ATSYNCD_TEST_HOOKS=1). */
@@ -15,8 +17,10 @@ export const WORKER_HANDLERS: ReadonlyMap<string, WorkerHandler> = new Map<strin
   ["keys.get", keysGet],
   ["keys.getMeta", keysGetMeta],
   ["keys.list", keysList],
+  ["keys.lookup", keysLookup],
   ["keys.put", keysPut],
   ["keys.putMany", keysPutMany],
+  ["notifications.send", notificationsSend],
   ["status.get", statusGet],
   ["sync.now", syncNow],
 ]);

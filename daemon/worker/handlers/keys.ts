@@ -1,6 +1,7 @@
 // keys.*: values are decrypted only here, on get, and encrypted here on put; a put is
 // answered once its transaction has committed (durable), before any push. A key is served only
 // while live by its ttb and ttl (keyLifetime.ts): before or after, it answers as a missing key.
+import { parseAtKey } from "../../../protocol/atKey.js";
 import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
@@ -49,6 +50,32 @@ function liveRecord(ctx: WorkerContext, key: string): KeyRecord | undefined {
   return rec !== undefined && isLive(rec, ctx.clock.now()) ? rec : undefined;
 }
 
+/**
+ * The name of the local copy of another atSign's key we may read: what it shares with us
+ * (`@alice:k.wavi@bob`) and its public keys arrive as `cached:` keys (the atServer caches a key
+ * shared with a ttr and commits it, notify_verb_handler.dart _storeCachedKeys; lookups cache
+ * here). Undefined for our own keys and for cached names.
+ */
+export function cachedCopyOf(me: string, key: string): string | undefined {
+  let parsed;
+  try {
+    parsed = parseAtKey(key);
+  } catch {
+    return undefined;
+  }
+  if (parsed.cached || parsed.owner === me) return undefined;
+  if (parsed.kind === "public" || (parsed.kind === "shared" && parsed.sharedWith === me)) return `cached:${key.toLowerCase()}`;
+  return undefined;
+}
+
+/** The live record an app's read of `key` finds: the key itself, else its cached copy. */
+function readable(ctx: WorkerContext, key: string): KeyRecord | undefined {
+  const rec = liveRecord(ctx, key);
+  if (rec !== undefined) return rec;
+  const copy = cachedCopyOf(ctx.atSign, key);
+  return copy === undefined ? undefined : liveRecord(ctx, copy);
+}
+
 /** What a put stores: encrypted, and with availableAt/expiresAt from this worker's clock. */
 async function encryptedPut(ctx: WorkerContext, key: string, value: string, metadata: PutMetadata | undefined): Promise<{ value: string; metadata: AtMetadata }> {
   const enc = await ctx.cipher.encryptForPut(key, value, putMeta(metadata));
@@ -58,20 +85,22 @@ async function encryptedPut(ctx: WorkerContext, key: string, value: string, meta
 
 export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGetResult> {
   const p = KeysGet.validate(raw, "");
-  const rec = liveRecord(ctx, p.key);
+  const rec = readable(ctx, p.key);
   if (rec === undefined) throw notFound(p.key);
   const tag = ctx.plain !== undefined ? cipherTag(rec.metadata) : "";
   let value = ctx.plain?.get(rec.atKey, rec.value, tag);
   if (value === undefined) {
     value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
-    ctx.plain?.set(rec.atKey, rec.value, tag, value);
+    // A value returned as stored may be one we cannot decrypt yet (its shared key not synced):
+    // not kept, so it is tried again once the key is here.
+    if (value !== rec.value) ctx.plain?.set(rec.atKey, rec.value, tag, value);
   }
   return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
 }
 
 export function keysGetMeta(ctx: WorkerContext, raw: unknown): KeysGetMetaResult {
   const p = KeysGetMeta.validate(raw, "");
-  const rec = liveRecord(ctx, p.key);
+  const rec = readable(ctx, p.key);
   if (rec === undefined) throw notFound(p.key);
   return { key: rec.atKey, metadata: toKeyMetadata(rec.metadata) };
 }

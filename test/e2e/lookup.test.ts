@@ -1,0 +1,89 @@
+// Issue 11: keys.lookup reads other atSigns' keys through our atServer: @bob🛠's public keys
+// (plookup, the signature checked against his public key) and what he shared with @alice🛠
+// (lookup, decrypted with the key he wrapped for her); @carol reads none of alice's. Copies are
+// kept by ttr and answer while offline, with their age and whether they are stale.
+import { readFileSync } from "node:fs";
+import { expect } from "chai";
+import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
+import { rsaSign } from "../../protocol/crypto.js";
+import { ErrorCode } from "../../shared/errors.js";
+import { startTestDaemon, type TestDaemon } from "../support/daemon.js";
+import { ALICE, BOB, useDevServer } from "./devServer.js";
+
+const CAROL = "@carol";
+
+async function failure(p: Promise<unknown>): Promise<{ code?: number; message?: string }> {
+  return p.then(() => ({}), (e: unknown) => e as { code?: number; message?: string });
+}
+
+describe("e2e: keys.lookup of other atSigns (issue 11)", function () {
+  this.timeout(60_000);
+  const server = useDevServer(this, [ALICE, BOB, CAROL]);
+  let d: TestDaemon | undefined;
+
+  before(async function () {
+    d = await startTestDaemon({ devServer: server().dev, atSigns: [ALICE, BOB, CAROL] });
+    const c = d.client;
+    await c.put(BOB, `public:name.wavi${BOB}`, "Bob 🛠", { ttr: -1 });
+    await c.put(BOB, `${ALICE}:note.wavi${BOB}`, "only for alice");
+    await c.put(BOB, `public:brief.wavi${BOB}`, "soon stale", { ttr: 1 });
+    await c.syncNow({ atSign: BOB, wait: true });
+  });
+
+  after(async function () {
+    await d?.dispose();
+  });
+
+  it("reads bob's public key with its signature checked, and caches it by its ttr", async function () {
+    const r = await d!.client.lookup(ALICE, `public:name.wavi${BOB}`);
+    expect(r).to.include({ key: `public:name.wavi${BOB}`, value: "Bob 🛠", source: "atServer", stale: false });
+    expect(r.metadata.dataSignature).to.be.a("string");
+    const again = await d!.client.lookup(ALICE, `public:name.wavi${BOB}`);
+    expect(again).to.include({ value: "Bob 🛠", source: "cache", stale: false });
+    // The copy is alice's own, under the cached: name; get reads it too.
+    expect((await d!.client.get(ALICE, `public:name.wavi${BOB}`)).value).to.equal("Bob 🛠");
+  });
+
+  it("reads what bob shared with alice, decrypted; carol can read none of it", async function () {
+    const r = await d!.client.lookup(ALICE, `${ALICE}:note.wavi${BOB}`);
+    expect(r).to.include({ key: `${ALICE}:note.wavi${BOB}`, value: "only for alice", source: "atServer" });
+    expect((await d!.client.lookup(ALICE, `note.wavi${BOB}`)).value).to.equal("only for alice");
+    const notHers = await failure(d!.client.lookup(CAROL, `${ALICE}:note.wavi${BOB}`));
+    expect(notHers.code).to.equal(ErrorCode.InvalidParams);
+    const hers = await failure(d!.client.lookup(CAROL, `note.wavi${BOB}`));
+    expect(hers.code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("refuses a value whose signature does not verify, an unknown atSign and a missing key, each with its code, caching nothing", async function () {
+    // Bob's atServer holds a public value signed with another key (alice's): not bob's word.
+    const forged = "I am bob";
+    const aliceKeys = server().dev.info.atSigns[ALICE]?.atKeys ?? "";
+    const sig = rsaSign(decodeAtKeysFile(readFileSync(aliceKeys, "utf8"), ALICE).encryptionPrivateKey, forged, "sha256");
+    await server().remote(BOB).request(`update:ttr:-1:dataSignature:${sig}:public:forged.wavi${BOB} ${forged}`);
+    const bad = await failure(d!.client.lookup(ALICE, `public:forged.wavi${BOB}`));
+    expect(bad.code).to.equal(ErrorCode.SignatureInvalid);
+    expect(bad.message).to.not.include(sig);
+    expect((await failure(d!.client.getMeta(ALICE, `public:forged.wavi${BOB}`))).code).to.equal(ErrorCode.KeyNotFound);
+
+    const nobody = await failure(d!.client.lookup(ALICE, "public:x.wavi@nobody"));
+    expect(nobody.code).to.equal(ErrorCode.AtSignNotFound);
+    expect(nobody.message).to.include("@nobody");
+    const missing = await failure(d!.client.lookup(ALICE, `public:missing.wavi${BOB}`));
+    expect(missing.code).to.equal(ErrorCode.KeyNotFound);
+    expect((await failure(d!.client.getMeta(ALICE, `public:missing.wavi${BOB}`))).code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("answers from the copy while the atServers are down, with its age and stale once past its ttr", async function () {
+    const first = await d!.client.lookup(ALICE, `public:brief.wavi${BOB}`);
+    expect(first).to.include({ value: "soon stale", source: "atServer" });
+    await new Promise((r) => setTimeout(r, 1200));
+    await server().dev.stop();
+    const offline = await d!.client.lookup(ALICE, `public:brief.wavi${BOB}`);
+    expect(offline).to.include({ value: "soon stale", source: "cache", stale: true });
+    expect(offline.ageMs).to.be.greaterThan(1000);
+    const fresh = await d!.client.lookup(ALICE, `public:name.wavi${BOB}`, { bypassCache: true });
+    expect(fresh).to.include({ value: "Bob 🛠", source: "cache", stale: false });
+    const never = await failure(d!.client.lookup(ALICE, `public:other.wavi${BOB}`));
+    expect(never.code).to.equal(ErrorCode.RemoteUnavailable);
+  });
+});
