@@ -61,5 +61,7 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
       return [`${t} ${e.atSign} status: ${describeState(e.status, o)}`];
     case "notification.received":
       return [`${t} ${e.atSign} notification: ${e.operation} ${e.key} from ${e.from}`];
+    case "app.access.requested":
+      return [`${t} app "${e.name}" (${e.origin}) asks for ${e.atSigns.join(", ")} [${e.namespaces.join(", ")}]: atsyncd apps allow ${e.requestId}`];
   }
 }
