@@ -21,6 +21,9 @@ import type { Logger } from "./ports.js";
 import { EventHub } from "./rpc/EventHub.js";
 import { RpcServer } from "./rpc/RpcServer.js";
 import { Supervisor } from "./supervisor/Supervisor.js";
+import { AppConsent } from "./web/AppConsent.js";
+import { AppGrants } from "./web/AppGrants.js";
+import { WebListener } from "./web/WebListener.js";
 import { CronTrigger } from "./triggers/CronTrigger.js";
 import { NetworkMonitor } from "./triggers/NetworkMonitor.js";
 import type { WorkerData } from "./worker/protocol.js";
@@ -59,6 +62,8 @@ export interface DaemonOptions {
   watchNetwork?: boolean;
   /** Started by `atsyncd run --dev` (reported by `daemon.describe`: the file key store is by design there). */
   dev?: boolean;
+  /** Serve browser apps on ws://127.0.0.1:PORT (0: any free port); over the config's `web`. */
+  webPort?: number;
 }
 
 function workerEntry(): { url: URL; execArgv: string[] } {
@@ -83,6 +88,7 @@ export class Daemon {
     private readonly parts: {
       lock: DataDirLock;
       rpc: RpcServer;
+      web: WebListener | undefined;
       hub: EventHub;
       supervisor: Supervisor;
       cron: CronTrigger;
@@ -173,26 +179,36 @@ export class Daemon {
       }
       const rpc = await RpcServer.listen({ socketPath: paths.socketPath, daemonVersion: DAEMON_VERSION, clock, logger: root });
       cleanups.push(() => rpc.close());
+      const consent = new AppConsent(new AppGrants(paths.dataDir), hub, clock, root.child({ component: "apps" }));
       // The shutdown method needs the daemon it is part of, built just below.
       const self: { daemon?: Daemon } = {};
+      const webHolder: { web?: WebListener } = {};
       const methods = registerMethods({
-        rpc, hub, supervisor, identities, keyStoreKind: keyStore.kind, testHooks: opts.testHooks === true,
+        rpc, hub, supervisor, identities, consent, keyStoreKind: keyStore.kind, testHooks: opts.testHooks === true,
         describe: () => ({
           version: DAEMON_VERSION, pid: process.pid, startedAt, socketPath: paths.socketPath, dataDir: paths.dataDir,
           configFile: paths.configFile, keyStore: keyStore.kind, dev: opts.dev === true,
+          ...(webHolder.web ? { webUrl: `ws://127.0.0.1:${webHolder.web.port}` } : {}),
         }),
         shutdown: () => void self.daemon?.stop().catch((err: unknown) => logger.error("shutdown failed", { error: err })),
       });
+      cleanups.push(() => methods.dispose());
+      const webPort = opts.webPort ?? config.webPort;
+      if (webPort !== undefined) {
+        const web = await WebListener.listen({ port: webPort, rpc, consent, logger: root });
+        webHolder.web = web;
+        cleanups.push(() => web.close());
+      }
       let network: NetworkMonitor | undefined;
       if (opts.watchNetwork !== false) {
         network = new NetworkMonitor({ clock, logger: root, onChange: () => supervisor.trigger("network") });
         network.start();
       }
       const daemon = new Daemon(paths, config, keyStore, identities, {
-        lock, rpc, hub, supervisor, cron, network, logger, disposeMethods: () => methods.dispose(),
+        lock, rpc, web: webHolder.web, hub, supervisor, cron, network, logger, disposeMethods: () => methods.dispose(),
       });
       self.daemon = daemon;
-      logger.info("atsyncd running", { socket: paths.socketPath, dataDir: paths.dataDir, keyStore: keyStore.kind, atSigns: supervisor.atSigns() });
+      logger.info("atsyncd running", { socket: paths.socketPath, web: webHolder.web?.port, dataDir: paths.dataDir, keyStore: keyStore.kind, atSigns: supervisor.atSigns() });
       return daemon;
     } catch (err) {
       await undo();
@@ -217,6 +233,7 @@ export class Daemon {
       await p.cron.stop().catch(() => undefined);
       await p.network?.stop().catch(() => undefined);
       await p.rpc.close({ drainMs: 5000 });
+      await p.web?.close();
       p.disposeMethods();
       await p.supervisor.stop();
       p.hub.close();

@@ -78,6 +78,11 @@ export const WireErrors = {
   RemoteUnavailable: { code: 4002, class: "retryable", meaning: "the atServer (or the root directory) cannot be reached" },
   AuthFailed: { code: 4003, class: "user-action", meaning: "the atServer refuses these keys or this enrollment: onboard again" },
   NeedsAttention: { code: 4004, class: "user-action", meaning: "syncing stopped until a person acts; status says why" },
+
+  // 5xxx: browser apps on the web listener.
+  AppOutOfScope: { code: 5001, class: "user-action", meaning: "a browser app asked for an atSign, a key or a method outside what the user allowed it" },
+  AppAccessDenied: { code: 5002, class: "user-action", meaning: "the user denied the app's request for access (or it was withdrawn)" },
+  AppRequestInvalid: { code: 5003, class: "user-action", meaning: "app.requestAccess from a connection that cannot ask (not the web listener's consent path, or too many waiting)" },
 } as const satisfies Record<string, WireErrorEntry>;
 
 /**

@@ -102,6 +102,16 @@ export interface NotificationStatusChangedEvent extends Base {
   /** Why, for errored (NotificationUndelivered, AtSignNotFound, …). */
   error?: WireError;
 }
+/** A browser app asks for access (daemon/web/AppConsent.ts): `atsyncd apps allow REQUEST` lets it in. */
+export interface AppAccessRequestedEvent extends Base {
+  kind: "app.access.requested";
+  requestId: string;
+  name: string;
+  /** The browser's Origin header of the asking connection. */
+  origin: string;
+  atSigns: string[];
+  namespaces: string[];
+}
 /** Opens a subscription without `since`, or replaces a `since` the daemon no longer has (`resync: true`). */
 export interface SnapshotEvent extends Base {
   kind: "snapshot";
@@ -120,12 +130,14 @@ export type AtsyncEvent =
   | StatusChangedEvent
   | NotificationReceivedEvent
   | NotificationStatusChangedEvent
+  | AppAccessRequestedEvent
   | SnapshotEvent;
 
 export type EventKind = AtsyncEvent["kind"];
 
 /** Every kind, sorted; a test checks it matches the union. */
 export const EventKinds = [
+  "app.access.requested",
   "change.rejected",
   "conflict.detected",
   "key.changed",
@@ -175,7 +187,8 @@ export function compileFilter(f: EventFilter): (e: AtsyncEvent) => boolean {
     // A snapshot always opens a stream; its statuses are narrowed by the publisher.
     if (e.kind === "snapshot") return true;
     if (kinds && !kinds.has(e.kind)) return false;
-    if (atSigns && !atSigns.has(e.atSign.toLowerCase())) return false;
+    // Daemon-wide events (an app asking for access) belong to no atSign: an atSigns filter passes them.
+    if (atSigns && "atSign" in e && !atSigns.has(e.atSign.toLowerCase())) return false;
     // Namespace and regex narrow key events only; sync and state events pass them.
     const key = eventKey(e);
     if (key === undefined) return true;

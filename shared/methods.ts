@@ -66,6 +66,20 @@ const putMany: Validator<T.KeysPutManyParams> = (input, path) => {
   return p;
 };
 
+const namespace = str({ minLength: 1, maxBytes: 255, pattern: /^\w+$/u, patternName: "a namespace such as \"wavi\"" });
+const requestId = str({ minLength: 1, maxBytes: 64 });
+
+export const AppRequestAccess = method<"app.requestAccess", T.AppRequestAccessParams, T.AppRequestAccessResult>(
+  "app.requestAccess", obj({
+    name: str({ minLength: 1, maxBytes: 128 }),
+    atSigns: arrayOf(atSign, { min: 1, max: 16 }),
+    namespaces: arrayOf(namespace, { min: 1, max: 64 }),
+    origin: optional(str({ maxBytes: 512 })),
+  }));
+export const AppsAllow = method<"apps.allow", T.AppsAllowParams, T.AllowedApp>("apps.allow", obj({ requestId, always: optional(bool()) }));
+export const AppsDeny = method<"apps.deny", T.AppsDenyParams, T.AppsDenyResult>("apps.deny", obj({ requestId }));
+export const AppsList = method<"apps.list", T.AppsListParams, T.AppsListResult>("apps.list", obj({}));
+export const AppsRevoke = method<"apps.revoke", T.AppsRevokeParams, T.AppsRevokeResult>("apps.revoke", obj({ appId: requestId }));
 export const AtSignsList = method<"atsigns.list", T.AtSignsListParams, T.AtSignSummary[]>("atsigns.list", obj({}));
 export const ConflictsList = method<"conflicts.list", T.ConflictsListParams, T.Conflict[]>(
   "conflicts.list", obj({ atSign: optional(atSign), includeResolved: optional(bool()) }));
@@ -125,6 +139,11 @@ export const SyncNow = method<"sync.now", T.SyncNowParams, T.SyncNowResult>(
 
 /** Every method by wire name, sorted. */
 export const Methods = {
+  "app.requestAccess": AppRequestAccess,
+  "apps.allow": AppsAllow,
+  "apps.deny": AppsDeny,
+  "apps.list": AppsList,
+  "apps.revoke": AppsRevoke,
   "atsigns.list": AtSignsList,
   "conflicts.list": ConflictsList,
   "conflicts.resolve": ConflictsResolve,

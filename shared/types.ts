@@ -181,7 +181,59 @@ export interface DaemonDescribeResult {
   keyStore: KeyStoreKind;
   /** Started by `atsyncd run --dev`: its data dir holds the dev-server's demo atSigns, keys in a file by design. */
   dev: boolean;
+  /** The web listener for browser apps (`ws://127.0.0.1:PORT`), when it is on. */
+  webUrl?: string;
 }
 
 export type DaemonShutdownParams = Record<string, never>;
 export type DaemonShutdownResult = Record<string, never>;
+
+/** What a browser app asks for on the web listener's consent path (`app.requestAccess`). */
+export interface AppRequestAccessParams {
+  /** Shown to the user: "Wavi", "my notes". */
+  name: string;
+  atSigns: string[];
+  namespaces: string[];
+  /** If given, it must be the connection's Origin header (the daemon trusts the header, not this). */
+  origin?: string;
+}
+/** The reply once the user allows it: the token goes in the `atsyncd-token.<token>` subprotocol. */
+export interface AppRequestAccessResult {
+  appId: string;
+  token: string;
+  atSigns: string[];
+  namespaces: string[];
+  /** True for "allow always" (kept across restarts), false for "allow once" (until the daemon stops). */
+  always: boolean;
+}
+export interface PendingApp {
+  requestId: string;
+  name: string;
+  origin: string;
+  atSigns: string[];
+  namespaces: string[];
+  requestedAt: number;
+}
+export interface AllowedApp {
+  appId: string;
+  name: string;
+  origin: string;
+  atSigns: string[];
+  namespaces: string[];
+  grantedAt: number;
+  always: boolean;
+}
+export type AppsListParams = Record<string, never>;
+export interface AppsListResult {
+  pending: PendingApp[];
+  allowed: AllowedApp[];
+}
+export interface AppsAllowParams {
+  requestId: string;
+  /** Keep the grant across restarts (default: allow once, until the daemon stops). */
+  always?: boolean;
+}
+export interface AppsDenyParams { requestId: string }
+export interface AppsDenyResult { denied: boolean }
+export interface AppsRevokeParams { appId: string }
+export interface AppsRevokeResult { revoked: boolean }

@@ -30,6 +30,8 @@ export interface AtSignConfig {
 
 export interface DaemonConfig {
   logLevel: LogLevel;
+  /** `web`: the browser apps' WebSocket port on 127.0.0.1 (true in the file: 64640); undefined when off. */
+  webPort?: number;
   defaults: AtSignConfig;
   /** Per-atSign overrides, keyed by normalized atSign. */
   atSigns: Record<string, Partial<AtSignConfig>>;
@@ -78,7 +80,9 @@ export function parseHostPort(s: string, field: string): HostPort {
 }
 
 const SYNC_FIELDS = ["syncSchedule", "conflictPolicy", "namespaces", "regex", "rootServer", "ca"] as const;
-const TOP_FIELDS = new Set<string>([...SYNC_FIELDS, "logLevel", "atSigns", "$schema"]);
+const TOP_FIELDS = new Set<string>([...SYNC_FIELDS, "logLevel", "web", "atSigns", "$schema"]);
+/** `"web": true` (DEFAULT_WEB_PORT in daemon/web/WebListener.ts; the config does not import the listener). */
+const DEFAULT_WEB_PORT = 64640;
 const NAMESPACE = /^[\p{L}\p{N}_.-]+$/u;
 
 function parseSyncFields(obj: Record<string, unknown>, prefix: string, allowed: ReadonlySet<string>): Partial<AtSignConfig> {
@@ -150,6 +154,11 @@ export function parseDaemonConfig(raw: unknown): DaemonConfig {
       throw bad("logLevel", `must be one of ${LogLevels.join(", ")}`);
     }
     cfg.logLevel = raw.logLevel as LogLevel;
+  }
+  if (raw.web !== undefined && raw.web !== false) {
+    const port = raw.web === true ? DEFAULT_WEB_PORT : raw.web;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw bad("web", "must be true, false or a port (1-65535)");
+    cfg.webPort = port;
   }
   if (raw.atSigns !== undefined) {
     if (!isRecord(raw.atSigns)) throw bad("atSigns", `must be an object keyed by atSign, e.g. {"@alice": {...}}`);

@@ -15,6 +15,7 @@ import { serveEvents } from "../rpc/serveEvents.js";
 import type { Cancellation } from "../supervisor/CancelSource.js";
 import type { Supervisor } from "../supervisor/Supervisor.js";
 import { DEBUG_CRASH_METHOD } from "../worker/handlers/index.js";
+import type { AppConsent } from "../web/AppConsent.js";
 import type { Identities } from "./Identities.js";
 import { statusOf } from "./statusOf.js";
 
@@ -27,6 +28,8 @@ export interface MethodDeps {
   hub: EventHub;
   supervisor: Supervisor;
   identities: Identities;
+  /** Browser apps: app.requestAccess on the web listener, apps.* for the user. */
+  consent: AppConsent;
   keyStoreKind: KeyStoreKind;
   describe(): DaemonDescribeResult;
   shutdown(): void;
@@ -48,6 +51,7 @@ export function registerMethods(d: MethodDeps): Disposable {
 
   const all: Disposable[] = [
     serveEvents(rpc, d.hub),
+    d.consent.register(rpc),
     rpc.handle(M.AtSignsList, () => statuses().map((s) => ({ atSign: s.atSign, state: s.state.kind, keyStore: s.keyStore }))),
     rpc.handle(M.ConflictsList, async (p, ctx) => {
       const targets = p.atSign !== undefined ? [p.atSign] : sup.atSigns();

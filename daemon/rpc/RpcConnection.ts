@@ -11,7 +11,7 @@
 // answered in one write: per-reply writes (and the client wake-up each costs) were the
 // largest cost under load. A lone request's reply goes out in the same turn, unheld.
 
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Clock, Disposable, Logger } from "../ports.js";
 import { AtsyncError, ErrorCode, type ErrorObject } from "../../shared/errors.js";
 import type { ConnectionId } from "../../shared/ids.js";
@@ -38,6 +38,14 @@ export interface Registry {
   readonly draining: boolean;
   lookup(method: string): { validate: (v: unknown, path: string) => unknown; handler: Handler<unknown, unknown> } | undefined;
 }
+
+/**
+ * What a connection may do beyond what every method allows: the web listener's per-app scope
+ * (daemon/web/appScope.ts). Given the validated params, it throws an AtsyncError to refuse the
+ * request or returns the params the handler gets (narrowed to the app's grant). The Unix socket
+ * has none: its peers are the user's own processes (SECURITY.md).
+ */
+export type RequestGuard = (method: string, params: unknown, peer: RpcPeer) => unknown;
 
 export interface ConnectionOptions {
   daemonVersion: string;
@@ -87,11 +95,13 @@ export class RpcConnection implements RpcPeer {
 
   constructor(
     readonly id: ConnectionId,
-    private readonly socket: Socket,
+    /** A Unix socket, or a WebSocket as a stream of newline-delimited frames (daemon/web/WebSocketStream.ts). */
+    private readonly socket: Duplex,
     private readonly registry: Registry,
     private readonly opts: ConnectionOptions,
     private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly guard?: RequestGuard,
   ) {
     this.splitter = new FrameSplitter(opts.frameLimits);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -258,6 +268,7 @@ export class RpcConnection implements RpcPeer {
     let params: unknown;
     try {
       params = entry.validate(req.params ?? {}, "");
+      if (this.guard) params = this.guard(method, params, this);
     } catch (err) {
       this.sendError(id, toErrorObject(err, method, this.log));
       return;

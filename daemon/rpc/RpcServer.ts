@@ -11,7 +11,8 @@ import type { MethodDescriptor } from "../../shared/method.js";
 import type { FrameLimits } from "../../shared/FrameSplitter.js";
 import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
-import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry } from "./RpcConnection.js";
+import type { Duplex } from "node:stream";
+import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry, type RequestGuard } from "./RpcConnection.js";
 import { prepareSocketPath, socketMode } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
@@ -129,14 +130,29 @@ export class RpcServer implements Registry {
     return this.closing;
   }
 
-  private accept(socket: Socket): void {
+  /**
+   * Serves a connection that came another way (the web listener's WebSockets) with the same
+   * methods, frame limits, flow control and shutdown as the socket's: one dispatcher, two
+   * transports. `guard` narrows what it may do. Undefined while draining (the stream is destroyed).
+   */
+  attach(stream: Duplex, guard?: RequestGuard): RpcConnection | undefined {
+    return this.accept(stream, "w", guard);
+  }
+
+  private accept(socket: Duplex, prefix = "c", guard?: RequestGuard): RpcConnection | undefined {
     if (this.isDraining) {
       socket.destroy();
-      return;
+      return undefined;
     }
-    const id = asConnectionId(`c${this.nextConnection++}`);
-    const conn = new RpcConnection(id, socket, this, this.opts, this.log, this.clock);
+    const id = asConnectionId(`${prefix}${this.nextConnection++}`);
+    const conn = new RpcConnection(id, socket, this, this.opts, this.log, this.clock, guard);
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
+    return conn;
+  }
+
+  /** The limits every connection's frames are held to (the web listener sizes maxPayload by them). */
+  get frameLimits(): FrameLimits {
+    return this.opts.frameLimits;
   }
 }

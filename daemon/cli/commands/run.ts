@@ -6,13 +6,14 @@ import { DataDirInUseError, startDevServer, type DevServer } from "../../../atse
 import { parseHostPort } from "../../config/DaemonConfig.js";
 import type { Daemon, DaemonOptions } from "../../Daemon.js";
 import { runDaemon } from "../../main.js";
+import { DEFAULT_WEB_PORT } from "../../web/WebListener.js";
 import { parseCommandArgs, usageError } from "../args.js";
 import { alreadyRunningMessage, daemonLockHolder, shownDir } from "../alreadyRunning.js";
 import { cliPaths } from "../cliPaths.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
 import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
-const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev]
+const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev] [--web [PORT]]
 
 Runs the daemon in the foreground until SIGTERM or SIGINT.
   --data-dir DIR     stores, key file and lock (config then defaults to DIR/config.json)
@@ -21,6 +22,8 @@ Runs the daemon in the foreground until SIGTERM or SIGINT.
   --key-store KIND   "file" keeps keys in DIR/keys.json instead of the OS keychain
   --dev              also run a local dev-server with @alice and @bob onboarded
                      (data under DIR, default ./.atsyncd-dev; keys in the file store)
+  --web [PORT]       also serve browser apps on ws://127.0.0.1:PORT (default 64640;
+                     each app needs the user's consent: atsyncd apps)
 `;
 
 export const DEV_ATSIGNS = ["@alice", "@bob"] as const;
@@ -38,9 +41,33 @@ const OPTIONS = {
   dev: { type: "boolean" },
 } as const;
 
+/** `--web`, `--web PORT` or `--web=PORT` (parseArgs has no optional values): the port and the other args. */
+function takeWebOption(args: string[]): { port: number | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let port: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    if (a === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (a !== "--web" && !a.startsWith("--web=")) {
+      rest.push(a);
+      continue;
+    }
+    let text = a.startsWith("--web=") ? a.slice("--web=".length) : undefined;
+    if (text === undefined && /^\d+$/u.test(args[i + 1] ?? "")) text = args[++i];
+    port = text === undefined ? DEFAULT_WEB_PORT : Number(text);
+    if (!/^\d+$/u.test(text ?? "0") || !Number.isInteger(port) || port > 65535) throw usageError(`--web takes a port (0-65535), not ${JSON.stringify(text)}`, USAGE);
+  }
+  return { port, rest };
+}
+
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv): RunArgs {
-  const { values } = parseCommandArgs(args, OPTIONS, USAGE, { min: 0, max: 0 });
+  const web = takeWebOption(args);
+  const { values } = parseCommandArgs(web.rest, OPTIONS, USAGE, { min: 0, max: 0 });
   const opts: DaemonOptions = { env, testHooks: env.ATSYNCD_TEST_HOOKS === "1" };
+  if (web.port !== undefined) opts.webPort = web.port;
   for (const [name, v] of [["data-dir", values["data-dir"]], ["socket", values.socket], ["config", values.config]] as const) {
     if (v === "") throw usageError(`--${name} needs a value`, USAGE);
   }

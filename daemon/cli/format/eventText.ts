@@ -63,5 +63,7 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
       return [`${t} ${e.atSign} notification: ${e.operation} ${e.key} from ${e.from}`];
     case "notification.statusChanged":
       return [`${t} ${e.atSign} notification ${e.notificationId} to ${e.to}: ${e.status}${e.error ? `: ${e.error.message}` : ""}`];
+    case "app.access.requested":
+      return [`${t} app "${e.name}" (${e.origin}) asks for ${e.atSigns.join(", ")} [${e.namespaces.join(", ")}]: atsyncd apps allow ${e.requestId}`];
   }
 }

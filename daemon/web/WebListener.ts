@@ -1,0 +1,142 @@
+// The browser endpoint: WebSockets on 127.0.0.1 (off unless `run --web` or the config's `web`),
+// each served by the RPC server's one dispatcher through a WebSocketStream. Every upgrade is
+// judged before a WebSocket exists, and refused with 403 unless
+//   - Host is this listener's own `127.0.0.1:PORT` or `localhost:PORT` (a DNS-rebinding page
+//     reaches 127.0.0.1 under its own name, and says so in Host),
+//   - Origin is an http(s) origin (a browser always sends it; anything else uses the Unix socket),
+//   - on `/consent`: nothing more (any web app may ask; only `app.requestAccess` is served there),
+//   - on `/rpc`: the subprotocol `atsyncd-token.<token>` names a grant made to this very Origin.
+// See SECURITY.md ("Browser apps").
+
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Logger } from "../ports.js";
+import type { RpcServer } from "../rpc/RpcServer.js";
+import type { AppConsent } from "./AppConsent.js";
+import { consentGuard, scopeGuard } from "./appScope.js";
+import { WebSocketStream } from "./WebSocketStream.js";
+
+/** The port at_daemon, the atPlatform's reference local daemon, used. */
+export const DEFAULT_WEB_PORT = 64640;
+/** The subprotocol every atsyncd WebSocket client offers (and the server selects). */
+export const WEB_SUBPROTOCOL = "atsyncd";
+/** The prefix of the subprotocol that carries an app's token (browsers cannot set headers). */
+export const TOKEN_SUBPROTOCOL_PREFIX = "atsyncd-token.";
+/** Web connections open at once; more are refused with 503. */
+const MAX_CONNECTIONS = 256;
+/**
+ * What `ws` buffers of one message before cutting the connection (close 1009): a little over the
+ * frame limit, so a message just over it is answered FrameTooLarge, like the socket's frames.
+ */
+const PAYLOAD_SLACK = 64 * 1024;
+
+export interface WebListenerOptions {
+  port: number;
+  rpc: RpcServer;
+  consent: AppConsent;
+  logger: Logger;
+}
+
+export class WebListener {
+  private readonly wss: WebSocketServer;
+  private connections = 0;
+
+  private constructor(private readonly http: Server, readonly port: number, private readonly o: WebListenerOptions, private readonly log: Logger) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: o.rpc.frameLimits.maxBytes + PAYLOAD_SLACK,
+      handleProtocols: (offered) => (offered.has(WEB_SUBPROTOCOL) ? WEB_SUBPROTOCOL : false),
+    });
+    http.on("request", (_req, res) => {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("atsyncd: WebSocket only (/consent, /rpc)\n");
+    });
+    http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        this.log.error("web upgrade failed", { error: err instanceof Error ? err.message : String(err) });
+        socket.destroy();
+      }
+    });
+  }
+
+  static async listen(o: WebListenerOptions): Promise<WebListener> {
+    const log = o.logger.child({ component: "web" });
+    const http = createServer();
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(o.port, "127.0.0.1", () => {
+        http.off("error", reject);
+        resolve();
+      });
+    });
+    const address = http.address();
+    const port = typeof address === "object" && address !== null ? address.port : o.port;
+    log.info("web listening", { url: `ws://127.0.0.1:${port}` });
+    return new WebListener(http, port, o, log);
+  }
+
+  close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    return new Promise((resolve) => this.http.close(() => resolve()));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: number, why: string): void => {
+      // Why goes to the log only: the page asking is not to learn what it got wrong.
+      this.log.warn("web upgrade refused", { status, why, path: (req.url ?? "").split("?")[0] });
+      socket.end(`HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : status === 404 ? "Not Found" : "Service Unavailable"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (host !== `127.0.0.1:${this.port}` && host !== `localhost:${this.port}`) return refuse(403, "Host is not this listener");
+    const origin = webOrigin(req.headers.origin);
+    if (origin === undefined) return refuse(403, "no http(s) Origin");
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== "/consent" && path !== "/rpc") return refuse(404, "no such path");
+    if (this.connections >= MAX_CONNECTIONS) return refuse(503, "too many web connections");
+    const { consent } = this.o;
+    if (path === "/consent") {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const conn = this.serve(ws, consentGuard);
+        if (conn) consent.addAsker(conn, origin);
+      });
+      return;
+    }
+    const token = offeredToken(req.headers["sec-websocket-protocol"]);
+    const grant = token === undefined ? undefined : consent.grants.find(token);
+    if (grant === undefined) return refuse(403, "no valid token");
+    if (grant.origin !== origin) return refuse(403, "the token was granted to another origin");
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = this.serve(ws, scopeGuard(grant, () => consent.grants.has(grant)));
+      if (conn) consent.addAppConnection(grant, conn);
+    });
+  }
+
+  private serve(ws: WebSocket, guard: Parameters<RpcServer["attach"]>[1]): ReturnType<RpcServer["attach"]> {
+    const conn = this.o.rpc.attach(new WebSocketStream(ws), guard);
+    if (!conn) return undefined;
+    this.connections++;
+    conn.onClose(() => this.connections--);
+    return conn;
+  }
+}
+
+/** The origin a browser sent, normalized, when it is an http(s) one (never "null"). */
+export function webOrigin(header: string | undefined): string | undefined {
+  if (header === undefined || header === "null") return undefined;
+  try {
+    const u = new URL(header);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.origin === header.toLowerCase().replace(/\/$/u, "") ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function offeredToken(header: string | undefined): string | undefined {
+  for (const p of (header ?? "").split(",")) {
+    const t = p.trim();
+    if (t.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return t.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  }
+  return undefined;
+}
