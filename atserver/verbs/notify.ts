@@ -134,6 +134,9 @@ export const notifyVerb: Verb = {
     const to = normalizeAtSign(forAtSign);
     const text = groups["messageType"]?.toLowerCase() === "text";
     const owner = groups["atSign"] !== undefined ? normalizeAtSign(groups["atSign"]) : server.atSign;
+    // _isAuthorizedToSendNotification: only the key's owner notifies of it, else a third atSign
+    // could overwrite (or delete) what the owner cached on its recipient's server.
+    if (owner !== server.atSign) throw new ServerError("AT0009", `${owner} is not authorized to send notification as ${server.atSign}`);
     const body = groups["atKey"] ?? "";
     const now = server.now();
     const frag = checkedFragment(groups);

@@ -53,6 +53,8 @@ function isUnreachable(err: unknown): boolean {
 export class NotificationOutbox {
   private readonly waiters = new Map<string, Array<(s: NotificationStatus) => void>>();
   private readonly timers = new Set<{ dispose(): void }>();
+  /** Ids whose attempt is out now: a flush meanwhile leaves them to it, so none goes out twice. */
+  private readonly inFlight = new Set<string>();
   private flushing: Promise<void> | undefined;
   private retry: { dispose(): void } | undefined;
   private retryMs = RETRY_MIN_MS;
@@ -92,6 +94,8 @@ export class NotificationOutbox {
   private async sendWaiting(): Promise<void> {
     for (const q of this.pending()) {
       if (this.closed) return;
+      // Being sent by send() now, or sent since this list was read: not again.
+      if (this.inFlight.has(q.id) || this.o.store.get(this.storeKey(q.id)) === undefined) continue;
       const s = await this.trySend(q).catch(() => "errored" as const);
       if (s === "queued") return;
     }
@@ -199,6 +203,15 @@ export class NotificationOutbox {
 
   /** One attempt: "sent" (then followed), "queued" (unreachable, kept), or a failure that drops it. */
   private async trySend(q: Queued): Promise<NotificationStatus> {
+    this.inFlight.add(q.id);
+    try {
+      return await this.attempt(q);
+    } finally {
+      this.inFlight.delete(q.id);
+    }
+  }
+
+  private async attempt(q: Queued): Promise<NotificationStatus> {
     let command: string;
     try {
       command = await this.command(q);
@@ -249,7 +262,9 @@ export class NotificationOutbox {
 
   private follow(q: Queued, attempt: number): void {
     const delay = FOLLOW_DELAYS_MS[attempt];
-    if (delay === undefined || this.closed) return;
+    if (this.closed) return;
+    // Followed long enough: whoever waits hears it is sent, its delivery unconfirmed.
+    if (delay === undefined) return this.settle(q.id, "sent");
     const timer = this.o.clock.setTimer(delay, () => {
       this.timers.delete(timer);
       void this.o.remote.request(`notify:status:${q.id}`, { timeoutMs: REQUEST_TIMEOUT_MS }).then(

@@ -89,24 +89,30 @@ async function plainText(o: ForwardOptions, n: AtNotification): Promise<string |
 export function forwardNotifications(o: ForwardOptions): Disposable {
   const before = o.last;
   let newest = before?.epochMillis ?? Number.NEGATIVE_INFINITY;
-  return o.monitor.onNotification((n) => {
-    if (isStatsNotification(n) || n.to.toLowerCase() !== o.atSign) return;
-    // The replay (monitor:<epochMillis>) that starts this run may bring again what the last run forwarded.
-    if (before !== undefined && (n.epochMillis < before.epochMillis || n.id === before.id)) return;
+  // One at a time, in the order they arrived: one whose decryption waits on the network (the
+  // sharer's key) holds back those after it, and each is kept for the resume only once it has
+  // been forwarded, so a crash meanwhile replays it rather than skipping it.
+  let chain = Promise.resolve();
+  const forward = async (n: AtNotification): Promise<void> => {
+    const value = await plainValue(o, n);
+    o.post({
+      type: "event",
+      event: {
+        kind: "notification.received", atSign: o.atSign, from: n.from, key: n.key,
+        operation: n.operation === "delete" ? "delete" : "update", value, notificationId: n.id, at: n.epochMillis,
+      },
+    });
     if (n.epochMillis >= newest) {
       newest = n.epochMillis;
       o.remember?.({ epochMillis: n.epochMillis, id: n.id });
     }
-    void plainValue(o, n)
-      .then((value) => {
-        o.post({
-          type: "event",
-          event: {
-            kind: "notification.received", atSign: o.atSign, from: n.from, key: n.key,
-            operation: n.operation === "delete" ? "delete" : "update", value, notificationId: n.id, at: n.epochMillis,
-          },
-        });
-      })
+  };
+  return o.monitor.onNotification((n) => {
+    if (isStatsNotification(n) || n.to.toLowerCase() !== o.atSign) return;
+    // The replay (monitor:<epochMillis>) that starts this run may bring again what the last run forwarded.
+    if (before !== undefined && (n.epochMillis < before.epochMillis || n.id === before.id)) return;
+    chain = chain
+      .then(() => forward(n))
       .catch((err: unknown) => o.logger.warn("notification not forwarded", { error: err instanceof Error ? err.name : "unknown" }));
   });
 }

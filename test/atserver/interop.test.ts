@@ -88,4 +88,18 @@ describe("dev-server interop with other clients (issue 11)", function () {
     await bob.cmd(`delete:${ALICE}:keep.wavi${BOB}`);
     expect(await alice.cmd(`llookup:cached:${ALICE}:keep.wavi${BOB}`)).to.equal("data:v");
   });
+  it("refuses a notification of a key a third atSign does not own, so it cannot overwrite what the sharer cached for its recipient (notify_verb_handler.dart _isAuthorizedToSendNotification)", async function () {
+    const alice = await h().login();
+    const bob = await h().login(BOB);
+    await bob.cmd(`update:ttr:-1:ccd:true:isEncrypted:true:${ALICE}:forged.wavi${BOB} real`);
+    const cached = `cached:${ALICE}:forged.wavi${BOB}`;
+    expect(await alice.cmd(`llookup:${cached}`)).to.equal("data:real");
+    // @carol names @bob as the key's owner: the real server refuses it, as @bob did not send it.
+    const c = await carol();
+    expect(await c.cmd(`notify:update:ttr:-1:ccd:true:${ALICE}:forged.wavi${BOB}:evil`)).to.match(/^error:AT0009/u);
+    expect(await c.cmd(`notify:delete:ttr:-1:${ALICE}:forged.wavi${BOB}`)).to.match(/^error:AT0009/u);
+    expect(await alice.cmd(`llookup:${cached}`)).to.equal("data:real");
+    // Her own keys she may notify.
+    expect(await c.cmd(`notify:update:${ALICE}:own.wavi${CAROL}:x`)).to.match(/^data:[\w-]+$/u);
+  });
 });

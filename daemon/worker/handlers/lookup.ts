@@ -71,9 +71,9 @@ function cacheable(meta: AtMetadata): boolean {
 
 /**
  * The plaintext of a value of `t`: a public one checked against its signature, a shared one
- * decrypted. `offline`: a copy served while the atServer cannot be asked, whose owner's public
- * key may not be reachable either; it was checked when this device fetched it (or came from our
- * own atServer), so only a signature that does not verify refuses it then.
+ * decrypted. `offline`: a copy (served from the cache, or while the atServer cannot be asked),
+ * whose owner's public key may not be reachable; it was checked when this device fetched it (or
+ * came from our own atServer), so only a signature that does not verify refuses it then.
  */
 async function plaintextOf(ctx: WorkerContext, t: Target, value: string, meta: AtMetadata, offline = false): Promise<string> {
   if (!t.isPublic) return ctx.cipher.decryptForGet(t.key, value, { ...meta, isEncrypted: meta.isEncrypted ?? true });
@@ -130,7 +130,9 @@ export async function keysLookup(ctx: WorkerContext, raw: unknown): Promise<Keys
   const now = ctx.clock.now();
   const stored = ctx.store.get(t.copy);
   const copy = stored !== undefined && isLive(stored, now) ? stored : undefined;
-  if (copy !== undefined && !bypass && !isStale(copy, now)) return fromCopy(ctx, t, copy, now);
+  // A copy within its ttr was checked when it was made: its owner's public key being out of
+  // reach now (offline) does not refuse it; a signature that does not verify still does.
+  if (copy !== undefined && !bypass && !isStale(copy, now)) return fromCopy(ctx, t, copy, now, true);
   let answer: { value: string; meta: AtMetadata };
   try {
     answer = await ask(ctx, t);

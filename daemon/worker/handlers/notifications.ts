@@ -22,7 +22,8 @@ async function delivered(ctx: WorkerContext, outbox: NotificationOutbox, sent: N
   try {
     const status = await Promise.race([outbox.settled(sent.notificationId), limits]);
     if (status !== "delivered") {
-      throw new AtsyncError(ErrorCode.NotificationUndelivered, `the notification ${sent.notificationId} was not delivered (${status})`, { notificationId: sent.notificationId, status });
+      const why = status === "sent" ? "sent, but its atServer has not confirmed delivery" : `not delivered (${status})`;
+      throw new AtsyncError(ErrorCode.NotificationUndelivered, `the notification ${sent.notificationId} was ${why}`, { notificationId: sent.notificationId, status });
     }
     return { notificationId: sent.notificationId, status };
   } finally {
