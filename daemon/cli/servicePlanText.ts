@@ -47,6 +47,8 @@ export function stepText(s: ServiceStep): string {
       return `rm -f ${s.path}`;
     case "run":
       return commandLine(s) + (s.mayFail ? "   (a failure here is fine)" : "");
+    case "check":
+      return `${commandLine(s)}   (checked first: nothing is written if it fails)`;
   }
 }
 
@@ -65,6 +67,7 @@ export function printPlan(io: CliIO, plan: ServicePlan, verb: "Installed" | "Uni
     ? `Would ${verb === "Installed" ? "install" : "uninstall"} ${MANAGER[plan.manager]} (${plan.unitPath}) by:`
     : `${verb} ${MANAGER[plan.manager]} (${plan.unitPath}):`;
   const lines = [head, ...plan.steps.map((s) => `  ${stepText(s)}`)];
+  if (plan.problems.length > 0) lines.push("", "It would fail:", ...plan.problems.map((p) => `  ${p}`));
   if (!dryRun && plan.notes.length > 0) lines.push("", ...plan.notes);
   io.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -16,6 +16,7 @@ import {
   renderUserUnit,
 } from "./renderUnits.js";
 import { runCommand, type CommandRunner } from "./runCommand.js";
+import { hiddenByUnit, resolvedPath, unreadableByOthers } from "./sandboxCheck.js";
 import { ServiceError, ServiceErrorCode } from "./ServiceError.js";
 
 export interface ServiceOptions {
@@ -40,6 +41,11 @@ export interface ServiceOptions {
   systemUnitDir?: string;
   /** The sysusers.d directory (tests); defaults to /etc/sysusers.d. */
   sysusersDir?: string;
+  /**
+   * Refuse node and atsyncd paths the unit's sandbox hides (default true; tests of other
+   * things, whose checkout or node may live under /tmp, turn it off).
+   */
+  sandboxCheck?: boolean;
 }
 
 /** One step of a plan, carried out in order. */
@@ -48,7 +54,9 @@ export type ServiceStep =
   | { kind: "write"; path: string; content: string; mode: number }
   | { kind: "remove"; path: string }
   /** `mayFail`: a failure that does not stop the plan (stopping a service that is not loaded). */
-  | { kind: "run"; cmd: string; args: string[]; mayFail?: boolean };
+  | { kind: "run"; cmd: string; args: string[]; mayFail?: boolean }
+  /** Run before anything is written (in a dry run too): a failure stops the plan with `failure`, its `{why}` filled with what the command said. */
+  | { kind: "check"; cmd: string; args: string[]; failure: string };
 
 export interface ServicePlan {
   manager: "systemd-user" | "systemd-system" | "launchd-agent";
@@ -57,11 +65,25 @@ export interface ServicePlan {
   steps: ServiceStep[];
   /** Sentences for the user after the plan ran. */
   notes: string[];
+  /** Why the plan cannot work, one sentence each: refused, or printed by a dry run. */
+  problems: string[];
+}
+
+/** A problem with the code of the ServiceError it becomes. */
+interface Problem {
+  code: ServiceErrorCode;
+  message: string;
 }
 
 export async function installService(opts: ServiceOptions): Promise<ServicePlan> {
-  const plan = planInstall(opts);
-  if (!opts.dryRun) await carryOut(plan, opts.run ?? runCommand);
+  const { plan, problems } = planWithProblems(opts);
+  const run = opts.run ?? runCommand;
+  problems.push(...(await runChecks(plan, run)));
+  plan.problems = problems.map((p) => p.message);
+  const first = problems[0];
+  if (opts.dryRun) return plan;
+  if (first !== undefined) throw new ServiceError(first.code, first.message);
+  await carryOut(plan, run);
   return plan;
 }
 
@@ -76,19 +98,52 @@ const writeStep = (path: string, content: string): ServiceStep => ({ kind: "writ
 const runStep = (cmd: string, args: string[], mayFail = false): ServiceStep =>
   mayFail ? { kind: "run", cmd, args, mayFail } : { kind: "run", cmd, args };
 
+const HIDDEN_FIX = {
+  node: "; use a node installed where every service can see it (your distribution's, or one under /usr/local or /opt).",
+  atsyncd: "; install atsyncd where it can (`npm install -g atsyncd`, or from a clone `npm install -g \"$(npm pack --silent)\"`) and run that atsyncd's install-service.",
+} as const;
+
+/** The sandbox of `unit` hides node or atsyncd, or (system unit) the user atsyncd cannot run them. */
+function sandboxProblems(unit: string, paths: { execPath: string; binPath: string }, system: boolean): Problem[] {
+  const out: Problem[] = [];
+  for (const [what, path] of [["node", paths.execPath], ["atsyncd", paths.binPath]] as const) {
+    const why = hiddenByUnit(unit, what, path) ?? (system ? unreadableByOthers(what, path) : undefined);
+    if (why !== undefined) out.push({ code: ServiceErrorCode.BadPath, message: why + HIDDEN_FIX[what] });
+  }
+  return out;
+}
+
+const NO_USER_MANAGER =
+  "No systemd user manager runs for you{why}, so a user service cannot start: log in with a session that starts one (a desktop or ssh login, not su or sudo -u), keep one running with `loginctl enable-linger $USER`, or install the system-wide service with `sudo atsyncd install-service --system`.";
+const NO_SYSTEMD = "systemd does not run this machine{why}, so it cannot start a service: run `atsyncd run` under the supervisor that does.";
+
+const checkStep = (cmd: string, args: string[], failure: string): ServiceStep => ({ kind: "check", cmd, args, failure });
+
 export function planInstall(opts: ServiceOptions): ServicePlan {
+  const { plan, problems } = planWithProblems(opts);
+  plan.problems = problems.map((p) => p.message);
+  return plan;
+}
+
+function planWithProblems(opts: ServiceOptions): { plan: ServicePlan; problems: Problem[] } {
   const where = locate(opts);
   const root = opts.templatesRoot ?? findTemplatesRoot();
-  const paths = { execPath: opts.execPath, binPath: opts.binPath, dataDir: opts.dataDir };
+  // ExecStart= names the files themselves: a symlink (a global install's bin/atsyncd) may lead
+  // where the sandbox hides, and the unit must not break when the link changes.
+  const paths = { execPath: resolvedPath(opts.execPath), binPath: resolvedPath(opts.binPath), dataDir: opts.dataDir };
+  const check = opts.sandboxCheck !== false;
   switch (where.manager) {
-    case "systemd-user":
-      return {
+    case "systemd-user": {
+      const unit = renderUserUnit(readTemplate(root, "systemd", USER_UNIT_FILE), paths);
+      return { problems: check ? sandboxProblems(unit, paths, false) : [], plan: {
         ...where,
+        problems: [],
         steps: [
+          checkStep("systemctl", ["--user", "show-environment"], NO_USER_MANAGER),
           mkdirStep(dirname(where.unitPath), 0o755),
           // ReadWritePaths= only opens a path that exists when the service starts.
           mkdirStep(opts.dataDir, 0o700),
-          writeStep(where.unitPath, renderUserUnit(readTemplate(root, "systemd", USER_UNIT_FILE), paths)),
+          writeStep(where.unitPath, unit),
           runStep("systemctl", ["--user", "daemon-reload"]),
           runStep("systemctl", ["--user", "enable", "--now", USER_UNIT_FILE]),
         ],
@@ -96,18 +151,22 @@ export function planInstall(opts: ServiceOptions): ServicePlan {
           "atsyncd runs while you are logged in; to keep it running after logout, run `loginctl enable-linger $USER`.",
           "Check it with `atsyncd status` or `systemctl --user status atsyncd`.",
         ],
-      };
+      } };
+    }
     case "systemd-system": {
       const sysusersDir = opts.sysusersDir ?? "/etc/sysusers.d";
       const sysusers = join(sysusersDir, "atsyncd.conf");
-      return {
+      const unit = renderSystemUnit(readTemplate(root, "systemd", SYSTEM_UNIT_TEMPLATE), paths);
+      return { problems: check ? sandboxProblems(unit, paths, true) : [], plan: {
         ...where,
+        problems: [],
         steps: [
+          checkStep("systemctl", ["show-environment"], NO_SYSTEMD),
           mkdirStep(sysusersDir, 0o755),
           writeStep(sysusers, readTemplate(root, "systemd", SYSUSERS_TEMPLATE)),
           runStep("systemd-sysusers", [sysusers]),
           mkdirStep(dirname(where.unitPath), 0o755),
-          writeStep(where.unitPath, renderSystemUnit(readTemplate(root, "systemd", SYSTEM_UNIT_TEMPLATE), paths)),
+          writeStep(where.unitPath, unit),
           runStep("systemctl", ["daemon-reload"]),
           runStep("systemctl", ["enable", "--now", USER_UNIT_FILE]),
         ],
@@ -115,14 +174,15 @@ export function planInstall(opts: ServiceOptions): ServicePlan {
           "Add the users whose apps may use atsyncd to its group: `usermod -aG atsyncd <user>` (then log in again).",
           "Check it with `systemctl status atsyncd`.",
         ],
-      };
+      } };
     }
     case "launchd-agent": {
       const logDir = join(opts.home, "Library", "Logs", "atsyncd");
       const target = `gui/${uidOf(opts)}`;
       const plist = renderLaunchdPlist(readTemplate(root, "launchd", LAUNCHD_PLIST_FILE), { ...paths, logDir });
-      return {
+      return { problems: [], plan: {
         ...where,
+        problems: [],
         steps: [
           mkdirStep(dirname(where.unitPath), 0o755),
           mkdirStep(logDir, 0o700),
@@ -134,7 +194,7 @@ export function planInstall(opts: ServiceOptions): ServicePlan {
           runStep("launchctl", ["bootstrap", target, where.unitPath]),
         ],
         notes: [`Logs are in ${logDir}.`, "Check it with `atsyncd status`."],
-      };
+      } };
     }
   }
 }
@@ -150,9 +210,11 @@ export function planUninstall(opts: ServiceOptions): ServicePlan {
           // Disable while the unit file still exists, so its [Install] symlinks are found and removed.
           runStep("systemctl", ["--user", "disable", "--now", USER_UNIT_FILE], true),
           { kind: "remove", path: where.unitPath },
-          runStep("systemctl", ["--user", "daemon-reload"]),
+          // Without a running user manager nothing has the unit loaded: with its file gone, it is gone.
+          runStep("systemctl", ["--user", "daemon-reload"], true),
         ],
         notes: [keep],
+        problems: [],
       };
     case "systemd-system":
       return {
@@ -160,8 +222,9 @@ export function planUninstall(opts: ServiceOptions): ServicePlan {
         steps: [
           runStep("systemctl", ["disable", "--now", USER_UNIT_FILE], true),
           { kind: "remove", path: where.unitPath },
-          runStep("systemctl", ["daemon-reload"]),
+          runStep("systemctl", ["daemon-reload"], true),
         ],
+        problems: [],
         notes: ["The atsyncd user and /var/lib/atsyncd (data and keys) are kept; remove them by hand if you no longer need them."],
       };
     case "launchd-agent":
@@ -172,6 +235,7 @@ export function planUninstall(opts: ServiceOptions): ServicePlan {
           { kind: "remove", path: where.unitPath },
         ],
         notes: [keep],
+        problems: [],
       };
   }
 }
@@ -207,8 +271,22 @@ export function commandLine(step: { cmd: string; args: readonly string[] }): str
   return [step.cmd, ...step.args].map((w) => (/^[\w@%+=:,./-]+$/u.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(" ");
 }
 
+/** Runs the plan's check steps; the failures, as problems. */
+async function runChecks(plan: ServicePlan, run: CommandRunner): Promise<Problem[]> {
+  const out: Problem[] = [];
+  for (const step of plan.steps) {
+    if (step.kind !== "check") continue;
+    const r = await run(step.cmd, step.args).catch((e: unknown) => ({ code: -1, stdout: "", stderr: e instanceof Error ? e.message : String(e) }));
+    if (r.code === 0) continue;
+    const said = r.stderr.trim().split("\n")[0] ?? "";
+    out.push({ code: ServiceErrorCode.Unsupported, message: step.failure.replace("{why}", () => (said ? ` (\`${commandLine(step)}\`: ${said})` : "")) });
+  }
+  return out;
+}
+
 async function carryOut(plan: ServicePlan, run: CommandRunner): Promise<void> {
   for (const step of plan.steps) {
+    if (step.kind === "check") continue; // run before anything was written
     if (step.kind === "run") {
       await runOne(step, run);
       continue;

@@ -216,7 +216,8 @@ describe("atsyncd CLI against a daemon (e2e)", function () {
     const asNobody = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"];
     // The CLI runs from this clone: a clone nobody may enter (under /root) cannot be tested so.
     if (spawnSync(asNobody[0]!, [...asNobody.slice(1), "/usr/bin/test", "-r", join(projectRoot, "dist", "daemon", "cli", "main.js")]).status !== 0) {
-      process.stdout.write(`      (skipped: the user nobody cannot read ${projectRoot})\n`);
+      // Not a copy elsewhere: the CLI needs the clone's node_modules too (~200 MB), for one check.
+      process.stdout.write(`      (skipped: the user nobody cannot read ${projectRoot}: the clone is under a directory other users cannot enter, such as /root or a 0700 home, so the CLI cannot run as nobody from it; clone under /tmp or /srv to run this test)\n`);
       this.skip();
     }
     const r = await runCli(["status", "--socket", socket], { wrap: asNobody });

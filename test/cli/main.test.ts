@@ -1,7 +1,8 @@
 // The CLI's dispatch, usage errors, the not-running path, config and install-service,
 // run in-process through main() (no daemon needed).
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runMain } from "./support/runMain.js";
@@ -149,14 +150,19 @@ describe("atsyncd CLI (in-process)", function () {
     if (process.platform !== "linux" && process.platform !== "darwin") this.skip();
     const home = join(dir, "home");
     const r = await runMain(["install-service", "--dry-run", "--json"], { HOME: home, XDG_DATA_HOME: join(home, "data") });
-    expect(r.code, r.stderr).to.equal(0);
-    const plan = JSON.parse(r.stdout) as { dryRun: boolean; manager: string; unitPath: string; steps: Array<{ kind: string; path?: string; content?: string; cmd?: string; args?: string[] }> };
+    const plan = JSON.parse(r.stdout) as {
+      dryRun: boolean; manager: string; unitPath: string; problems: string[]; steps: Array<{ kind: string; path?: string; content?: string; cmd?: string; args?: string[] }>;
+    };
+    // A dry run exits as the install would: 1 when it found why it would fail (here: maybe no user manager, a checkout under /tmp).
+    expect(r.code, r.stderr).to.equal(plan.problems.length > 0 ? 1 : 0);
     expect(plan.dryRun).to.equal(true);
     if (process.platform === "linux") {
       expect(plan.manager).to.equal("systemd-user");
       expect(plan.unitPath).to.equal(join(home, ".config", "systemd", "user", "atsyncd.service"));
       const unit = plan.steps.find((s) => s.kind === "write")?.content ?? "";
-      expect(unit).to.include(`ExecStart=${process.execPath} ${join(projectRoot, "bin", "atsyncd")} run --data-dir ${join(home, "data", "atsyncd")}`);
+      expect(unit).to.include(`ExecStart=${realpathSync(process.execPath)} ${realpathSync(join(projectRoot, "bin", "atsyncd"))} run --data-dir ${join(home, "data", "atsyncd")}`);
+      const manager = spawnSync("systemctl", ["--user", "show-environment"]).status === 0;
+      expect(plan.problems.some((p) => p.startsWith("No systemd user manager runs for you")), plan.problems.join("\n")).to.equal(!manager);
       expect(plan.steps.filter((s) => s.kind === "run").map((s) => [s.cmd, ...(s.args ?? [])].join(" ")))
         .to.deep.equal(["systemctl --user daemon-reload", "systemctl --user enable --now atsyncd.service"]);
     }

@@ -16,9 +16,11 @@ import { tempDir } from "../rpc/helpers.js";
 import { runMain } from "./support/runMain.js";
 
 describe("atsyncd --version, help and did-you-mean", function () {
-  it("the version constant is package.json's", function () {
-    const pkg = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string };
-    expect(ATSYNCD_VERSION).to.equal(pkg.version);
+  it("the version constant is package.json's, and the client package's (they ship together)", function () {
+    for (const file of ["package.json", join("client", "package.json")]) {
+      const pkg = JSON.parse(readFileSync(join(projectRoot, file), "utf8")) as { version: string };
+      expect(ATSYNCD_VERSION, file).to.equal(pkg.version);
+    }
   });
 
   it("--version with no daemon prints the CLI's version and says none runs, exit 0", async function () {

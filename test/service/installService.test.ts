@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { commandLine, installService, uninstallService, type ServiceOptions } from "../../daemon/service/installService.js";
 import type { CommandResult, CommandRunner } from "../../daemon/service/runCommand.js";
+import { unreadableByOthers } from "../../daemon/service/sandboxCheck.js";
 import { ServiceError, ServiceErrorCode } from "../../daemon/service/ServiceError.js";
 import { projectRoot } from "../support/fixtures.js";
 import { parsePlist, type PlistValue } from "./plist.js";
@@ -22,6 +23,14 @@ function recorder(unitPath: () => string, fail: Record<string, CommandResult> = 
     return fail[line] ?? { code: 0, stdout: "", stderr: "" };
   };
   return { run, calls };
+}
+
+/** Whether every directory above the temporary directory lets others in (then a 0755 path below it is reachable). */
+function tmpdirOpen(): boolean {
+  for (let d = realpathSync(tmpdir()); ; d = join(d, "..")) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (d === "/") return true;
+  }
 }
 
 async function failure(p: Promise<unknown>): Promise<ServiceError> {
@@ -45,6 +54,8 @@ describe("installService / uninstallService", function () {
       binPath: join(projectRoot, "bin", "atsyncd"),
       dataDir: join(home, ".local", "share", "atsyncd"),
       uid: 501,
+      // The checkout and node may live under /tmp here (a CI clone, another Node's test run): "packaged paths" below checks that.
+      sandboxCheck: false,
     };
   });
   afterEach(function () {
@@ -62,8 +73,12 @@ describe("installService / uninstallService", function () {
       expect(unit).to.contain(`ExecStart=${process.execPath} ${base.binPath} run --data-dir ${base.dataDir}`);
       expect(statSync(unitOf(home)).mode & 0o777).to.equal(0o644);
       expect(statSync(base.dataDir).mode & 0o777).to.equal(0o700);
-      expect(calls.map((c) => c.line)).to.deep.equal(["systemctl --user daemon-reload", "systemctl --user enable --now atsyncd.service"]);
-      expect(calls.every((c) => c.unitExisted)).to.equal(true);
+      expect(calls.map((c) => c.line)).to.deep.equal([
+        "systemctl --user show-environment", // is a user manager there, before anything is written
+        "systemctl --user daemon-reload",
+        "systemctl --user enable --now atsyncd.service",
+      ]);
+      expect(calls.map((c) => c.unitExisted)).to.deep.equal([false, true, true]);
       expect(plan.notes.join(" ")).to.contain("enable-linger");
     });
 
@@ -97,16 +112,107 @@ describe("installService / uninstallService", function () {
       expect(err.message).to.contain("systemctl --user daemon-reload").and.contain("No medium found").and.not.contain("more");
     });
 
-    it("a dry run writes and runs nothing but returns the plan", async function () {
+    it("a dry run writes nothing and runs only the read-only check, but returns the plan", async function () {
       const { run, calls } = recorder(() => unitOf(home));
       const plan = await installService({ ...base, platform: "linux", run, dryRun: true });
-      expect(calls).to.deep.equal([]);
+      expect(calls.map((c) => c.line)).to.deep.equal(["systemctl --user show-environment"]);
+      expect(plan.problems).to.deep.equal([]);
       expect(existsSync(unitOf(home))).to.equal(false);
       expect(existsSync(base.dataDir)).to.equal(false);
       const write = plan.steps.find((s) => s.kind === "write");
       expect(write?.kind === "write" && write.content).to.contain("ExecStart=");
       const runs = plan.steps.flatMap((s) => (s.kind === "run" ? [commandLine(s)] : []));
       expect(runs).to.deep.equal(["systemctl --user daemon-reload", "systemctl --user enable --now atsyncd.service"]);
+    });
+
+    it("without a systemd user manager: one sentence with the ways out, and nothing written", async function () {
+      const bus = { code: 1, stdout: "", stderr: "Failed to connect to bus: No medium found" };
+      const { run, calls } = recorder(() => unitOf(home), { "systemctl --user show-environment": bus });
+      const err = await failure(installService({ ...base, platform: "linux", run }));
+      expect(err.code).to.equal(ServiceErrorCode.Unsupported);
+      expect(err.message).to.match(/^No systemd user manager runs for you \(`systemctl --user show-environment`: Failed to connect to bus: No medium found\), so a user service cannot start: .*loginctl enable-linger.*--system`\.$/u);
+      expect(calls.map((c) => c.line)).to.deep.equal(["systemctl --user show-environment"]);
+      expect(existsSync(unitOf(home))).to.equal(false);
+      expect(existsSync(base.dataDir)).to.equal(false);
+      // A dry run says the same, as the reason the install would fail.
+      const dry = await installService({ ...base, platform: "linux", run, dryRun: true });
+      expect(dry.problems).to.deep.equal([err.message]);
+    });
+
+    it("uninstall without a user manager removes the file and succeeds: the service is gone", async function () {
+      await installService({ ...base, platform: "linux", run: recorder(() => unitOf(home)).run });
+      const bus = { code: 1, stdout: "", stderr: "Failed to connect to bus: No medium found" };
+      const { run } = recorder(() => unitOf(home), {
+        "systemctl --user disable --now atsyncd.service": bus,
+        "systemctl --user daemon-reload": bus,
+      });
+      await uninstallService({ ...base, platform: "linux", run });
+      expect(existsSync(unitOf(home))).to.equal(false);
+      // And once more, with nothing left to remove.
+      await uninstallService({ ...base, platform: "linux", run });
+    });
+
+  });
+  describe("ExecStart= names paths the unit's sandbox can see", function () {
+    const hiddenTmp = (): string => mkdtempSync("/tmp/atsyncd-checkout-"); // PrivateTmp hides /tmp itself, whatever TMPDIR says
+    let checkout: string;
+    beforeEach(function () {
+      checkout = hiddenTmp();
+      mkdirSync(join(checkout, "bin"));
+      writeFileSync(join(checkout, "bin", "atsyncd"), "#!/usr/bin/env node\n", { mode: 0o755 });
+    });
+    afterEach(function () {
+      rmSync(checkout, { recursive: true, force: true });
+    });
+
+    it("refuses an atsyncd under /tmp (PrivateTmp=yes), saying how to install one it can see, before writing anything", async function () {
+      const bin = join(checkout, "bin", "atsyncd");
+      const { run, calls } = recorder(() => join(home, ".config", "systemd", "user", "atsyncd.service"));
+      const err = await failure(installService({ ...base, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run }));
+      expect(err.code).to.equal(ServiceErrorCode.BadPath);
+      expect(err.message).to.equal(
+        `The service cannot start atsyncd ${realpathSync(bin)}: the unit's PrivateTmp=yes hides /tmp from it; install atsyncd where it can (\`npm install -g atsyncd\`, or from a clone \`npm install -g "$(npm pack --silent)"\`) and run that atsyncd's install-service.`,
+      );
+      expect(calls).to.deep.equal([{ line: "systemctl --user show-environment", unitExisted: false }]);
+      expect(existsSync(join(home, ".config", "systemd"))).to.equal(false);
+      const dry = await installService({ ...base, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run, dryRun: true });
+      expect(dry.problems).to.deep.equal([err.message]);
+    });
+
+    it("ExecStart= names the file a symlink leads to, and that file is the one checked", async function () {
+      const link = join(home, "atsyncd-link");
+      symlinkSync(join(checkout, "bin", "atsyncd"), link);
+      const plan = await installService({ ...base, binPath: link, platform: "linux", run: recorder(() => "").run, dryRun: true });
+      const write = plan.steps.find((s) => s.kind === "write");
+      expect(write?.kind === "write" && write.content).to.contain(` ${realpathSync(join(checkout, "bin", "atsyncd"))} run `);
+      const checked = await installService({ ...base, binPath: link, sandboxCheck: true, platform: "linux", run: recorder(() => "").run, dryRun: true });
+      expect(checked.problems.join("\n")).to.contain("PrivateTmp=yes hides /tmp");
+    });
+
+    it("the system unit also refuses /home and /root (ProtectHome=yes), and a node there", async function () {
+      const etc = join(home, "etc");
+      const opts = { ...base, platform: "linux" as const, system: true, systemUnitDir: join(etc, "systemd", "system"), sysusersDir: join(etc, "sysusers.d"), sandboxCheck: true };
+      const plan = await installService({ ...opts, execPath: "/root/.nvm/versions/node/v22.0.0/bin/node", binPath: "/home/ann/atsyncd/bin/atsyncd", run: recorder(() => "").run, dryRun: true });
+      expect(plan.problems).to.have.length(2);
+      expect(plan.problems[0]).to.match(/^The service cannot start node \/root\/\.nvm\S+: the unit's ProtectHome=yes hides \/root from it; use a node installed where every service can see it/u);
+      expect(plan.problems[1]).to.match(/^The service cannot start atsyncd \/home\/ann\S+: the unit's ProtectHome=yes hides \/home from it; install atsyncd/u);
+      // Where nothing is hidden, nothing is said.
+      const fine = await installService({ ...opts, execPath: "/usr/bin/node", binPath: "/usr/lib/node_modules/atsyncd/bin/atsyncd", run: recorder(() => "").run, dryRun: true });
+      expect(fine.problems).to.deep.equal([]);
+    });
+
+    it("the system unit's user atsyncd must be able to enter every directory on the way", function () {
+      // mkdtemp makes the directory 0700: another user cannot enter it.
+      const inner = mkdtempSync(join(home, "private-"));
+      writeFileSync(join(inner, "atsyncd"), "", { mode: 0o755 });
+      expect(unreadableByOthers("atsyncd", join(inner, "atsyncd"))).to.equal(`The service runs as the user atsyncd, who cannot enter ${inner} (mode 700) to reach atsyncd ${join(inner, "atsyncd")}`);
+      chmodSync(inner, 0o755);
+      chmodSync(home, 0o755);
+      // Reachable now, unless a directory above the temporary one is closed (then that one is named).
+      if (tmpdirOpen()) expect(unreadableByOthers("atsyncd", join(inner, "atsyncd"))).to.equal(undefined);
+      else expect(unreadableByOthers("atsyncd", join(inner, "atsyncd"))).to.match(/who cannot enter \//u);
+      chmodSync(join(inner, "atsyncd"), 0o700);
+      expect(unreadableByOthers("atsyncd", join(inner, "atsyncd"))).to.match(/cannot run atsyncd .* \(mode 700\)$/u);
     });
   });
 
@@ -120,6 +226,7 @@ describe("installService / uninstallService", function () {
       expect(readFileSync(unitPath, "utf8")).to.contain("User=atsyncd").and.contain(`ExecStart=${process.execPath} ${base.binPath} run --data-dir /var/lib/atsyncd`);
       expect(readFileSync(join(etc, "sysusers.d", "atsyncd.conf"), "utf8")).to.match(/^u atsyncd /mu);
       expect(calls.map((c) => c.line)).to.deep.equal([
+        "systemctl show-environment",
         `systemd-sysusers ${join(etc, "sysusers.d", "atsyncd.conf")}`,
         "systemctl daemon-reload",
         "systemctl enable --now atsyncd.service",

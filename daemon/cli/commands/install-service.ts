@@ -23,11 +23,13 @@ const installServiceCommand: Command = {
     const { values } = parseCommandArgs(args, SERVICE_OPTIONS, USAGE, { min: 0, max: 0 });
     const opts = serviceOptions(io, values);
     try {
-      printPlan(io, await installService(opts), "Installed", opts.dryRun === true, values.json === true);
+      const plan = await installService(opts);
+      printPlan(io, plan, "Installed", opts.dryRun === true, values.json === true);
+      // A dry run that found why the install would fail says so (above) and exits as the install would.
+      return plan.problems.length > 0 ? ExitCode.Failure : ExitCode.Ok;
     } catch (err) {
       throw explainServiceError(err);
     }
-    return ExitCode.Ok;
   },
 };
 

@@ -9,7 +9,9 @@ import { runDaemon } from "../../main.js";
 import { DEFAULT_WEB_PORT } from "../../web/WebListener.js";
 import { parseCommandArgs, usageError } from "../args.js";
 import { alreadyRunningMessage, daemonLockHolder, shownDir } from "../alreadyRunning.js";
+import { cliCommandName } from "../cliCommandName.js";
 import { cliPaths } from "../cliPaths.js";
+import { atsyncdBin } from "../servicePlanText.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
 import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
@@ -91,7 +93,8 @@ async function onboardDemo(daemon: Daemon, dev: DevServer): Promise<void> {
   }
 }
 
-function banner(daemon: Daemon, dev: DevServer): string {
+function banner(daemon: Daemon, dev: DevServer, env: NodeJS.ProcessEnv): string {
+  const cli = cliCommandName(atsyncdBin(), env, process.cwd());
   const lines = [
     "",
     "atsyncd is running with a local dev-server.",
@@ -102,11 +105,11 @@ function banner(daemon: Daemon, dev: DevServer): string {
     "",
     "Try, in another terminal:",
     `  export ATSYNCD_SOCKET=${daemon.socketPath}`,
-    "  atsyncd status",
-    "  atsyncd put @alice phone.wavi 123 && atsyncd get @alice phone.wavi",
-    "  atsyncd watch        (one line per sync; try a put from another terminal)",
-    "  atsyncd doctor       (checks against this dev-server: it asks the daemon for its data dir)",
-    "or from code: import { AtsyncClient } from \"atsyncd/client\";",
+    `  ${cli} status`,
+    `  ${cli} put @alice phone.wavi 123 && ${cli} get @alice phone.wavi`,
+    `  ${cli} watch        (one line per sync; try a put from another terminal)`,
+    `  ${cli} doctor       (checks against this dev-server: it asks the daemon for its data dir)`,
+    "or from code (npm install @atsyncd/client): import { AtsyncClient } from \"@atsyncd/client\";",
     "  const c = await AtsyncClient.connect(); await c.put(\"@alice\", \"phone.wavi@alice\", \"123\");",
     "Stop with Ctrl-C.",
     "",
@@ -163,7 +166,7 @@ async function runDev(parsed: RunArgs, io: CliIO): Promise<number> {
     };
     return await runDaemon(opts, io, async (daemon) => {
       await onboardDemo(daemon, dev);
-      io.stderr.write(banner(daemon, dev) + "\n");
+      io.stderr.write(banner(daemon, dev, io.env) + "\n");
     });
   } finally {
     await dev.stop();
