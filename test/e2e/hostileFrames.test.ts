@@ -16,9 +16,14 @@ const MiB = 1024 * 1024;
 const REPLY_BOUND_MS = 2000;
 /** A well-behaved client's p99 while bad frames arrive (one nested frame used to block ~2.5 s). */
 const GOOD_P99_BOUND_MS = 1000;
-/** How far above its baseline the daemon's RSS may peak, and where it must come back to. */
+/**
+ * How far above its baseline the daemon's RSS may peak, and where it must come back to. Node 24's
+ * heap gives its pages back later than Node 20's and 22's: under Node 24 in CI the daemon peaked
+ * 77 MB above its baseline and had not gone below baseline + 64 MB within the wait, so the settled
+ * bound is 100 MB (the bug this guards against kept ~600 MB per frame, and 3 GB for 20).
+ */
 const PEAK_BOUND_MB = 200;
-const SETTLED_BOUND_MB = 64;
+const SETTLED_BOUND_MB = 100;
 
 /** The p-th percentile of an ascending array. */
 function pct(sorted: readonly number[], p: number): number {
