@@ -45,6 +45,11 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/gu, "\\$&");
 }
 
+/** The `sync:from` id that reads the log from the earliest probe on. */
+export function probesFrom(probes: readonly ResetProbe[]): number {
+  return Math.min(...probes.map((p) => p.commitId)) - 1;
+}
+
 /**
  * The log from the earliest probe on, through the sync filter. In the log we pulled from, every
  * entry in it at or below our last received id is a probe's key (the probes are the last distinct
@@ -53,7 +58,7 @@ function escapeRegex(s: string): string {
  * cannot show. A probe still at its id is among the first entries, ahead of every newer one.
  */
 export function windowCommand(probes: readonly ResetProbe[], filterRegex?: string): string {
-  const from = Math.min(...probes.map((p) => p.commitId)) - 1;
+  const from = probesFrom(probes);
   return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}${filterRegex ? `:${filterRegex}` : ""}`;
 }
 
@@ -66,7 +71,7 @@ export function windowOutcome(probes: readonly ResetProbe[], page: readonly Remo
 
 /** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */
 export function probeCommand(probes: readonly ResetProbe[]): string {
-  const from = Math.min(...probes.map((p) => p.commitId)) - 1;
+  const from = probesFrom(probes);
   return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}:^(?:${probes.map((p) => escapeRegex(p.atKey)).join("|")})$`;
 }
 

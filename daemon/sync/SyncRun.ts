@@ -6,7 +6,7 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { checkPageOrder, parseStats3, parseSyncPage, statsCommand, type SyncPage } from "../core/pull.js";
-import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
+import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, probesFrom, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
@@ -162,7 +162,7 @@ export class SyncRun {
   private async probeHolds(lastReceivedCommitId: number, repairing: boolean): Promise<boolean> {
     const probes = this.d.store.syncState().probes;
     if (probes.length === 0) return true;
-    const from = Math.min(...probes.map((p) => p.commitId)) - 1;
+    const from = probesFrom(probes);
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
     checkPageOrder(page, from);
     const outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
