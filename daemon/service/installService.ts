@@ -102,7 +102,8 @@ const runStep = (cmd: string, args: string[], mayFail = false): ServiceStep =>
 
 const HIDDEN_FIX = {
   node: "; use a node installed where every service can see it (your distribution's, or one under /usr/local or /opt).",
-  atsyncd: "; install atsyncd where it can (`npm install -g atsyncd`, or from a clone `npm install -g \"$(npm pack --silent)\"`) and run that atsyncd's install-service.",
+  // The README's install command: without --allow-scripts, npm 12 leaves better-sqlite3 unbuilt.
+  atsyncd: "; install atsyncd where it can (`npm install -g --allow-scripts=better-sqlite3 atsyncd`, or from a clone `npm install -g --allow-scripts=better-sqlite3 \"$(npm pack --silent)\"`, with npm's prefix outside the hidden directories: `npm config get prefix`) and run that atsyncd's install-service.",
 } as const;
 
 /** The sandbox of `unit` hides node or atsyncd, or (system unit) the user atsyncd cannot run them. */

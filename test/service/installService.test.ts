@@ -165,14 +165,14 @@ describe("installService / uninstallService", function () {
       rmSync(checkout, { recursive: true, force: true });
     });
 
-    it("refuses an atsyncd under /tmp (PrivateTmp=yes), saying how to install one it can see, before writing anything", async function () {
+    it("refuses an atsyncd under /tmp (PrivateTmp=yes), saying how to install one it can see (the README's command, --allow-scripts included, and a prefix outside /tmp), before writing anything", async function () {
       const bin = join(checkout, "bin", "atsyncd");
       const { run, calls } = recorder(() => join(home, ".config", "systemd", "user", "atsyncd.service"));
       const seen = { dataDir: "/var/lib/atsyncd-test/atsyncd" }; // the data dir where the service sees it: only atsyncd is hidden
       const err = await failure(installService({ ...base, ...seen, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run }));
       expect(err.code).to.equal(ServiceErrorCode.BadPath);
       expect(err.message).to.equal(
-        `The service cannot start atsyncd ${realpathSync(bin)}: the unit's PrivateTmp=yes hides /tmp from it; install atsyncd where it can (\`npm install -g atsyncd\`, or from a clone \`npm install -g "$(npm pack --silent)"\`) and run that atsyncd's install-service.`,
+        `The service cannot start atsyncd ${realpathSync(bin)}: the unit's PrivateTmp=yes hides /tmp from it; install atsyncd where it can (\`npm install -g --allow-scripts=better-sqlite3 atsyncd\`, or from a clone \`npm install -g --allow-scripts=better-sqlite3 "$(npm pack --silent)"\`, with npm's prefix outside the hidden directories: \`npm config get prefix\`) and run that atsyncd's install-service.`,
       );
       expect(calls).to.deep.equal([{ line: "systemctl --user show-environment", unitExisted: false }]);
       expect(existsSync(join(home, ".config", "systemd"))).to.equal(false);
