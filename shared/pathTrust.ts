@@ -137,8 +137,11 @@ export function socketTrustProblem(f: SocketFacts, uid: number): string | undefi
   if (dir.kind !== "directory") return `the atsyncd socket ${f.socketPath} is in ${f.dir}, which ${dir.kind === "symlink" ? "is a symlink" : "is not a directory"}: ${refuse}`;
   if (!trusted.has(dir.uid)) return `the atsyncd socket ${f.socketPath} is in ${f.dir}, which belongs to uid ${dir.uid}, not you: ${refuse}`;
   if ((dir.mode & WRITABLE_BY_OTHERS) !== 0) {
-    return `the atsyncd socket ${f.socketPath} is in ${f.dir}, which other users may write to (mode ${octal(dir.mode)}): ${refuse}; ` +
-      `stop atsyncd, run \`chmod 700 ${f.dir}\` and start it again`;
+    // Sticky and open to all (/tmp, as root meets it): every user's, so never `chmod 700` it.
+    const fix = (dir.mode & STICKY) !== 0
+      ? `${f.dir} is shared by every user (sticky, as /tmp is): give atsyncd and its clients a socket in a directory of yours (\`atsyncd run --socket PATH\`, $ATSYNCD_SOCKET)`
+      : `stop atsyncd, run \`chmod 700 ${f.dir}\` and start it again`;
+    return `the atsyncd socket ${f.socketPath} is in ${f.dir}, which other users may write to (mode ${octal(dir.mode)}): ${refuse}; ${fix}`;
   }
   const above = firstDirAboveProblem(f.above, uid);
   if (above === undefined) return undefined;

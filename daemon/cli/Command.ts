@@ -33,6 +33,8 @@ export const ExitCode = {
   NeedsAttention: 5,
   /** `atsyncd run`: another daemon already holds the data dir or answers on the socket. */
   AlreadyRunning: 6,
+  /** atsyncd is not built, or its native module (better-sqlite3) is not built for this node (EX_SOFTWARE, as bin/atsyncd's "not built"). */
+  NotBuilt: 70,
   /** `atsyncd run`: the config file is invalid (EX_CONFIG). */
   Config: 78,
 } as const;

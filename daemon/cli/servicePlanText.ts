@@ -26,12 +26,19 @@ export function atsyncdBin(start = dirname(fileURLToPath(import.meta.url))): str
 }
 
 export function serviceOptions(io: CliIO, v: { system?: boolean | undefined; "dry-run"?: boolean | undefined; "data-dir"?: string | undefined }): ServiceOptions {
+  if (v.system === true && v["data-dir"] !== undefined) {
+    throw new CliError("--system keeps its data in /var/lib/atsyncd (the unit's StateDirectory=): leave out --data-dir", ExitCode.Usage);
+  }
+  // The data dir and config file `atsyncd run` would use with the same --data-dir, named in
+  // ExecStart= as they are: the service reads the config file `atsyncd config` edits.
+  const paths = cliPaths(io, { dataDir: v["data-dir"] });
   return {
     platform: process.platform,
     home: io.env.HOME ?? homedir(),
     execPath: process.execPath,
     binPath: atsyncdBin(),
-    dataDir: cliPaths(io, { dataDir: v["data-dir"] }).dataDir,
+    dataDir: paths.dataDir,
+    configFile: paths.configFile,
     ...(v.system === true ? { system: true } : {}),
     ...(v["dry-run"] === true ? { dryRun: true } : {}),
   };

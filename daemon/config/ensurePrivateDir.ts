@@ -21,8 +21,10 @@ export interface PrivateDirRole {
 export const SOCKET_DIR: PrivateDirRole = { what: "socket directory", code: ConfigErrorCode.RuntimeDirNotOurs, otherwise: "or pass --socket PATH in a directory of yours" };
 export const DATA_DIR: PrivateDirRole = { what: "data directory", code: ConfigErrorCode.DataDirNotOurs, otherwise: "or pass --data-dir DIR", tighten: true };
 
-function fixFor(problem: string, dir: string): string {
+function fixFor(problem: string, dir: string, mode: number): string {
   if (problem.startsWith("belongs to")) return `another user may have made it to catch what is sent there: remove it (as root or its owner) and start atsyncd again`;
+  // Sticky and open to all (/tmp, as root runs into it): every user's, so never chmod it; a directory of ours in it.
+  if (problem.startsWith("is writable") && (mode & 0o1000) !== 0) return "it is shared by every user (sticky, as /tmp is): use a directory of yours in it";
   if (problem.startsWith("is writable")) return `check that nothing in it is another user's, run \`chmod 700 ${dir}\` and start atsyncd again`;
   return `remove it and start atsyncd again`;
 }
@@ -38,7 +40,7 @@ export function ensurePrivateDir(dir: string, uid: number, role: PrivateDirRole)
   const st = lstatSync(dir);
   const problem = privateDirProblem(pathStatOf(st), uid);
   if (problem !== undefined) {
-    throw new ConfigError(role.code, `the ${role.what} ${dir} ${problem}; atsyncd refuses to use it: ${fixFor(problem, dir)}, ${role.otherwise}`);
+    throw new ConfigError(role.code, `the ${role.what} ${dir} ${problem}; atsyncd refuses to use it: ${fixFor(problem, dir, st.mode)}, ${role.otherwise}`);
   }
   const path = resolve(dir);
   const above = dirsLeadingTo(path, realpathSync.native(path)).map((d) => ({ dir: d, stat: pathStatOf(lstatSync(d)) }));

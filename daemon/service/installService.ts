@@ -16,7 +16,7 @@ import {
   renderUserUnit,
 } from "./renderUnits.js";
 import { runCommand, type CommandRunner } from "./runCommand.js";
-import { hiddenByUnit, resolvedPath, unreadableByOthers } from "./sandboxCheck.js";
+import { dataHiddenByUnit, hiddenByUnit, resolvedPath, unreadableByOthers } from "./sandboxCheck.js";
 import { ServiceError, ServiceErrorCode } from "./ServiceError.js";
 
 export interface ServiceOptions {
@@ -30,6 +30,8 @@ export interface ServiceOptions {
   binPath: string;
   /** The per-user data dir (ignored by the system variant, which uses /var/lib/atsyncd). */
   dataDir: string;
+  /** The config file the user service reads (the one `atsyncd run` reads with the same --data-dir); the data dir's config.json when absent. */
+  configFile?: string;
   /** Compute and return the plan without writing or running anything. */
   dryRun?: boolean;
   /** For `launchctl … gui/<uid>`; defaults to process.getuid(). */
@@ -100,7 +102,8 @@ const runStep = (cmd: string, args: string[], mayFail = false): ServiceStep =>
 
 const HIDDEN_FIX = {
   node: "; use a node installed where every service can see it (your distribution's, or one under /usr/local or /opt).",
-  atsyncd: "; install atsyncd where it can (`npm install -g atsyncd`, or from a clone `npm install -g \"$(npm pack --silent)\"`) and run that atsyncd's install-service.",
+  // The README's install command: without --allow-scripts, npm 12 leaves better-sqlite3 unbuilt.
+  atsyncd: "; install atsyncd where it can (`npm install -g --allow-scripts=better-sqlite3 atsyncd`, or from a clone `npm install -g --allow-scripts=better-sqlite3 \"$(npm pack --silent)\"`, with npm's prefix outside the hidden directories: `npm config get prefix`) and run that atsyncd's install-service.",
 } as const;
 
 /** The sandbox of `unit` hides node or atsyncd, or (system unit) the user atsyncd cannot run them. */
@@ -110,6 +113,19 @@ function sandboxProblems(unit: string, paths: { execPath: string; binPath: strin
     const why = hiddenByUnit(unit, what, path) ?? (system ? unreadableByOthers(what, path) : undefined);
     if (why !== undefined) out.push({ code: ServiceErrorCode.BadPath, message: why + HIDDEN_FIX[what] });
   }
+  return out;
+}
+
+const DATA_FIX = "; give install-service a data dir outside /tmp and /var/tmp (`--data-dir DIR`; the default is ~/.local/share/atsyncd, or under $XDG_DATA_HOME).";
+const CONFIG_FIX = "; keep the config file outside /tmp and /var/tmp (the default is ~/.config/atsyncd/config.json, or under $XDG_CONFIG_HOME).";
+
+/** The user unit's data dir or config file where its sandbox gives the service a private copy (PrivateTmp=yes). */
+function dataProblems(unit: string, paths: { dataDir: string; configFile?: string }): Problem[] {
+  const out: Problem[] = [];
+  const data = dataHiddenByUnit(unit, "data dir", resolvedPath(paths.dataDir));
+  if (data !== undefined) out.push({ code: ServiceErrorCode.BadPath, message: data + DATA_FIX });
+  const config = paths.configFile === undefined ? undefined : dataHiddenByUnit(unit, "config file", resolvedPath(paths.configFile));
+  if (config !== undefined) out.push({ code: ServiceErrorCode.BadPath, message: config + CONFIG_FIX });
   return out;
 }
 
@@ -130,12 +146,17 @@ function planWithProblems(opts: ServiceOptions): { plan: ServicePlan; problems: 
   const root = opts.templatesRoot ?? findTemplatesRoot();
   // ExecStart= names the files themselves: a symlink (a global install's bin/atsyncd) may lead
   // where the sandbox hides, and the unit must not break when the link changes.
-  const paths = { execPath: resolvedPath(opts.execPath), binPath: resolvedPath(opts.binPath), dataDir: opts.dataDir };
+  const paths = {
+    execPath: resolvedPath(opts.execPath),
+    binPath: resolvedPath(opts.binPath),
+    dataDir: opts.dataDir,
+    ...(opts.configFile !== undefined ? { configFile: opts.configFile } : {}),
+  };
   const check = opts.sandboxCheck !== false;
   switch (where.manager) {
     case "systemd-user": {
       const unit = renderUserUnit(readTemplate(root, "systemd", USER_UNIT_FILE), paths);
-      return { problems: check ? sandboxProblems(unit, paths, false) : [], plan: {
+      return { problems: check ? [...sandboxProblems(unit, paths, false), ...dataProblems(unit, paths)] : [], plan: {
         ...where,
         problems: [],
         steps: [

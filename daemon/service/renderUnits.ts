@@ -21,6 +21,11 @@ export interface RenderPaths {
   execPath: string;
   binPath: string;
   dataDir: string;
+  /**
+   * The config file `atsyncd run` reads with no flags (~/.config/atsyncd/config.json on Linux),
+   * named in ExecStart= because `--data-dir` alone would move it into the data dir.
+   */
+  configFile?: string;
 }
 
 /** The project root holding systemd/ and launchd/, from source (tsx) or from dist/. */
@@ -78,7 +83,9 @@ export function renderUserUnit(template: string, p: RenderPaths): string {
   checkPath("node path", p.execPath);
   checkPath("atsyncd path", p.binPath);
   checkPath("data dir", p.dataDir);
-  const exec = [p.execPath, p.binPath, "run", "--data-dir", p.dataDir].map((w) => systemdWord(w, true)).join(" ");
+  if (p.configFile !== undefined) checkPath("config file", p.configFile);
+  const config = p.configFile === undefined ? [] : ["--config", p.configFile];
+  const exec = [p.execPath, p.binPath, "run", "--data-dir", p.dataDir, ...config].map((w) => systemdWord(w, true)).join(" ");
   let unit = setUnitKey(template, "ExecStart", exec);
   // "-": a path that does not exist yet must not stop the service from starting.
   const rw = [`-${p.dataDir}`, "-%h/.config/atsyncd", "-%t/atsyncd"];

@@ -3,7 +3,7 @@
 // (or tmpfs) empty /home, /root and /run/user, so a checkout or a node there cannot start. The
 // system unit also runs as the user atsyncd, who must be able to read and run both.
 import { realpathSync, statSync } from "node:fs";
-import { dirname, sep } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 
 export interface HiddenDir {
   dir: string;
@@ -26,12 +26,16 @@ export function hiddenDirs(unit: string): HiddenDir[] {
 
 const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir + sep);
 
-/** The path with its symlinks resolved, as the service would reach it; as given when it does not exist. */
+/**
+ * The path with its symlinks resolved, as the service would reach it: where it does not exist
+ * yet (a data dir install-service is about to make), its nearest existing parent resolved.
+ */
 export function resolvedPath(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return path;
+    const up = dirname(path);
+    return up === path ? path : join(resolvedPath(up), basename(path));
   }
 }
 
@@ -40,6 +44,17 @@ export function hiddenByUnit(unit: string, what: string, path: string): string |
   const hit = hiddenDirs(unit).find((h) => within(path, h.dir));
   if (hit === undefined) return undefined;
   return `The service cannot start ${what} ${path}: the unit's ${hit.setting} hides ${hit.dir} from it`;
+}
+
+/**
+ * Why the service would not keep its data (or read its config) at `path`, or undefined: a
+ * private /tmp is empty at each start and thrown away at each stop, so the service would run
+ * without the keys and stores there and lose what it wrote, without a word.
+ */
+export function dataHiddenByUnit(unit: string, what: string, path: string): string | undefined {
+  const hit = hiddenDirs(unit).find((h) => within(path, h.dir));
+  if (hit === undefined) return undefined;
+  return `The service would not see the ${what} ${path}: the unit's ${hit.setting} gives it a ${hit.dir} of its own, empty at each start and removed at each stop, so it would run without what is there and lose what it writes`;
 }
 
 /** Why a user other than the owner (the system unit's User=atsyncd) could not run `path`, or undefined. */

@@ -174,4 +174,22 @@ describe("atsyncd CLI (in-process)", function () {
     expect(un.stdout).to.match(/^Would uninstall /u);
     expect(existsSync(home)).to.equal(false);
   });
+
+  it("the installed user service reads the config file `atsyncd config` edits and `atsyncd run` reads, not a config.json in its data dir", async function () {
+    if (process.platform !== "linux") this.skip();
+    const home = join(dir, "home-config");
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, "cfg"), XDG_DATA_HOME: join(home, "data") };
+    // With no daemon running, `config` edits the default file: the one a plain `atsyncd run` reads.
+    const path = await runMain(["config", "path", "--socket", join(dir, "none.sock")], env);
+    expect(path.stdout).to.equal(`${join(home, "cfg", "atsyncd", "config.json")}\n`);
+    const r = await runMain(["install-service", "--dry-run", "--json"], env);
+    const plan = JSON.parse(r.stdout) as { steps: Array<{ kind: string; content?: string }> };
+    const unit = plan.steps.find((s) => s.kind === "write")?.content ?? "";
+    // `run --data-dir D` alone would read D/config.json instead, and ignore every setting made.
+    expect(unit).to.match(new RegExp(` run --data-dir ${join(home, "data", "atsyncd")} --config ${join(home, "cfg", "atsyncd", "config.json")}$`, "mu"));
+    // --system has a data dir of its own: a --data-dir would be ignored, so it is refused.
+    const system = await runMain(["install-service", "--system", "--dry-run", "--data-dir", join(home, "d")], env);
+    expect(system.code).to.equal(2);
+    expect(system.stderr).to.contain("--system keeps its data in /var/lib/atsyncd");
+  });
 });

@@ -141,6 +141,14 @@ describe("socketTrustProblem (shared/pathTrust.ts)", function () {
     expect(socketTrustProblem(facts({ above: parent(dir(4242, 0o755)) }), me)).to.match(/whose parent directory belongs to uid 4242, neither to uid 1000 nor to root/u);
   });
 
+  it("root with a socket straight in /tmp (`ATSYNCD_SOCKET=/tmp/nowhere.sock atsyncd status`): refused, and told to use a directory of its own, never to `chmod 700 /tmp`", function () {
+    const inTmp = { socketPath: "/tmp/nowhere.sock", dir: "/tmp", dirStat: dir(0, 0o1777), above: [{ dir: "/", stat: dir(0, 0o755) }], socketStat: undefined };
+    expect(socketTrustProblem(inTmp, 0)).to.equal("the atsyncd socket /tmp/nowhere.sock is in /tmp, which other users may write to (mode 1777): refusing to send; " +
+      "/tmp is shared by every user (sticky, as /tmp is): give atsyncd and its clients a socket in a directory of yours (`atsyncd run --socket PATH`, $ATSYNCD_SOCKET)");
+    // Another user meets /tmp as root's: refused for that, as before.
+    expect(socketTrustProblem(inTmp, me)).to.equal("the atsyncd socket /tmp/nowhere.sock is in /tmp, which belongs to uid 0, not you: refusing to send");
+  });
+
   it("judges every directory leading to the socket, as written and where its links lead, naming the one above the parent", function () {
     expect(dirsLeadingTo("/home/ann/l/atsyncd", "/srv/x/atsyncd")).to.deep.equal(["/home/ann/l", "/home/ann", "/home", "/", "/srv/x", "/srv"]);
     expect(dirsLeadingTo("/tmp/atsyncd-1000/", "/tmp/atsyncd-1000")).to.deep.equal(["/tmp", "/"]);

@@ -106,6 +106,15 @@ describe("ensurePrivateDir", function () {
       .with.property("code", "DATA_DIR_NOT_OURS");
   });
 
+  it("root's socket or data directory straight in a sticky shared one (`atsyncd run --socket /tmp/x.sock` as root): refused, and told to use a directory of its own, never to `chmod 700` it", function () {
+    const d = join(root, "shared-tmp");
+    mkdirSync(d);
+    chmodSync(d, 0o1777);
+    expect(() => ensurePrivateDir(d, uid, SOCKET_DIR)).to.throw(ConfigError,
+      `the socket directory ${d} is writable by other users (mode 1777); atsyncd refuses to use it: it is shared by every user (sticky, as /tmp is): use a directory of yours in it, or pass --socket PATH in a directory of yours`);
+    expect(statSync(d).mode & 0o7777).to.equal(0o1777);
+  });
+
   it("refuses, and leaves as it is, a directory of ours that others may write to", function () {
     const d = join(root, "open");
     mkdirSync(d);

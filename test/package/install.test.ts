@@ -88,7 +88,8 @@ describe("packaging: npm pack, a global install and an app that uses only the cl
   it("npm install -g puts a working atsyncd on the PATH: --version, run --dev, status", async function () {
     const prefix = join(dir, "prefix");
     // No prebuilt better-sqlite3 can be downloaded here: build it at once rather than try first.
-    sh("npm", ["install", "-g", "--prefix", prefix, ...INSTALL, daemonTgz], dir, cleanEnv({ npm_config_build_from_source: "true" }));
+    // --allow-scripts, as the README says: npm 12 runs a dependency's install script only when allowed.
+    sh("npm", ["install", "-g", "--prefix", prefix, ...INSTALL, "--allow-scripts=better-sqlite3", daemonTgz], dir, cleanEnv({ npm_config_build_from_source: "true" }));
     const PATH = [join(prefix, "bin"), process.env.PATH ?? ""].join(delimiter);
     const env = cleanEnv({ PATH });
     const run = dir; // outside the checkout, as a user's shell would be
@@ -116,6 +117,27 @@ describe("packaging: npm pack, a global install and an app that uses only the cl
     const status = sh("atsyncd", ["status", "--socket", socket], run, env);
     expect(status).to.match(/@alice/u);
     expect(status).to.match(/@bob/u);
+  });
+
+  it("a global install whose better-sqlite3 was never built (--ignore-scripts, as npm 12 without --allow-scripts): run and dev-server say so in one sentence with the fix, exit 70", function () {
+    const prefix = join(dir, "prefix-unbuilt");
+    sh("npm", ["install", "-g", "--prefix", prefix, ...INSTALL, "--ignore-scripts", daemonTgz], dir);
+    const env = cleanEnv({ PATH: [join(prefix, "bin"), process.env.PATH ?? ""].join(delimiter) });
+    const root = join(prefix, "lib", "node_modules", "atsyncd");
+    const fix = "npm skipped its install script (npm 12 does unless told `--allow-scripts=better-sqlite3`; so does --ignore-scripts): " +
+      `install again with \`npm install -g --allow-scripts=better-sqlite3 atsyncd\`, or build it with \`cd ${root} && npm rebuild better-sqlite3\`\n`;
+    for (const [args, label] of [
+      [["run", "--dev", "--data-dir", join(dir, "unbuilt-dev"), "--socket", join(dir, "unbuilt.sock")], "atsyncd run"],
+      // Without --dev the workers died at once, reported as "StoreCorrupt", and were restarted for ever.
+      [["run", "--data-dir", join(dir, "unbuilt-data"), "--socket", join(dir, "unbuilt.sock")], "atsyncd run"],
+      [["dev-server", "--data-dir", join(dir, "unbuilt-ds"), "--atsign", "@alice"], "atsyncd dev-server"],
+    ] as const) {
+      const r = spawnSync("atsyncd", args, { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+      expect({ status: r.status, stderr: r.stderr }, args.join(" ")).to.deep.equal({
+        status: 70,
+        stderr: `${label}: the native module of better-sqlite3 (its SQLite) was never built, because ${fix}`,
+      });
+    }
   });
 
   it("an app installs the client alone (one package, no native code) and talks to the installed daemon", function () {

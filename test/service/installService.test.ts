@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { commandLine, installService, uninstallService, type ServiceOptions } from "../../daemon/service/installService.js";
 import type { CommandResult, CommandRunner } from "../../daemon/service/runCommand.js";
-import { unreadableByOthers } from "../../daemon/service/sandboxCheck.js";
+import { resolvedPath, unreadableByOthers } from "../../daemon/service/sandboxCheck.js";
 import { ServiceError, ServiceErrorCode } from "../../daemon/service/ServiceError.js";
 import { projectRoot } from "../support/fixtures.js";
 import { parsePlist, type PlistValue } from "./plist.js";
@@ -165,18 +165,45 @@ describe("installService / uninstallService", function () {
       rmSync(checkout, { recursive: true, force: true });
     });
 
-    it("refuses an atsyncd under /tmp (PrivateTmp=yes), saying how to install one it can see, before writing anything", async function () {
+    it("refuses an atsyncd under /tmp (PrivateTmp=yes), saying how to install one it can see (the README's command, --allow-scripts included, and a prefix outside /tmp), before writing anything", async function () {
       const bin = join(checkout, "bin", "atsyncd");
       const { run, calls } = recorder(() => join(home, ".config", "systemd", "user", "atsyncd.service"));
-      const err = await failure(installService({ ...base, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run }));
+      const seen = { dataDir: "/var/lib/atsyncd-test/atsyncd" }; // the data dir where the service sees it: only atsyncd is hidden
+      const err = await failure(installService({ ...base, ...seen, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run }));
       expect(err.code).to.equal(ServiceErrorCode.BadPath);
       expect(err.message).to.equal(
-        `The service cannot start atsyncd ${realpathSync(bin)}: the unit's PrivateTmp=yes hides /tmp from it; install atsyncd where it can (\`npm install -g atsyncd\`, or from a clone \`npm install -g "$(npm pack --silent)"\`) and run that atsyncd's install-service.`,
+        `The service cannot start atsyncd ${realpathSync(bin)}: the unit's PrivateTmp=yes hides /tmp from it; install atsyncd where it can (\`npm install -g --allow-scripts=better-sqlite3 atsyncd\`, or from a clone \`npm install -g --allow-scripts=better-sqlite3 "$(npm pack --silent)"\`, with npm's prefix outside the hidden directories: \`npm config get prefix\`) and run that atsyncd's install-service.`,
       );
       expect(calls).to.deep.equal([{ line: "systemctl --user show-environment", unitExisted: false }]);
       expect(existsSync(join(home, ".config", "systemd"))).to.equal(false);
-      const dry = await installService({ ...base, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run, dryRun: true });
+      const dry = await installService({ ...base, ...seen, execPath: "/usr/bin/node", binPath: bin, sandboxCheck: true, platform: "linux", run, dryRun: true });
       expect(dry.problems).to.deep.equal([err.message]);
+    });
+
+    it("refuses a user service whose data dir is under /tmp (PrivateTmp=yes: an empty one at each start, thrown away at each stop), also through a symlink, before writing anything", async function () {
+      const unitPath = join(home, ".config", "systemd", "user", "atsyncd.service");
+      const visible = { execPath: "/usr/bin/node", binPath: "/usr/lib/node_modules/atsyncd/bin/atsyncd", sandboxCheck: true, platform: "linux" as const };
+      const dataDir = join(checkout, "data"); // under /tmp, as with --data-dir /tmp/… or a HOME there
+      const { run, calls } = recorder(() => unitPath);
+      const err = await failure(installService({ ...base, ...visible, dataDir, run }));
+      expect(err.code).to.equal(ServiceErrorCode.BadPath);
+      expect(err.message).to.equal(
+        `The service would not see the data dir ${join(realpathSync(checkout), "data")}: the unit's PrivateTmp=yes gives it a /tmp of its own, empty at each start and removed at each stop, so it would run without what is there and lose what it writes; give install-service a data dir outside /tmp and /var/tmp (\`--data-dir DIR\`; the default is ~/.local/share/atsyncd, or under $XDG_DATA_HOME).`,
+      );
+      expect(calls.map((c) => c.line)).to.deep.equal(["systemctl --user show-environment"]);
+      expect(existsSync(unitPath)).to.equal(false);
+      expect(existsSync(dataDir)).to.equal(false);
+      // A path that does not exist yet is checked where its existing parent leads (~/.local/share a link into /tmp).
+      const link = join(home, "share-link");
+      symlinkSync(checkout, link);
+      expect(resolvedPath(join(link, "atsyncd", "db"))).to.equal(join(realpathSync(checkout), "atsyncd", "db"));
+      // A config file there is refused too; a data dir and config file where the service sees them are not.
+      const config = await installService({ ...base, ...visible, dataDir: "/var/lib/x/atsyncd", configFile: join(checkout, "config.json"), run, dryRun: true });
+      expect(config.problems).to.deep.equal([
+        `The service would not see the config file ${join(realpathSync(checkout), "config.json")}: the unit's PrivateTmp=yes gives it a /tmp of its own, empty at each start and removed at each stop, so it would run without what is there and lose what it writes; keep the config file outside /tmp and /var/tmp (the default is ~/.config/atsyncd/config.json, or under $XDG_CONFIG_HOME).`,
+      ]);
+      const fine = await installService({ ...base, ...visible, dataDir: "/var/lib/x/atsyncd", configFile: "/var/lib/x/config.json", run, dryRun: true });
+      expect(fine.problems).to.deep.equal([]);
     });
 
     it("ExecStart= names the file a symlink leads to, and that file is the one checked", async function () {

@@ -29,7 +29,8 @@ const binPath = join(projectRoot, "bin", "atsyncd");
 function planOptions(dir: string): Omit<ServiceOptions, "platform"> {
   const home = join(dir, "home");
   return {
-    home, execPath: process.execPath, binPath, dataDir: join(home, ".local", "share", "atsyncd"), uid: 501, dryRun: true, sandboxCheck: false,
+    home, execPath: process.execPath, binPath, dataDir: join(home, ".local", "share", "atsyncd"), configFile: join(home, ".config", "my atsyncd", "config.json"),
+    uid: 501, dryRun: true, sandboxCheck: false,
     run: async () => ({ code: 0, stdout: "", stderr: "" }),
   };
 }
@@ -101,6 +102,8 @@ describe("service files", function () {
         const units = plan.steps.flatMap((s) => (s.kind === "write" && s.path.endsWith(".service") ? [s.content] : []));
         expect(units, `system: ${system}`).to.have.length(1);
         expect(units[0]).to.contain(`ExecStart=${realpathSync(process.execPath)} ${realpathSync(binPath)} run`);
+        // The user unit names the config file (quoted: it has a space); the system unit has its own.
+        if (!system) expect(units[0]).to.contain(` --config "${join(dir, "home", ".config", "my atsyncd", "config.json")}"\n`);
         expect(verify(USER_UNIT_FILE, units[0] ?? "", !system), `system: ${system}`).to.deep.equal({ status: 0, output: "" });
       }
     });

@@ -12,7 +12,8 @@ import { alreadyRunningMessage, daemonLockHolder, shownDir } from "../alreadyRun
 import { cliCommandName } from "../cliCommandName.js";
 import { cliPaths } from "../cliPaths.js";
 import { atsyncdBin } from "../servicePlanText.js";
-import { ExitCode, type CliIO, type Command } from "../Command.js";
+import { sqliteAddonProblem } from "../sqliteAddon.js";
+import { CliError, ExitCode, type CliIO, type Command } from "../Command.js";
 import { editConfig, readRawConfig, validateConfig, writeRawConfig } from "../configFile.js";
 
 const USAGE = `Usage: atsyncd run [--data-dir DIR] [--socket PATH] [--config FILE] [--key-store keychain|file] [--dev] [--web [PORT]]
@@ -179,6 +180,8 @@ const run: Command = {
   usage: USAGE,
   async run(args, io) {
     const parsed = parseRunArgs(args, io.env);
+    const addon = await sqliteAddonProblem();
+    if (addon !== undefined) throw new CliError(addon, ExitCode.NotBuilt);
     const dataDir = parsed.opts.dataDir !== undefined ? resolve(parsed.opts.dataDir) : cliPaths(io, {}).dataDir;
     const code = parsed.dev ? await runDev(parsed, io) : (await refuseIfRunning(dataDir, parsed.opts, io)) ?? (await runDaemon(parsed.opts, io));
     // Everything is closed; a handle some library left open must not keep a stopped daemon alive.
