@@ -59,6 +59,7 @@ export class StatusPublisher {
   private readonly errorTimes = new WeakMap<SyncErrorInfo, number>();
   /** When the latest rejection was first seen, so it keeps one time across computations. */
   private rejectionSeen: { id: number; at: number } | undefined;
+  private readonly watchers = new Set<(s: SyncStatus) => void>();
 
   constructor(private readonly o: StatusPublisherOptions) {
     this.kindSince = o.clock.now();
@@ -111,8 +112,15 @@ export class StatusPublisher {
       this.last = s;
       if (prev !== undefined && prev.state.kind !== s.state.kind) this.kindChanged(prev.state.kind, s.state.kind, now);
       this.o.publish(s);
+      for (const w of [...this.watchers]) w(s);
     }
     return s;
+  }
+
+  /** Calls `fn` with each status published from now on (a changed one), until disposed. */
+  onChange(fn: (s: SyncStatus) => void): Disposable {
+    this.watchers.add(fn);
+    return { dispose: () => this.watchers.delete(fn) };
   }
 
   current(): SyncStatus {
@@ -121,6 +129,7 @@ export class StatusPublisher {
 
   close(): void {
     this.closed = true;
+    this.watchers.clear();
     this.timer?.dispose();
     this.timer = undefined;
   }

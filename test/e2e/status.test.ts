@@ -113,11 +113,18 @@ describe("e2e: status against an atServer that is stopped, frozen and restarted"
     expect(JSON.parse((await cli(["status", "--json"])).stdout)[0].state.kind).to.equal("backoff");
   });
 
-  it("restarted: the dev-server keeps its root port, and the daemon is online, in sync and uploaded within 35 s", async function () {
+  it("restarted: the dev-server keeps its root port; sync --wait returns in sync, and the daemon is online, in sync and uploaded within 35 s", async function () {
     const root = ds!.info.root;
     const t0 = Date.now();
     ds = await startDevServerProcess({ dataDir: join(dir, "dev"), atSigns: [ALICE] });
     expect(ds.info.root).to.equal(root);
+    // Scenario: sync --wait right after the restart. Its run can end through the command
+    // connection while the monitor still waits out its backoff; it used to return then, "offline,
+    // next try in 17s" (exit 5), though it promises to return once in sync.
+    const waited = await cli(["sync", ALICE, "--wait", "--json", "--timeout", String(BACK_WITHIN_MS / 1000)]);
+    const [after] = JSON.parse(waited.stdout) as SyncStatus[];
+    expect([waited.code, after?.inSync, after?.state.kind], waited.stdout + waited.stderr).to.deep.equal([0, true, "online"]);
+    measured("sync --wait returned in sync", Date.now() - t0);
     const { s, ms } = await until(d!, "back in sync", (x) => inSync(x) && x.pendingUploads === 0, BACK_WITHIN_MS, t0);
     measured("in sync again", ms);
     expect(s.lastUploadError).to.equal(null);

@@ -1,5 +1,6 @@
 // sync.now and status.get for this atSign. A waiting sync.now is detached from the inbox:
-// other requests keep being served while the sync runs.
+// other requests keep being served while the sync runs; it returns once the status says in sync
+// (or cannot get there by waiting), not merely once its run ended.
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { StatusGet, SyncNow } from "../../../shared/methods.js";
 import type { SyncStatus } from "../../../shared/status.js";
@@ -9,9 +10,21 @@ import { detach, type Detached } from "../Inbox.js";
 import { toAtsyncError } from "../toWireError.js";
 import type { WorkerContext } from "../WorkerContext.js";
 
+/**
+ * Where a waiting sync.now stops waiting, once the run it asked for has ended: in sync (verified:
+ * deriveStatus), or a state that waiting cannot turn into in sync (a failure backing off, one that
+ * needs the user, a change the server refused). Anything else (the monitor still reconnecting, so
+ * a commit meanwhile would go unnoticed; the follow-up run it starts; a heartbeat not yet answered)
+ * is waited out, within the timeout.
+ */
+export function waitIsOver(s: SyncStatus): boolean {
+  return s.inSync || s.state.kind === "backoff" || s.state.kind === "needs-attention" || s.rejectedUploads > 0;
+}
+
 async function waitForSync(ctx: WorkerContext, run: Promise<unknown>, timeoutMs: number | undefined, signal: AbortSignal): Promise<SyncNowResult> {
   let timer: Disposable | undefined;
   let onAbort: (() => void) | undefined;
+  let watch: Disposable | undefined;
   const limits = new Promise<never>((_, reject) => {
     if (timeoutMs !== undefined) {
       timer = ctx.clock.setTimer(timeoutMs, () => reject(new AtsyncError(ErrorCode.Timeout, `${ctx.atSign} did not finish syncing within ${timeoutMs} ms`)));
@@ -21,13 +34,22 @@ async function waitForSync(ctx: WorkerContext, run: Promise<unknown>, timeoutMs:
   });
   try {
     await Promise.race([run, limits]);
+    // The run ended well; the status says in sync only once that is verified (deriveStatus).
+    const settled = new Promise<SyncStatus>((resolve) => {
+      watch = ctx.status.onChange((s) => {
+        if (waitIsOver(s)) resolve(s);
+      });
+      const now = ctx.status.flush();
+      if (waitIsOver(now)) resolve(now);
+    });
+    return { statuses: [await Promise.race([settled, limits])] };
   } catch (err) {
     throw toAtsyncError(err);
   } finally {
     timer?.dispose();
+    watch?.dispose();
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }
-  return { statuses: [ctx.status.flush()] };
 }
 
 export function syncNow(ctx: WorkerContext, raw: unknown, signal: AbortSignal): SyncNowResult | Detached<SyncNowResult> {
