@@ -2,7 +2,11 @@
 // with its web listener, signed in with the link `atsyncd web` prints, against the dev-server.
 // Another daemon on the same atSign plays the user's other device, so there is a conflict to resolve.
 import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ErrorCode } from "../../shared/errors.js";
 import type { AppRequestAccessResult } from "../../shared/types.js";
@@ -102,6 +106,35 @@ describe("e2e: the status page in a real browser", function () {
       await waitFor("the refusal logged", () => d!.output().includes("no live status page session"));
     } finally {
       await stranger.close();
+    }
+  });
+
+  it("atsyncd web --open hands the browser a private file, not the link (command lines are public), and the file signs it in", async function () {
+    const tmp = mkdtempSync(join(tmpdir(), "atsyncd-open-"));
+    try {
+      const fake = join(tmp, "browser");
+      writeFileSync(fake, `#!/bin/sh\nprintf '%s' "$1" > ${JSON.stringify(join(tmp, "opened"))}\n`, { mode: 0o755 });
+      const r = await runCli(["web", "--open", "--socket", d!.socketPath], { env: { BROWSER: fake } });
+      expect(r.code, r.stderr).to.equal(0);
+      const token = /token=([\w-]+)/u.exec(r.stdout)?.[1] ?? "";
+      expect(token).to.have.length(43);
+      const opened = readFileSync(join(tmp, "opened"), "utf8");
+      expect(opened).to.match(/^file:\/\/\/.+\/atsyncd-web-\w+\/open\.html$/u);
+      expect(opened).to.not.include(token);
+      const file = fileURLToPath(opened);
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      expect(statSync(dirname(file)).mode & 0o777).to.equal(0o700);
+      const context = await browser!.newContext();
+      try {
+        const p = await context.newPage();
+        await p.goto(opened);
+        await p.waitForURL((u) => u.host === `127.0.0.1:${port}` && u.pathname === "/");
+        await p.locator("#conn[data-state=open]").waitFor();
+      } finally {
+        await context.close();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
