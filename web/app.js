@@ -6,7 +6,7 @@ import { renderAtSigns } from "./atsigns.js";
 import { AppsPanel } from "./apps.js";
 import { ConflictsPanel } from "./conflicts.js";
 import { Connection } from "./connection.js";
-import { byId, coalesce, fill, h, perFrame } from "./dom.js";
+import { byId, coalesce, fill, h } from "./dom.js";
 import { EventLog } from "./events.js";
 import { renderFacts } from "./facts.js";
 import { KeyBrowser } from "./keys.js";
@@ -33,10 +33,11 @@ const conflicts = new ConflictsPanel(byId("conflict-list"), byId("conflict-count
 const apps = new AppsPanel(byId("app-list"), conn);
 const keys = new KeyBrowser(conn);
 const events = new EventLog(byId("events"), byId("event-list"), byId("event-rate"));
-const drawAtSigns = perFrame(() => {
+// A sync changes its status many times a second: the cards follow four times a second.
+const drawAtSigns = coalesce(() => {
   renderAtSigns(byId("atsign-cards"), statuses.values());
   keys.setAtSigns([...statuses.keys()].sort());
-});
+}, 250);
 const refreshConflicts = coalesce(() => void conflicts.refresh(), 250);
 const refreshApps = coalesce(() => void apps.refresh(), 100);
 

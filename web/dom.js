@@ -1,6 +1,6 @@
 // @ts-check
 // A few DOM helpers: elements built from data with text nodes only (never HTML from a string,
-// so a key or a value can never become markup), and work coalesced to one run a frame.
+// so a key or a value can never become markup), and bursts of work coalesced into one run.
 
 /**
  * `h("button", { class: "x", onclick: fn }, "text", child)`.
@@ -41,26 +41,6 @@ export function byId(id) {
   const el = document.getElementById(id);
   if (!el) throw new Error(`the page has no #${id}`);
   return el;
-}
-
-/**
- * `fn` at most once an animation frame however often it is asked for (or every 250 ms while the
- * tab is hidden, when frames stop).
- * @param {() => void} fn
- * @returns {() => void}
- */
-export function perFrame(fn) {
-  let queued = false;
-  const run = () => {
-    queued = false;
-    fn();
-  };
-  return () => {
-    if (queued) return;
-    queued = true;
-    if (document.hidden) setTimeout(run, 250);
-    else requestAnimationFrame(run);
-  };
 }
 
 /**
