@@ -52,11 +52,14 @@ export class EventLog {
       this.thisSecond = 0;
       this.secondStarted = now;
     }
-    const rows = this.queue.splice(0).reverse().map((e) => h("li", { "data-kind": e.kind },
-      h("time", {}, clock(e.at)),
-      h("span", { class: `kind k-${e.kind.split(".")[0]}` }, e.kind),
-      h("span", { class: "subject" }, eventSubject(e)),
-      h("span", { class: "what" }, eventText(e))));
+    const rows = this.queue.splice(0).reverse().map((e) => {
+      const what = eventText(e);
+      return h("li", { "data-kind": e.kind, title: what },
+        h("time", {}, clock(e.at)),
+        h("span", { class: `kind k-${e.kind.split(".")[0]}` }, e.kind),
+        h("span", { class: "subject" }, eventSubject(e)),
+        h("span", { class: "what" }, what));
+    });
     this.list.prepend(...rows);
     while (this.list.childElementCount > ROWS) this.list.lastElementChild?.remove();
     this.rateEl.textContent = `${count(this.received)} received${this.lastSecond > 0 ? ` · ${count(this.lastSecond)}/s` : ""}`;
