@@ -15,7 +15,7 @@ import { WsRpc } from "../bench/support/wsRpc.js";
 import { CHROMIUM, haveChromium, launchChromium, openStatusPage } from "../test/support/browser.js";
 import { startTestDaemon, waitFor, type TestDaemon } from "../test/support/daemon.js";
 import { freePort } from "../test/support/freePort.js";
-import { writeWhileStopped } from "../test/support/offlineWrite.js";
+import { makeConflict } from "../test/support/offlineWrite.js";
 
 const ALICE = "@alice";
 const BOB = "@bob";
@@ -44,19 +44,13 @@ async function main(): Promise<void> {
       await d.client.put(ALICE, `${k}.wavi${ALICE}`, v ?? "");
     }
     await d.client.put(BOB, `today.diary${BOB}`, "Tea at four");
-    await d.client.put(ALICE, NOTE, "Buy oat milk");
-    await d.client.syncNow({ atSign: ALICE, wait: true });
-    await other.client.syncNow({ atSign: ALICE, wait: true });
-    // A conflict (this device wrote while stopped, the other device meanwhile) and a change the
-    // atServer refuses for good (a bare \r, as an older atsyncd could store).
-    await d.stop();
-    await other.client.put(ALICE, NOTE, "Buy oat milk and bread");
-    await other.client.syncNow({ atSign: ALICE, wait: true });
-    await writeWhileStopped(d, ALICE, dev.info.atSigns[ALICE]?.atKeys ?? "", NOTE, "Buy oat milk, eggs");
-    const store = SqliteStore.open({ path: storePath(d.dataDir, ALICE), clock: new SystemClock() });
-    store.putLocal(`public:status.wavi${ALICE}`, "away\rback at 5");
-    store.close();
-    d = await d.restart();
+    // A conflict, and a change the atServer refuses for good (a bare \r, as an older atsyncd could store).
+    d = await makeConflict(d, other, dev.info.atSigns[ALICE]?.atKeys ?? "", ALICE, NOTE,
+      { base: "Buy oat milk", theirs: "Buy oat milk and bread", mine: "Buy oat milk, eggs" }, () => {
+        const store = SqliteStore.open({ path: storePath(d.dataDir, ALICE), clock: new SystemClock() });
+        store.putLocal(`public:status.wavi${ALICE}`, "away\rback at 5");
+        store.close();
+      });
     await waitFor("the conflict and the rejection", async () => {
       const [s] = await d.client.status(ALICE);
       return s !== undefined && s.conflicts === 1 && s.rejectedUploads === 1;

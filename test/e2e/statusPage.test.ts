@@ -14,7 +14,7 @@ import { runCli } from "../cli/support/cli.js";
 import { chromiumOrSkip, launchChromium, loginLink } from "../support/browser.js";
 import { requireBuild, startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { freePort } from "../support/freePort.js";
-import { writeWhileStopped } from "../support/offlineWrite.js";
+import { makeConflict } from "../support/offlineWrite.js";
 import { rpcTry, startAppOrigin, type AppOrigin } from "./browserRpc.js";
 import { ALICE, useDevServer } from "./devServer.js";
 
@@ -53,15 +53,8 @@ describe("e2e: the status page in a real browser", function () {
     const dev = server().dev;
     other = await startTestDaemon({ devServer: dev, atSigns: [ALICE] });
     const first = await startTestDaemon({ devServer: dev, atSigns: [ALICE], config: { web: port } });
-    // A conflict: this device changes the key while stopped, the other device meanwhile too.
-    await first.client.put(ALICE, CONFLICTED, "base");
-    await first.client.syncNow({ atSign: ALICE, wait: true });
-    await other.client.syncNow({ atSign: ALICE, wait: true });
-    await first.stop();
-    await other.client.put(ALICE, CONFLICTED, "from the other device");
-    await other.client.syncNow({ atSign: ALICE, wait: true });
-    await writeWhileStopped(first, ALICE, dev.info.atSigns[ALICE]?.atKeys ?? "", CONFLICTED, "from this device, offline");
-    d = await first.restart();
+    d = await makeConflict(first, other, dev.info.atSigns[ALICE]?.atKeys ?? "", ALICE, CONFLICTED,
+      { base: "base", theirs: "from the other device", mine: "from this device, offline" });
     await waitFor("the conflict", async () => (await d!.client.conflicts({ atSign: ALICE })).length === 1);
     browser = await launchChromium();
     signedIn = await browser.newContext();
