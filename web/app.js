@@ -27,7 +27,8 @@ const conn = new Connection({
   protocolVersion,
   onEvent,
   onState,
-  onOpen: () => void opened(),
+  // A failed first read leaves the panels empty; the events that follow fill them.
+  onOpen: () => void opened().catch(() => undefined),
 });
 const conflicts = new ConflictsPanel(byId("conflict-list"), byId("conflict-count"), conn);
 const apps = new AppsPanel(byId("app-list"), conn);
