@@ -46,6 +46,15 @@ export default tseslint.config(
     },
   },
   {
+    // The status page's modules (plain JavaScript, type-checked by tsconfig.web.json): browser
+    // globals are TypeScript's to check, through the DOM lib.
+    files: ["web/**/*.js"],
+    languageOptions: {
+      parserOptions: { projectService: false, project: ["./tsconfig.web.json"], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: { "no-undef": "off" },
+  },
+  {
     files: ["client/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {

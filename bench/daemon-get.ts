@@ -5,13 +5,10 @@
 // Run (after `npm run build`): node --import tsx bench/daemon-get.ts [seconds]
 // Targets: p50 ≤ 150 µs (1 client), ≥ 50,000 gets/s (8 clients).
 // ATSYNCD_BENCH_PROF=<dir> runs the daemon with --cpu-prof (one profile per thread) into <dir>.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startDevServer } from "../atserver/index.js";
-import { startTestDaemon } from "../test/support/daemon.js";
+import { readFileSync } from "node:fs";
+import { runBench, withBenchDaemon } from "./support/benchDaemon.js";
 import { benchKey, runGetLoad } from "./support/getLoad.js";
-import { pct, procCpuMs, uptime } from "./support/stats.js";
+import { pct, procCpuMs } from "./support/stats.js";
 
 const ATSIGN = "@bench🛠";
 const KEYS = 1000;
@@ -29,13 +26,9 @@ function procSyscalls(pid: number): { r: number; w: number } {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "atsyncd-bench-get-"));
-  const dev = await startDevServer({ dataDir: join(dir, "dev"), atSigns: [ATSIGN] });
   const prof = process.env.ATSYNCD_BENCH_PROF;
   const nodeArgs = prof !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-  const daemon = await startTestDaemon({ devServer: dev, atSigns: [ATSIGN], nodeArgs, config: { logLevel: "warn" } });
-  try {
-    console.log(`before: ${uptime()}`);
+  await withBenchDaemon("get", ATSIGN, { nodeArgs, config: { logLevel: "warn" } }, async (daemon) => {
     const puts = Array.from({ length: KEYS }, (_, i) => ({ key: benchKey(i, ATSIGN), value: `value-${i}-${"x".repeat(40)}` }));
     for (let i = 0; i < KEYS; i += 100) {
       await Promise.all(puts.slice(i, i + 100).map((p) => daemon.client.put(ATSIGN, p.key, p.value)));
@@ -64,15 +57,7 @@ async function main(): Promise<void> {
       + `(${total.toLocaleString("en")} gets, daemon CPU ${(((procCpuMs(pid) - cpu1) * 1000) / total).toFixed(1)} µs/get incl. warm-up)   target ≥ 50,000/s: ${rate >= 50_000 ? "met" : "MISSED"}`);
     console.log(`  per get: daemon ${((sys2.w - sys1.w) / total).toFixed(2)} write and ${((sys2.r - sys1.r) / total).toFixed(2)} read syscalls, `
       + `bench clients ${((self.user + self.system) / total).toFixed(1)} µs CPU (all incl. warm-up)`);
-    console.log(`after: ${uptime()}`);
-  } finally {
-    await daemon.dispose();
-    await dev.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+runBench(main);

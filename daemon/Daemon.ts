@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
+import { AtsyncError, ErrorCode } from "../shared/errors.js";
 import { ATSYNCD_VERSION } from "../shared/version.js";
 import { SystemClock } from "./adapters/SystemClock.js";
 import { configFor, type AtSignConfig, type DaemonConfig } from "./config/DaemonConfig.js";
@@ -23,6 +24,8 @@ import { RpcServer } from "./rpc/RpcServer.js";
 import { Supervisor } from "./supervisor/Supervisor.js";
 import { AppConsent } from "./web/AppConsent.js";
 import { AppGrants } from "./web/AppGrants.js";
+import { PageSessions } from "./web/PageSessions.js";
+import { StatusPage } from "./web/StatusPage.js";
 import { WebListener } from "./web/WebListener.js";
 import { CronTrigger } from "./triggers/CronTrigger.js";
 import { NetworkMonitor } from "./triggers/NetworkMonitor.js";
@@ -179,7 +182,11 @@ export class Daemon {
       }
       const rpc = await RpcServer.listen({ socketPath: paths.socketPath, daemonVersion: DAEMON_VERSION, clock, logger: root });
       cleanups.push(() => rpc.close());
-      const consent = new AppConsent(new AppGrants(paths.dataDir), hub, clock, root.child({ component: "apps" }));
+      const grants = new AppGrants(paths.dataDir);
+      // Browser grants only: sync starts anyway, and every apps.* call names the file until it is fixed.
+      if (grants.readError) logger.error("browser apps: apps.json cannot be read", { code: grants.readError.code, error: grants.readError.message });
+      const consent = new AppConsent(grants, hub, clock, root.child({ component: "apps" }));
+      const sessions = new PageSessions(clock);
       // The shutdown method needs the daemon it is part of, built just below.
       const self: { daemon?: Daemon } = {};
       const webHolder: { web?: WebListener } = {};
@@ -189,13 +196,20 @@ export class Daemon {
           version: DAEMON_VERSION, pid: process.pid, startedAt, socketPath: paths.socketPath, dataDir: paths.dataDir,
           configFile: paths.configFile, keyStore: keyStore.kind, dev: opts.dev === true,
           ...(webHolder.web ? { webUrl: `ws://127.0.0.1:${webHolder.web.port}` } : {}),
+          memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
         }),
+        webLogin: () => {
+          const web = webHolder.web;
+          if (!web) throw new AtsyncError(ErrorCode.WebOff, "the web listener is off: start atsyncd with `atsyncd run --web` (or set \"web\": true in the config)");
+          const login = sessions.issueLogin();
+          return { url: web.loginUrl(login.token), expiresAt: login.expiresAt };
+        },
         shutdown: () => void self.daemon?.stop().catch((err: unknown) => logger.error("shutdown failed", { error: err })),
       });
       cleanups.push(() => methods.dispose());
       const webPort = opts.webPort ?? config.webPort;
       if (webPort !== undefined) {
-        const web = await WebListener.listen({ port: webPort, rpc, consent, logger: root });
+        const web = await WebListener.listen({ port: webPort, rpc, consent, page: StatusPage.load(sessions), logger: root });
         webHolder.web = web;
         cleanups.push(() => web.close());
       }

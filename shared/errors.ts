@@ -83,6 +83,9 @@ export const WireErrors = {
   AppOutOfScope: { code: 5001, class: "user-action", meaning: "a browser app asked for an atSign, a key or a method outside what the user allowed it" },
   AppAccessDenied: { code: 5002, class: "user-action", meaning: "the user denied the app's request for access (or it was withdrawn)" },
   AppRequestInvalid: { code: 5003, class: "user-action", meaning: "app.requestAccess from a connection that cannot ask (not the web listener's consent path, or too many waiting)" },
+  WebPortUnavailable: { code: 5004, class: "user-action", meaning: "the web listener cannot listen on its port (another program holds it, or it needs privileges): atsyncd does not start" },
+  AppsFileUnreadable: { code: 5005, class: "user-action", meaning: "apps.json (the browser apps allowed always) cannot be read or is not valid: the apps.* methods and app tokens fail until it is fixed or moved away; sync goes on" },
+  WebOff: { code: 5006, class: "user-action", meaning: "the web listener is off (atsyncd web needs atsyncd run --web, or \"web\" in the config)" },
 } as const satisfies Record<string, WireErrorEntry>;
 
 /**

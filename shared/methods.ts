@@ -136,6 +136,7 @@ export const RpcHello = method<"rpc.hello", T.HelloParams, T.HelloResult>(
 export const StatusGet = method<"status.get", T.StatusGetParams, SyncStatus[]>("status.get", obj({ atSign: optional(atSign) }));
 export const SyncNow = method<"sync.now", T.SyncNowParams, T.SyncNowResult>(
   "sync.now", obj({ atSign: optional(atSign), wait: optional(bool()), timeoutMs: optional(int({ min: 1, max: 24 * 3600 * 1000 })) }));
+export const WebLogin = method<"web.login", T.WebLoginParams, T.WebLoginResult>("web.login", obj({}));
 
 /** Every method by wire name, sorted. */
 export const Methods = {
@@ -164,6 +165,7 @@ export const Methods = {
   "rpc.hello": RpcHello,
   "status.get": StatusGet,
   "sync.now": SyncNow,
+  "web.login": WebLogin,
 } as const;
 
 export type MethodName = keyof typeof Methods;

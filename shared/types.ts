@@ -183,6 +183,8 @@ export interface DaemonDescribeResult {
   dev: boolean;
   /** The web listener for browser apps (`ws://127.0.0.1:PORT`), when it is on. */
   webUrl?: string;
+  /** The daemon process's memory now (its workers are threads of it): resident set and V8 heap in use, bytes. */
+  memory?: { rssBytes: number; heapUsedBytes: number };
 }
 
 export type DaemonShutdownParams = Record<string, never>;
@@ -237,3 +239,11 @@ export interface AppsDenyParams { requestId: string }
 export interface AppsDenyResult { denied: boolean }
 export interface AppsRevokeParams { appId: string }
 export interface AppsRevokeResult { revoked: boolean }
+
+export type WebLoginParams = Record<string, never>;
+/** A one-time link to the status page (`atsyncd web`): it logs the browser in once, before `expiresAt`. */
+export interface WebLoginResult {
+  /** `http://127.0.0.1:PORT/login?token=…`: a secret until used; never logged. */
+  url: string;
+  expiresAt: number;
+}

@@ -1,8 +1,10 @@
 // A `keys.get` load client in its own worker_thread, so the benchmark's own CPU is never counted
-// as the server's. Latency mode: sequential gets (a fixed count, or for a duration), each timed.
+// as the server's: over the Unix socket (the client library), or over the web listener as a
+// browser app (`web`: a WebSocket with the app's token). Latency mode: sequential gets (a fixed count, or for a duration), each timed.
 // Throughput mode: `inflight` concurrent lanes until the duration is up.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { AtsyncClient } from "../../client/index.js";
+import { WsRpc, type WebTarget } from "./wsRpc.js";
 
 export interface GetLoadJob {
   socketPath: string;
@@ -15,6 +17,8 @@ export interface GetLoadJob {
   durationMs: number;
   inflight: number;
   seed: number;
+  /** Over the web listener instead of `socketPath`. */
+  web?: WebTarget;
 }
 
 export interface GetLoadResult {
@@ -25,11 +29,20 @@ export interface GetLoadResult {
 
 export const benchKey = (i: number, atSign: string): string => `key${i}.bench${atSign}`;
 
-async function client(job: GetLoadJob): Promise<GetLoadResult> {
+async function connect(job: GetLoadJob): Promise<{ get(key: string): Promise<unknown>; close(): Promise<void> }> {
+  if (job.web) {
+    const w = await WsRpc.connect(job.web);
+    return { get: (key) => w.call("keys.get", { atSign: job.atSign, key }), close: () => w.close() };
+  }
   const c = await AtsyncClient.connect({ socketPath: job.socketPath, clientName: "bench" });
+  return { get: (key) => c.get(job.atSign, key), close: () => c.close() };
+}
+
+async function client(job: GetLoadJob): Promise<GetLoadResult> {
+  const c = await connect(job);
   try {
     let i = job.seed;
-    const next = (): Promise<unknown> => c.get(job.atSign, benchKey(i++ % job.keys, job.atSign));
+    const next = (): Promise<unknown> => c.get(benchKey(i++ % job.keys, job.atSign));
     for (let w = 0; w < 2000; w++) await next(); // warm up the JIT on both sides
     const t0 = performance.now();
     const deadline = t0 + job.durationMs;

@@ -6,7 +6,7 @@ import * as M from "../../shared/methods.js";
 import { obj, str } from "../../shared/schema.js";
 import { ATSIGN_PATTERN } from "../../shared/atKey.js";
 import type { SyncStatus } from "../../shared/status.js";
-import type { Conflict, DaemonDescribeResult } from "../../shared/types.js";
+import type { Conflict, DaemonDescribeResult, WebLoginResult } from "../../shared/types.js";
 import type { KeyStoreKind } from "../../shared/status.js";
 import type { Disposable } from "../ports.js";
 import type { EventHub } from "../rpc/EventHub.js";
@@ -32,6 +32,8 @@ export interface MethodDeps {
   consent: AppConsent;
   keyStoreKind: KeyStoreKind;
   describe(): DaemonDescribeResult;
+  /** A one-time link to the status page (throws WebOff when the web listener is off). */
+  webLogin(): WebLoginResult;
   shutdown(): void;
   testHooks: boolean;
 }
@@ -81,6 +83,7 @@ export function registerMethods(d: MethodDeps): Disposable {
       const results = await Promise.all(targets.map((a) => fwd<{ statuses: SyncStatus[] }>(a, M.SyncNow.name, { ...rest, atSign: a }, ctx)));
       return { statuses: results.flatMap((r) => r.statuses.map((s) => ({ ...s, keyStore: d.keyStoreKind }))) };
     }),
+    rpc.handle(M.WebLogin, () => d.webLogin()),
   ];
   if (d.testHooks) {
     all.push(rpc.handle(DebugCrashWorker, async (p, ctx) => {

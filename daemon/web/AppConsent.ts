@@ -95,17 +95,24 @@ export class AppConsent {
     };
   }
 
-  private take(requestId: string): Waiting {
+  private waiting(requestId: string): Waiting {
     const w = this.pending.get(requestId);
     if (!w) throw new AtsyncError(ErrorCode.AppRequestInvalid, `no app is waiting with request ${requestId} (see atsyncd apps list)`);
+    return w;
+  }
+
+  private take(requestId: string): Waiting {
+    const w = this.waiting(requestId);
     this.pending.delete(requestId);
     return w;
   }
 
   private allow(requestId: string, always: boolean): AllowedApp {
-    const w = this.take(requestId);
+    const w = this.waiting(requestId);
     const { requestId: _r, requestedAt: _t, ...asked } = w.app;
+    // Granted first: when the grants cannot be kept (apps.json unreadable), the app goes on waiting.
     const { grant, token } = this.grants.grant({ ...asked, grantedAt: this.clock.now(), always });
+    this.pending.delete(requestId);
     this.log.info("app allowed", { appId: grant.appId, origin: grant.origin, always });
     w.resolve({ appId: grant.appId, token, atSigns: grant.atSigns, namespaces: grant.namespaces, always });
     const { tokenSha256: _h, ...app } = grant;

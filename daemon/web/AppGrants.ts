@@ -3,10 +3,15 @@
 // to a temp file, fsynced and renamed over the old one, so a crash leaves the old or the new file);
 // "allow once" grants live in memory until the daemon stops. A token is 32 random bytes (base64url);
 // it is found by its hash, and only from the origin it was granted to.
+// A file that cannot be read or is not valid does not stop the daemon (it holds browser grants,
+// nothing sync needs): until it is fixed or moved away, every use of the grants fails with
+// AppsFileUnreadable naming the file, app tokens are refused, and the file is never overwritten.
+// Each use reads it again, so a fix takes effect without a restart.
 
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { AllowedApp } from "../../shared/types.js";
 
 export const APPS_FILE_NAME = "apps.json";
@@ -22,18 +27,27 @@ export function hashToken(token: string): string {
 export class AppGrants {
   private readonly byHash = new Map<string, Grant>();
   readonly file: string;
+  /** Why the file could not be read, until a read succeeds. */
+  private unreadable: AtsyncError | undefined;
 
   constructor(dataDir: string) {
     this.file = join(dataDir, APPS_FILE_NAME);
-    for (const g of readGrants(this.file)) this.byHash.set(g.tokenSha256, g);
+    this.load();
+  }
+
+  /** The file's problem, if it has one now (the daemon logs it at start). */
+  get readError(): AtsyncError | undefined {
+    return this.unreadable;
   }
 
   list(): AllowedApp[] {
+    this.ready();
     return [...this.byHash.values()].map(({ tokenSha256: _hash, ...app }) => app);
   }
 
   /** Grants `app` a new token, returned once and kept only as its hash. */
   grant(app: Omit<AllowedApp, "appId">): { grant: Grant; token: string } {
+    this.ready();
     const token = randomBytes(32).toString("base64url");
     const grant: Grant = { ...app, appId: `app-${randomBytes(6).toString("hex")}`, tokenSha256: hashToken(token) };
     this.byHash.set(grant.tokenSha256, grant);
@@ -41,12 +55,14 @@ export class AppGrants {
     return { grant, token };
   }
 
-  /** The grant `token` opens, if any. */
+  /** The grant `token` opens, if any (none while the file cannot be read). */
   find(token: string): Grant | undefined {
+    if (this.unreadable !== undefined && !this.load()) return undefined;
     return this.byHash.get(hashToken(token));
   }
 
   revoke(appId: string): Grant | undefined {
+    this.ready();
     for (const [hash, g] of this.byHash) {
       if (g.appId !== appId) continue;
       this.byHash.delete(hash);
@@ -59,6 +75,27 @@ export class AppGrants {
   /** Whether `grant` still stands (revoke ends it for connections already open too). */
   has(grant: Grant): boolean {
     return this.byHash.get(grant.tokenSha256) === grant;
+  }
+
+  /** Throws AppsFileUnreadable while the file cannot be read (reading it again first). */
+  private ready(): void {
+    if (this.unreadable !== undefined && !this.load()) throw this.unreadable;
+  }
+
+  /** Reads the file into the grants kept always (once-grants stay); false, with `unreadable` set, when it cannot be read. */
+  private load(): boolean {
+    let grants: Grant[];
+    try {
+      grants = readGrants(this.file);
+    } catch (err) {
+      const why = err instanceof SyntaxError ? `not valid JSON: ${err.message}` : (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      this.unreadable = new AtsyncError(ErrorCode.AppsFileUnreadable,
+        `${this.file} (the browser apps allowed always) cannot be read (${why}): fix it, or move it away to forget those apps; atsyncd reads it again at its next use`);
+      return false;
+    }
+    this.unreadable = undefined;
+    for (const g of grants) this.byHash.set(g.tokenSha256, g);
+    return true;
   }
 
   private save(): void {
@@ -86,8 +123,8 @@ function readGrants(file: string): Grant[] {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
   }
-  const raw = JSON.parse(text) as { apps?: unknown };
-  if (!Array.isArray(raw.apps)) throw new Error(`${file} holds no "apps" list`);
+  const raw = JSON.parse(text) as { apps?: unknown } | null;
+  if (!Array.isArray(raw?.apps)) throw new Error("it holds no \"apps\" list");
   return raw.apps.filter(isGrant);
 }
 

@@ -3,7 +3,6 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { statSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { WebSocket } from "ws";
 import { ErrorCode } from "../../shared/errors.js";
@@ -12,23 +11,13 @@ import { AppsList } from "../../shared/methods.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
 import type { AppRequestAccessResult } from "../../shared/types.js";
 import { atsyncdBin, requireBuild, startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
+import { freePort } from "../support/freePort.js";
 import { ALICE, BOB, useDevServer } from "./devServer.js";
 import { nextEvent } from "./nextEvent.js";
 
 const APP_ORIGIN = "http://wavi.example";
 
 type Frame = { id?: unknown; result?: unknown; error?: { code: number; message: string }; method?: string; params?: unknown };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
-    });
-  });
-}
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

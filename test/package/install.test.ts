@@ -64,13 +64,13 @@ describe("packaging: npm pack, a global install and an app that uses only the cl
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the daemon's tarball holds dist/, bin/, the service files, README and LICENSE, and nothing else", function () {
+  it("the daemon's tarball holds dist/, bin/, the status page, the service files, README and LICENSE, and nothing else", function () {
     const files = entries(daemonTgz);
-    const allowed = /^package\/(dist\/[\w/.-]+(?<!\.d)\.js|dist\/[\w/.-]+\.d\.ts|bin\/atsyncd|systemd\/[\w.-]+|launchd\/[\w.-]+\.plist|README\.md|LICENSE|package\.json)$/u;
+    const allowed = /^package\/(dist\/[\w/.-]+(?<!\.d)\.js|dist\/[\w/.-]+\.d\.ts|bin\/atsyncd|web\/[\w-]+\.(html|css|js|svg)|systemd\/[\w.-]+|launchd\/[\w.-]+\.plist|README\.md|LICENSE|package\.json)$/u;
     expect(files.filter((f) => !allowed.test(f)), "unexpected files").to.deep.equal([]);
     expect(files).to.include.members([
       "package/bin/atsyncd", "package/dist/daemon/cli/main.js", "package/dist/daemon/worker/main.js", "package/dist/client/index.js",
-      "package/dist/atserver/index.js", "package/systemd/atsyncd.service", "package/systemd/atsyncd-system.service",
+      "package/dist/atserver/index.js", "package/web/index.html", "package/web/app.js", "package/web/style.css", "package/systemd/atsyncd.service", "package/systemd/atsyncd-system.service",
       "package/systemd/atsyncd.sysusers.conf", "package/launchd/org.atsign.atsyncd.plist", "package/README.md", "package/LICENSE",
     ]);
   });

@@ -9,6 +9,7 @@ import { SqliteStore } from "../../daemon/store/SqliteStore.js";
 import { storePath } from "../../daemon/worker/storePath.js";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import type { AtMetadata } from "../../protocol/metadata.js";
+import type { TestDaemon } from "./daemon.js";
 
 /** Self keys need no network to encrypt; anything else is out of scope here. */
 const noNetwork: CipherContext = {
@@ -35,4 +36,31 @@ export async function writeWhileStopped(
   } finally {
     store.close();
   }
+}
+
+export interface ConflictValues {
+  base: string;
+  /** What the other device writes while `device` is stopped. */
+  theirs: string;
+  /** What `device` writes while stopped (after the other device's). */
+  mine: string;
+}
+
+/**
+ * A conflict on `key` for `device`, the way it comes about: both devices have `base`; `device`
+ * stops; the other device writes `theirs` and syncs; `device` writes `mine` while stopped (and
+ * `whileStopped` runs, for more of the same); `device` restarts. Resolves with the restarted daemon.
+ */
+export async function makeConflict(
+  device: TestDaemon, other: TestDaemon, atKeysPath: string, atSign: string, key: string, v: ConflictValues, whileStopped?: () => void,
+): Promise<TestDaemon> {
+  await device.client.put(atSign, key, v.base);
+  await device.client.syncNow({ atSign, wait: true });
+  await other.client.syncNow({ atSign, wait: true });
+  await device.stop();
+  await other.client.put(atSign, key, v.theirs);
+  await other.client.syncNow({ atSign, wait: true });
+  await writeWhileStopped(device, atSign, atKeysPath, key, v.mine);
+  whileStopped?.();
+  return device.restart();
 }

@@ -1,0 +1,150 @@
+// The web listener: `keys.get` as a browser app makes it (a WebSocket with its token, through the
+// scope guard) beside the same get over the Unix socket, in the same run against the same daemon;
+// then 1,000 events a second flowing to an open status page in chromium, and whether it keeps up.
+// Run (after `npm run build`): node --import tsx bench/web.ts [seconds]
+// Without chromium (/usr/bin/chromium, or $ATSYNCD_CHROMIUM) the page part is skipped, saying so.
+import type { Page } from "playwright-core";
+import type { AtsyncClient } from "../client/index.js";
+import { AppsAllow, AppsList } from "../shared/methods.js";
+import type { AppRequestAccessResult } from "../shared/types.js";
+import { haveChromium, launchChromium, openStatusPage } from "../test/support/browser.js";
+import { waitFor } from "../test/support/daemon.js";
+import { freePort } from "../test/support/freePort.js";
+import { benchKey, runGetLoad, type GetLoadJob } from "./support/getLoad.js";
+import { runBench, withBenchDaemon } from "./support/benchDaemon.js";
+import { pct } from "./support/stats.js";
+import { WsRpc, type WebTarget } from "./support/wsRpc.js";
+
+const ATSIGN = "@bench🛠";
+const KEYS = 1000;
+const SECONDS = Number(process.argv[2] ?? 5);
+const CLIENTS = 8;
+const INFLIGHT = 16;
+const ORIGIN = "http://bench.example";
+const EVENTS_PER_SECOND = 1000;
+const BATCH = 50;
+
+/** An app token for `ATSIGN` in the bench namespace: asked on /consent, allowed over the socket. */
+async function appToken(port: number, client: AtsyncClient): Promise<string> {
+  const asker = await WsRpc.connect({ url: `ws://127.0.0.1:${port}/consent`, origin: ORIGIN, token: "none" });
+  const asked = asker.call("app.requestAccess", { name: "bench", atSigns: [ATSIGN], namespaces: ["bench"] });
+  const pending = await waitFor("the request", async () => (await client.call(AppsList, {})).pending[0]);
+  await client.call(AppsAllow, { requestId: pending.requestId });
+  const { token } = (await asked) as AppRequestAccessResult;
+  await asker.close();
+  return token;
+}
+
+async function getsBesideEachOther(socketPath: string, web: WebTarget): Promise<void> {
+  const base: Omit<GetLoadJob, "mode" | "inflight" | "seed"> = { socketPath, atSign: ATSIGN, keys: KEYS, durationMs: SECONDS * 1000 };
+  const rows: string[] = [];
+  for (const [name, extra] of [["Unix socket", {}], ["WebSocket (app token)", { web }]] as const) {
+    const lat = await runGetLoad({ ...base, ...extra, mode: "latency", inflight: 1, seed: 0 });
+    const sorted = (lat.latenciesUs ?? []).sort((a, b) => a - b);
+    const results = await Promise.all(Array.from({ length: CLIENTS }, (_, k) => runGetLoad({ ...base, ...extra, mode: "throughput", inflight: INFLIGHT, seed: k * 125 })));
+    const total = results.reduce((s, r) => s + r.completed, 0);
+    const rate = (total / Math.max(...results.map((r) => r.elapsedMs))) * 1000;
+    rows.push(`${name.padEnd(22)} p50 ${pct(sorted, 50).toFixed(1).padStart(6)} µs  p99 ${pct(sorted, 99).toFixed(1).padStart(7)} µs  `
+      + `${Math.round(rate).toLocaleString("en").padStart(7)} gets/s (${CLIENTS} clients × ${INFLIGHT} in flight)`);
+  }
+  console.log(`keys.get, ${SECONDS} s each, one sequential client for p50/p99 then ${CLIENTS} for ops/s:`);
+  for (const r of rows) console.log(`  ${r}`);
+}
+
+interface PageSample {
+  received: number;
+  seq: number;
+  lagMs: number;
+  maxLagMs: number;
+  state: string;
+}
+
+async function sample(page: Page): Promise<PageSample> {
+  const d = await page.locator("#events").evaluate((el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
+  const state = (await page.locator("#conn").getAttribute("data-state")) ?? "";
+  return { received: Number(d.received ?? 0), seq: Number(d.seq ?? 0), lagMs: Number(d.lagMs ?? 0), maxLagMs: Number(d.maxLagMs ?? 0), state };
+}
+
+async function eventsToPage(socketPath: string, client: AtsyncClient): Promise<void> {
+  if (!haveChromium()) {
+    console.log("events to the page: skipped (no chromium: apt-get install chromium, as .ci/run does)");
+    return;
+  }
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    const page = await openStatusPage(context, socketPath);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const metrics = async (): Promise<Record<string, number>> => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+    // The daemon's own count of what it sent: a socket subscriber to every event, as the page is.
+    let published = 0;
+    let lastSeq = 0;
+    const reference = client.subscribe({});
+    const counting = (async () => {
+      for await (const e of reference) {
+        published++;
+        lastSeq = e.seq;
+      }
+    })();
+    const before = await sample(page);
+    const published0 = published;
+    const m0 = await metrics();
+    const t0 = performance.now();
+    const lags: number[] = [];
+    let maxBehind = 0;
+    let sent = 0;
+    const inflight = new Set<Promise<unknown>>();
+    for (let tick = 0; performance.now() - t0 < SECONDS * 1000; tick++) {
+      // 50 puts every 50 ms, on time whatever the replies do (at most 8 batches waiting): each
+      // put is one key.changed, and the status changes they make add a few events more.
+      const due = t0 + (tick * 1000 * BATCH) / EVENTS_PER_SECOND;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (inflight.size >= 8) await Promise.race(inflight);
+      const put = client.putMany(ATSIGN, Array.from({ length: BATCH }, (_, i) => ({ op: "put" as const, key: `k${(sent + i) % 5000}.flood${ATSIGN}`, value: `v${sent + i}` })));
+      inflight.add(put);
+      void put.finally(() => inflight.delete(put));
+      sent += BATCH;
+      if (tick % 10 === 0) {
+        const s = await sample(page);
+        lags.push(s.lagMs);
+        maxBehind = Math.max(maxBehind, lastSeq - s.seq);
+      }
+    }
+    await Promise.all(inflight);
+    const genMs = performance.now() - t0;
+    const end = lastSeq;
+    const caughtUp = await waitFor("the page to catch up", async () => ((await sample(page)).seq >= end ? performance.now() : undefined), 30_000);
+    const after = await sample(page);
+    const wallMs = performance.now() - t0;
+    const m1 = await metrics();
+    const share = (name: string): string => `${(((m1[name] ?? 0) - (m0[name] ?? 0)) / (wallMs / 1000) * 100).toFixed(0)}%`;
+    const pageRate = ((after.received - before.received) / wallMs) * 1000;
+    lags.sort((a, b) => a - b);
+    console.log(`events to an open status page (chromium), ${(genMs / 1000).toFixed(1)} s of puts (kept local) at ${EVENTS_PER_SECOND}/s in batches of ${BATCH}:`);
+    console.log(`  the daemon published ${(published - published0).toLocaleString("en")} events (${Math.round(((published - published0) / genMs) * 1000).toLocaleString("en")}/s), `
+      + `the page took ${(after.received - before.received).toLocaleString("en")} (${Math.round(pageRate).toLocaleString("en")}/s over ${(wallMs / 1000).toFixed(1)} s)`);
+    console.log(`  lag of the latest event when sampled: p50 ${pct(lags, 50)} ms, max ${lags[lags.length - 1] ?? 0} ms; worst lag of any event ${after.maxLagMs} ms; `
+      + `at most ${maxBehind} events behind; caught up ${Math.max(0, caughtUp - t0 - genMs).toFixed(0)} ms after the last put; connection ${after.state}`);
+    console.log(`  the page's main thread busy ${share("TaskDuration")} of the time (script ${share("ScriptDuration")}, style ${share("RecalcStyleDuration")}, layout ${share("LayoutDuration")})`);
+    await reference.close();
+    await counting.catch(() => undefined);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  // Selective sync of the bench namespace only: the flood's keys stay on this device, so the events
+  // come as fast as the worker stores puts, not as fast as it uploads them (which is sync's figure).
+  await withBenchDaemon("web", ATSIGN, { config: { logLevel: "warn", web: port, namespaces: ["bench"] } }, async (daemon) => {
+    await daemon.client.putMany(ATSIGN, Array.from({ length: KEYS }, (_, i) => ({ op: "put" as const, key: benchKey(i, ATSIGN), value: `value-${i}-${"x".repeat(40)}` })));
+    const token = await appToken(port, daemon.client);
+    await getsBesideEachOther(daemon.socketPath, { url: `ws://127.0.0.1:${port}/rpc`, origin: ORIGIN, token });
+    await eventsToPage(daemon.socketPath, daemon.client);
+  });
+}
+
+runBench(main);
