@@ -33,8 +33,9 @@ export interface KeyQuery {
 /** A listed key with what decides whether it is live (daemon/worker/keyLifetime.ts), without its value. */
 export interface ListedKey {
   atKey: string;
-  metadata: AtMetadata;
   updatedAtMs: number;
+  /** Its metadata when a ttb or ttl above 0 may make it not live; null when nothing in it can (not even read then). */
+  lifetime: AtMetadata | null;
 }
 
 export interface KeyPage {

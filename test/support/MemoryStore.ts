@@ -18,6 +18,12 @@ function byKey(a: { at_key: string }, b: { at_key: string }): number {
   return Buffer.compare(Buffer.from(a.at_key), Buffer.from(b.at_key));
 }
 
+/** KeyLister's LIFETIME column: the metadata when its ttb or ttl (SQLite compares a text as above any number) is above 0. */
+function mayExpire(m: AtMetadata): AtMetadata | null {
+  const above = (v: unknown): boolean => typeof v === "string" || (typeof v === "number" && v > 0);
+  return above(m.ttb) || above(m.ttl) ? m : null;
+}
+
 /** What SQLite stores for a bound value: undefined and NaN become NULL. */
 function sqlRow<R extends object>(row: R): R {
   const out = { ...row } as Record<string, unknown>;
@@ -280,7 +286,7 @@ export class MemoryStore implements Store {
     const scanned = q.regex === undefined ? range : range.slice(0, Math.max(1, scanBudget));
     const re = q.regex !== undefined ? new RegExp(q.regex, "u") : undefined;
     const rows = scanned.filter((r) => re === undefined || re.test(r.at_key)).slice(0, Math.max(1, limit));
-    const keys = rows.map((r) => ({ atKey: r.at_key, metadata: parseMetadataJson(r.metadata), updatedAtMs: r.updated_at_ms }));
+    const keys = rows.map((r) => ({ atKey: r.at_key, updatedAtMs: r.updated_at_ms, lifetime: mayExpire(parseMetadataJson(r.metadata)) }));
     if (keys.length === Math.max(1, limit)) return { keys, next: keys.at(-1)?.atKey ?? null };
     const budgetLast = re !== undefined && scanned.length === Math.max(1, scanBudget) ? scanned.at(-1)?.at_key : undefined;
     return { keys, next: budgetLast ?? null };

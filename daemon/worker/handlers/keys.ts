@@ -144,7 +144,7 @@ export function keysList(ctx: WorkerContext, raw: unknown): KeysListResult {
     ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
   }, after, p.limit ?? DEFAULT_LIST_LIMIT);
   const now = ctx.clock.now();
-  const keys = page.keys.filter((k) => (p.showHidden === true || !hidden(k.atKey)) && isLive(k, now)).map((k) => k.atKey);
+  const keys = page.keys.filter((k) => (p.showHidden === true || !hidden(k.atKey)) && isLive({ metadata: k.lifetime ?? {}, updatedAtMs: k.updatedAtMs }, now)).map((k) => k.atKey);
   return { keys, nextCursor: page.next === null ? null : encodeCursor(page.next, p) };
 }
 

@@ -35,7 +35,25 @@ export function listingCases(t: StoreCase): void {
     expect(all).to.have.length(2_345);
     expect(all[0]).to.equal(key("k00000"));
     expect(all.at(-1)).to.equal(key("k02344"));
-    expect(t.store.listKeyPage({}, "", 3).keys[0]).to.deep.equal({ atKey: key("k00000"), metadata: {}, updatedAtMs: t.clock.now() });
+    expect(t.store.listKeyPage({}, "", 3).keys[0]).to.deep.equal({ atKey: key("k00000"), updatedAtMs: t.clock.now(), lifetime: null });
+  });
+
+  it("a listed key carries its metadata only when a ttb or ttl above 0 may make it not live", () => {
+    t.store.putManyLocal([
+      { atKey: key("ttl"), value: "v", metadata: { ttl: 1000, expiresAt: "2000-01-01 00:00:00.000Z" } },
+      { atKey: key("ttb"), value: "v", metadata: { ttb: 5, isEncrypted: true } },
+      { atKey: key("zero"), value: "v", metadata: { ttl: 0, ttb: 0, ttr: 9 } },
+      { atKey: key("none"), value: "v" },
+    ]);
+    t.store.apply([putKey(key("pulled"), 3, "v", { metadata: { ttl: 60_000, availableAt: "2999-01-01 00:00:00.000Z" } })]);
+    const page = t.store.listKeyPage({}, "", 10);
+    expect(Object.fromEntries(page.keys.map((k) => [k.atKey, k.lifetime]))).to.deep.equal({
+      [key("none")]: null,
+      [key("pulled")]: { ttl: 60_000, availableAt: "2999-01-01 00:00:00.000Z" },
+      [key("ttb")]: { ttb: 5, isEncrypted: true },
+      [key("ttl")]: { ttl: 1000, expiresAt: "2000-01-01 00:00:00.000Z" },
+      [key("zero")]: null,
+    });
   });
 
   it("a key exactly `limit` from the end: the full last page says where it stopped, the next is empty and ends", () => {
