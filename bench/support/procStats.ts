@@ -14,6 +14,13 @@ export function threadCount(pid: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
+/** CPU time a process has used so far (user + system, every thread), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 /** The load averages and core count, for the line that says how busy the machine was. */
 export function machineLoad(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${availableParallelism()} cores`;
