@@ -3,9 +3,9 @@
 // least-squares line through the three points. The dev-server runs in another process.
 // Run (after `npm run build`): node --import tsx bench/memory.ts [keysPerAtSign]
 // Target: ≤ 15 MB per atSign.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnBenchChild, type BenchChild } from "./support/benchChild.js";
+import { rssMb } from "./support/procStats.js";
 import type { DevServerInfo } from "../atserver/DevServer.js";
 import { startTestDaemon, waitFor, type TestDaemon } from "../test/support/daemon.js";
 
@@ -16,12 +16,6 @@ const NODE_ARGS = (process.env.ATSYNCD_BENCH_NODE_ARGS ?? "").split(" ").filter(
 const MAX = Math.max(...COUNTS);
 const empty = (i: number): string => `@idle${i}🛠`;
 const filled = (i: number): string => `@full${i}🛠`;
-
-/** Resident set size of a process, in MB (Linux /proc). */
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/mu.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 function slope(xs: number[], ys: number[]): { perUnit: number; base: number } {
   const n = xs.length;

@@ -111,8 +111,25 @@ export class AtsyncClient {
   delete(atSign: string, key: string, opts?: CallOptions): Promise<T.KeysDeleteResult> {
     return this.call(M.KeysDelete, { atSign, key }, opts);
   }
-  list(atSign: string, query: Omit<T.KeysListParams, "atSign"> = {}, opts?: CallOptions): Promise<string[]> {
-    return this.call(M.KeysList, { atSign, ...query }, opts).then((r) => r.keys);
+  /**
+   * The keys of `atSign` (optionally by regex or namespace), page by page as the daemon sends
+   * them: `for await (const page of client.listPages("@alice")) ...`. `limit` is the page size
+   * (default 1000, at most 10,000); a page may hold fewer keys, even none, before the end. Keys
+   * written or deleted while it runs may or may not be listed; none is listed twice.
+   */
+  async *listPages(atSign: string, query: Omit<T.KeysListParams, "atSign" | "cursor"> = {}, opts?: CallOptions): AsyncGenerator<string[], void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page: T.KeysListResult = await this.call(M.KeysList, { atSign, ...query, ...(cursor !== undefined ? { cursor } : {}) }, opts);
+      yield page.keys;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+  /** Every key of the listing in one array (every page of listPages): for listings known to be small. */
+  async list(atSign: string, query: Omit<T.KeysListParams, "atSign" | "cursor"> = {}, opts?: CallOptions): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of this.listPages(atSign, query, opts)) keys.push(...page);
+    return keys;
   }
   syncNow(params: T.SyncNowParams = {}, opts?: CallOptions): Promise<T.SyncNowResult> {
     return this.call(M.SyncNow, params, opts);

@@ -162,7 +162,7 @@ export class Daemon {
       supervisor.onEvent((e) => {
         if (e.kind === "worker.event") hub.publish(e.event);
         else if (e.kind === "worker.status") hub.publish({ kind: "status.changed", atSign: e.atSign, status: { ...e.status, keyStore: keyStore.kind } });
-        else if (e.to.kind === "backoff" || e.to.kind === "failed") {
+        else if (e.to.kind === "starting" || e.to.kind === "backoff" || e.to.kind === "failed") {
           const info = supervisor.worker(e.atSign);
           if (info) hub.publish({ kind: "status.changed", atSign: e.atSign, status: statusOf(info, keyStore.kind) });
         }
@@ -170,12 +170,12 @@ export class Daemon {
       const cron = new CronTrigger({ logger: root, onFire: (atSign) => supervisor.trigger("schedule", atSign) });
       cleanups.push(() => cron.stop());
       const identities = new Identities({ config, keyStore, fallbackReason: opened.fallbackReason, supervisor, cron, clock, logger: root.child({ component: "identities" }) });
-      // Workers first: a client connecting as soon as the socket exists sees every onboarded atSign.
+      // Every onboarded atSign is added before the socket answers, so a client connecting at once
+      // sees each (`starting`); the socket does not wait for their workers, which start a few at a
+      // time (the supervisor's start queue), each reading its keys when its turn comes.
       for (const atSign of await keyStore.list()) {
         try {
-          const keys = await keyStore.get(atSign);
-          if (keys === undefined) continue;
-          identities.startStored(atSign, keys);
+          identities.startStored(atSign, () => keyStore.get(atSign));
         } catch (err) {
           logger.error("cannot start an onboarded atSign", { atSign, error: err instanceof Error ? err.message : String(err) });
         }

@@ -20,6 +20,30 @@ export type LocalWrite =
   | { atKey: string; value: string; metadata?: AtMetadata }
   | { atKey: string; delete: true };
 
+/** Which live keys a listing selects; every part is optional and they combine (and). */
+export interface KeyQuery {
+  /** JS syntax, `u` flag, tested against the whole key. */
+  regex?: string;
+  /** One `\w+` word, any case: keys ending in `.<namespace>@<owner>`. */
+  namespace?: string;
+  /** Keys starting with this text (keys are stored in lower case). */
+  prefix?: string;
+}
+
+/** A listed key with what decides whether it is live (daemon/worker/keyLifetime.ts), without its value. */
+export interface ListedKey {
+  atKey: string;
+  updatedAtMs: number;
+  /** Its metadata when a ttb or ttl above 0 may make it not live; null when nothing in it can (not even read then). */
+  lifetime: AtMetadata | null;
+}
+
+export interface KeyPage {
+  keys: ListedKey[];
+  /** The last key this page examined: the next page starts after it. Null once the listing has reached the end. */
+  next: string | null;
+}
+
 export interface Disposable {
   dispose(): void;
 }
@@ -74,7 +98,15 @@ export interface Store {
   putManyLocal(items: readonly LocalWrite[]): LocalWriteResult[];
   /** The live key, if any. */
   get(atKey: string): KeyRecord | undefined;
-  listKeys(opts?: { regex?: string; namespace?: string }): string[];
+  /** Every live key the query selects, in key order: for queries that select few (a prefix); listings page with listKeyPage. */
+  listKeys(q?: KeyQuery): string[];
+  /**
+   * Up to `limit` live keys after `after` ("" for the first page), in key order (SQLite's BINARY
+   * order: the bytes of their UTF-8), that the query selects. A namespace or prefix is answered by
+   * an index; a regex is tested on at most `scanBudget` keys per page, so a page may hold fewer
+   * than `limit` keys, or none, before the end.
+   */
+  listKeyPage(q: KeyQuery, after: string, limit: number, scanBudget?: number): KeyPage;
   listConflicts(opts?: { unresolvedOnly?: boolean }): ConflictRecord[];
   markConflictResolved(id: number, kept?: "local" | "remote"): boolean;
   /** A person's choice on a conflict, resolved or not: it is resolved, and `kept` is the side now in effect. */

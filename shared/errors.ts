@@ -58,6 +58,7 @@ export const WireErrors = {
   KeyStoreUnavailable: { code: 2005, class: "user-action", meaning: "the OS keychain or the key file cannot be used" },
   WorkerRestarting: { code: 2006, class: "retryable", meaning: "the atSign's worker crashed and is restarting: retry after data.retryAfterMs" },
   WorkerFailed: { code: 2007, class: "fatal", meaning: "the atSign's worker keeps failing and is not restarted" },
+  WorkerStarting: { code: 2008, class: "retryable", meaning: "the atSign's worker is still starting (the daemon starts a few at a time): the request waited data.waitedMs for it; retry" },
 
   // 3xxx: keys and values.
   KeyNotFound: { code: 3001, class: "user-action", meaning: "no such key" },

@@ -6,7 +6,7 @@ import { ATKEY_PATTERN, ATSIGN_PATTERN, MAX_ATKEY_LENGTH, parseAtKey } from "./a
 import { AtsyncError, ErrorCode } from "./errors.js";
 import { EventKinds } from "./events.js";
 import { method } from "./method.js";
-import { MAX_VALUE_BYTES } from "./protocol.js";
+import { MAX_LIST_LIMIT, MAX_VALUE_BYTES } from "./protocol.js";
 import { arrayOf, bool, int, literal, obj, optional, regexSource, str, tagged, type Validator } from "./schema.js";
 import type { SyncStatus } from "./status.js";
 import type * as T from "./types.js";
@@ -111,6 +111,8 @@ export const KeysList = method<"keys.list", T.KeysListParams, T.KeysListResult>(
     regex: optional(regexSource()),
     namespace: optional(str({ minLength: 1, maxBytes: 255, pattern: /^\w+$/u, patternName: "a namespace such as \"wavi\"" })),
     showHidden: optional(bool()),
+    limit: optional(int({ min: 1, max: MAX_LIST_LIMIT })),
+    cursor: optional(str({ minLength: 1, maxBytes: 4096 })),
   }));
 export const KeysLookup = method<"keys.lookup", T.KeysLookupParams, T.KeysLookupResult>(
   "keys.lookup", obj({ atSign, key: anyAtKey, bypassCache: optional(bool()) }));

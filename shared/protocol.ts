@@ -6,8 +6,11 @@
 import type { ErrorObject } from "./errors.js";
 import type { FrameLimits } from "./FrameSplitter.js";
 
-/** Bumped on any incompatible change to methods, params, results or events. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * Bumped on any incompatible change to methods, params, results or events. 3: `keys.list` answers
+ * in pages (a client of 2 would take the first page for the whole list), and a status may be `starting`.
+ */
+export const PROTOCOL_VERSION = 3;
 
 /**
  * One frame (one line, without its newline) may not exceed this many bytes. The largest real
@@ -35,10 +38,17 @@ export const MAX_FRAME_VALUES = 200_000;
 export const REQUEST_FRAME_LIMITS: FrameLimits = { maxBytes: MAX_FRAME_BYTES, maxDepth: MAX_FRAME_DEPTH, maxValues: MAX_FRAME_VALUES };
 
 /**
- * The client's limits on each frame from the daemon: replies grow with the store (keys.list),
+ * The client's limits on each frame from the daemon: replies grow with the store (conflicts.list),
  * so no count of values, but nothing a daemon sends nests near 64 deep.
  */
 export const REPLY_FRAME_LIMITS: FrameLimits = { maxBytes: MAX_FRAME_BYTES + 1024, maxDepth: 64, maxValues: Number.POSITIVE_INFINITY };
+
+/**
+ * Keys in one `keys.list` page when the request names no limit, and the most it may name. A key is
+ * at most 255 UTF-16 units, about 1 KB as escaped UTF-8 at worst, so a page of the most fits a frame.
+ */
+export const DEFAULT_LIST_LIMIT = 1000;
+export const MAX_LIST_LIMIT = 10_000;
 
 /** The largest value `keys.put` accepts, in UTF-8 bytes (the reference SDK's `maxDataSize`). */
 export const MAX_VALUE_BYTES = 10_230_000;

@@ -37,6 +37,12 @@ export interface SyncProgress {
 }
 
 export type SyncState =
+  /**
+   * The atSign's worker is not up yet (the daemon starts a few at a time, or a restart after a
+   * crash): nothing is known of its connection, and requests to it wait for it (WorkerStarting past
+   * a bound).
+   */
+  | { kind: "starting"; since: number }
   /** No contact with the atServer yet since the worker started. */
   | { kind: "connecting"; since: number; attempt: number }
   /** Connected and not moving data; `inSync` says whether there is anything left to do. */
@@ -55,7 +61,7 @@ export type SyncState =
 export type SyncStateKind = SyncState["kind"];
 
 export const SyncStateKinds: readonly SyncStateKind[] = [
-  "backoff", "connecting", "needs-attention", "offline", "online", "syncing",
+  "backoff", "connecting", "needs-attention", "offline", "online", "starting", "syncing",
 ];
 
 export type KeyStoreKind = "keychain" | "file";

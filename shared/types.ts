@@ -56,8 +56,26 @@ export interface KeysPutParams { atSign: string; key: string; value: string; met
 export interface KeysPutResult { key: string }
 export type KeysDeleteParams = KeyRef;
 export interface KeysDeleteResult { key: string }
-export interface KeysListParams { atSign: string; regex?: string; namespace?: string; showHidden?: boolean }
-export interface KeysListResult { keys: string[] }
+/**
+ * One page of an atSign's keys, in key order (the bytes of their UTF-8), optionally those matching
+ * a regex or in a namespace. A listing starts without `cursor` and goes on with each page's
+ * `nextCursor` (with the same regex, namespace and showHidden) until it is null.
+ */
+export interface KeysListParams {
+  atSign: string;
+  regex?: string;
+  namespace?: string;
+  showHidden?: boolean;
+  /** At most this many keys in the page: 1 to MAX_LIST_LIMIT, default DEFAULT_LIST_LIMIT (shared/protocol.ts). */
+  limit?: number;
+  /** The `nextCursor` of the previous page; absent for the first. */
+  cursor?: string;
+}
+/**
+ * A page holds at most `limit` keys and may hold fewer, even none, before the end: a page with a
+ * regex examines a bounded number of keys. The listing is over when `nextCursor` is null.
+ */
+export interface KeysListResult { keys: string[]; nextCursor: string | null }
 
 export interface KeysLookupParams {
   atSign: string;

@@ -65,7 +65,7 @@ export interface DeviceOptions {
 
 /** Store methods that only read: a crash point after one of them is the same as before the next write. */
 const READS: ReadonlySet<string> = new Set([
-  "get", "listKeys", "pendingChanges", "rejectedChanges", "change", "pendingKeyCount", "nextRetryAtMs",
+  "get", "listKeys", "listKeyPage", "pendingChanges", "rejectedChanges", "change", "pendingKeyCount", "nextRetryAtMs",
   "pendingOutsideFilterCount", "syncState", "listConflicts", "conflictCount",
 ]);
 

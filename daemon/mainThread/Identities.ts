@@ -6,7 +6,7 @@ import type { IdentitiesOnboardResult } from "../../shared/types.js";
 import { configFor, normalizeAtSignName, type DaemonConfig } from "../config/DaemonConfig.js";
 import type { KeyStore } from "../keystore/KeyStore.js";
 import type { Clock, Logger } from "../ports.js";
-import type { Supervisor } from "../supervisor/Supervisor.js";
+import type { KeysSource, Supervisor } from "../supervisor/Supervisor.js";
 import type { CronTrigger } from "../triggers/CronTrigger.js";
 import { proveKeys } from "./proveKeys.js";
 
@@ -27,8 +27,8 @@ export class Identities {
 
   constructor(private readonly o: IdentitiesOptions) {}
 
-  /** Starts the worker of an atSign whose keys are already stored (daemon start). */
-  startStored(atSign: string, keys: AtKeys): void {
+  /** Starts the worker of an atSign whose keys are stored (daemon start: read when its turn to start comes). */
+  startStored(atSign: string, keys: KeysSource): void {
     this.o.supervisor.add(atSign, keys);
     this.schedule(atSign);
   }

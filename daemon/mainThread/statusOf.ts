@@ -23,7 +23,8 @@ export function statusOf(info: WorkerInfo, keyStore: KeyStoreKind): SyncStatus {
     case "running":
       return idle;
     case "starting":
-      return { ...idle, state: { kind: "connecting", since: w.since, attempt: w.attempt } };
+      // Whatever its last run knew, nobody watches its connection now: not online, not in sync.
+      return { ...idle, state: { kind: "starting", since: w.since } };
     case "backoff":
       return {
         ...idle,

@@ -3,12 +3,14 @@
 // Every public method is one synchronous transaction (house-style §21).
 import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock, LocalWrite, LocalWriteResult, Store } from "../ports.js";
+import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, Store } from "../ports.js";
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
 import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../core/types.js";
 import { applyOps } from "./applyOps.js";
 import { ensurePrivateFile } from "./ensurePrivateFile.js";
-import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
+import { KeyLister, registerStoreFunctions } from "./KeyLister.js";
+import { namespaceOf } from "./keyListing.js";
+import { liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
 import type { ChangeRow, ConflictRow } from "./rows.js";
 import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
 import { migrate } from "./schema.js";
@@ -26,16 +28,18 @@ export class SqliteStore implements Store {
   private readonly state: SyncStateTable;
   private readonly clock: Clock;
   private readonly rows: LocalRows;
+  private readonly lister: KeyLister;
 
   private constructor(db: Database.Database, clock: Clock) {
     this.db = db;
     this.clock = clock;
     this.st = prepareStatements(db);
+    this.lister = new KeyLister(db);
     const st = this.st;
     this.state = new SyncStateTable(syncStateRows(db));
     this.rows = {
       key: (k) => st.getKey.get(k),
-      upsertLocal: (k, value, metadata, deleted, nowMs) => void st.upsertLocal.run(k, value, metadata, deleted, nowMs),
+      upsertLocal: (k, value, metadata, deleted, nowMs) => void st.upsertLocal.run(k, value, metadata, deleted, nowMs, namespaceOf(k)),
       insertChange: (k, op, nowMs) => Number(st.insertChange.run(k, op, nowMs).lastInsertRowid),
     };
   }
@@ -52,6 +56,7 @@ export class SqliteStore implements Store {
       db.pragma("journal_size_limit = 67108864");
       // SQLite creates these with the database's mode; made here, they are checked like it.
       for (const suffix of ["-wal", "-shm"]) ensurePrivateFile(opts.path + suffix, false);
+      registerStoreFunctions(db);
       migrate(db);
       return new SqliteStore(db, opts.clock);
     } catch (err) {
@@ -116,9 +121,18 @@ export class SqliteStore implements Store {
     return row ? toKeyRecord(row) : undefined;
   }
 
-  /** Live keys, optionally those matching a regex (JS syntax) or in a namespace. */
-  listKeys(opts: { regex?: string; namespace?: string } = {}): string[] {
-    return filterListing(this.st.listLive.all().map((r) => r.at_key), opts);
+  listKeys(q: KeyQuery = {}): string[] {
+    const out: string[] = [];
+    for (let after: string | null = ""; after !== null;) {
+      const page = this.lister.page(q, after, 10_000);
+      for (const k of page.keys) out.push(k.atKey);
+      after = page.next;
+    }
+    return out;
+  }
+
+  listKeyPage(q: KeyQuery, after: string, limit: number, scanBudget?: number): KeyPage {
+    return this.lister.page(q, after, limit, scanBudget);
   }
 
   // ---- outbox ----

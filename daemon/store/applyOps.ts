@@ -1,6 +1,7 @@
 // Carries out the engine's store operations (daemon/core/storeOps.ts) inside the caller's
 // transaction. Each op is one statement or a few; none is a decision.
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
+import { namespaceOf } from "./keyListing.js";
 import type { Statements } from "./statements.js";
 import type { SyncStateTable } from "./SyncStateTable.js";
 
@@ -18,7 +19,7 @@ export function applyOps(st: Statements, state: SyncStateTable, ops: readonly St
   for (const o of ops) {
     switch (o.op) {
       case "putKey":
-        st.putRemote.run(o.atKey, o.value, JSON.stringify(o.metadata ?? {}), o.deleted ? 1 : 0, o.commitId, o.serverTimeMs, o.atMs);
+        st.putRemote.run(o.atKey, o.value, JSON.stringify(o.metadata ?? {}), o.deleted ? 1 : 0, o.commitId, o.serverTimeMs, o.atMs, namespaceOf(o.atKey));
         break;
       case "verifyKey":
         if (o.metadata) st.verifyKeyMeta.run(o.commitId, o.serverTimeMs, JSON.stringify(o.metadata), o.atKey);

@@ -71,10 +71,3 @@ export function writeMetaLocal(rows: LocalRows, atKey: string, metadata: Partial
   const outboxId = addChange(rows, k, "#", nowMs);
   return { atKey: k, outboxId, record: { ...previous, metadata: merged, updatedAtMs: nowMs }, previous };
 }
-
-/** Live keys (in the store's order) that match a regex (JS syntax) and lie in a namespace, when given. */
-export function filterListing(keys: readonly string[], opts: { regex?: string; namespace?: string }): string[] {
-  const re = opts.regex !== undefined ? new RegExp(opts.regex, "u") : undefined;
-  const ns = opts.namespace?.toLowerCase();
-  return keys.filter((k) => (!re || re.test(k)) && (ns === undefined || k.endsWith(`.${ns}@${k.split("@").pop() ?? ""}`)));
-}

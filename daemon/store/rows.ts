@@ -15,6 +15,8 @@ export interface KeyRow {
   /** Absent in rows built before schema 6 (test/support/MemoryStore.ts fills it). */
   server_time_bound_ms?: number | null;
   resync_seen: number;
+  /** keyListing.ts namespaceOf(at_key); absent in rows built before schema 8. */
+  namespace?: string | null;
 }
 
 export interface ChangeRow {

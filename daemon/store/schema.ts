@@ -65,6 +65,11 @@ const MIGRATIONS: readonly string[] = [
   // A row a repair queued again re-pushes a version the server lost: for last-writer-wins it is
   // as old as that version (the server's clock), not as the repair.
   `ALTER TABLE changes ADD COLUMN version_time_ms INTEGER;`,
+  // Each key's namespace (keyListing.ts namespaceOf, registered as atsync_namespace by
+  // SqliteStore.open), so a listing by namespace is an index search, not a scan of every key.
+  `ALTER TABLE keys ADD COLUMN namespace TEXT;
+   UPDATE keys SET namespace = atsync_namespace(at_key);
+   CREATE INDEX keys_by_namespace ON keys (namespace) WHERE namespace IS NOT NULL AND deleted = 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,7 +9,7 @@ export interface Statements {
   countPending: Database.Statement<[], { n: number }>;
   unseenKeys: Database.Statement<[], KeyRow>;
   keysUpTo: Database.Statement<[number, number], KeyRow>;
-  putRemote: Database.Statement<[string, string | null, string, number, number, number | null, number]>;
+  putRemote: Database.Statement<[string, string | null, string, number, number, number | null, number, string | null]>;
   verifyKey: Database.Statement<[number | null, number | null, string]>;
   verifyKeyMeta: Database.Statement<[number | null, number | null, string, string]>;
   markSeen: Database.Statement<[string]>;
@@ -25,8 +25,7 @@ export interface Statements {
   insertChange: Database.Statement<[string, string, number]>;
   requeueChange: Database.Statement<[string, string, number, number | null]>;
   insertConflict: Database.Statement<[string, string, string, string, string | null, string | null, number | null, string, string | null, string | null, number | null, number, number]>;
-  upsertLocal: Database.Statement<[string, string | null, string, number, number]>;
-  listLive: Database.Statement<[], { at_key: string }>;
+  upsertLocal: Database.Statement<[string, string | null, string, number, number, string | null]>;
   changesInState: Database.Statement<[string], ChangeRow>;
   countInState: Database.Statement<[string], { n: number }>;
   changeById: Database.Statement<[number], ChangeRow>;
@@ -50,8 +49,9 @@ export function prepareStatements(db: Database.Database): Statements {
     unseenKeys: db.prepare<[], KeyRow>("SELECT * FROM keys WHERE resync_seen = 0"),
     keysUpTo: db.prepare<[number, number], KeyRow>("SELECT * FROM keys WHERE commit_id IS NOT NULL AND commit_id <= ? LIMIT ?"),
     // ---- what ops do ----
-    putRemote: db.prepare<[string, string | null, string, number, number, number | null, number]>(
-      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, server_time_ms, updated_at_ms, resync_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+    // The namespace is the key's (keyListing.ts namespaceOf): set once, when the row is made.
+    putRemote: db.prepare<[string, string | null, string, number, number, number | null, number, string | null]>(
+      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, server_time_ms, updated_at_ms, resync_seen, namespace) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = excluded.deleted,
          commit_id = excluded.commit_id, server_time_ms = excluded.server_time_ms, updated_at_ms = excluded.updated_at_ms, resync_seen = 1,
          server_time_bound_ms = NULL`,
@@ -88,13 +88,12 @@ export function prepareStatements(db: Database.Database): Statements {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // ---- local writes ----
-    upsertLocal: db.prepare<[string, string | null, string, number, number]>(
-      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, updated_at_ms) VALUES (?, ?, ?, ?, NULL, ?)
+    upsertLocal: db.prepare<[string, string | null, string, number, number, string | null]>(
+      `INSERT INTO keys (at_key, value, metadata, deleted, commit_id, updated_at_ms, namespace) VALUES (?, ?, ?, ?, NULL, ?, ?)
        ON CONFLICT (at_key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, deleted = excluded.deleted,
          updated_at_ms = excluded.updated_at_ms`,
     ),
     // ---- reads ----
-    listLive: db.prepare<[], { at_key: string }>("SELECT at_key FROM keys WHERE deleted = 0 ORDER BY at_key"),
     changesInState: db.prepare<[string], ChangeRow>("SELECT * FROM changes WHERE state = ? ORDER BY id"),
     countInState: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM changes WHERE state = ?"),
     changeById: db.prepare<[number], ChangeRow>("SELECT * FROM changes WHERE id = ?"),

@@ -1,6 +1,7 @@
 // One worker_thread per onboarded atSign. The main thread never opens a store: it forwards
 // requests to the owning worker, restarts crashed workers while the others keep serving,
 // and fans the workers' events out to whoever listens (the RPC layer).
+import { availableParallelism } from "node:os";
 import type { AtKeys } from "../../protocol/atKeysFile.js";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { BackoffOptions } from "../backoff.js";
@@ -8,6 +9,8 @@ import { normalizeAtSignName } from "../config/DaemonConfig.js";
 import type { Clock, Disposable, Logger } from "../ports.js";
 import type { TriggerReason, WorkerData } from "../worker/protocol.js";
 import type { Cancellation } from "./CancelSource.js";
+import { START_WAIT_MS } from "./HeldRequests.js";
+import { StartQueue } from "./StartQueue.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { WorkerSlot } from "./WorkerSlot.js";
 
@@ -32,7 +35,14 @@ export interface SupervisorOptions {
   shutdownTimeoutMs?: number;
   /** Jitter source, injectable for tests. */
   random?: () => number;
+  /** Workers starting at once (from spawn to ready). Default: the cores, os.availableParallelism(). */
+  startConcurrency?: number;
+  /** How long a request to a starting atSign waits for its worker before WorkerStarting. Default 30 s. */
+  startWaitMs?: number;
 }
+
+/** An atSign's keys, or how to read them when its worker's turn to start comes (daemon start). */
+export type KeysSource = AtKeys | (() => Promise<AtKeys | undefined>);
 
 /** A crashed worker restarts after 500 ms, doubling up to 30 s, each delay within ±20%. */
 export const RESTART_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0.2 } as const;
@@ -42,19 +52,33 @@ export type SupervisorListener = (e: SupervisorEvent) => void;
 export class Supervisor {
   private readonly slots = new Map<string, WorkerSlot>();
   private readonly listeners = new Set<SupervisorListener>();
+  private readonly queue: StartQueue;
   private stopping: Promise<void> | undefined;
 
-  constructor(private readonly o: SupervisorOptions) {}
+  constructor(private readonly o: SupervisorOptions) {
+    this.queue = new StartQueue(o.startConcurrency ?? availableParallelism());
+  }
 
-  /** Onboards an atSign at run time: starts its worker. */
-  add(atSign: string, keys: AtKeys): void {
+  /**
+   * Adds an atSign (daemon start, onboarding): its status says `starting` at once, and its worker
+   * starts when the start queue gives it a turn.
+   */
+  add(atSign: string, keys: KeysSource): void {
     const name = normalizeAtSignName(atSign);
     if (this.stopping) throw new AtsyncError(ErrorCode.ShuttingDown, "atsyncd is shutting down");
     if (this.slots.has(name)) throw new AtsyncError(ErrorCode.AlreadyOnboarded, `${name} is already running`);
     const slot = new WorkerSlot(name, {
       workerUrl: this.o.workerUrl,
       execArgv: this.o.execArgv,
-      makeWorkerData: () => this.o.makeWorkerData(name, keys),
+      makeWorkerData: typeof keys === "function"
+        ? async () => {
+          const k = await keys();
+          if (k === undefined) throw new Error(`the keys of ${name} are no longer in the key store`);
+          return this.o.makeWorkerData(name, k);
+        }
+        : () => this.o.makeWorkerData(name, keys),
+      queue: this.queue,
+      startWaitMs: this.o.startWaitMs ?? START_WAIT_MS,
       clock: this.o.clock,
       logger: this.o.logger.child({ atSign: name, component: "supervisor" }),
       backoff: { ...RESTART_BACKOFF, ...this.o.backoff },

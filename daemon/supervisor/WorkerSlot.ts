@@ -1,5 +1,6 @@
-// One atSign's worker thread: spawns it, routes requests and replies by id, restarts it
-// after a crash with capped backoff, or marks it failed when restarting stops helping.
+// One atSign's worker thread: spawns it when the start queue gives it a turn, holds requests
+// until it is ready, routes requests and replies by id, restarts it after a crash with capped
+// backoff, or marks it failed when restarting stops helping.
 import { Worker } from "node:worker_threads";
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { SyncStatus } from "../../shared/status.js";
@@ -12,14 +13,21 @@ import {
 } from "../worker/protocol.js";
 import type { Cancellation } from "./CancelSource.js";
 import { CrashWindow } from "./CrashWindow.js";
+import { HeldRequests } from "./HeldRequests.js";
 import { PendingRequest } from "./PendingRequest.js";
+import type { StartQueue, StartTicket } from "./StartQueue.js";
 import type { SupervisorEvent, WorkerInfo } from "./SupervisorEvent.js";
 import { checkTransition, type WorkerState } from "./WorkerState.js";
 
 export interface SlotOptions {
   workerUrl: URL;
   execArgv: string[] | undefined;
-  makeWorkerData: () => WorkerData;
+  /** Its workerData at each (re)start; a promise when the keys are read from the key store first. */
+  makeWorkerData: () => WorkerData | Promise<WorkerData>;
+  /** Whose turn it is to start (shared by every slot of the supervisor). */
+  queue: StartQueue;
+  /** How long a request waits for the worker to be ready (HeldRequests). */
+  startWaitMs: number;
   clock: Clock;
   logger: Logger;
   backoff: Omit<BackoffOptions, "random">;
@@ -39,6 +47,8 @@ export class WorkerSlot {
   private worker: Worker | undefined;
   private st: WorkerState;
   private readonly pending = new Map<number, PendingRequest>();
+  private readonly held: HeldRequests;
+  private ticket: StartTicket | undefined;
   private nextId = 1;
   private restarts = 0;
   private lastError: string | undefined;
@@ -55,6 +65,7 @@ export class WorkerSlot {
   constructor(readonly atSign: string, private readonly o: SlotOptions) {
     this.crashes = new CrashWindow(o.crashLimit.maxCrashes, o.crashLimit.windowMs);
     this.backoff = new Backoff({ ...o.backoff, random: o.random });
+    this.held = new HeldRequests({ atSign, clock: o.clock, waitMs: o.startWaitMs });
     this.st = { kind: "starting", since: o.clock.now(), attempt: 0 };
   }
 
@@ -72,12 +83,40 @@ export class WorkerSlot {
     this.launched = true;
     this.o.logger.info("worker starting");
     this.o.emit({ kind: "worker.state", atSign: this.atSign, from: "stopped", to: this.st, durationMs: 0 });
-    this.spawn();
+    this.enqueue();
   }
 
   private restart(): void {
     this.transition({ kind: "starting", since: this.o.clock.now(), attempt: this.backoff.attempt });
-    this.spawn();
+    this.enqueue();
+  }
+
+  /** Waits for a turn to start; the turn is given back once the worker is ready or gone. */
+  private enqueue(): void {
+    this.ticket?.release();
+    this.ticket = this.o.queue.enter(() => this.guard("start", () => this.launch()));
+  }
+
+  private launch(): void {
+    let data: WorkerData | Promise<WorkerData>;
+    try {
+      data = this.o.makeWorkerData();
+    } catch (err) {
+      this.fail(`cannot start worker: ${describe(err)}`, null);
+      return;
+    }
+    if (!(data instanceof Promise)) {
+      this.spawn(data);
+      return;
+    }
+    data.then((d) => this.guard("start", () => {
+      // Stopped while its keys were read: its turn goes to the next.
+      if (this.st.kind === "starting" && this.worker === undefined) this.spawn(d);
+      else this.ticket?.release();
+    }), (err: unknown) => this.guard("start", () => {
+      if (this.st.kind === "starting") this.fail(`cannot start worker: ${describe(err)}`, null);
+      else this.ticket?.release();
+    }));
   }
 
   /** Leaves `failed` for a fresh start with a clean crash history. */
@@ -88,10 +127,10 @@ export class WorkerSlot {
     this.restart();
   }
 
-  private spawn(): void {
+  private spawn(workerData: WorkerData): void {
     let w: Worker;
     try {
-      w = new Worker(this.o.workerUrl, { workerData: this.o.makeWorkerData(), execArgv: this.o.execArgv });
+      w = new Worker(this.o.workerUrl, { workerData, execArgv: this.o.execArgv });
     } catch (err) {
       this.fail(`cannot start worker: ${describe(err)}`, null);
       return;
@@ -142,9 +181,11 @@ export class WorkerSlot {
     switch (msg.type) {
       case "ready":
         this.readyTimer?.dispose();
+        this.ticket?.release();
         if (this.st.kind !== "starting") return;
         this.transition({ kind: "running", since: this.o.clock.now() });
         this.healthyTimer = this.o.clock.setTimer(this.o.healthyAfterMs, () => this.backoff.reset());
+        for (const h of this.held.release()) this.send(w, h.p, h.method, h.params);
         return;
       case "reply": {
         const p = this.pending.get(msg.id);
@@ -169,6 +210,7 @@ export class WorkerSlot {
     this.worker = undefined;
     this.readyTimer?.dispose();
     this.healthyTimer?.dispose();
+    this.ticket?.release();
     if (this.st.kind === "stopping") {
       this.rejectAll(new AtsyncError(ErrorCode.ShuttingDown, `${this.atSign} stopped before answering`));
       this.transition({ kind: "stopped", since: this.o.clock.now() });
@@ -198,14 +240,18 @@ export class WorkerSlot {
   }
 
   private fail(error: string, code: number | null): void {
+    this.ticket?.release();
     this.o.logger.error("worker failed; not restarting", { exitCode: code, error });
     this.transition({ kind: "failed", since: this.o.clock.now(), lastError: error, lastExitCode: code });
+    this.held.rejectAll(new AtsyncError(ErrorCode.WorkerFailed, `${this.atSign} has failed and is not restarting: ${error}`));
   }
 
+  /** Every request posted and not answered, and every one held for the start, with `err`. */
   private rejectAll(err: AtsyncError): void {
     const all = [...this.pending.values()];
     this.pending.clear();
     for (const p of all) p.reject(err);
+    this.held.rejectAll(err);
   }
 
   private transition(next: WorkerState): void {
@@ -221,10 +267,18 @@ export class WorkerSlot {
     w.postMessage(msg);
   }
 
-  /** Sends one request; rejects with an AtsyncError when the worker cannot answer. */
+  /**
+   * Sends one request; rejects with an AtsyncError when the worker cannot answer. While the worker
+   * starts, the request waits for it (and it starts next if it was waiting for a turn).
+   */
   request(method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
     const st = this.st;
     const w = this.worker;
+    if (st.kind === "starting") {
+      if (cancel?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+      this.ticket?.hurry();
+      return this.held.hold(this.nextId++, method, params, cancel, this.onCancelled);
+    }
     if (st.kind === "backoff") {
       const retryAfterMs = Math.max(0, st.untilMs - this.o.clock.now());
       return Promise.reject(new AtsyncError(ErrorCode.WorkerRestarting, `${this.atSign} is restarting after a crash (${st.lastError}); retry in ${retryAfterMs} ms`, { retryAfterMs }));
@@ -237,19 +291,21 @@ export class WorkerSlot {
     }
     if (cancel?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const p = new PendingRequest(id, resolve, reject, cancel, this.onCancelled);
-      this.pending.set(id, p);
-      try {
-        this.post(w, { type: "request", id, method, params });
-      } catch (err) {
-        this.pending.delete(id);
-        p.reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
-      }
-    });
+    return new Promise((resolve, reject) => this.send(w, new PendingRequest(id, resolve, reject, cancel, this.onCancelled), method, params));
+  }
+
+  private send(w: Worker, p: PendingRequest, method: string, params: unknown): void {
+    this.pending.set(p.id, p);
+    try {
+      this.post(w, { type: "request", id: p.id, method, params });
+    } catch (err) {
+      this.pending.delete(p.id);
+      p.reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
+    }
   }
 
   private readonly onCancelled = (p: PendingRequest): void => {
+    if (this.held.cancel(p.id)) return;
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     // Still pending means the worker it was posted to is the current one (an exit rejects all).
@@ -283,6 +339,8 @@ export class WorkerSlot {
     this.restartTimer?.dispose();
     this.readyTimer?.dispose();
     this.healthyTimer?.dispose();
+    this.ticket?.release();
+    this.held.rejectAll(new AtsyncError(ErrorCode.ShuttingDown, `${this.atSign} is stopping`));
     const w = this.worker;
     this.transition({ kind: "stopping", since: this.o.clock.now() });
     if (w === undefined) {

@@ -168,8 +168,7 @@ export class NotificationOutbox {
 
   private pending(): Queued[] {
     const out: Queued[] = [];
-    for (const k of this.o.store.listKeys()) {
-      if (!k.startsWith(PREFIX)) continue;
+    for (const k of this.o.store.listKeys({ prefix: PREFIX })) {
       const rec = this.o.store.get(k);
       if (rec === undefined) continue;
       try {

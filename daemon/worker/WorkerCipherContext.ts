@@ -58,8 +58,7 @@ export class WorkerCipherContext implements CipherContext {
   }
 
   listLocal(prefix: string): Promise<string[]> {
-    const p = prefix.toLowerCase();
-    return Promise.resolve(this.o.store.listKeys().filter((k) => k.startsWith(p)));
+    return Promise.resolve(this.o.store.listKeys({ prefix: prefix.toLowerCase() }));
   }
 
   getLocal(atKey: string): Promise<StoredValue | undefined> {

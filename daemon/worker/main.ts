@@ -34,6 +34,7 @@ import { WorkerCipherContext } from "./WorkerCipherContext.js";
 import { readWorkerExtras } from "./workerExtras.js";
 import { WorkerServer } from "./WorkerServer.js";
 import { syncErrorCode } from "./toWireError.js";
+import { testStartGate } from "./testStartGate.js";
 import { ErrorCode, InternalCode } from "../../shared/errors.js";
 
 const port = parentPort;
@@ -202,4 +203,6 @@ function start(): void {
   logger.info("worker ready");
 }
 
-start();
+const gate = testStartGate(workerData);
+if (gate === undefined) start();
+else void gate.then(start);

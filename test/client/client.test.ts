@@ -13,6 +13,7 @@ import type { AtsyncEvent } from "../../shared/events.js";
 import { KeysDelete, KeysGet, KeysList, KeysPut, StatusGet, SyncNow } from "../../shared/methods.js";
 import { MAX_FRAME_BYTES } from "../../shared/protocol.js";
 import type { SyncStatus } from "../../shared/status.js";
+import type * as T from "../../shared/types.js";
 import { tempDir, waitFor } from "../rpc/helpers.js";
 import { syncStatus } from "../support/statusFixture.js";
 
@@ -39,7 +40,15 @@ async function startDaemon(socketPath: string, hub: EventHub, version = "t") {
     store.delete(p.key);
     return { key: p.key };
   });
-  server.handle(KeysList, (p) => ({ keys: [...store.keys()].filter((k) => k.endsWith(p.atSign)).sort() }));
+  const listed: T.KeysListParams[] = [];
+  // Pages as the worker does, with the index of the next key as its cursor.
+  server.handle(KeysList, (p) => {
+    listed.push(p);
+    const all = [...store.keys()].filter((k) => k.endsWith(p.atSign)).sort();
+    const from = p.cursor === undefined ? 0 : Number(p.cursor);
+    const to = from + (p.limit ?? 1000);
+    return { keys: all.slice(from, to), nextCursor: to < all.length ? String(to) : null };
+  });
   server.handle(StatusGet, (p) => [status(p.atSign ?? "@alice🛠")]);
   server.handle(SyncNow, (_p, ctx) => new Promise((_resolve, reject) => {
     ctx.signal.addEventListener("abort", () => {
@@ -49,7 +58,7 @@ async function startDaemon(socketPath: string, hub: EventHub, version = "t") {
   }));
   const events = serveEvents(server, hub);
   return {
-    server, store, aborts,
+    server, store, aborts, listed,
     async stop() {
       events.dispose();
       await server.close();
@@ -100,6 +109,28 @@ describe("AtsyncClient", () => {
     expect(await c.list("@alice🛠")).to.deep.equal(["phone.wavi@alice🛠"]);
     expect((await c.status("@alice🛠"))[0]?.state.kind).to.equal("online");
     expect(await c.call(KeysDelete, { atSign: "@alice🛠", key: "phone.wavi@alice🛠" })).to.deep.equal({ key: "phone.wavi@alice🛠" });
+  });
+
+  it("listPages follows each page's cursor with the same query; list() is every page; a break asks no more", async () => {
+    const c = await connect();
+    const keys = ["k1", "k2", "k3", "k4", "k5"].map((k) => `${k}.wavi@carol`);
+    for (const k of keys) await c.put("@carol", k, "v");
+    daemon.listed.length = 0;
+    const pages: string[][] = [];
+    for await (const page of c.listPages("@carol", { namespace: "wavi", limit: 2 })) pages.push(page);
+    expect(pages).to.deep.equal([keys.slice(0, 2), keys.slice(2, 4), keys.slice(4)]);
+    expect(daemon.listed).to.deep.equal([
+      { atSign: "@carol", namespace: "wavi", limit: 2 },
+      { atSign: "@carol", namespace: "wavi", limit: 2, cursor: "2" },
+      { atSign: "@carol", namespace: "wavi", limit: 2, cursor: "4" },
+    ]);
+    expect(await c.list("@carol", { limit: 2 })).to.deep.equal(keys);
+    daemon.listed.length = 0;
+    for await (const page of c.listPages("@carol", { limit: 1 })) {
+      expect(page).to.deep.equal([keys[0]]);
+      break;
+    }
+    expect(daemon.listed).to.have.length(1);
   });
 
   it("rejects with the daemon's error as an AtsyncError carrying its code", async () => {

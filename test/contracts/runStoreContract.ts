@@ -5,6 +5,7 @@
 import type { Clock, Store } from "../../daemon/ports.js";
 import { ManualClock } from "../sync/support/ManualClock.js";
 import type { StoreCase } from "./store/context.js";
+import { listingCases } from "./store/listing.js";
 import { localWriteCases } from "./store/localWrites.js";
 import { opCases } from "./store/ops.js";
 import { outboxCases } from "./store/outbox.js";
@@ -32,6 +33,7 @@ export function runStoreContract(name: string, open: (clock: Clock) => StoreFixt
     });
 
     describe("local writes and reads", () => localWriteCases(t));
+    describe("listing", () => listingCases(t));
     describe("outbox", () => outboxCases(t));
     describe("ops", () => opCases(t));
     describe("the engine's decisions carried out", () => scenarioCases(t));

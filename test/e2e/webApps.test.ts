@@ -143,7 +143,7 @@ describe("e2e: browser apps on the web listener", function () {
     const got = await app.request("keys.get", { atSign: ALICE, key: `phone.wavi${ALICE}` });
     expect((got.result as { value: string }).value).to.equal("+1 555");
     const listedKeys = await app.request("keys.list", { atSign: ALICE });
-    expect(listedKeys.result).to.deep.equal({ keys: [`phone.wavi${ALICE}`] });
+    expect(listedKeys.result).to.deep.equal({ keys: [`phone.wavi${ALICE}`], nextCursor: null });
     for (const [method, params] of [
       ["keys.get", { atSign: ALICE, key: `diary.notes${ALICE}` }],
       ["keys.put", { atSign: ALICE, key: `diary.notes${ALICE}`, value: "x" }],

@@ -150,6 +150,8 @@ describe("Supervisor", function () {
   it("cancels a request through its AbortSignal and tells the worker", async function () {
     start();
     sup.add("@alice", fakeKeys("@alice"));
+    // Posted to a running worker (one held for the start is dropped in main: startQueue.test.ts).
+    await waitRunning(sup, "@alice");
     const ac = new AbortController();
     const p = sup.forward("@alice", "slow", { ms: 60_000 }, ac.signal);
     ac.abort();
@@ -165,6 +167,7 @@ describe("Supervisor", function () {
   it("cancels a request through an RPC request context (no AbortSignal made) and detaches when answered", async function () {
     start();
     sup.add("@alice", fakeKeys("@alice"));
+    await waitRunning(sup, "@alice");
     const ctx = new InflightRequest(asConnectionId("c1"), fakePeer);
     const p = sup.forward("@alice", "slow", { ms: 60_000 }, ctx);
     ctx.abort(new AtsyncError(ErrorCode.RequestCancelled, "cancelled by the client"));

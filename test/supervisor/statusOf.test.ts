@@ -45,8 +45,11 @@ describe("statusOf (what status.get says while a worker cannot)", function () {
     expect(s).to.deep.include({ atSign: "@alice🛠", keyStore: "keychain", pendingUploads: 0, lastSyncedAt: null });
   });
 
-  it("says connecting while starting, offline once stopped", function () {
-    expect(statusOf(info({ kind: "starting", since: 3, attempt: 1 }, null), "file").state).to.deep.equal({ kind: "connecting", since: 3, attempt: 1 });
+  it("says starting while its worker starts, never online or in sync, whatever its last run said; offline once stopped", function () {
+    expect(statusOf(info({ kind: "starting", since: 3, attempt: 0 }, null), "file")).to.deep.include({ state: { kind: "starting", since: 3 }, inSync: false, connected: false });
+    const lastRun: SyncStatus = { ...pushed, inSync: true, uploading: false, pendingUploads: 0, conflicts: 0, lastReceivedCommitId: 30 };
+    const restarting = statusOf(info({ kind: "starting", since: 7, attempt: 2 }, lastRun), "file");
+    expect(restarting).to.deep.equal({ ...lastRun, state: { kind: "starting", since: 7 }, inSync: false, connected: false, uploading: false, downloading: false });
     expect(statusOf(info({ kind: "stopped", since: 4 }), "file").state).to.deep.equal({ kind: "offline", since: 4, reason: "atsyncd is stopping this atSign", nextAttemptAt: null });
   });
 });

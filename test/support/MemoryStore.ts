@@ -3,18 +3,25 @@
 // does. It decides nothing. test/contracts/runStoreContract.ts keeps the two the same.
 import { Buffer } from "node:buffer";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock, LocalWrite, LocalWriteResult, Store } from "../../daemon/ports.js";
+import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, Store } from "../../daemon/ports.js";
 import { StoreError } from "../../daemon/store/StoreError.js";
 import type { StoreApplyResult, StoreOp } from "../../daemon/core/storeOps.js";
 import type { ChangeRecord, ChangeState, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../../daemon/core/types.js";
 import { unknownOp } from "../../daemon/store/applyOps.js";
-import { filterListing, liveRow, writeLocal, writeMetaLocal, type LocalRows } from "../../daemon/store/localWrites.js";
-import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange, type ChangeRow, type ConflictRow, type KeyRow } from "../../daemon/store/rows.js";
+import { LIST_SCAN_BUDGET, literalPrefix, namespaceOf } from "../../daemon/store/keyListing.js";
+import { liveRow, writeLocal, writeMetaLocal, type LocalRows } from "../../daemon/store/localWrites.js";
+import { parseMetadataJson, toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange, type ChangeRow, type ConflictRow, type KeyRow } from "../../daemon/store/rows.js";
 import { SyncStateTable, type SyncStateSnapshot } from "../../daemon/store/SyncStateTable.js";
 
 /** SQLite's BINARY collation, the order of `at_key` in every read: UTF-8 bytes, not UTF-16 units. */
 function byKey(a: { at_key: string }, b: { at_key: string }): number {
   return Buffer.compare(Buffer.from(a.at_key), Buffer.from(b.at_key));
+}
+
+/** KeyLister's LIFETIME column: the metadata when its ttb or ttl (SQLite compares a text as above any number) is above 0. */
+function mayExpire(m: AtMetadata): AtMetadata | null {
+  const above = (v: unknown): boolean => typeof v === "string" || (typeof v === "number" && v > 0);
+  return above(m.ttb) || above(m.ttl) ? m : null;
 }
 
 /** What SQLite stores for a bound value: undefined and NaN become NULL. */
@@ -259,8 +266,30 @@ export class MemoryStore implements Store {
     return row ? toKeyRecord(row) : undefined;
   }
 
-  listKeys(opts: { regex?: string; namespace?: string } = {}): string[] {
-    return filterListing(this.sortedKeys((r) => r.deleted === 0).map((r) => r.at_key), opts);
+  listKeys(q: KeyQuery = {}): string[] {
+    const out: string[] = [];
+    for (let after: string | null = ""; after !== null;) {
+      const page = this.listKeyPage(q, after, 10_000);
+      out.push(...page.keys.map((k) => k.atKey));
+      after = page.next;
+    }
+    return out;
+  }
+
+  /** What KeyLister's statements select, over the sorted rows: the range (namespace, prefixes, after), then the regex on at most `scanBudget` of it. */
+  listKeyPage(q: KeyQuery, after: string, limit: number, scanBudget = LIST_SCAN_BUDGET): KeyPage {
+    const literal = q.regex !== undefined ? literalPrefix(q.regex) : "";
+    const ns = q.namespace?.toLowerCase();
+    const afterBytes = Buffer.from(after);
+    const range = this.sortedKeys((r) => r.deleted === 0 && Buffer.compare(Buffer.from(r.at_key), afterBytes) > 0
+      && r.at_key.startsWith(q.prefix ?? "") && r.at_key.startsWith(literal) && (ns === undefined || namespaceOf(r.at_key) === ns));
+    const scanned = q.regex === undefined ? range : range.slice(0, Math.max(1, scanBudget));
+    const re = q.regex !== undefined ? new RegExp(q.regex, "u") : undefined;
+    const rows = scanned.filter((r) => re === undefined || re.test(r.at_key)).slice(0, Math.max(1, limit));
+    const keys = rows.map((r) => ({ atKey: r.at_key, updatedAtMs: r.updated_at_ms, lifetime: mayExpire(parseMetadataJson(r.metadata)) }));
+    if (keys.length === Math.max(1, limit)) return { keys, next: keys.at(-1)?.atKey ?? null };
+    const budgetLast = re !== undefined && scanned.length === Math.max(1, scanBudget) ? scanned.at(-1)?.at_key : undefined;
+    return { keys, next: budgetLast ?? null };
   }
 
   facts(atKeys: readonly string[]): Map<string, KeyFacts> {

@@ -26,6 +26,8 @@ export interface TestDaemonOptions {
   config?: Record<string, unknown>;
   /** How long to wait for the socket and the workers. Default 20 s. */
   readyTimeoutMs?: number;
+  /** Return once the socket answers, without waiting for every worker online (start-up tests). Default false. */
+  socketOnly?: boolean;
 }
 
 export interface Exit {
@@ -139,7 +141,7 @@ export async function startTestDaemon(opts: TestDaemonOptions): Promise<TestDaem
       if (file === undefined) throw new Error(`the dev-server does not serve ${atSign}`);
       await client.onboard(atSign, readFileSync(file, "utf8"));
     }
-    await waitFor("every worker online", async () => {
+    if (opts.socketOnly !== true) await waitFor("every worker online", async () => {
       const st = await client.status();
       return st.every((s) => s.state.kind === "online" || s.state.kind === "syncing");
     }, timeout);

@@ -26,7 +26,7 @@ function setup(answer: (command: string) => Promise<string>) {
   const rows = new Map<string, KeyRecord>();
   const store = {
     get: (k: string) => rows.get(k),
-    listKeys: () => [...rows.keys()],
+    listKeys: (q: { prefix?: string } = {}) => [...rows.keys()].filter((k) => k.startsWith(q.prefix ?? "")),
     listConflicts: () => [],
   } as unknown as ReadonlyStore;
   const local = {

@@ -47,6 +47,8 @@ export function stateLabel(s: Pick<SyncStatus, "state" | "inSync">): string {
       const phase = st.progress[st.progress.direction];
       return `syncing ${st.progress.direction === "upload" ? "↑" : "↓"} ${phase ? pct(phase) : 0}%`;
     }
+    case "starting":
+      return "starting";
     case "connecting":
       return "connecting";
     case "offline":
@@ -75,6 +77,8 @@ export function stateDetail(s: SyncStatus, ctx: FormatContext): string | null {
     }
     case "syncing":
       return formatProgress(st.progress);
+    case "starting":
+      return `its worker is starting (for ${formatDuration(ctx.now - st.since)})`;
     case "connecting":
       return st.attempt > 1 ? `connecting to the atServer, attempt ${st.attempt}` : null;
     case "offline": {

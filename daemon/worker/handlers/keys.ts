@@ -6,10 +6,12 @@ import type { AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode } from "../../../shared/errors.js";
 import { KeysDelete, KeysGet, KeysGetMeta, KeysList, KeysPut, KeysPutMany } from "../../../shared/methods.js";
 import type { KeyMetadata, KeysGetMetaResult, KeysGetResult, KeysListResult, KeysPutManyResult, KeysPutResult, PutMetadata } from "../../../shared/types.js";
+import { DEFAULT_LIST_LIMIT } from "../../../shared/protocol.js";
 import { MAX_COMMAND_BYTES } from "../../remote/TlsRemote.js";
 import type { KeyRecord } from "../../core/types.js";
 import type { LocalWrite } from "../../ports.js";
 import { isLive, withLifetime } from "../keyLifetime.js";
+import { decodeCursor, encodeCursor } from "../listCursor.js";
 import { cipherTag } from "../PlaintextCache.js";
 import type { WorkerContext } from "../WorkerContext.js";
 
@@ -127,14 +129,23 @@ function hidden(key: string): boolean {
   return k.startsWith("_") || k.startsWith("public:_") || k.startsWith("private:") || k.startsWith("privatekey:");
 }
 
+/**
+ * One page: the store's page of keys after the cursor's, less hidden and not-live ones (so a page
+ * may hold fewer than `limit`), and a cursor at the last key the store examined. Pages follow the
+ * keys' order, each strictly after the last: no key is listed twice in one listing, and a key
+ * present from the first page to the last is listed once; one written or deleted meanwhile is
+ * listed if it was there when the listing passed its place.
+ */
 export function keysList(ctx: WorkerContext, raw: unknown): KeysListResult {
   const p = KeysList.validate(raw, "");
-  const keys = ctx.store.listKeys({
+  const after = p.cursor === undefined ? "" : decodeCursor(p.cursor, p);
+  const page = ctx.store.listKeyPage({
     ...(p.regex !== undefined ? { regex: p.regex } : {}),
     ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
-  });
-  const shown = p.showHidden === true ? keys : keys.filter((k) => !hidden(k));
-  return { keys: shown.filter((k) => liveRecord(ctx, k) !== undefined) };
+  }, after, p.limit ?? DEFAULT_LIST_LIMIT);
+  const now = ctx.clock.now();
+  const keys = page.keys.filter((k) => (p.showHidden === true || !hidden(k.atKey)) && isLive({ metadata: k.lifetime ?? {}, updatedAtMs: k.updatedAtMs }, now)).map((k) => k.atKey);
+  return { keys, nextCursor: page.next === null ? null : encodeCursor(page.next, p) };
 }
 
 /** Encrypts every item first (that may look up keys), then writes all of them in one transaction. */
