@@ -58,7 +58,7 @@ describe("worker sync.now handler", () => {
     void r.detached.then((x) => (outcome = x));
     await turn();
     expect(outcome).to.equal(undefined);
-    status.publish(syncStatus({ inSync: false, state: { kind: "syncing", since: 2, progress: { phase: "checking", done: 0, total: null, ratePerSec: null } } as SyncStatus["state"] }));
+    status.publish(syncStatus({ inSync: false, state: { kind: "syncing", since: 2, progress: { direction: "download", upload: null, download: null } } }));
     await turn();
     expect(outcome).to.equal(undefined);
     status.publish(syncStatus({ inSync: true }));
