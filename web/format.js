@@ -63,6 +63,8 @@ export function stateOf(s) {
       return s.inSync ? { text: "in sync", tone: "ok" } : { text: "online", tone: "busy" };
     case "syncing":
       return { text: "syncing", tone: "busy" };
+    case "starting":
+      return { text: "starting", tone: "wait" };
     case "connecting":
       return { text: s.state.attempt > 1 ? `connecting (try ${s.state.attempt})` : "connecting", tone: "wait" };
     case "backoff":

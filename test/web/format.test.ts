@@ -44,6 +44,7 @@ describe("web: the status page's formatting", function () {
     expect(f.stateOf({ ...s, state: { kind: "online", since: 0 }, inSync: false }).text).to.equal("online");
     expect(f.stateOf({ ...s, state: { kind: "connecting", since: 0, attempt: 3 } }).text).to.equal("connecting (try 3)");
     expect(f.stateOf({ ...s, state: { kind: "needs-attention", since: 0, reason: "x", code: 4003 } }).tone).to.equal("bad");
+    expect(f.stateOf({ ...s, state: { kind: "starting", since: 0 }, inSync: false })).to.deep.equal({ text: "starting", tone: "wait" });
     const base = { seq: 1, at: 0 } as const;
     const key = { ...base, kind: "key.changed", atSign: "@alice", key: "phone.wavi@alice", origin: "remote", op: "update" } as AtsyncEvent;
     expect(f.eventText(key)).to.equal("changed phone.wavi@alice (from the atServer)");
