@@ -203,6 +203,18 @@ export class History {
   }
 
   /**
+   * The write among `writes` whose value `final` holds with the metadata a device's update:meta
+   * merged onto it on the server (an arrival of that very state), the latest such; undefined when
+   * no update:meta made `final`.
+   */
+  metaMergedSource(writes: readonly Write[], final: KeyState): Write | undefined {
+    if (!final.present) return undefined;
+    const merged = this.arrivals.find((a) => a.key === writes[0]?.key && a.metaOnly === true && a.by !== null && sameState(a.state, final));
+    if (!merged) return undefined;
+    return [...writes].reverse().find((w) => w.tick <= merged.tick && w.state.present && w.state.value === final.value && !w.metaOnly);
+  }
+
+  /**
    * Whether a conflict's losing side `loser` is `w`'s state as an update:meta that reached the
    * server after `w` left it: the same value, other metadata (the engine met `w` merged).
    */

@@ -64,7 +64,9 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   }
   // An update:meta that landed on a value it had not seen: what the server made of it stands.
   if (world.history.mergedBlind(latest, server) || world.history.metaMergedBlindOnto(latest, server)) return [];
-  const source = [...all].reverse().find((w) => sameState(w.state, server));
+  // The server's state is a write's, or a write's value with the metadata of an update:meta that
+  // a device sent onto it (the server merges one onto whatever value it holds): then that value's write.
+  const source = [...all].reverse().find((w) => sameState(w.state, server)) ?? world.history.metaMergedSource(all, server);
   const out: Violation[] = [];
   if (!source && server.present) {
     out.push({ invariant: "lost-write", message: `${key}: the server holds ${showState(server)}, which no write of it produced; the last write: ${describe(latest)}` });

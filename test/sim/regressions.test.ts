@@ -336,6 +336,24 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "del", key: "k0.sim@alice" },
     ],
   },
+  {
+    scenario: "an update:meta queued before another client's write lands on that write's value, and the device's later delete loses to it with a conflict recorded: the oracle took the merged state for a value no write produced",
+    seed: 54141,
+    devices: 1,
+    trace: [
+      { k: "put", d: 0, key: "k1.sim@alice", value: "v41", ttl: 60000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "meta", d: 0, key: "k1.sim@alice", ttl: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k1.sim@alice", value: "o65", ttl: 5000 },
+      { k: "del", d: 0, key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
