@@ -35,6 +35,8 @@ export interface Arrival {
   horizon: number;
   /** An update:meta: it merged metadata onto whatever value the server held. */
   metaOnly?: boolean;
+  /** The commit id the server's log gave the key for it (device commands; absent where unknown). */
+  commitId?: number | null;
 }
 
 /** The keys an update, update:meta or delete names (the simulation's keys end in `.sim@alice`). */
@@ -85,12 +87,24 @@ export class History {
   }
 
   /** The server ran device `by`'s command; what it wrote arrives with the device's horizon. */
-  applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number, atMs: number): void {
+  applied(by: number, command: string, stateOf: (key: string) => KeyState, horizon: number, atMs: number, commitIdOf?: (key: string) => number | null): void {
     this.tick++;
     const meta = new Set(metaKeys(command));
     for (const key of writtenKeys(command)) {
-      this.arrivals.push({ key, tick: this.tick, atMs, state: stateOf(key), by, horizon, ...(meta.has(key) ? { metaOnly: true } : {}) });
+      this.arrivals.push({ key, tick: this.tick, atMs, state: stateOf(key), by, horizon, ...(meta.has(key) ? { metaOnly: true } : {}), commitId: commitIdOf?.(key) ?? null });
     }
+  }
+
+  /**
+   * Whether `w`, another client's delete, was committed at the very id at which a device's own
+   * delete of the key had been, before a restore or wipe took that one away: the log then reads
+   * exactly as the device left it (a delete entry carries no value and no time), so no engine can
+   * tell it from its own echo (RELIABILITY.md, "Known limits").
+   */
+  replayedOwnDelete(w: Write): boolean {
+    if (w.origin.kind !== "other" || w.state.present || w.commitId === null) return false;
+    return this.arrivals.some((a) => a.key === w.key && a.by !== null && !a.state.present && a.commitId === w.commitId && a.tick < w.tick
+      && this.resets.some((r) => r >= a.tick && r < w.tick));
   }
 
   /**
@@ -138,21 +152,34 @@ export class History {
   overwroteBlind(w: Write, final: KeyState): boolean {
     // Its last arrival: a push of its state again after a restore (by any device that held it) is
     // the copy the server held when it was overwritten.
-    const first = w.origin.kind === "device"
-      ? this.arrivals.find((a) => a.key === w.key && a.by === (w.origin as { d: number }).d && a.tick > w.tick && sameState(a.state, w.state))
+    const by = w.origin.kind === "device" ? w.origin.d : null;
+    let first = by !== null
+      ? this.arrivals.find((a) => a.key === w.key && a.by === by && a.tick > w.tick && sameState(a.state, w.state))
       : this.arrivals.find((a) => a.key === w.key && a.tick === w.tick);
+    // A device's update:meta that reached the server blind onto another value (its device had not
+    // heard of that value) left that merged state there: it is what may be overwritten blind.
+    let landed = w.state;
+    if (!first && w.metaOnly === true && by !== null) {
+      const merged = this.arrivals.find((a) => a.key === w.key && a.by === by && a.tick > w.tick && a.metaOnly === true);
+      const under = merged && this.arrivals.findLast((a) => a.key === w.key && a.tick < merged.tick);
+      if (merged && under && merged.horizon < under.tick) {
+        first = merged;
+        landed = merged.state;
+      }
+    }
     if (!first) return false;
+    const start = first;
     // A device's command of the same state counts only if that device could have heard of `w`
     // (a blind delete over another client's delete is a write of its own, not `w` again).
-    const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= first.tick && sameState(a.state, w.state) && (a === first || a.by === null || a.horizon >= first.tick)) ?? first;
-    const keeps = (a: Arrival): boolean => w.state.present && a.state.present && a.state.value === w.state.value;
+    const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= start.tick && sameState(a.state, landed) && (a === start || a.by === null || a.horizon >= start.tick)) ?? start;
+    const keeps = (a: Arrival): boolean => landed.present && a.state.present && a.state.value === landed.value;
     const after = this.arrivals.filter((a) => a.key === w.key && a.tick > arrived.tick);
     // Blind update:meta merges keep `w`'s value on the server: the command after them decides.
     let i = 0;
     while (i < after.length - 1 && after[i]!.metaOnly === true && after[i]!.by !== null && after[i]!.horizon < arrived.tick && keeps(after[i]!)) i++;
     const next = after[i];
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
-    return !keeps(next) || (final.present && final.value === (w.state as { value: string }).value);
+    return !keeps(next) || (final.present && landed.present && final.value === landed.value);
   }
 
   /** Device `d` recorded a delete of `key` as sent (it goes out next, or a crash cuts it off before the wire). */

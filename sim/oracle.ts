@@ -73,7 +73,7 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     return out;
   }
   // Overwritten by a device that could not have heard of it: no engine can see that race.
-  if (world.history.overwroteBlind(latest, server)) return [];
+  if (world.history.overwroteBlind(latest, server) || world.history.replayedOwnDelete(latest)) return [];
   // The loser may be met with an update:meta merged onto it since (same value, other metadata).
   // A conflict met after those update:meta writes records their state (the value with their metadata).
   const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser) || metaAfter.some((m) => sameState(c.loser, m.state))));

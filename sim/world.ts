@@ -65,7 +65,7 @@ export class World implements WorldView {
               this.work.request(d, this.server.store.lastCommitId() ?? -1);
             },
             applied: (command, reply, fault) => {
-              this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!, this.clock.now());
+              this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!, this.clock.now(), (k) => this.commitIdOf(k));
               this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
             },
             replied: () => void (this.heard[d] = this.history.tick),
@@ -95,6 +95,11 @@ export class World implements WorldView {
   private serverWrote(w: ServerSideWrite): void {
     const origin: Origin = { kind: w.origin };
     this.history.record(this.step, this.clock.now(), w.key, origin, w.stored ? serverState(w.stored.value, w.stored.meta) : ABSENT, w.commitId);
+  }
+
+  /** The id of the key's entry in the server's commit log now, or null. */
+  private commitIdOf(key: string): number | null {
+    return this.server.store.commitLog().findLast((e) => e.key === key)?.id ?? null;
   }
 
   serverStateOf(key: string): KeyState {

@@ -299,7 +299,12 @@ class PageDecider {
     const remote = sideOfEntry(e, t.at ?? t.upper);
     if (!sidesDiffer(local, remote)) {
       this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs: key.serverTimeMs ?? (key.deleted ? t.upper : t.at) });
+      // Our delete was on the log at a later id than this older delete of the key: the server lost
+      // ours (restored from a backup). It goes out again, so that a device still holding the key
+      // live, and pushing it after the restore, meets our delete (a conflict) instead of undoing it.
+      const lostOurDelete = key.deleted && key.commitId !== null && e.commitId < key.commitId;
       key.commitId = e.commitId;
+      if (lostOurDelete) this.ops.push({ op: "requeue", atKey, change: "-", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
       return true;
     }
     const verdict = orderAcrossRestore(key, t);

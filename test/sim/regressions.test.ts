@@ -354,6 +354,52 @@ const REGRESSIONS: Regression[] = [
       { k: "del", d: 0, key: "k1.sim@alice" },
     ],
   },
+  {
+    scenario: "a restore dropped our acknowledged delete, leaving another device's older delete of the key at a lower id: the repair took the same state for ours, and that device's pending write, pushed after the restore, brought the key back",
+    seed: 20115,
+    devices: 2,
+    trace: [
+      { k: "del", d: 1, key: "k3.sim@alice" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "put", d: 1, key: "k3.sim@alice", value: "v49" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "del", d: 0, key: "k3.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 1 },
+    ],
+  },
+  {
+    scenario: "an update:meta that reached the server blind onto another device's value, then overwritten blind by a third device: the oracle looked for the device's own value on the server and called it lost",
+    seed: 24353,
+    devices: 3,
+    trace: [
+      { k: "put", d: 0, key: "k2.sim@alice", value: "v40" },
+      { k: "put", d: 2, key: "k2.sim@alice", value: "v50" },
+      { k: "put", d: 1, key: "k2.sim@alice", value: "v60", ttl: 60000 },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "meta", d: 1, key: "k2.sim@alice", ttl: 30000 },
+    ],
+  },
+  {
+    scenario: "after a restore took our acknowledged delete away, another client's delete of the key landed at the very same commit id: the log reads as our own echo (a delete carries no value or time), a known limit the oracle now names",
+    seed: 59854,
+    devices: 1,
+    trace: [
+      { k: "del", d: 0, key: "k1.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "put", d: 0, key: "k1.sim@alice", value: "v76" },
+      { k: "restore", i: 0 },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
