@@ -209,7 +209,7 @@ export class Daemon {
       cleanups.push(() => methods.dispose());
       const webPort = opts.webPort ?? config.webPort;
       if (webPort !== undefined) {
-        const web = await WebListener.listen({ port: webPort, rpc, consent, page: StatusPage.load(sessions), logger: root });
+        const web = await WebListener.listen({ port: webPort, rpc, consent, page: StatusPage.load(sessions), clock, logger: root });
         webHolder.web = web;
         cleanups.push(() => web.close());
       }

@@ -3,7 +3,7 @@
 // the core never sees an adapter class.
 
 import type { StoreApplyResult, StoreOp, SyncStatePatch } from "./core/storeOps.js";
-import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow, ResetProbe } from "./core/types.js";
+import type { ChangeOp, ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow, ResetProbe } from "./core/types.js";
 import type { AtMetadata } from "../protocol/metadata.js";
 
 export interface LocalWriteResult {
@@ -42,6 +42,23 @@ export interface KeyPage {
   keys: ListedKey[];
   /** The last key this page examined: the next page starts after it. Null once the listing has reached the end. */
   next: string | null;
+}
+
+/** One key with changes the atServer has not acknowledged, as a page of them shows it (Store.pendingPage). */
+export interface PendingKeyRow {
+  atKey: string;
+  /** Its pending rows. */
+  changes: number;
+  /** The op of its latest pending row. */
+  op: ChangeOp;
+  /** When its oldest pending row was written. */
+  sinceMs: number;
+  /** The most attempts of any of its rows that failed for now (0: none did). */
+  attempts: number;
+  /** The earliest retry of those rows; null when none failed. */
+  nextRetryAtMs: number | null;
+  /** The last error of its latest pending row. */
+  lastError: string | null;
 }
 
 export interface Disposable {
@@ -124,6 +141,8 @@ export interface Store {
   pendingKeys(): string[];
   /** Per key with rows in retry backoff: the earliest retry time. */
   pendingRetries(): { atKey: string; atMs: number }[];
+  /** Up to `limit` keys with pending rows, after `afterKey` (null: from the first) in key order, without the rows' values. */
+  pendingPage(afterKey: string | null, limit: number): PendingKeyRow[];
   rejectedCount(): number;
   conflictCount(): number;
   unseenKeys(): LocalKey[];

@@ -69,9 +69,16 @@ const putMany: Validator<T.KeysPutManyParams> = (input, path) => {
 const namespace = str({ minLength: 1, maxBytes: 255, pattern: /^\w+$/u, patternName: "a namespace such as \"wavi\"" });
 const requestId = str({ minLength: 1, maxBytes: 64 });
 
+/**
+ * What a web page may call itself, shown to the user who answers it (`atsyncd apps list`, the
+ * status page): no control characters (a `\r` or an escape sequence rewrites the terminal's line)
+ * and no bidi controls (which reorder what is shown).
+ */
+const APP_NAME_PATTERN = /^[^\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+$/u;
+
 export const AppRequestAccess = method<"app.requestAccess", T.AppRequestAccessParams, T.AppRequestAccessResult>(
   "app.requestAccess", obj({
-    name: str({ minLength: 1, maxBytes: 128 }),
+    name: str({ minLength: 1, maxBytes: 128, pattern: APP_NAME_PATTERN, patternName: "a name without control or bidi characters" }),
     atSigns: arrayOf(atSign, { min: 1, max: 16 }),
     namespaces: arrayOf(namespace, { min: 1, max: 64 }),
     origin: optional(str({ maxBytes: 512 })),
@@ -138,6 +145,13 @@ export const RpcHello = method<"rpc.hello", T.HelloParams, T.HelloResult>(
 export const StatusGet = method<"status.get", T.StatusGetParams, SyncStatus[]>("status.get", obj({ atSign: optional(atSign) }));
 export const SyncNow = method<"sync.now", T.SyncNowParams, T.SyncNowResult>(
   "sync.now", obj({ atSign: optional(atSign), wait: optional(bool()), timeoutMs: optional(int({ min: 1, max: 24 * 3600 * 1000 })) }));
+export const UploadsList = method<"uploads.list", T.UploadsListParams, T.UploadsListResult>(
+  "uploads.list", obj({
+    atSign,
+    state: literal("pending", "rejected"),
+    after: optional(str({ minLength: 1, maxBytes: 4 * MAX_ATKEY_LENGTH })),
+    limit: optional(int({ min: 1, max: 500 })),
+  }));
 export const WebLogin = method<"web.login", T.WebLoginParams, T.WebLoginResult>("web.login", obj({}));
 
 /** Every method by wire name, sorted. */
@@ -167,6 +181,7 @@ export const Methods = {
   "rpc.hello": RpcHello,
   "status.get": StatusGet,
   "sync.now": SyncNow,
+  "uploads.list": UploadsList,
   "web.login": WebLogin,
 } as const;
 

@@ -258,6 +258,42 @@ export interface AppsDenyResult { denied: boolean }
 export interface AppsRevokeParams { appId: string }
 export interface AppsRevokeResult { revoked: boolean }
 
+/** The changes of one atSign the atServer has not taken: pending (not yet acknowledged) or rejected for good (still in effect). */
+export type UploadState = "pending" | "rejected";
+export interface UploadsListParams {
+  atSign: string;
+  state: UploadState;
+  /** The `next` of the page before: the key this page starts after (keys in order). */
+  after?: string;
+  /** Keys in this page: 1 to 500, default 100. */
+  limit?: number;
+}
+/** One key with a change waiting for the atServer, or refused by it. */
+export interface UploadItem {
+  key: string;
+  /** What the latest change does: "update" (a value), "updateMeta" (metadata only), "delete". */
+  op: "update" | "updateMeta" | "delete";
+  /** Pending: when the oldest of its changes was written; rejected: when the refused change was. */
+  since: number;
+  /** Pending: the changes of the key not yet acknowledged (1 or more); rejected: 1. */
+  changes: number;
+  /** Pending: tries that failed for now (retried at nextRetryAt); 0 when none failed. */
+  attempts: number;
+  nextRetryAt: number | null;
+  /** Why: the atServer's refusal (rejected), or the last failure that will be retried (pending, null when none). */
+  error: { code: string; reason: string } | null;
+  /** Pending: kept on this device, outside the selective-sync filter (never uploaded). */
+  outsideFilter: boolean;
+}
+export interface UploadsListResult {
+  state: UploadState;
+  items: UploadItem[];
+  /** Keys in this state in all (every page). */
+  total: number;
+  /** Pass as `after` for the next page; null on the last. */
+  next: string | null;
+}
+
 export type WebLoginParams = Record<string, never>;
 /** A one-time link to the status page (`atsyncd web`): it logs the browser in once, before `expiresAt`. */
 export interface WebLoginResult {

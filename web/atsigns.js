@@ -18,13 +18,20 @@ function phase(label, p) {
     h("span", { class: "phase-figures" }, `${count(p.done)} / ${count(p.total)}`, " ", h("span", { class: "muted" }, [rate(p.perSecond), left].filter(Boolean).join(" · "))));
 }
 
-/** @param {string} label @param {number} n @param {string} [tone] */
-function figure(label, n, tone) {
-  return h("div", { class: `figure${n > 0 && tone ? ` ${tone}` : ""}` }, h("strong", {}, count(n)), h("span", {}, label));
+/**
+ * A count; with `open` and above 0, a button that opens the list of what it counts.
+ * @param {string} label @param {number} n @param {string} [tone] @param {() => void} [open]
+ */
+function figure(label, n, tone, open) {
+  const cls = `figure${n > 0 && tone ? ` ${tone}` : ""}`;
+  if (open && n > 0) return h("button", { type: "button", class: `${cls} opens`, title: `list them: ${label}`, onclick: open }, h("strong", {}, count(n)), h("span", {}, label));
+  return h("div", { class: cls }, h("strong", {}, count(n)), h("span", {}, label));
 }
 
-/** @param {SyncStatus} s @param {number} now */
-function card(s, now) {
+/** @typedef {(atSign: string, state: import("../shared/types.js").UploadState) => void} OpenUploads */
+
+/** @param {SyncStatus} s @param {number} now @param {OpenUploads} openUploads */
+function card(s, now, openUploads) {
   const st = stateOf(s);
   const progress = s.state.kind === "syncing" ? s.state.progress : undefined;
   const why = s.state.kind === "offline" ? s.state.reason
@@ -43,9 +50,9 @@ function card(s, now) {
     why ? h("p", { class: "error" }, why) : null,
     progress ? h("div", { class: "phases" }, phase("↑ upload", progress.upload), phase("↓ download", progress.download)) : null,
     h("div", { class: "figures" },
-      figure("pending uploads", s.pendingUploads, "busy"),
-      figure("outside the filter", s.pendingOutsideFilter),
-      figure("rejected", s.rejectedUploads, "bad"),
+      figure("pending uploads", s.pendingUploads, "busy", () => openUploads(s.atSign, "pending")),
+      figure("outside the filter", s.pendingOutsideFilter, undefined, () => openUploads(s.atSign, "pending")),
+      figure("rejected", s.rejectedUploads, "bad", () => openUploads(s.atSign, "rejected")),
       figure(s.conflicts === 1 ? "conflict" : "conflicts", s.conflicts, "wait")),
     s.lastRejected ? h("p", { class: "rejected" },
       "Rejected ", h("code", {}, s.lastRejected.key), `: ${s.lastRejected.code} ${s.lastRejected.reason} (${ago(s.lastRejected.at, now)})`,
@@ -54,10 +61,10 @@ function card(s, now) {
     error("download", s.lastDownloadError));
 }
 
-/** @param {HTMLElement} el @param {Iterable<SyncStatus>} statuses */
-export function renderAtSigns(el, statuses) {
+/** @param {HTMLElement} el @param {Iterable<SyncStatus>} statuses @param {OpenUploads} openUploads */
+export function renderAtSigns(el, statuses, openUploads) {
   const now = Date.now();
   const list = [...statuses].sort((a, b) => a.atSign.localeCompare(b.atSign));
-  if (list.length === 0) fill(el, h("p", { class: "empty" }, "No atSign is onboarded: atsyncd onboard @atSign --atkeys FILE"));
-  else fill(el, ...list.map((s) => card(s, now)));
+  if (list.length === 0) fill(el, h("p", { class: "empty" }, "No atSign is onboarded yet: ", h("code", {}, "atsyncd onboard @atSign --atkeys FILE")));
+  else fill(el, ...list.map((s) => card(s, now, openUploads)));
 }

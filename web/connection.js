@@ -1,13 +1,17 @@
 // @ts-check
-// The page's one WebSocket to the daemon (/page, let in by the session cookie): JSON-RPC 2.0, one
-// message a frame, `rpc.hello` first, then every event through one subscription. When it drops
-// it reconnects (1 s, doubling to 10 s) and resubscribes from the last event seen, so nothing is
-// missed while the daemon still has it (else the daemon sends a fresh snapshot).
+// The page's one WebSocket to the daemon (/page, let in by the session it offers as a subprotocol):
+// JSON-RPC 2.0, one message a frame, `rpc.hello` first, then every event through one subscription.
+// When it drops it reconnects (1 s, doubling to 10 s) and resubscribes from the last event seen,
+// so nothing is missed while the daemon still has it (else the daemon sends a fresh snapshot).
+// A daemon that no longer knows the session (it restarted, or the session ended) closes the
+// socket with SIGNED_OUT: then it stops and says so, until start() is called with a new session.
 
 /** @typedef {import("../shared/events.js").AtsyncEvent} AtsyncEvent */
-/** @typedef {"connecting" | "open" | "closed"} ConnectionState */
+/** @typedef {"connecting" | "open" | "closed" | "signed-out"} ConnectionState */
 
 const EVENT_METHOD = "events.event";
+/** The close code of a socket without a live session (daemon/web/WebListener.ts PAGE_SIGNED_OUT). */
+export const SIGNED_OUT = 4401;
 
 /** An error reply: its JSON-RPC code and message. */
 export class RpcError extends Error {
@@ -33,14 +37,29 @@ export class Connection {
     /** @type {{ since: number, epoch: string } | undefined} */
     this.resume = undefined;
     this.failures = 0;
+    /** @type {string | undefined} */
+    this.session = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.retry = undefined;
   }
 
-  start() {
+  /** Connects with `session` (again, when it is a new one). @param {string} session */
+  start(session) {
+    if (this.session === session && this.ws && this.ws.readyState !== WebSocket.CLOSED) return;
+    clearTimeout(this.retry);
+    this.session = session;
+    this.failures = 0;
+    this.connect();
+  }
+
+  connect() {
+    const session = this.session;
+    if (session === undefined) return;
     this.o.onState("connecting", this.failures);
-    const ws = new WebSocket(this.o.url, ["atsyncd"]);
+    const ws = new WebSocket(this.o.url, ["atsyncd", `atsyncd-session.${session}`]);
     this.ws = ws;
     ws.onmessage = (m) => this.onMessage(String(m.data));
-    ws.onclose = () => this.onClose(ws);
+    ws.onclose = (e) => this.onClose(ws, e.code);
     ws.onopen = () => void this.opened().catch(() => ws.close());
   }
 
@@ -84,13 +103,18 @@ export class Connection {
     else p.resolve(f.result);
   }
 
-  /** @param {WebSocket} ws */
-  onClose(ws) {
+  /** @param {WebSocket} ws @param {number} code */
+  onClose(ws, code) {
     if (ws !== this.ws) return;
     for (const p of this.pending.values()) p.reject(new Error("the connection to atsyncd closed"));
     this.pending.clear();
+    if (code === SIGNED_OUT) {
+      this.session = undefined;
+      this.o.onState("signed-out", this.failures);
+      return;
+    }
     this.failures++;
     this.o.onState("closed", this.failures);
-    setTimeout(() => this.start(), Math.min(10_000, 1000 * 2 ** Math.min(this.failures - 1, 4)));
+    this.retry = setTimeout(() => this.connect(), Math.min(10_000, 1000 * 2 ** Math.min(this.failures - 1, 4)));
   }
 }

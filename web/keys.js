@@ -42,11 +42,15 @@ export class KeyBrowser {
   /** The atSigns to choose from (the first one chosen). @param {string[]} atSigns */
   setAtSigns(atSigns) {
     const current = this.atSign.value;
-    if ([...this.atSign.options].map((o) => o.value).join() === atSigns.join()) return;
+    const none = atSigns.length === 0;
+    for (const c of this.form.elements) /** @type {HTMLInputElement} */ (c).disabled = none;
+    if ([...this.atSign.options].map((o) => o.value).join() === atSigns.join() && this.atSign.options.length + atSigns.length > 0) return;
+    if (!this.shown) fill(this.list, none ? h("li", { class: "empty" }, "No atSign to browse: onboard one first.") : null);
     fill(this.atSign, ...atSigns.map((a) => h("option", { value: a, selected: a === current }, a)));
   }
 
   async submit() {
+    if (this.atSign.value === "") return;
     const q = this.query.value.trim();
     /** @type {Record<string, unknown>} */
     const params = { atSign: this.atSign.value, showHidden: this.hidden.checked };

@@ -83,6 +83,7 @@ export function registerMethods(d: MethodDeps): Disposable {
       const results = await Promise.all(targets.map((a) => fwd<{ statuses: SyncStatus[] }>(a, M.SyncNow.name, { ...rest, atSign: a }, ctx)));
       return { statuses: results.flatMap((r) => r.statuses.map((s) => ({ ...s, keyStore: d.keyStoreKind }))) };
     }),
+    rpc.handle(M.UploadsList, (p, ctx) => fwd(p.atSign, M.UploadsList.name, p, ctx)),
     rpc.handle(M.WebLogin, () => d.webLogin()),
   ];
   if (d.testHooks) {

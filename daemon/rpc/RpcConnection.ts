@@ -18,6 +18,7 @@ import type { ConnectionId } from "../../shared/ids.js";
 import { RpcHello } from "../../shared/methods.js";
 import { FrameSplitter, type FrameLimits, type FrameRefusal } from "../../shared/FrameSplitter.js";
 import { CANCEL_METHOD, PROTOCOL_VERSION, leadingFrameId, parseClientFrame, type RequestFrame, type RequestId } from "../../shared/protocol.js";
+import type { AtsyncEvent } from "../../shared/events.js";
 import { toErrorObject } from "./errorBoundary.js";
 import { InflightRequest } from "./InflightRequest.js";
 import type { Handler, RpcPeer } from "./types.js";
@@ -46,6 +47,15 @@ export interface Registry {
  * has none: its peers are the user's own processes (SECURITY.md).
  */
 export type RequestGuard = (method: string, params: unknown, peer: RpcPeer) => unknown;
+
+/** A connection's guard, and what it narrows of what the connection is sent (an app's grant: daemon/web/appScope.ts). */
+export interface ConnectionScope {
+  guard: RequestGuard;
+  /** The result of `method` as this connection gets it; default: as it is. */
+  narrowResult?(method: string, result: unknown): unknown;
+  /** An event as this connection's subscriptions get it; default: as it is. */
+  narrowEvent?(event: AtsyncEvent): AtsyncEvent;
+}
 
 export interface ConnectionOptions {
   daemonVersion: string;
@@ -101,7 +111,7 @@ export class RpcConnection implements RpcPeer {
     private readonly opts: ConnectionOptions,
     private readonly log: Logger,
     private readonly clock: Clock,
-    private readonly guard?: RequestGuard,
+    private readonly scope?: ConnectionScope,
   ) {
     this.splitter = new FrameSplitter(opts.frameLimits);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -126,6 +136,10 @@ export class RpcConnection implements RpcPeer {
   get bufferedBytes(): number {
     // The gathered batch counts too (in UTF-16 units: a slow-consumer bound, not an exact size).
     return this.socket.writableLength + this.batch.length;
+  }
+
+  narrowEvent(event: AtsyncEvent): AtsyncEvent {
+    return this.scope?.narrowEvent ? this.scope.narrowEvent(event) : event;
   }
 
   notify(method: string, params: unknown): void {
@@ -268,7 +282,7 @@ export class RpcConnection implements RpcPeer {
     let params: unknown;
     try {
       params = entry.validate(req.params ?? {}, "");
-      if (this.guard) params = this.guard(method, params, this);
+      if (this.scope) params = this.scope.guard(method, params, this);
     } catch (err) {
       this.sendError(id, toErrorObject(err, method, this.log));
       return;
@@ -325,7 +339,8 @@ export class RpcConnection implements RpcPeer {
     }
     let json: string;
     try {
-      json = JSON.stringify({ jsonrpc: "2.0", id, result: result === undefined ? null : result });
+      const out = this.scope?.narrowResult ? this.scope.narrowResult(method, result) : result;
+      json = JSON.stringify({ jsonrpc: "2.0", id, result: out === undefined ? null : out });
     } catch (e) {
       this.sendError(id, toErrorObject(e, method, this.log));
       return;

@@ -12,7 +12,7 @@ import type { FrameLimits } from "../../shared/FrameSplitter.js";
 import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
 import type { Duplex } from "node:stream";
-import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type Registry, type RequestGuard } from "./RpcConnection.js";
+import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type ConnectionScope, type Registry } from "./RpcConnection.js";
 import { prepareSocketPath, socketMode } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
@@ -133,19 +133,19 @@ export class RpcServer implements Registry {
   /**
    * Serves a connection that came another way (the web listener's WebSockets) with the same
    * methods, frame limits, flow control and shutdown as the socket's: one dispatcher, two
-   * transports. `guard` narrows what it may do. Undefined while draining (the stream is destroyed).
+   * transports. `scope` narrows what it may do and see. Undefined while draining (the stream is destroyed).
    */
-  attach(stream: Duplex, guard?: RequestGuard): RpcConnection | undefined {
-    return this.accept(stream, "w", guard);
+  attach(stream: Duplex, scope?: ConnectionScope): RpcConnection | undefined {
+    return this.accept(stream, "w", scope);
   }
 
-  private accept(socket: Duplex, prefix = "c", guard?: RequestGuard): RpcConnection | undefined {
+  private accept(socket: Duplex, prefix = "c", scope?: ConnectionScope): RpcConnection | undefined {
     if (this.isDraining) {
       socket.destroy();
       return undefined;
     }
     const id = asConnectionId(`${prefix}${this.nextConnection++}`);
-    const conn = new RpcConnection(id, socket, this, this.opts, this.log, this.clock, guard);
+    const conn = new RpcConnection(id, socket, this, this.opts, this.log, this.clock, scope);
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
     return conn;

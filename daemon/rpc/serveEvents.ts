@@ -24,7 +24,9 @@ export function serveEvents(rpc: RpcServer, hub: EventHub): Disposable {
     let id = "";
     const sub = hub.subscribe({ filter, since, epoch }, {
       send: (e) => {
-        peer.notifyRaw(EVENT_METHOD, `{"subscriptionId":${JSON.stringify(id)},"event":${serialize(e)}}`);
+        // A narrowed copy is serialized apart; an event the peer gets as it is shares the one.
+        const event = peer.narrowEvent ? peer.narrowEvent(e) : e;
+        peer.notifyRaw(EVENT_METHOD, `{"subscriptionId":${JSON.stringify(id)},"event":${serialize(event)}}`);
       },
       get bufferedBytes() {
         return peer.bufferedBytes;

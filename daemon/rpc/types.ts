@@ -2,6 +2,7 @@
 
 import type { Disposable } from "../ports.js";
 import type { AtsyncError } from "../../shared/errors.js";
+import type { AtsyncEvent } from "../../shared/events.js";
 import type { ConnectionId } from "../../shared/ids.js";
 
 /** One client connection, as handlers and the event hub see it. */
@@ -14,6 +15,8 @@ export interface RpcPeer {
   notify(method: string, params: unknown): void;
   /** Same, with params already serialized (so one event is stringified once for all subscribers). */
   notifyRaw(method: string, paramsJson: string): void;
+  /** An event as this peer's subscriptions get it (a browser app's, narrowed to its grant); absent: as it is. */
+  narrowEvent?(event: AtsyncEvent): AtsyncEvent;
   /** Runs once when the connection closes (at once if already closed). */
   onClose(fn: () => void): Disposable;
   /** Closes the connection; with a reason, an `rpc.closing` notification tries to say why first. */

@@ -3,7 +3,7 @@
 // Every public method is one synchronous transaction (house-style §21).
 import Database from "better-sqlite3";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, Store } from "../ports.js";
+import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, PendingKeyRow, Store } from "../ports.js";
 import type { StoreApplyResult, StoreOp } from "../core/storeOps.js";
 import type { ChangeRecord, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../core/types.js";
 import { applyOps } from "./applyOps.js";
@@ -11,6 +11,7 @@ import { ensurePrivateFile } from "./ensurePrivateFile.js";
 import { KeyLister, registerStoreFunctions } from "./KeyLister.js";
 import { namespaceOf } from "./keyListing.js";
 import { liveRow, writeLocal, writeMetaLocal, type LocalRows } from "./localWrites.js";
+import { PENDING_PAGE_SQL, toPendingKeyRow, type PendingPageRow } from "./pendingPage.js";
 import type { ChangeRow, ConflictRow } from "./rows.js";
 import { toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange } from "./rows.js";
 import { migrate } from "./schema.js";
@@ -162,6 +163,11 @@ export class SqliteStore implements Store {
   /** Per key with rows in retry backoff: the earliest retry time. */
   pendingRetries(): { atKey: string; atMs: number }[] {
     return this.st.pendingRetries.all().map((r) => ({ atKey: r.at_key, atMs: r.t }));
+  }
+
+  /** A page of the keys with pending rows (daemon/store/pendingPage.ts). */
+  pendingPage(afterKey: string | null, limit: number): PendingKeyRow[] {
+    return this.db.prepare<[string, number], PendingPageRow>(PENDING_PAGE_SQL).all(afterKey ?? "", limit).map(toPendingKeyRow);
   }
 
   // ---- what the engine decides over ----

@@ -181,6 +181,11 @@ export class SyncDriver {
     this.requestPull();
   }
 
+  /** Which keys this device uploads (the selective-sync filter; the others stay on this device). */
+  uploads(atKey: string): boolean {
+    return this.filter.matches(atKey);
+  }
+
   /** What the driver knows now (the SyncStatus is derived from these and the connections' health). */
   facts(): SyncFacts {
     const busy = this.running || this.pullFlag || this.pushFlag;

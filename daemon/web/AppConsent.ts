@@ -14,8 +14,9 @@ import type { RpcServer } from "../rpc/RpcServer.js";
 import type { RpcPeer } from "../rpc/types.js";
 import type { AppGrants, Grant } from "./AppGrants.js";
 
-/** Requests waiting for the user at once; more are refused (each holds a connection open). */
+/** Requests waiting for the user at once, and from one origin; more are refused (each holds a connection open). */
 const MAX_PENDING = 32;
+const MAX_PENDING_PER_ORIGIN = 4;
 
 interface Waiting {
   app: PendingApp;
@@ -58,6 +59,10 @@ export class AppConsent {
         if (origin === undefined) throw new AtsyncError(ErrorCode.AppRequestInvalid, "app.requestAccess is for browser apps on the web listener's /consent path");
         if (p.origin !== undefined && p.origin !== origin) throw new AtsyncError(ErrorCode.AppRequestInvalid, `origin ${p.origin} is not this connection's (${origin})`);
         if (this.pending.size >= MAX_PENDING) throw new AtsyncError(ErrorCode.AppRequestInvalid, "too many apps are waiting for an answer; try again later");
+        // Any page may ask: one origin may not fill the list the user answers from.
+        if ([...this.pending.values()].filter((w) => w.app.origin === origin).length >= MAX_PENDING_PER_ORIGIN) {
+          throw new AtsyncError(ErrorCode.AppRequestInvalid, `${origin} has ${MAX_PENDING_PER_ORIGIN} requests waiting for an answer already; try again once the user has answered`);
+        }
         const app: PendingApp = {
           requestId: `req-${randomBytes(6).toString("hex")}`, name: p.name, origin,
           atSigns: [...new Set(p.atSigns.map((a) => a.toLowerCase()))], namespaces: [...new Set(p.namespaces)], requestedAt: this.clock.now(),

@@ -1,8 +1,9 @@
 // The status page's login. `atsyncd web` asks the daemon, over the Unix socket (so only its own
 // user can), for a one-time login token; the browser spends it at /login, once and within
-// LOGIN_TTL_MS, for a session; the session (an HttpOnly cookie, daemon/web/StatusPage.ts) lets the
-// page's WebSocket in as the local user. Both are 32 random bytes kept only as their SHA-256, in
-// memory: a restart ends every session, and a token that was shown cannot be spent twice.
+// LOGIN_TTL_MS, for a session; the session (kept by the page in its origin's storage and offered
+// as a subprotocol, daemon/web/StatusPage.ts) lets the page's WebSocket in as the local user.
+// Both are 32 random bytes kept only as their SHA-256, in memory: a restart ends every session,
+// and a token that was shown cannot be spent twice.
 
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../ports.js";

@@ -1,16 +1,20 @@
 // The status page over plain HTTP on the web listener (its data comes over its WebSocket, /page,
 // daemon/web/WebListener.ts). Its files are web/ in the package, plain HTML, CSS and JavaScript
-// modules with no build step, read once at start. `/login?token=…` spends a one-time login token
-// (daemon/web/PageSessions.ts) for a session cookie (HttpOnly, SameSite=Strict) and goes on to
-// `/`, which is the page with a live session and a sign-in note without one. Every response
-// carries a strict CSP (scripts and styles from this origin only, no inline script, WebSockets
-// to this listener only), no caching and no referrer, so the login token leaks nowhere.
+// modules with no build step, read once at start; they hold no data and go to any request that
+// names the listener in Host. `/login?token=…` spends a one-time login token
+// (daemon/web/PageSessions.ts) for a session, handed to the page in the answer (login.html, whose
+// script keeps it in the origin's localStorage and goes on to `/`). No cookie: cookies do not keep
+// ports apart, so one would go to every other web server on 127.0.0.1, which could replay it; the
+// origin's storage is this listener's alone, and the page offers the session only to its own
+// WebSocket, as a subprotocol. Every response carries a strict CSP (scripts and styles from this
+// origin only, no inline script, WebSockets to this listener only), no caching and no referrer,
+// so the login token and the session leak nowhere.
 
 import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
-import { SESSION_TTL_MS, type PageSessions } from "./PageSessions.js";
+import type { PageSessions } from "./PageSessions.js";
 
 const TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
@@ -19,7 +23,7 @@ const TYPES: Record<string, string> = {
   svg: "image/svg+xml",
 };
 const ASSET_NAME = /^[a-z][\w-]*\.(css|html|js|svg)$/u;
-/** The page, served only with a session; the note for a browser without one; the step from /login to the page. */
+/** The page; the note for a login link that is spent, expired or made up; the step from /login to the page. */
 const PAGE = "index.html";
 const SIGN_IN = "signin.html";
 const SIGNED_IN = "login.html";
@@ -60,35 +64,29 @@ export class StatusPage {
     return n;
   }
 
-  /** Whether `req` carries a live session for the listener on `port`. */
-  hasSession(req: IncomingMessage, port: number): boolean {
-    return this.sessions.isSession(cookie(req.headers.cookie, cookieName(port)));
+  /** Whether the WebSocket upgrade `req` offers a live session (the subprotocol `atsyncd-session.<session>`). */
+  hasSession(req: IncomingMessage): boolean {
+    return this.sessions.isSession(offered(req.headers["sec-websocket-protocol"], SESSION_SUBPROTOCOL_PREFIX));
   }
 
   /** Answers a plain HTTP request whose Host (`host`, checked by the listener) is the listener's own. */
-  handle(req: IncomingMessage, res: ServerResponse, host: string, port: number): void {
+  handle(req: IncomingMessage, res: ServerResponse, host: string): void {
     const headers = securityHeaders(host);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { ...headers, allow: "GET, HEAD", "content-type": TYPES.html }).end();
       return;
     }
-    const url = new URL(req.url ?? "/", `http://${host}`);
+    // Joined, not resolved: a path of `//other.example/…` is a path here, not another server.
+    const url = new URL(`http://${host}${req.url ?? "/"}`);
     if (url.pathname === "/login") {
       const session = this.sessions.exchange(url.searchParams.get("token") ?? "");
-      if (session === undefined) {
-        // A spent link opened again (from the history) by a browser signed in already: the page.
-        if (this.hasSession(req, port)) return void res.writeHead(303, { ...headers, location: "/" }).end();
-        return this.send(req, res, 403, SIGN_IN, headers);
-      }
-      // Not a redirect: a navigation that began on another site (a file, a mail) would carry its
-      // cross-site taint through a 303, and the Strict cookie would stay home. This page's own
-      // refresh to `/` is a same-site navigation.
-      headers["set-cookie"] = `${cookieName(port)}=${session.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`;
-      return this.send(req, res, 200, SIGNED_IN, headers);
+      if (session === undefined) return this.send(req, res, 403, SIGN_IN, headers);
+      // The session goes to this answer's script alone (same origin, no-store), which keeps it
+      // and replaces this address with `/`, so neither the link nor the session stays in history.
+      const body = Buffer.from(this.text(SIGNED_IN).replaceAll("%SESSION%", session.token));
+      return this.sendBody(req, res, 200, body, TYPES.html ?? "", headers);
     }
-    if (url.pathname === "/" || url.pathname === `/${PAGE}`) {
-      return this.hasSession(req, port) ? this.send(req, res, 200, PAGE, headers) : this.send(req, res, 401, SIGN_IN, headers);
-    }
+    if (url.pathname === "/" || url.pathname === `/${PAGE}`) return this.send(req, res, 200, PAGE, headers);
     const name = url.pathname.slice(1);
     if (name.endsWith(".html") || !this.assets.has(name)) {
       res.writeHead(404, { ...headers, "content-type": "text/plain; charset=utf-8" }).end("not found\n");
@@ -97,23 +95,35 @@ export class StatusPage {
     this.send(req, res, 200, name, headers);
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, status: number, name: string, headers: Record<string, string>): void {
+  private asset(name: string): Asset {
     const a = this.assets.get(name);
     if (!a) throw new Error(`no asset ${name}`);
-    res.writeHead(status, { ...headers, "content-type": a.type, "content-length": String(a.body.length) });
-    res.end(req.method === "HEAD" ? undefined : a.body);
+    return a;
+  }
+
+  private text(name: string): string {
+    return this.asset(name).body.toString("utf8");
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, status: number, name: string, headers: Record<string, string>): void {
+    const a = this.asset(name);
+    this.sendBody(req, res, status, a.body, a.type, headers);
+  }
+
+  private sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer, type: string, headers: Record<string, string>): void {
+    res.writeHead(status, { ...headers, "content-type": type, "content-length": String(body.length) });
+    res.end(req.method === "HEAD" ? undefined : body);
   }
 }
 
-/** Cookies do not keep ports apart: the port in the name keeps two listeners' sessions apart. */
-export function cookieName(port: number): string {
-  return `atsyncd-session-${port}`;
-}
+/** The prefix of the subprotocol that carries the page's session (browsers cannot set headers on a WebSocket). */
+export const SESSION_SUBPROTOCOL_PREFIX = "atsyncd-session.";
 
-function cookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/** The value after `prefix` in the first offered subprotocol that has it. */
+export function offered(header: string | undefined, prefix: string): string | undefined {
+  for (const p of (header ?? "").split(",")) {
+    const t = p.trim();
+    if (t.startsWith(prefix)) return t.slice(prefix.length);
   }
   return undefined;
 }

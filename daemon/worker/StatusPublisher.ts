@@ -11,7 +11,7 @@ import { alwaysReachable, type HealthFacts } from "../status/ConnectionHealth.js
 import { deriveStatus } from "../status/deriveStatus.js";
 import type { SyncFacts } from "../sync/SyncDriver.js";
 import type { SyncErrorInfo } from "../sync/events.js";
-import { redactText } from "../log/redact.js";
+import { refusal } from "./refusal.js";
 import { toErrorInfo } from "./toWireError.js";
 
 export interface StateChange {
@@ -162,9 +162,7 @@ export class StatusPublisher {
       return null;
     }
     if (this.rejectionSeen?.id !== latest.id) this.rejectionSeen = { id: latest.id, at: this.o.clock.now() };
-    const text = redactText(latest.lastError ?? "no reason given").slice(0, 500);
-    const m = /^(AT\d{4}):?\s*(.*)$/su.exec(text);
-    return { key: latest.atKey, code: m?.[1] ?? "", reason: m?.[2] || text, at: this.rejectionSeen.at };
+    return { key: latest.atKey, ...refusal(latest.lastError), at: this.rejectionSeen.at };
   }
 
   private compute(): SyncStatus {

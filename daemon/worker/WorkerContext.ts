@@ -12,7 +12,7 @@ import type { StatusPublisher } from "./StatusPublisher.js";
  * (sync/LocalWrites.ts), the one route that records each change in the outbox, announces it and
  * triggers a push.
  */
-export type ReadonlyStore = Pick<Store, "get" | "listKeys" | "listKeyPage" | "listConflicts">;
+export type ReadonlyStore = Pick<Store, "get" | "listKeys" | "listKeyPage" | "listConflicts" | "pendingPage" | "pendingKeys" | "rejectedRows">;
 
 export interface WorkerContext {
   readonly atSign: string;

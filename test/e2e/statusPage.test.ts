@@ -15,7 +15,7 @@ import { chromiumOrSkip, launchChromium, loginLink } from "../support/browser.js
 import { requireBuild, startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { freePort } from "../support/freePort.js";
 import { makeConflict } from "../support/offlineWrite.js";
-import { rpcTry, startAppOrigin, type AppOrigin } from "./browserRpc.js";
+import { programOpensPage, rpcTry, startAppOrigin, type AppOrigin } from "./browserRpc.js";
 import { ALICE, useDevServer } from "./devServer.js";
 
 const CONFLICTED = `shared.note${ALICE}`;
@@ -37,6 +37,7 @@ describe("e2e: the status page in a real browser", function () {
   const server = useDevServer(this);
   let other: TestDaemon | undefined;
   let d: TestDaemon | undefined;
+  let restarted: TestDaemon | undefined;
   let browser: Browser | undefined;
   let signedIn: BrowserContext;
   let page: Page;
@@ -66,6 +67,7 @@ describe("e2e: the status page in a real browser", function () {
     await browser?.close();
     await appA?.close();
     await appB?.close();
+    await restarted?.dispose();
     await d?.dispose();
     await other?.dispose();
   });
@@ -82,8 +84,10 @@ describe("e2e: the status page in a real browser", function () {
     expect(csp).to.not.include("unsafe");
     await page.locator("#conn[data-state=open]").waitFor();
     await page.locator(`.atsign[data-atsign="${ALICE}"] .badge`).waitFor();
-    const cookies = await signedIn.cookies(base());
-    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).to.deep.equal([[`atsyncd-session-${port}`, true, "Strict"]]);
+    // No cookie: the session is in the origin's own storage, and the spent link left the history.
+    expect(await signedIn.cookies()).to.deep.equal([]);
+    expect(await page.evaluate("localStorage.getItem('atsyncd-session')")).to.match(/^[\w-]{43}$/u);
+    expect(await page.evaluate("history.length")).to.equal(2);
     // The page logged nothing of the token.
     expect(d!.output()).to.not.include(new URL(link.url).searchParams.get("token") ?? "none");
 
@@ -91,15 +95,30 @@ describe("e2e: the status page in a real browser", function () {
     try {
       const p = await stranger.newPage();
       expect((await p.goto(link.url))?.status()).to.equal(403);
-      expect(await p.locator("body").innerText()).to.include("not signed in");
-      expect(await stranger.cookies()).to.deep.equal([]);
-      expect((await p.goto(`${base()}/`))?.status()).to.equal(401);
-      // The page's own origin, without a session.
-      expect((await rpcTry(p, `ws://127.0.0.1:${port}/page`, ["atsyncd"])).opened).to.equal(false);
+      expect(await p.locator("body").innerText()).to.include("does not sign a browser in");
+      expect((await p.goto(`${base()}/`))?.status()).to.equal(200);
+      await p.locator("#signed-out", { hasText: "atsyncd web --open" }).waitFor();
+      expect(await p.locator("#atsigns").isVisible()).to.equal(false);
+      // The page's own origin, without a session: closed before anything is served.
+      const tried = await rpcTry(p, `ws://127.0.0.1:${port}/page`, ["atsyncd"]);
+      expect([tried.replies, tried.closeCode]).to.deep.equal([[], 4401]);
+      expect((await rpcTry(p, `ws://127.0.0.1:${port}/page`, ["atsyncd", `atsyncd-session.${"x".repeat(43)}`])).closeCode).to.equal(4401);
       await waitFor("the refusal logged", () => d!.output().includes("no live status page session"));
     } finally {
       await stranger.close();
     }
+  });
+
+  it("scenario: another web server on 127.0.0.1 that the signed-in browser visits learns nothing that opens the page's socket", async function () {
+    // Cookies know no ports: whatever the browser keeps for 127.0.0.1 goes to every server on it
+    // (another user's, a dev server's), and a program replaying it can send the listener's Origin.
+    const visit = await signedIn.newPage();
+    await visit.goto(appB!.origin);
+    await visit.close();
+    const seen = appB!.seen.at(-1) ?? {};
+    const replayed = Object.fromEntries(Object.entries(seen).filter(([k]) => !["host", "connection", "upgrade"].includes(k)).map(([k, v]) => [k, String(v)]));
+    expect(await programOpensPage(port, { ...replayed, origin: base() })).to.include({ served: false });
+    expect(JSON.stringify(seen)).to.not.include("atsyncd-session");
   });
 
   it("atsyncd web --open hands the browser a private file, not the link (command lines are public), and the file signs it in", async function () {
@@ -203,13 +222,32 @@ describe("e2e: the status page in a real browser", function () {
     expect((await rpcTry(b, rpc, ["atsyncd", `atsyncd-token.${token}`])).opened, "the token from another origin").to.equal(false);
     expect((await rpcTry(a, rpc, ["atsyncd"])).opened, "no token").to.equal(false);
     expect((await rpcTry(a, rpc, ["atsyncd", `atsyncd-token.${token}`])).opened, "the app itself").to.equal(true);
-    // Same site as the listener (cookies know no ports), so the session cookie goes along: the Origin refuses it.
-    expect((await rpcTry(b, `ws://127.0.0.1:${port}/page`, ["atsyncd"])).opened, "the page's socket from another origin").to.equal(false);
+    // Another origin, even with the page's session (which only the page's origin can read), is refused.
+    const session = String(await page.evaluate("localStorage.getItem('atsyncd-session')"));
+    expect((await rpcTry(b, `ws://127.0.0.1:${port}/page`, ["atsyncd", `atsyncd-session.${session}`])).opened, "the page's socket from another origin").to.equal(false);
+    expect(await b.evaluate("localStorage.getItem('atsyncd-session')"), "the session from another origin").to.equal(null);
     const log = d!.output();
     for (const why of ["the token was granted to another origin", "no valid token", "the status page's connection from another origin"]) expect(log).to.include(why);
     expect((await get(port, "/", `evil.example:${port}`)).status).to.equal(403);
     const plain = await get(port, "/", `127.0.0.1:${port}`);
-    expect(plain.status).to.equal(401);
+    expect(plain.status).to.equal(200);
     expect(plain.headers["x-frame-options"]).to.equal("DENY");
+  });
+
+  it("scenario: atsyncd restarts while the page is open: it says it cannot reach atsyncd, then that the restart signed it out, and a link opened in another tab brings it back", async function () {
+    await d!.stop();
+    await page.locator("#conn[data-state=closed]", { hasText: "cannot be reached" }).waitFor();
+    restarted = await d!.restart();
+    await page.locator("#conn[data-state=signed-out]").waitFor({ timeout: 15_000 });
+    await page.locator("#signed-out", { hasText: "it restarted" }).waitFor();
+    expect(await page.locator("#atsigns").isVisible()).to.equal(false);
+    expect(await page.evaluate("localStorage.getItem('atsyncd-session')")).to.equal(null);
+    const other = await signedIn.newPage();
+    await other.goto((await loginLink(restarted.socketPath)).url);
+    await other.locator("#conn[data-state=open]").waitFor();
+    await page.locator("#conn[data-state=open]").waitFor();
+    await page.locator(`.atsign[data-atsign="${ALICE}"] .badge`).waitFor();
+    expect(await page.locator("#signed-out").isVisible()).to.equal(false);
+    await other.close();
   });
 });

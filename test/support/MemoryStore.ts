@@ -3,7 +3,7 @@
 // does. It decides nothing. test/contracts/runStoreContract.ts keeps the two the same.
 import { Buffer } from "node:buffer";
 import type { AtMetadata } from "../../protocol/metadata.js";
-import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, Store } from "../../daemon/ports.js";
+import type { Clock, KeyPage, KeyQuery, LocalWrite, LocalWriteResult, PendingKeyRow, Store } from "../../daemon/ports.js";
 import { StoreError } from "../../daemon/store/StoreError.js";
 import type { StoreApplyResult, StoreOp } from "../../daemon/core/storeOps.js";
 import type { ChangeRecord, ChangeState, ConflictRecord, KeyFacts, KeyRecord, LocalKey, OutboxId, PendingChange, RejectedRow } from "../../daemon/core/types.js";
@@ -12,6 +12,7 @@ import { LIST_SCAN_BUDGET, literalPrefix, namespaceOf } from "../../daemon/store
 import { liveRow, writeLocal, writeMetaLocal, type LocalRows } from "../../daemon/store/localWrites.js";
 import { parseMetadataJson, toChangeRecord, toConflictRecord, toFacts, toKeyRecord, toLocalKey, toPendingChange, type ChangeRow, type ConflictRow, type KeyRow } from "../../daemon/store/rows.js";
 import { SyncStateTable, type SyncStateSnapshot } from "../../daemon/store/SyncStateTable.js";
+import { pendingPageOf } from "../../daemon/store/pendingPage.js";
 
 /** SQLite's BINARY collation, the order of `at_key` in every read: UTF-8 bytes, not UTF-16 units. */
 function byKey(a: { at_key: string }, b: { at_key: string }): number {
@@ -338,6 +339,10 @@ export class MemoryStore implements Store {
 
   pendingKeys(): string[] {
     return [...new Set(this.changesIn("pending").sort(byKey).map((r) => r.at_key))];
+  }
+
+  pendingPage(afterKey: string | null, limit: number): PendingKeyRow[] {
+    return pendingPageOf(this.changesIn("pending"), afterKey, limit, (a, b) => byKey({ at_key: a }, { at_key: b }));
   }
 
   pendingRetries(): { atKey: string; atMs: number }[] {

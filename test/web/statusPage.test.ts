@@ -1,5 +1,5 @@
-// The status page's HTTP side on a real HTTP server: the sign-in, the session cookie, what is
-// served without a session, the headers on every answer, and the files it is made of.
+// The status page's HTTP side on a real HTTP server: the sign-in (a session handed to the page,
+// never a cookie), what is served, the headers on every answer, and the files it is made of.
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
@@ -22,8 +22,8 @@ describe("web: StatusPage over HTTP", function () {
   let server: Server;
   let port = 0;
 
-  const send = (path: string, o: { method?: string; cookie?: string } = {}): Promise<Answer> => new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method: o.method ?? "GET", headers: o.cookie ? { cookie: o.cookie } : {} }, (res) => {
+  const send = (path: string, o: { method?: string } = {}): Promise<Answer> => new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: o.method ?? "GET" }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (d: string) => (body += d));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -31,14 +31,10 @@ describe("web: StatusPage over HTTP", function () {
     req.once("error", reject);
     req.end();
   });
-  const signIn = async (): Promise<string> => {
-    const r = await send(`/login?token=${sessions.issueLogin().token}`);
-    const set = String(r.headers["set-cookie"] ?? "");
-    return set.split(";")[0] ?? "";
-  };
+  const sessionIn = (body: string): string => /<meta name="atsyncd-session" content="([^"]*)">/u.exec(body)?.[1] ?? "";
 
   before(async function () {
-    server = createServer((req, res) => page.handle(req, res, `127.0.0.1:${port}`, port));
+    server = createServer((req, res) => page.handle(req, res, `127.0.0.1:${port}`));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as { port: number }).port;
   });
@@ -46,37 +42,35 @@ describe("web: StatusPage over HTTP", function () {
     server.close();
   });
 
-  it("a live login token gives a session cookie (HttpOnly, SameSite=Strict) on a page that goes on to /", async function () {
+  it("scenario: a live login token gives the page a session in its answer, never a cookie (cookies go to every port of 127.0.0.1)", async function () {
     const r = await send(`/login?token=${sessions.issueLogin().token}`);
     expect(r.status).to.equal(200);
-    expect(r.body).to.include("<meta http-equiv=\"refresh\" content=\"0; url=/\">");
-    const cookie = String(r.headers["set-cookie"]);
-    expect(cookie).to.match(new RegExp(`^atsyncd-session-${port}=[\\w-]{43}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200$`, "u"));
-    const home = await send("/", { cookie: cookie.split(";")[0] });
+    expect(r.headers["set-cookie"]).to.equal(undefined);
+    const session = sessionIn(r.body);
+    expect(session).to.match(/^[\w-]{43}$/u);
+    expect(sessions.isSession(session)).to.equal(true);
+    // Its script keeps the session in the origin's storage and replaces the address with /.
+    expect(r.body).to.include("<script type=\"module\" src=\"/login.js\"></script>");
+    expect(readFileSync(join(webDir(), "login.js"), "utf8")).to.include("location.replace(\"/\")");
+    const home = await send("/");
     expect(home.status).to.equal(200);
     expect(home.body).to.include(`<meta name="atsyncd-protocol" content="${PROTOCOL_VERSION}">`);
   });
 
-  it("without a live session: / is the sign-in note (401), a spent, expired or made-up token is refused (403)", async function () {
-    expect((await send("/")).status).to.equal(401);
-    expect((await send("/index.html")).status).to.equal(401);
-    expect((await send("/", { cookie: `atsyncd-session-${port}=${"x".repeat(43)}` })).status).to.equal(401);
-    // Another listener's cookie (another port) is not this one's.
-    const mine = await signIn();
-    expect((await send("/", { cookie: mine.replace(`-${port}=`, `-${port + 1}=`) })).status).to.equal(401);
+  it("a spent, expired or made-up token is refused (403) with the note that says what to do; the page itself holds no data", async function () {
+    // The page's files go to anyone: it shows its own note until its socket is let in.
+    expect((await send("/")).status).to.equal(200);
+    expect((await send("/index.html")).body).to.include("atsyncd web --open");
     const token = sessions.issueLogin().token;
     expect((await send(`/login?token=${token}`)).status).to.equal(200);
     const spent = await send(`/login?token=${token}`);
     expect(spent.status).to.equal(403);
-    expect(spent.headers["set-cookie"]).to.equal(undefined);
+    expect(sessionIn(spent.body)).to.equal("");
     expect(spent.body).to.include("atsyncd web");
     const late = sessions.issueLogin().token;
     clock.advance(LOGIN_TTL_MS);
     expect((await send(`/login?token=${late}`)).status).to.equal(403);
     expect((await send("/login")).status).to.equal(403);
-    // A browser signed in already that opens a spent link again goes to the page.
-    const again = await send(`/login?token=${token}`, { cookie: mine });
-    expect([again.status, again.headers.location]).to.deep.equal([303, "/"]);
   });
 
   it("serves its files to anyone, nothing else, GET and HEAD only, every answer with the strict headers", async function () {
@@ -90,7 +84,7 @@ describe("web: StatusPage over HTTP", function () {
     expect([post.status, post.headers.allow]).to.deep.equal([405, "GET, HEAD"]);
     const head = await send("/app.js", { method: "HEAD" });
     expect([head.status, head.body]).to.deep.equal([200, ""]);
-    for (const r of [js, post, head, await send("/")]) {
+    for (const r of [js, post, head, await send("/"), await send("/login?token=x")]) {
       expect(r.headers["content-security-policy"]).to.equal(
         `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src ws://127.0.0.1:${port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
       expect(r.headers).to.include({ "x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer", "cache-control": "no-store" });

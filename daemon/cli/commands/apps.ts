@@ -4,6 +4,7 @@ import { AppsAllow, AppsDeny, AppsList, AppsRevoke } from "../../../shared/metho
 import type { AllowedApp, AppsListResult, PendingApp } from "../../../shared/types.js";
 import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs, usageError } from "../args.js";
 import { ExitCode, type Command } from "../Command.js";
+import { printable } from "../format/printable.js";
 import { withClient } from "../withClient.js";
 
 const USAGE = `Usage: atsyncd apps list [--json] [--socket PATH]
@@ -30,9 +31,9 @@ function scopeText(a: PendingApp | AllowedApp): string {
 function listText(r: AppsListResult): string {
   const lines: string[] = [];
   lines.push(r.pending.length === 0 ? "No app is waiting." : "Waiting for your answer (atsyncd apps allow|deny REQUEST):");
-  for (const p of r.pending) lines.push(`  ${p.requestId}  "${p.name}" from ${p.origin} asks for ${scopeText(p)}`);
+  for (const p of r.pending) lines.push(`  ${p.requestId}  "${printable(p.name)}" from ${p.origin} asks for ${scopeText(p)}`);
   lines.push(r.allowed.length === 0 ? "No app is allowed." : "Allowed (atsyncd apps revoke APP):");
-  for (const a of r.allowed) lines.push(`  ${a.appId}  "${a.name}" from ${a.origin}: ${scopeText(a)}${a.always ? "" : " (until the daemon stops)"}`);
+  for (const a of r.allowed) lines.push(`  ${a.appId}  "${printable(a.name)}" from ${a.origin}: ${scopeText(a)}${a.always ? "" : " (until the daemon stops)"}`);
   return lines.join("\n") + "\n";
 }
 
@@ -57,7 +58,7 @@ const apps: Command = {
       }
       case "allow": {
         const a = await withClient(values.socket, io, {}, (c) => c.call(AppsAllow, { requestId: needId(), always: values.always === true }));
-        io.stdout.write(`Allowed "${a.name}" (${a.origin}) as ${a.appId}: ${scopeText(a)}${a.always ? "" : ", until the daemon stops"}.\n`);
+        io.stdout.write(`Allowed "${printable(a.name)}" (${a.origin}) as ${a.appId}: ${scopeText(a)}${a.always ? "" : ", until the daemon stops"}.\n`);
         return ExitCode.Ok;
       }
       case "deny":

@@ -5,6 +5,7 @@
 import type { AtsyncEvent } from "../../../shared/events.js";
 import { formatDuration, formatEventTime, plural, type TimeOptions } from "./numbers.js";
 import { describeState, type FormatContext } from "./statusText.js";
+import { printable } from "./printable.js";
 
 export interface EventFormatOptions extends FormatContext {
   /** Every event, chatter included. */
@@ -64,6 +65,6 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
     case "notification.statusChanged":
       return [`${t} ${e.atSign} notification ${e.notificationId} to ${e.to}: ${e.status}${e.error ? `: ${e.error.message}` : ""}`];
     case "app.access.requested":
-      return [`${t} app "${e.name}" (${e.origin}) asks for ${e.atSigns.join(", ")} [${e.namespaces.join(", ")}]: atsyncd apps allow ${e.requestId}`];
+      return [`${t} app "${printable(e.name)}" (${e.origin}) asks for ${e.atSigns.join(", ")} [${e.namespaces.join(", ")}]: atsyncd apps allow ${e.requestId}`];
   }
 }

@@ -6,6 +6,7 @@ import { keysDelete, keysGet, keysGetMeta, keysList, keysPut, keysPutMany } from
 import { keysLookup } from "./lookup.js";
 import { notificationsSend } from "./notifications.js";
 import { statusGet, syncNow } from "./sync.js";
+import { uploadsList } from "./uploads.js";
 
 /** A test-only method (main registers its RPC twin only under ATSYNCD_TEST_HOOKS=1). */
 export const DEBUG_CRASH_METHOD = "debug.crash";
@@ -23,4 +24,5 @@ export const WORKER_HANDLERS: ReadonlyMap<string, WorkerHandler> = new Map<strin
   ["notifications.send", notificationsSend],
   ["status.get", statusGet],
   ["sync.now", syncNow],
+  ["uploads.list", uploadsList],
 ]);

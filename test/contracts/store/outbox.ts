@@ -50,6 +50,26 @@ export function outboxCases(t: StoreCase): void {
     expect(t.store.pendingKeys()).to.have.length(3);
   });
 
+  it("pendingPage lists the keys with pending rows in key order, a page at a time after a key: rows, latest op, oldest write, attempts, earliest retry, latest error", () => {
+    const b1 = put("b");
+    t.clock.advance(5);
+    const b2 = put("b", "v2");
+    put("a");
+    const c = put("c");
+    put("d");
+    t.store.deleteLocal(key("d"));
+    t.store.apply([{ op: "commitChanges", ids: [c], commitId: 3 }]);
+    t.store.apply([{ op: "retryChanges", ids: [b1], error: "AT0024: paused", nextRetryAtMs: 700 }, { op: "retryChanges", ids: [b2], error: "timeout", nextRetryAtMs: 900 }]);
+    t.store.apply([{ op: "retryChanges", ids: [b2], error: "timeout again", nextRetryAtMs: 950 }]);
+    const first = t.store.pendingPage(null, 2);
+    expect(first.map((r) => r.atKey)).to.deep.equal([key("a"), key("b")]);
+    expect(first[0]).to.deep.equal({ atKey: key("a"), changes: 1, op: "*", sinceMs: t.clock.now(), attempts: 0, nextRetryAtMs: null, lastError: null });
+    expect(first[1]).to.deep.equal({ atKey: key("b"), changes: 2, op: "*", sinceMs: t.clock.now() - 5, attempts: 2, nextRetryAtMs: 700, lastError: "timeout again" });
+    const rest = t.store.pendingPage(key("b"), 2);
+    expect(rest.map((r) => [r.atKey, r.changes, r.op])).to.deep.equal([[key("d"), 2, "-"]]);
+    expect(t.store.pendingPage(key("d"), 2)).to.deep.equal([]);
+  });
+
   it("retryChanges leaves a row that is no longer pending (committed, rejected) as it is: no attempt counted, no error, no retry time", () => {
     const done = put("a");
     const refused = put("b");
