@@ -109,6 +109,18 @@ describe("atsyncd CLI against a daemon (e2e)", function () {
     expect(badKey.stderr).to.include(`belongs to @someone, not ${ALICE}`);
   });
 
+  it("scenario: a key named with terminal escapes (as another atSign's shared key may be) is listed by ls with them spelled out; --json gives it exactly", async function () {
+    const hostile = `x\u001b]0;pwned\u0007\u001b[2j.esc${ALICE}`;
+    await d.client.put(ALICE, hostile, "v");
+    const ls = await cli(["ls", ALICE, "\\.esc@"]);
+    expect(ls.code, ls.stderr).to.equal(0);
+    expect(ls.stdout).to.not.match(/\p{Cc}(?<!\n)/u);
+    expect(ls.stdout).to.equal(`x\\u{1b}]0;pwned\\u{7}\\u{1b}[2j.esc${ALICE}\n`);
+    const json = await cli(["ls", ALICE, "\\.esc@", "--json"]);
+    expect(JSON.parse(json.stdout)).to.deep.equal([hostile]);
+    await d.client.delete(ALICE, hostile);
+  });
+
   it("sync --wait returns in sync; status prints one line and --json exactly the daemon's array", async function () {
     const sync = await cli(["sync", ALICE, "--wait"]);
     expect(sync.code, sync.stderr).to.equal(0);

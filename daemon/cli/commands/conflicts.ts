@@ -3,6 +3,7 @@
 import { JSON_OPTION, SOCKET_OPTION, UTC_OPTION, parseCommandArgs, usageError } from "../args.js";
 import { ExitCode, type CliIO, type Command } from "../Command.js";
 import { formatConflicts } from "../format/conflictText.js";
+import { printable } from "../format/printable.js";
 import { atSignOperand } from "../operands.js";
 import { withClient } from "../withClient.js";
 
@@ -30,7 +31,7 @@ async function resolve(args: string[], io: CliIO): Promise<number> {
   if (keep !== "local" && keep !== "remote") throw usageError("--keep must be local or remote", USAGE);
   const c = await withClient(values.socket, io, { atSign }, (client) => client.resolveConflict(atSign, id, keep));
   if (values.json === true) io.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
-  else io.stdout.write(`Resolved conflict #${c.id} of ${c.atSign} (${c.key}): kept the ${keep} side.\n`);
+  else io.stdout.write(`Resolved conflict #${c.id} of ${c.atSign} (${printable(c.key)}): kept the ${keep} side.\n`);
   return ExitCode.Ok;
 }
 

@@ -3,6 +3,7 @@
 import { JSON_OPTION, SOCKET_OPTION, parseCommandArgs } from "../args.js";
 import { ExitCode, type Command } from "../Command.js";
 import { atSignOperand } from "../operands.js";
+import { printable } from "../format/printable.js";
 import { withClient } from "../withClient.js";
 
 const USAGE = `Usage: atsyncd ls @atSign [REGEX] [--namespace NS] [--hidden] [--json] [--socket PATH]
@@ -10,6 +11,7 @@ const USAGE = `Usage: atsyncd ls @atSign [REGEX] [--namespace NS] [--hidden] [--
 Lists the keys in the atSign's local copy, optionally those matching REGEX (a Unicode
 regular expression matched against the whole atKey), in key order. Keys are printed as
 they arrive, a page at a time; keys written meanwhile may or may not be listed, none twice.
+A control or bidi character in a key is printed as \\u{…} (--json gives keys as they are).
   --namespace NS  only keys of this namespace ("wavi")
   --hidden        include hidden keys (_… and public:_…)
   --json          print a JSON array (streamed as well)
@@ -75,7 +77,7 @@ const ls: Command = {
           if (out.closed) break;
           if (page.length === 0) continue;
           // The same text as JSON.stringify(keys, null, 2), a page at a time.
-          const text = json ? `${printed === 0 ? "[\n" : ",\n"}${page.map((k) => `  ${JSON.stringify(k)}`).join(",\n")}` : `${page.join("\n")}\n`;
+          const text = json ? `${printed === 0 ? "[\n" : ",\n"}${page.map((k) => `  ${JSON.stringify(k)}`).join(",\n")}` : `${page.map(printable).join("\n")}\n`;
           printed += page.length;
           await out.write(text);
         }

@@ -43,7 +43,7 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
       return e.statuses.map((s) => `${t} ${head} ${s.atSign} ${describeState(s, o)}`);
     }
     case "key.changed":
-      return [`${t} ${e.atSign} ${e.op} ${e.key} (${e.origin})`];
+      return [`${t} ${e.atSign} ${e.op} ${printable(e.key)} (${e.origin})`];
     case "sync.started":
       return [`${t} ${e.atSign} sync started`];
     case "sync.completed":
@@ -51,19 +51,19 @@ export function formatEvent(e: AtsyncEvent, o: EventFormatOptions): string[] {
         (e.counts.conflicts > 0 ? `, ${plural(e.counts.conflicts, "conflict")}` : "") +
         (e.counts.rejected > 0 ? `, ${e.counts.rejected} rejected` : "")];
     case "sync.failed":
-      return [`${t} ${e.atSign} sync failed after ${formatDuration(e.durationMs)}: ${e.error.message}`];
+      return [`${t} ${e.atSign} sync failed after ${formatDuration(e.durationMs)}: ${printable(e.error.message)}`];
     case "conflict.detected":
-      return [`${t} ${e.atSign} conflict #${e.conflictId} on ${e.key} (${e.policy} applied)`];
+      return [`${t} ${e.atSign} conflict #${e.conflictId} on ${printable(e.key)} (${e.policy} applied)`];
     case "change.rejected":
-      return [`${t} ${e.atSign} rejected ${e.key}: ${e.error.message}`];
+      return [`${t} ${e.atSign} rejected ${printable(e.key)}: ${printable(e.error.message)}`];
     case "state.changed":
       return [`${t} ${e.atSign} ${e.from} → ${e.to} (after ${formatDuration(e.durationMs)})`];
     case "status.changed":
       return [`${t} ${e.atSign} status: ${describeState(e.status, o)}`];
     case "notification.received":
-      return [`${t} ${e.atSign} notification: ${e.operation} ${e.key} from ${e.from}`];
+      return [`${t} ${e.atSign} notification: ${e.operation} ${printable(e.key)} from ${e.from}`];
     case "notification.statusChanged":
-      return [`${t} ${e.atSign} notification ${e.notificationId} to ${e.to}: ${e.status}${e.error ? `: ${e.error.message}` : ""}`];
+      return [`${t} ${e.atSign} notification ${e.notificationId} to ${e.to}: ${e.status}${e.error ? `: ${printable(e.error.message)}` : ""}`];
     case "app.access.requested":
       return [`${t} app "${printable(e.name)}" (${e.origin}) asks for ${e.atSigns.join(", ")} [${e.namespaces.join(", ")}]: atsyncd apps allow ${e.requestId}`];
   }

@@ -7,6 +7,7 @@
 import type { PhaseProgress, SyncProgress, SyncState, SyncStatus } from "../../../shared/status.js";
 import type { DaemonDescribeResult } from "../../../shared/types.js";
 import { formatAgo, formatClock, formatCount, formatDuration, plural, type TimeOptions } from "./numbers.js";
+import { printable } from "./printable.js";
 import { columns, padDisplay } from "./textWidth.js";
 
 export interface FormatContext extends TimeOptions {
@@ -139,7 +140,7 @@ export function detailLines(s: SyncStatus, ctx: FormatContext): string[] {
   if (s.lastRejected !== null) {
     const more = s.rejectedUploads > 1 ? ` (and ${formatCount(s.rejectedUploads - 1)} more)` : "";
     const code = s.lastRejected.code !== "" ? `${s.lastRejected.code} ` : "";
-    out.push(`rejected by the atServer for good: ${s.lastRejected.key}: ${code}${s.lastRejected.reason}${more}; write the key again to retry`);
+    out.push(`rejected by the atServer for good: ${printable(s.lastRejected.key)}: ${code}${printable(s.lastRejected.reason)}${more}; write the key again to retry`);
   }
   // The failure the backoff line names is not said again.
   const said = s.state.kind === "backoff" ? s.state.lastError.message : null;
