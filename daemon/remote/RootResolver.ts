@@ -2,11 +2,10 @@
 // lookup, then `@exit`. Answers are cached for an hour like the Dart SDK, and concurrent
 // lookups of one atSign share a single connection.
 import { normalizeAtSign } from "../../protocol/atKey.js";
-import { AtProtocolError } from "../../protocol/errors.js";
 import type { Clock } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
 import { connectTls } from "./connectTls.js";
-import { RemoteUnavailableError } from "./errors.js";
+import { LocalProtocolError, RemoteUnavailableError } from "./errors.js";
 
 export interface SecondaryAddress {
   host: string;
@@ -47,7 +46,7 @@ export class RootResolver {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  /** host:port of the atSign's atServer; AtProtocolError AT0007 when the root knows none. */
+  /** host:port of the atSign's atServer; AtProtocolError AT0007 (a LocalProtocolError) when the root knows none. */
   async resolve(atSign: string): Promise<SecondaryAddress> {
     const key = normalizeAtSign(atSign);
     const hit = this.cache.get(key);
@@ -81,9 +80,9 @@ export class RootResolver {
     try {
       const reply = await conn.request(atSign.slice(1), { timeoutMs: this.timeoutMs });
       conn.send("@exit");
-      if (reply.trim() === "null") throw new AtProtocolError("AT0007", `secondary not found for ${atSign}`);
+      if (reply.trim() === "null") throw new LocalProtocolError("AT0007", `secondary not found for ${atSign}`);
       const address = parseHostPort(reply);
-      if (!address) throw new AtProtocolError("AT0007", `root directory gave no address for ${atSign}`);
+      if (!address) throw new LocalProtocolError("AT0007", `root directory gave no address for ${atSign}`);
       return address;
     } catch (err) {
       if (err instanceof RemoteUnavailableError) throw new RemoteUnavailableError("root", `root directory: ${err.message}`);

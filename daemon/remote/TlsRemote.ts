@@ -9,7 +9,7 @@ import { AtProtocolError } from "../../protocol/errors.js";
 import { parseReply } from "../../protocol/framing.js";
 import type { AtRemote, Logger } from "../ports.js";
 import { AtConnection } from "./AtConnection.js";
-import { RemoteUnavailableError } from "./errors.js";
+import { LocalProtocolError, RemoteUnavailableError } from "./errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialAtServer, loginWithPkam, type AtServerAccess } from "./openAtServer.js";
 
 export interface TlsRemoteOptions extends AtServerAccess {
@@ -53,10 +53,10 @@ export class TlsRemote implements AtRemote {
 
   request(command: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
     if (/[\r\n]/u.test(command)) {
-      return Promise.reject(new AtProtocolError("AT0022", "a command must be a single line"));
+      return Promise.reject(new LocalProtocolError("AT0022", "a command must be a single line"));
     }
     if (Buffer.byteLength(command) + 1 > MAX_COMMAND_BYTES) {
-      return Promise.reject(new AtProtocolError("AT0005", "command exceeds the server's buffer limit"));
+      return Promise.reject(new LocalProtocolError("AT0005", "command exceeds the server's buffer limit"));
     }
     const run = this.tail.then(() => this.run(command, opts));
     // The chain must survive a failed request; the caller still sees the failure.

@@ -1,6 +1,7 @@
 // Failures of the atProtocol client, classified for the supervisor (house-style §13):
 // RemoteUnavailableError is retryable (network, timeout), AuthFailedError needs the user.
 // Messages never carry keys, challenges, signatures or values.
+import { AtProtocolError } from "../../protocol/errors.js";
 import { InternalCode } from "../../shared/errors.js";
 
 export type UnavailableReason = "connect" | "tls" | "timeout" | "closed" | "root";
@@ -16,6 +17,14 @@ export class RemoteUnavailableError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * An AT-coded failure raised on this side, not an `error:` reply of the atServer: a command
+ * refused before it is sent (AT0022, AT0005), or a root directory that names no atServer for
+ * the atSign (AT0007). It is an AtProtocolError for every caller, but proves nothing about
+ * whether the atServer answers (daemon/status/HealthTrackingRemote.ts).
+ */
+export class LocalProtocolError extends AtProtocolError {}
 
 export class AuthFailedError extends Error {
   readonly code = InternalCode.AUTH_FAILED;

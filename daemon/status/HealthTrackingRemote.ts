@@ -1,10 +1,12 @@
 // The command connection's health, as the status needs it: an AtRemote that passes every request
 // through and remembers whether the last one failed for the network (no reply: a closed socket,
-// a timeout, a connect that failed) with nothing answered since. Any reply, `error:` ones too,
-// proves the atServer answers.
+// a timeout, a connect that failed) with nothing answered since. Any reply of the atServer,
+// `error:` ones too, proves it answers; an AT error raised on this side (a command refused before
+// it is sent, a root that names no atServer) proves nothing either way, and neither does a
+// request we ended ourselves (an abort, close()).
 import { AtProtocolError } from "../../protocol/errors.js";
 import type { AtRemote, Clock, Disposable } from "../ports.js";
-import { RemoteUnavailableError } from "../remote/errors.js";
+import { LocalProtocolError, RemoteUnavailableError } from "../remote/errors.js";
 
 export interface CommandFailure {
   at: number;
@@ -13,6 +15,7 @@ export interface CommandFailure {
 
 export class HealthTrackingRemote implements AtRemote {
   private failure: CommandFailure | null = null;
+  private closing = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly inner: AtRemote, private readonly clock: Clock) {}
@@ -38,9 +41,10 @@ export class HealthTrackingRemote implements AtRemote {
         return reply;
       },
       (err: unknown) => {
-        if (err instanceof AtProtocolError) this.set(null);
-        // An abort is ours (a stop, a cancelled run), not the network's.
-        else if (err instanceof RemoteUnavailableError && opts?.signal?.aborted !== true && err.message !== "request aborted") {
+        if (err instanceof AtProtocolError) {
+          if (!(err instanceof LocalProtocolError)) this.set(null);
+        } else if (err instanceof RemoteUnavailableError && !this.closing && opts?.signal?.aborted !== true && err.message !== "request aborted") {
+          // An abort or a close is ours (a stop, a cancelled run), not the network's.
           this.set({ at: this.clock.now(), message: err.message });
         }
         throw err;
@@ -49,6 +53,7 @@ export class HealthTrackingRemote implements AtRemote {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     return this.inner.close();
   }
 

@@ -3,7 +3,10 @@
 // each checking the bound it promises (daemon/status/bounds.ts, README "Status fields"):
 //   - the atServer going away (exit, freeze, dropped connections) shows as offline, connected
 //     false and not in sync within OFFLINE_WITHIN_MS (10 s);
-//   - back: online and in sync again within the monitor's backoff cap (30 s) plus one sync.
+//   - back: online and in sync again within the monitor's backoff cap (30 s) plus one sync;
+//   - the command connection refused while the monitor stays up (a proxy in between): offline
+//     within OFFLINE_WITHIN_MS of the first request that finds it refused, and back;
+//   - a daemon started while its atServer is frozen: connecting, then online and in sync.
 // These are bounds the status promises, not speed claims: each is the most the daemon may take.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,12 +18,22 @@ import { storePath } from "../../daemon/worker/storePath.js";
 import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { SyncStatus } from "../../shared/status.js";
 import { runCli, watchCli, type WatchProcess } from "../cli/support/cli.js";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.js";
+import { startAtServerProxy, type AtServerProxy } from "../support/atServerProxy.js";
+import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { startDevServerProcess, type DevServerProcess } from "../support/devServerProcess.js";
 import { ALICE, useDevServer } from "./devServer.js";
 
 /** The monitor's reconnect backoff cap (daemon/worker/main.ts) plus one sync: the most "back online and in sync" may take. */
 const BACK_WITHIN_MS = 30_000 + 5_000;
+
+/** How long a started daemon may take to report its worker (connecting, or anything past it): the harness's start-up bound. */
+const CONNECTING_WITHIN_MS = 20_000;
+/**
+ * Once the atServer answers, how long the first sync may take: the attempt under way completes,
+ * or, if it timed out, the sync's retry (its backoff starts at 1 s, a few seconds after so short
+ * an outage) connects afresh; then one small sync.
+ */
+const FIRST_SYNC_WITHIN_MS = 20_000;
 
 /** Says what was measured, beside the test's name (the README and RELIABILITY quote these). */
 function measured(what: string, ms: number): void {
@@ -62,13 +75,45 @@ describe("e2e: status against an atServer that is stopped, frozen and restarted"
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("connecting, then online and in sync: once the first sync is done, within 20 s of onboarding", async function () {
+  it("online and in sync: once the first sync is done, within 20 s of onboarding", async function () {
     const { s } = await until(d!, "in sync", inSync, 20_000);
     expect(s).to.deep.include({ pendingUploads: 0, rejectedUploads: 0, lastRejected: null });
     expect(s.lastReceivedCommitId).to.equal(s.serverCommitId);
     const text = await cli(["status"]);
     expect(text.code).to.equal(0);
     expect(text.stdout.split("\n")[1]).to.match(new RegExp(`^${ALICE}  in sync {10}synced `, "u"));
+  });
+
+  it("connecting, then online and in sync: a daemon started while its atServer is frozen (SIGSTOP) says connecting within 20 s, never connected or in sync while it does not answer; thawed, online and in sync within 20 s", async function () {
+    // Onboarding proves the keys with a login, so the atServer freezes between two runs of the daemon.
+    await d!.stop();
+    ds!.freeze();
+    try {
+      const t0 = Date.now();
+      d = await d!.restart({ socketOnly: true });
+      // The worker's first connect hangs on the frozen root (its TLS handshake unanswered) for up to 10 s.
+      const { s, ms } = await until(d, "connecting", (x) => x.state.kind === "connecting", CONNECTING_WITHIN_MS, t0);
+      measured("connecting", ms);
+      expect(s).to.deep.include({ connected: false, inSync: false });
+      if (s.state.kind === "connecting") expect(s.state.attempt).to.be.at.least(1);
+      // For as long as it gets no answer, connecting (or, once a connect timed out, offline or backing off), and never connected.
+      const watchedUntil = Date.now() + 2_000;
+      while (Date.now() < watchedUntil) {
+        const x = (await d.client.status(ALICE))[0];
+        expect([x?.state.kind, x?.connected, x?.inSync], JSON.stringify(x)).to.satisfy(
+          ([kind, connected, synced]: [string, boolean, boolean]) => ["connecting", "offline", "backoff"].includes(kind) && !connected && !synced,
+        );
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      ds!.thaw();
+    }
+    const thawed = Date.now();
+    const online = await until(d, "online", (x) => x.connected && (x.state.kind === "online" || x.state.kind === "syncing"), FIRST_SYNC_WITHIN_MS, thawed);
+    measured("online", online.ms);
+    const synced = await until(d, "in sync", inSync, FIRST_SYNC_WITHIN_MS, thawed);
+    measured("in sync", synced.ms);
+    expect(synced.s.lastReceivedCommitId).to.equal(synced.s.serverCommitId);
   });
 
   it("stopped: offline within 10 s of the atServer exiting, saying why and when it tries again", async function () {
@@ -233,5 +278,45 @@ describe("e2e: status when the atServer cuts every connection (dropConnections)"
     // The subscribers were told in so many words: a state.changed to offline, and back.
     expect(kinds).to.include("online→offline");
     expect(kinds.at(-1)).to.match(/→online$/u);
+  });
+});
+
+describe("e2e: status when only the command connection fails while the monitor stays up", function () {
+  this.timeout(90_000);
+  const server = useDevServer(this);
+  let proxy: AtServerProxy | undefined;
+  let d: TestDaemon | undefined;
+
+  before(async function () {
+    // The daemon reaches ALICE's atServer through a proxy that can refuse the command connection alone.
+    proxy = await startAtServerProxy(server().dev, ALICE);
+    d = await startTestDaemon({ devServer: { info: { ...server().dev.info, root: proxy.root } }, atSigns: [ALICE] });
+    await until(d, "in sync", inSync, 20_000);
+    await waitFor("the monitor through the proxy", () => proxy!.monitors().open === 1);
+  });
+
+  after(async function () {
+    await d?.dispose();
+    await proxy?.close();
+  });
+
+  it("command connection refused, monitor up: a write turns it offline (connected false) within 10 s; taken again: online, in sync and uploaded within 35 s, the monitor never reconnected", async function () {
+    proxy!.cutCommandConnections();
+    const t0 = Date.now();
+    // The command connection is made on demand: the first request after the cut finds it refused.
+    await d!.client.put(ALICE, `cut-off.wavi${ALICE}`, "kept");
+    const { s, ms } = await until(d!, "offline", offline, OFFLINE_WITHIN_MS, t0);
+    measured("offline", ms);
+    expect(ms).to.be.at.most(OFFLINE_WITHIN_MS);
+    const why = s.state.kind === "offline" ? s.state.reason : s.state.kind === "backoff" ? s.state.lastError.message : "";
+    // The cut connection (if the request found it not yet closed), or the refused reconnect.
+    expect(why).to.match(/^(command connection failed: )?(connection (closed|error)|cannot connect to 127\.0\.0\.1:\d+: )/u);
+    expect(proxy!.monitors(), "the monitor stayed up").to.deep.equal({ opened: 1, open: 1 });
+    const t1 = Date.now();
+    proxy!.allow();
+    const back = await until(d!, "back in sync", (x) => inSync(x) && x.pendingUploads === 0, BACK_WITHIN_MS, t1);
+    measured("in sync again", back.ms);
+    expect(back.s.lastUploadError).to.equal(null);
+    expect(proxy!.monitors(), "the monitor stayed up throughout").to.deep.equal({ opened: 1, open: 1 });
   });
 });
