@@ -443,6 +443,27 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "put", key: "k2.sim@alice", value: "o45" },
     ],
   },
+  {
+    scenario: "after a wipe, a pending update:meta went out as a full update, then another device's blind write of the same value, then a third device's blind write: the oracle judged at the same-value write and called the first lost",
+    seed: 55855,
+    devices: 3,
+    trace: [
+      { k: "put", d: 2, key: "k2.sim@alice", value: "v9" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "put", d: 1, key: "k0.sim@alice", value: "v17" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "put", d: 2, key: "k0.sim@alice", value: "v32" },
+      { k: "deliver", d: 1, fault: "hang" },
+      { k: "advance", ms: 20000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "wipe" },
+      { k: "meta", d: 1, key: "k0.sim@alice", ttl: 0 },
+      { k: "meta", d: 0, key: "k0.sim@alice", ttl: 0 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
