@@ -145,9 +145,10 @@ export class History {
    * wrote the key (even to the same state) came from a device whose last reply predated that
    * arrival, so nothing it had heard could tell it (the protocol has no conditional update). The
    * server's log keeps one entry per key, so from then on no device can learn of `w`. One limit:
-   * an `update:meta` merged onto `w` keeps `w`'s value on the server, in the entry every device
-   * pulls next, so only `w`'s metadata is beyond reach: the exemption then covers a `final`
-   * state that still carries that value, and an engine that overwrote the value it saw is judged.
+   * a blind command that keeps `w`'s value on the server (an `update:meta` merged onto it, or
+   * another device's write of that same value) leaves it in the entry every device pulls next, so
+   * only `w`'s metadata is beyond reach: the command after such ones decides, the exemption covers
+   * a `final` state that still carries that value, and an engine that overwrote the value it saw is judged.
    */
   overwroteBlind(w: Write, final: KeyState): boolean {
     // Its last arrival: a push of its state again after a restore (by any device that held it) is
@@ -174,9 +175,10 @@ export class History {
     const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= start.tick && sameState(a.state, landed) && (a === start || a.by === null || a.horizon >= start.tick)) ?? start;
     const keeps = (a: Arrival): boolean => landed.present && a.state.present && a.state.value === landed.value;
     const after = this.arrivals.filter((a) => a.key === w.key && a.tick > arrived.tick);
-    // Blind update:meta merges keep `w`'s value on the server: the command after them decides.
+    // Blind commands that keep `w`'s value on the server (an update:meta merged onto it, or another
+    // device's write of that same value: seed 55855) leave it in reach: the command after them decides.
     let i = 0;
-    while (i < after.length - 1 && after[i]!.metaOnly === true && after[i]!.by !== null && after[i]!.horizon < arrived.tick && keeps(after[i]!)) i++;
+    while (i < after.length - 1 && after[i]!.by !== null && after[i]!.horizon < arrived.tick && keeps(after[i]!)) i++;
     const next = after[i];
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
     return !keeps(next) || (final.present && landed.present && final.value === landed.value);

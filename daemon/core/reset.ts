@@ -62,11 +62,29 @@ export function windowCommand(probes: readonly ResetProbe[], filterRegex?: strin
   return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}${filterRegex ? `:${filterRegex}` : ""}`;
 }
 
-/** probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a key we did not pull there. */
+/**
+ * probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a
+ * key we did not pull there: at or below our last received id, or at a probe's own id above it.
+ */
 export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
   const keys = new Set(probes.map((p) => p.atKey));
   if (page.some((e) => e.commitId <= lastReceivedCommitId && !keys.has(e.atKey.toLowerCase()))) return "gone";
+  if (idTakenByAnotherKey(probes, page)) return "gone";
   return probeOutcome(probes, page, lastReceivedCommitId);
+}
+
+/**
+ * A commit id names one write on a log, so another key's entry at a probe's id is another log.
+ * It matters above our last received id (an entry a page carried past its run's target, an
+ * acknowledged push), where the probe's key, rewritten since and stamped no earlier than the
+ * version we saw, proves nothing by itself (soak seed 59816).
+ */
+function idTakenByAnotherKey(probes: readonly ResetProbe[], page: readonly RemoteEntry[]): boolean {
+  const keyAt = new Map(probes.map((p) => [p.commitId, p.atKey]));
+  return page.some((e) => {
+    const k = keyAt.get(e.commitId);
+    return k !== undefined && k !== e.atKey.toLowerCase();
+  });
 }
 
 /** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */

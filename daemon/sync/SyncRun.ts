@@ -94,6 +94,7 @@ export class SyncRun {
     const pushed = await this.push();
     if (this.resetByAck) {
       // The server gave our write a commit id we had already received: its log went back.
+      this.beginRepair("commit-id-went-back");
       await this.repair(await this.serverCommitId(), "commit-id-went-back");
       await this.push();
     }
@@ -139,21 +140,24 @@ export class SyncRun {
   private async pullToServer(verify: boolean): Promise<void> {
     const before = this.d.store.syncState();
     const probeFailed = verify && !(await this.probeHolds(before.lastReceivedCommitId, before.repairInProgress));
+    if (probeFailed) this.beginRepair("last-entry-missing");
     const server = await this.serverCommitId();
-    const state = this.d.store.syncState();
-    const wentBack = isResetByStats(server, highestKnownCommitId(state.lastReceivedCommitId, state.probes));
-    if (state.repairInProgress) {
-      // A repair resumed (after a crash or a failed run) goes on from where it stopped only while
-      // the log it was pulling is still there: a server restored again meanwhile restarts it.
-      await this.repair(server, wentBack ? "commit-id-went-back" : probeFailed ? "last-entry-missing" : null);
-      return;
-    }
+    // The log as this run found it (a repair begun just now restarted it at -1).
+    const known = probeFailed ? before : this.d.store.syncState();
+    const wentBack = isResetByStats(server, highestKnownCommitId(known.lastReceivedCommitId, known.probes));
+    // A repair resumed (after a crash or a failed run) goes on from where it stopped only while
+    // the log it was pulling is still there: a server restored again meanwhile restarts it.
     if (wentBack) {
+      if (!probeFailed) this.beginRepair("commit-id-went-back");
       await this.repair(server, "commit-id-went-back");
       return;
     }
     if (probeFailed) {
       await this.repair(server, "last-entry-missing");
+      return;
+    }
+    if (known.repairInProgress) {
+      await this.repair(server, null);
       return;
     }
     await this.pull(server);
@@ -208,14 +212,25 @@ export class SyncRun {
     for (const conflict of res.conflicts) this.d.emit({ type: "conflict.detected", conflict });
   }
 
-  /** Full re-pull from -1; uncommitted changes stay pending, keys the server lost are queued again. */
+  /**
+   * The server lost data: a repair begins, and is stored at once. Until then the finding (a probe
+   * gone, an ack at a known id, a reset met mid-pull) is this run's alone: stored before the next
+   * round trip (the stats:3 the repair pulls to), a run cut short there resumes the repair, where
+   * it would forget the reset, and a log that moved on meanwhile (its new ids past ours, each
+   * rewritten since) hides it from the next run's probes (soak seed 59816).
+   */
+  private beginRepair(reason: ResetReason): void {
+    this.d.logger.warn("server lost data: pulling everything again", { reason });
+    this.d.store.apply(beginRepair());
+    this.d.headMarks?.clear();
+  }
+
+  /**
+   * Full re-pull from -1 of a repair begun (beginRepair) or resumed (`reason` null); uncommitted
+   * changes stay pending, keys the server lost are queued again.
+   */
   private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
     this.repairs++;
-    if (reason !== null) {
-      this.d.logger.warn("server lost data: pulling everything again", { reason });
-      this.d.store.apply(beginRepair());
-      this.d.headMarks?.clear();
-    }
     await this.pull(server);
     const pending = new Set(this.d.store.pendingKeys());
     const { ops, requeued } = finishRepair(this.d.store.unseenKeys(), pending, this.d.filter, this.d.clock.now());
@@ -247,6 +262,7 @@ export class SyncRun {
       // server's notifications carry ids below ours until it passes them). A reset met during
       // the repair itself fails the run; the next run resumes the repair.
       if (!(err instanceof ServerResetDuringPullError) || this.d.store.syncState().repairInProgress) throw err;
+      this.beginRepair("commit-id-went-back");
       await this.repair(await this.serverCommitId(), "commit-id-went-back");
     }
   }

@@ -99,6 +99,18 @@ describe("core: reset detection", () => {
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
   });
 
+  it("a log that gave a probe's own commit id to another key is gone, though the probe is above the last received id and its key was rewritten since", () => {
+    const upd = "2026-11-22 10:00:00.000Z";
+    // k0 was pulled at id 1 past the run's target (last received id 0).
+    const p = { atKey: `k0.wavi${A}`, commitId: 1, operation: "*" as const, updatedAt: upd };
+    const key0 = { atKey: "public:publickey@x", commitId: 0, operation: "*" as const, updatedAt: upd };
+    const entry = (atKey: string, commitId: number) => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { updatedAt: upd } });
+    // The new log: another key at id 1, k0 written again at 2 (stamped no earlier than ours).
+    expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(`k3.wavi${A}`, 1), entry(p.atKey, 2)], 0)).to.equal("gone");
+    // The log we pulled, k0 rewritten at 2 after another key at 3: it holds.
+    expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k3.wavi${A}`, 3)], 0)).to.equal("holds");
+  });
+
   it("a rewrite of a probe's key stamped before the probe's version (or before our acknowledged push went out) is another log", () => {
     const entry = (commitId: number, updatedAt: string) => ({ atKey: `k.wavi${A}`, commitId, operation: "*" as const, value: "o", metadata: { updatedAt } });
     const pulled = { atKey: `k.wavi${A}`, commitId: 5, operation: "*" as const, updatedAt: "2026-11-22 12:00:00.000Z" };

@@ -22,6 +22,20 @@ const WIPED_AFTER_ACK: Step[] = [
   { k: "wipe" },
 ];
 
+/**
+ * Another client's k0 pulled by d0 past its run's target (at id 1, above d0's last received id 0),
+ * then lost by a restore, while d1 holds an older pending write of k0 it never pushed.
+ */
+const PULLED_THEN_RESTORED: Step[] = [
+  { k: "deliver", d: 1, fault: "lost" },
+  { k: "deliver", d: 0, fault: "ok" },
+  { k: "backup" },
+  { k: "many", d: 1, items: [{ key: "k3.sim@alice", value: "v17.0" }, { key: "k0.sim@alice", value: "v17.1" }] },
+  { k: "other", op: "put", key: "k0.sim@alice", value: "o19" },
+  { k: "deliver", d: 0, fault: "ok" },
+  { k: "restore", i: 0 },
+];
+
 const REGRESSIONS: Regression[] = [
   {
     scenario: "a push planned from a stats reply taken before the probe round trip overwrote another client's write unseen",
@@ -398,6 +412,56 @@ const REGRESSIONS: Regression[] = [
       { k: "put", d: 0, key: "k1.sim@alice", value: "v76" },
       { k: "restore", i: 0 },
       { k: "other", op: "del", key: "k1.sim@alice" },
+    ],
+  },
+  {
+    scenario: "a restore lost another client's write a device had pulled past its run's target; the new log gave that id to another key, which the probes did not check above the last received id, so a second device's older write replaced it with no conflict",
+    seed: 59816,
+    devices: 2,
+    trace: [
+      ...PULLED_THEN_RESTORED,
+      { k: "sync", d: 1 },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+    ],
+  },
+  {
+    scenario: "the probes found a restore, but the server went down before the stats:3 that followed: the run forgot the reset, the log moved on past the ids the device had pulled, and a second device's older write replaced the value it held with no conflict",
+    seed: 59816,
+    devices: 2,
+    trace: [
+      ...PULLED_THEN_RESTORED,
+      { k: "sync", d: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 0 },
+      { k: "sync", d: 1 },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "other", op: "put", key: "k2.sim@alice", value: "o36" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "other", op: "put", key: "k2.sim@alice", value: "o45" },
+    ],
+  },
+  {
+    scenario: "after a wipe, a pending update:meta went out as a full update, then another device's blind write of the same value, then a third device's blind write: the oracle judged at the same-value write and called the first lost",
+    seed: 55855,
+    devices: 3,
+    trace: [
+      { k: "put", d: 2, key: "k2.sim@alice", value: "v9" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "put", d: 1, key: "k0.sim@alice", value: "v17" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "put", d: 2, key: "k0.sim@alice", value: "v32" },
+      { k: "deliver", d: 1, fault: "hang" },
+      { k: "advance", ms: 20000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "wipe" },
+      { k: "meta", d: 1, key: "k0.sim@alice", ttl: 0 },
+      { k: "meta", d: 0, key: "k0.sim@alice", ttl: 0 },
     ],
   },
 ];
