@@ -3,12 +3,16 @@
 // shared/frameLimits.ts are fitted to them). Part 2 sends each kind of bad frame over a raw
 // socket and prints the time until the daemon's error reply, the daemon's peak RSS while it
 // handles the frame, and its RSS once settled; then 20 nested frames in a row.
+// Baselines, in the same run: for the time to the reply, the largest real request (a keys.put of
+// a MAX_VALUE_BYTES value, parsed and refused: the daemon has no atSign); for RSS, the daemon's at rest.
+// No target is set: what matters is that each costs about what a real frame does and leaves nothing behind.
 // Run (after `npm run build`): node --import tsx bench/bad-frames.ts
 import { readFileSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
-import { MAX_VALUE_BYTES } from "../shared/protocol.js";
+import { MAX_VALUE_BYTES, PROTOCOL_VERSION } from "../shared/protocol.js";
 import { startTestDaemon } from "../test/support/daemon.js";
 import { fixturesDir } from "../test/support/fixtures.js";
+import { figure } from "./support/figure.js";
 import { procCpuMs, uptime } from "./support/stats.js";
 
 const MiB = 1024 * 1024;
@@ -109,8 +113,10 @@ function send(socket: Socket, b: Buffer): Promise<void> {
 async function ready(path: string): Promise<Awaited<ReturnType<typeof open>>> {
   const raw = await open(path);
   raw.socket.on("error", () => undefined);
-  await send(raw.socket, Buffer.from(`${request("rpc.hello", { protocolVersion: 1, client: "bench" })}\n`));
-  await raw.next();
+  await send(raw.socket, Buffer.from(`${request("rpc.hello", { protocolVersion: PROTOCOL_VERSION, client: "bench" })}\n`));
+  // A refused hello (a protocol bump) would make every reply below "(connection closed)": say so.
+  const hello = await raw.next();
+  if (!hello.includes('"result"')) throw new Error(`rpc.hello refused: ${hello.slice(0, 300)}`);
   return raw;
 }
 
@@ -133,6 +139,11 @@ async function badFrames(): Promise<void> {
       // Distinct keys are what JSON.parse builds slowest: each a new property of one dictionary.
       ["199,000 distinct keys, within the limits", () => Buffer.from(`{"jsonrpc":"2.0","id":10,"method":"keys.put","params":{${Array.from({ length: 199_000 }, (_, i) => `"${"k".repeat(70)}${i}":0`).join(",")}}}`)],
     ];
+    const real = `real keys.put, ${(MAX_VALUE_BYTES / MiB).toFixed(1)} MiB value (no atSign)`;
+    kinds.unshift([real, () => Buffer.from(request("keys.put", { atSign: ALICE, key: `public:big.wavi${ALICE}`, value: "x".repeat(MAX_VALUE_BYTES) }))]);
+    let realMs = Number.NaN;
+    let worstPeak = 0;
+    const settledAfter: number[] = [];
     for (const [name, make] of kinds) {
       if (raw.socket.destroyed) raw = await ready(d.socketPath);
       const frame = Buffer.concat([make(), Buffer.from("\n")]);
@@ -148,7 +159,15 @@ async function badFrames(): Promise<void> {
       peak = Math.max(peak, rssMb(pid));
       const settled = await settledRss(pid);
       process.stdout.write(`${name.padEnd(42)} ${ms.toFixed(0).padStart(7)} ms ${cpu.toFixed(0).padStart(7)} ms ${peak.toFixed(0).padStart(6)} MB ${settled.toFixed(0).padStart(8)} MB  ${reply.slice(0, 80)}\n`);
+      if (name === real) {
+        realMs = ms;
+        continue;
+      }
+      worstPeak = Math.max(worstPeak, peak);
+      settledAfter.push(settled);
+      figure({ name: `bad frame: ${name}, time to the error reply`, value: ms, unit: "ms", better: "lower", baseline: { name: real, value: realMs }, target: null, note: `daemon CPU ${cpu.toFixed(0)} ms; peak RSS ${peak.toFixed(0)} MB, settled ${settled.toFixed(0)} MB` });
     }
+    figure({ name: "bad frames: the daemon's peak RSS over all of them", value: worstPeak, unit: "MB", better: "lower", baseline: { name: "its RSS at rest", value: base }, target: null });
     if (raw.socket.destroyed) raw = await ready(d.socketPath);
     const nested = Buffer.concat([Buffer.alloc(16 * MiB - 1, "["), Buffer.from("\n")]);
     let peak = 0;
@@ -161,7 +180,12 @@ async function badFrames(): Promise<void> {
     }
     clearInterval(sampler);
     const ms = performance.now() - t0;
-    process.stdout.write(`20 nested frames in a row: ${ms.toFixed(0)} ms, daemon CPU ${(procCpuMs(pid) - cpu0).toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB, settled ${(await settledRss(pid)).toFixed(0)} MB\n`);
+    const settled = await settledRss(pid);
+    process.stdout.write(`20 nested frames in a row: ${ms.toFixed(0)} ms, daemon CPU ${(procCpuMs(pid) - cpu0).toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB, settled ${settled.toFixed(0)} MB\n`);
+    figure({ name: "bad frames: 20 frames of 16 MiB of nested [ in a row, each", value: ms / 20, unit: "ms", better: "lower", baseline: { name: real, value: realMs }, target: null, note: `peak RSS ${peak.toFixed(0)} MB` });
+    // Settled is the lowest RSS over 3 s after a frame: one that falls back between frames is a heap not yet given back, not a leak.
+    figure({ name: "bad frames: the daemon's RSS settled after all of them", value: settled, unit: "MB", better: "lower", baseline: { name: "its RSS at rest", value: base }, target: null,
+      note: `settled between ${Math.min(...settledAfter).toFixed(0)} and ${Math.max(...settledAfter).toFixed(0)} MB after each frame above, in the order listed` });
     raw.socket.destroy();
   } finally {
     await d.dispose();

@@ -1,7 +1,10 @@
 // The web listener: `keys.get` as a browser app makes it (a WebSocket with its token, through the
 // scope guard) beside the same get over the Unix socket, in the same run against the same daemon;
 // then 1,000 events a second flowing to an open status page in chromium, and whether it keeps up.
+// Baselines, in the same run: for the WebSocket's get, the Unix socket's; for the page, the
+// daemon's own count of the events it published (a socket subscriber to every event).
 // Run (after `npm run build`): node --import tsx bench/web.ts [seconds]
+// Target (the issue): the page keeps up, taking every event.
 // Without chromium (/usr/bin/chromium, or $ATSYNCD_CHROMIUM) the page part is skipped, saying so.
 import type { Page } from "playwright-core";
 import type { AtsyncClient } from "../client/index.js";
@@ -10,8 +13,10 @@ import type { AppRequestAccessResult } from "../shared/types.js";
 import { haveChromium, launchChromium, openStatusPage } from "../test/support/browser.js";
 import { waitFor } from "../test/support/daemon.js";
 import { freePort } from "../test/support/freePort.js";
-import { benchKey, runGetLoad, type GetLoadJob } from "./support/getLoad.js";
 import { runBench, withBenchDaemon } from "./support/benchDaemon.js";
+import { figure } from "./support/figure.js";
+import { concurrentGets, sequentialGets, type GetTarget } from "./support/getFigures.js";
+import { benchKey } from "./support/getLoad.js";
 import { pct } from "./support/stats.js";
 import { WsRpc, type WebTarget } from "./support/wsRpc.js";
 
@@ -23,6 +28,7 @@ const INFLIGHT = 16;
 const ORIGIN = "http://bench.example";
 const EVENTS_PER_SECOND = 1000;
 const BATCH = 50;
+const PAGE_FIGURE = `status page (chromium): events taken, puts offered at ${EVENTS_PER_SECOND.toLocaleString("en")}/s for ${SECONDS} s`;
 
 /** An app token for `ATSIGN` in the bench namespace: asked on /consent, allowed over the socket. */
 async function appToken(port: number, client: AtsyncClient): Promise<string> {
@@ -36,19 +42,24 @@ async function appToken(port: number, client: AtsyncClient): Promise<string> {
 }
 
 async function getsBesideEachOther(socketPath: string, web: WebTarget): Promise<void> {
-  const base: Omit<GetLoadJob, "mode" | "inflight" | "seed"> = { socketPath, atSign: ATSIGN, keys: KEYS, durationMs: SECONDS * 1000 };
-  const rows: string[] = [];
-  for (const [name, extra] of [["Unix socket", {}], ["WebSocket (app token)", { web }]] as const) {
-    const lat = await runGetLoad({ ...base, ...extra, mode: "latency", inflight: 1, seed: 0 });
-    const sorted = (lat.latenciesUs ?? []).sort((a, b) => a - b);
-    const results = await Promise.all(Array.from({ length: CLIENTS }, (_, k) => runGetLoad({ ...base, ...extra, mode: "throughput", inflight: INFLIGHT, seed: k * 125 })));
-    const total = results.reduce((s, r) => s + r.completed, 0);
-    const rate = (total / Math.max(...results.map((r) => r.elapsedMs))) * 1000;
-    rows.push(`${name.padEnd(22)} p50 ${pct(sorted, 50).toFixed(1).padStart(6)} µs  p99 ${pct(sorted, 99).toFixed(1).padStart(7)} µs  `
-      + `${Math.round(rate).toLocaleString("en").padStart(7)} gets/s (${CLIENTS} clients × ${INFLIGHT} in flight)`);
-  }
+  const durationMs = SECONDS * 1000;
+  const measure = async (target: GetTarget): Promise<{ p50: number; p99: number; rate: number }> => {
+    const seq = await sequentialGets(target, { durationMs });
+    const many = await concurrentGets(target, { clients: CLIENTS, inflight: INFLIGHT, durationMs });
+    return { p50: seq.p50Us, p99: seq.p99Us, rate: many.opsPerS };
+  };
+  const base = { socketPath, atSign: ATSIGN, keys: KEYS };
+  const unix = await measure(base);
+  const ws = await measure({ ...base, web });
   console.log(`keys.get, ${SECONDS} s each, one sequential client for p50/p99 then ${CLIENTS} for ops/s:`);
-  for (const r of rows) console.log(`  ${r}`);
+  for (const [name, r] of [["Unix socket", unix], ["WebSocket (app token)", ws]] as const) {
+    console.log(`  ${name.padEnd(22)} p50 ${r.p50.toFixed(1).padStart(6)} µs  p99 ${r.p99.toFixed(1).padStart(7)} µs  `
+      + `${Math.round(r.rate).toLocaleString("en").padStart(7)} gets/s (${CLIENTS} clients × ${INFLIGHT} in flight)`);
+  }
+  const sock = "the Unix socket's, same daemon";
+  figure({ name: "keys.get p50 over the web listener (WebSocket, app token), 1 client", value: ws.p50, unit: "µs", better: "lower", baseline: { name: sock, value: unix.p50 }, target: null });
+  figure({ name: "keys.get p99 over the web listener, 1 client", value: ws.p99, unit: "µs", better: "lower", baseline: { name: sock, value: unix.p99 }, target: null });
+  figure({ name: `keys.get rate over the web listener, ${CLIENTS} clients × ${INFLIGHT} in flight`, value: ws.rate, unit: "ops/s", better: "higher", baseline: { name: sock, value: unix.rate }, target: null });
 }
 
 interface PageSample {
@@ -68,6 +79,7 @@ async function sample(page: Page): Promise<PageSample> {
 async function eventsToPage(socketPath: string, client: AtsyncClient): Promise<void> {
   if (!haveChromium()) {
     console.log("events to the page: skipped (no chromium: apt-get install chromium, as .ci/run does)");
+    figure({ name: PAGE_FIGURE, value: Number.NaN, unit: "events", better: "higher", baseline: null, target: null, note: "not measured: no chromium on this machine (apt-get install chromium, or ATSYNCD_CHROMIUM)" });
     return;
   }
   const browser = await launchChromium();
@@ -128,6 +140,14 @@ async function eventsToPage(socketPath: string, client: AtsyncClient): Promise<v
     console.log(`  lag of the latest event when sampled: p50 ${pct(lags, 50)} ms, max ${lags[lags.length - 1] ?? 0} ms; worst lag of any event ${after.maxLagMs} ms; `
       + `at most ${maxBehind} events behind; caught up ${Math.max(0, caughtUp - t0 - genMs).toFixed(0)} ms after the last put; connection ${after.state}`);
     console.log(`  the page's main thread busy ${share("TaskDuration")} of the time (script ${share("ScriptDuration")}, style ${share("RecalcStyleDuration")}, layout ${share("LayoutDuration")})`);
+    const taken = after.received - before.received;
+    const daemonSent = published - published0;
+    const pageNote = taken >= daemonSent ? undefined
+      : `The page took ${taken.toLocaleString("en")} of ${daemonSent.toLocaleString("en")}, its main thread busy ${share("TaskDuration")} of the time (layout ${share("LayoutDuration")}, script ${share("ScriptDuration")}). `
+        + "Next: find where it falls behind (the seq it shows against the daemon's) and make its per-event work cheaper.";
+    figure({ name: PAGE_FIGURE, value: taken, unit: "events", better: "higher", baseline: { name: "published, by a socket subscriber's count", value: daemonSent }, target: daemonSent, ...(pageNote ? { note: pageNote } : {}) });
+    figure({ name: "status page: lag of the latest event when sampled, p50", value: pct(lags, 50), unit: "ms", better: "lower", baseline: null, target: null, note: `worst lag of any event ${after.maxLagMs} ms; caught up ${Math.max(0, caughtUp - t0 - genMs).toFixed(0)} ms after the last put` });
+    figure({ name: "status page: its main thread busy", value: (((m1.TaskDuration ?? 0) - (m0.TaskDuration ?? 0)) / (wallMs / 1000)) * 100, unit: "%", better: "lower", baseline: null, target: null });
     await reference.close();
     await counting.catch(() => undefined);
   } finally {
