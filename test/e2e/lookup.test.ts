@@ -91,3 +91,45 @@ describe("e2e: keys.lookup of other atSigns (issue 11)", function () {
     expect(never.code).to.equal(ErrorCode.RemoteUnavailable);
   });
 });
+
+// The audit of issue 11: a copy's ttr counts from when this device fetched it (the real
+// server stamps a cached copy's refreshAt from its own clock when it stores it, AtMetadataBuilder
+// setTTR; cache_manager.dart put asserts the owner's createdAt/updatedAt, never its refreshAt).
+describe("e2e: keys.lookup copies by their ttr and their owner's word (issue 11 audit)", function () {
+  this.timeout(60_000);
+  const server = useDevServer(this, [ALICE, BOB]);
+  let d: TestDaemon | undefined;
+
+  before(async function () {
+    d = await startTestDaemon({ devServer: server().dev, atSigns: [ALICE, BOB] });
+  });
+
+  after(async function () {
+    await d?.dispose();
+  });
+
+  it("a lookup without a ttr is not cached: each lookup asks the atServer and get finds no copy", async function () {
+    const c = d!.client;
+    await c.put(BOB, `public:nottr.wavi${BOB}`, "no ttr");
+    await c.syncNow({ atSign: BOB, wait: true });
+    expect(await c.lookup(ALICE, `public:nottr.wavi${BOB}`)).to.include({ value: "no ttr", source: "atServer" });
+    expect(await c.lookup(ALICE, `public:nottr.wavi${BOB}`)).to.include({ value: "no ttr", source: "atServer" });
+    expect((await failure(c.get(ALICE, `public:nottr.wavi${BOB}`))).code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("a copy of a key older than its ttr counts the ttr from its fetch: the next lookup is served from it, and offline it is not stale", async function () {
+    const c = d!.client;
+    const key = `public:aged.wavi${BOB}`;
+    await server().remote(BOB).request(`update:ttr:3:${key} written long ago`);
+    // Older than its ttr: bob's refreshAt (his write + 3 s) is past before alice ever fetches it.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await c.lookup(ALICE, key)).to.include({ value: "written long ago", source: "atServer" });
+    expect(await c.lookup(ALICE, key)).to.include({ value: "written long ago", source: "cache", stale: false });
+    await server().dev.stop();
+    const offline = await c.lookup(ALICE, key);
+    expect(offline).to.include({ value: "written long ago", source: "cache", stale: false });
+    expect(offline.ageMs).to.be.lessThan(3000);
+    // Nothing was kept of the key without a ttr (the first test): offline there is no copy.
+    expect((await failure(c.lookup(ALICE, `public:nottr.wavi${BOB}`))).code).to.equal(ErrorCode.RemoteUnavailable);
+  });
+});
