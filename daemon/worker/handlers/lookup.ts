@@ -3,8 +3,9 @@
 // value's dataSignature), decrypted, and cached here as `cached:<key>` when its ttr allows. A
 // fresh cached copy answers without the network; while the atServer cannot be asked, any copy
 // answers, with its age and whether it is past its time to refresh. Nothing is cached from a
-// lookup that failed or did not verify. As in the real server's cache, a copy's ttr counts from
-// when it was fetched.
+// lookup that failed or did not verify. The copy follows the real server's cache
+// (cache_manager.dart): its ttr counts from when it was fetched, and the owner's atServer saying
+// the key is gone (or no longer cacheable, for a public one) drops it.
 import { parseAtKey, type ParsedAtKey } from "../../../protocol/atKey.js";
 import { AtProtocolError } from "../../../protocol/errors.js";
 import { formatDartDate, metadataFromWire, type AtMetadata } from "../../../protocol/metadata.js";
@@ -77,6 +78,18 @@ function copyMetadata(meta: AtMetadata, now: number): AtMetadata {
 }
 
 /**
+ * Drops the copy of a key its owner's atServer no longer gives (cache_manager.dart remoteLookUp,
+ * maintainCache): gone or not live (KeyNotFound, data:null), or, for a public key, now without a
+ * ttr. Never the copy of an atSign's encryption public key, which the server keeps for good. The
+ * delete of a cached: key goes to our atServer too (the SDK pushes those), whose own copy the
+ * real server's lookup would have dropped the same way.
+ */
+function dropCopy(ctx: WorkerContext, t: Target): void {
+  if (t.copy.startsWith("cached:public:publickey@")) return;
+  if (ctx.store.get(t.copy) !== undefined) ctx.driver.local.delete(t.copy);
+}
+
+/**
  * The plaintext of a value of `t`: a public one checked against its signature, a shared one
  * decrypted. `offline`: a copy (served from the cache, or while the atServer cannot be asked),
  * whose owner's public key may not be reachable; it was checked when this device fetched it (or
@@ -144,6 +157,7 @@ export async function keysLookup(ctx: WorkerContext, raw: unknown): Promise<Keys
   try {
     answer = await ask(ctx, t);
   } catch (err) {
+    if (AtsyncError.is(err, ErrorCode.KeyNotFound)) dropCopy(ctx, t);
     if (!unreachable(err)) throw err;
     if (copy !== undefined) return fromCopy(ctx, t, copy, now, true);
     throw new AtsyncError(ErrorCode.RemoteUnavailable, `${t.key}: the atServer cannot be asked now, and this device has no copy of it`, { key: t.key });
@@ -151,5 +165,6 @@ export async function keysLookup(ctx: WorkerContext, raw: unknown): Promise<Keys
   // Checked and decrypted before anything is kept: a value that fails either is never cached.
   const value = await plaintextOf(ctx, t, answer.value, answer.meta);
   if (cacheable(answer.meta)) ctx.driver.local.put(t.copy, answer.value, copyMetadata(answer.meta, now));
+  else if (t.isPublic) dropCopy(ctx, t);
   return { key: t.key, value, metadata: toKeyMetadata(answer.meta), source: "atServer", ageMs: 0, stale: false };
 }
