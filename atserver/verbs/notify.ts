@@ -60,10 +60,14 @@ function cacheOnRecipient(peer: AtSignServer, n: Omit<KeptNotification, "type">,
  * notify_verb_handler.dart _getIsEncrypted: a key notification is encrypted unless its key is
  * public, whatever the command says ("for legacy reasons": the C SDK never sends the flag); a
  * text notification is what its isEncrypted says (SecondaryUtil.getBoolFromString, any case).
+ * `atKey` is the command's atKey group (`public:x.wavi`, or `x.wavi` after `@bob:`), and the
+ * handler tests it with `startsWith('public')`, colon or not: a shared key whose name begins
+ * with "public" (`@bob:publicity.wavi@alice`) is delivered with isEncrypted false, its value
+ * still the ciphertext.
  */
-export function notificationIsEncrypted(text: boolean, key: string, flag: string | undefined): boolean {
+export function notificationIsEncrypted(text: boolean, atKey: string, flag: string | undefined): boolean {
   if (text) return flag?.toLowerCase() === "true";
-  return !key.startsWith("public:");
+  return !atKey.toLowerCase().startsWith("public");
 }
 
 /** Delivers `n` to its recipient when this dev-server hosts it; records it as sent. */
@@ -106,7 +110,8 @@ export function notifyShared(
     operation,
     epochMillis: server.now(),
     messageType: "MessageType.key",
-    isEncrypted: notificationIsEncrypted(false, key, undefined),
+    // The recipient's server reads the atKey group of the notify the sharer's server sends it.
+    isEncrypted: notificationIsEncrypted(false, key.slice(key.indexOf(":") + 1), undefined),
     metadata: clientMetadata(meta),
   }, meta);
 }

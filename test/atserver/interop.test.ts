@@ -23,7 +23,7 @@ describe("dev-server interop with other clients (issue 11)", function () {
     return JSON.parse(reply.slice(5)) as Record<string, unknown>;
   }
 
-  it("delivers a key notification sent without isEncrypted as encrypted, unless its key is public (notify_verb_handler.dart _getIsEncrypted)", async function () {
+  it("delivers a key notification sent without isEncrypted as encrypted, unless its key starts with \"public\" (notify_verb_handler.dart _getIsEncrypted)", async function () {
     const bobMon = await h().login(BOB);
     bobMon.write("monitor\n");
     const alice = await h().login();
@@ -34,6 +34,14 @@ describe("dev-server interop with other clients (issue 11)", function () {
     expect(await bobMon.nextNotification((n) => n["id"] === flagFalse)).to.include({ isEncrypted: true });
     const pub = (await alice.cmd(`notify:update:${BOB}:public:p.wavi${ALICE}:hello`)).slice(5);
     expect(await bobMon.nextNotification((n) => n["id"] === pub)).to.include({ key: `public:p.wavi${ALICE}`, isEncrypted: false });
+    // The handler tests the atKey with startsWith('public'), without the colon: a shared key whose
+    // name begins with "public" goes out unflagged, by the notify verb and by the update's autoNotify.
+    const prefixed = (await alice.cmd(`notify:update:${BOB}:publicity.wavi${ALICE}:cipher`)).slice(5);
+    expect(await bobMon.nextNotification((n) => n["id"] === prefixed)).to.include({ key: `${BOB}:publicity.wavi${ALICE}`, isEncrypted: false });
+    await alice.cmd(`update:isEncrypted:true:${BOB}:publication.wavi${ALICE} cipher`);
+    expect(await bobMon.nextNotification((n) => n["key"] === `${BOB}:publication.wavi${ALICE}`)).to.include({ isEncrypted: false });
+    await alice.cmd(`update:isEncrypted:true:${BOB}:private.wavi${ALICE} cipher`);
+    expect(await bobMon.nextNotification((n) => n["key"] === `${BOB}:private.wavi${ALICE}`)).to.include({ isEncrypted: true });
     // A text message is what its flag says, in any case (SecondaryUtil.getBoolFromString).
     const text = (await alice.cmd(`notify:messageType:text:${BOB}:hi there`)).slice(5);
     expect(await bobMon.nextNotification((n) => n["id"] === text)).to.include({ messageType: "MessageType.text", isEncrypted: false });

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
 import { rsaSign } from "../../protocol/crypto.js";
 import { ErrorCode } from "../../shared/errors.js";
-import { startTestDaemon, type TestDaemon } from "../support/daemon.js";
+import { startTestDaemon, waitFor, type TestDaemon } from "../support/daemon.js";
 import { ALICE, BOB, useDevServer } from "./devServer.js";
 
 const CAROL = "@carol";
@@ -89,5 +89,100 @@ describe("e2e: keys.lookup of other atSigns (issue 11)", function () {
     expect(cached).to.include({ value: "Bob 🛠", source: "cache", stale: false });
     const never = await failure(d!.client.lookup(ALICE, `public:other.wavi${BOB}`));
     expect(never.code).to.equal(ErrorCode.RemoteUnavailable);
+  });
+});
+
+// The audit of issue 11: a copy's ttr counts from when this device fetched it (the real
+// server stamps a cached copy's refreshAt from its own clock when it stores it, AtMetadataBuilder
+// setTTR; cache_manager.dart put asserts the owner's createdAt/updatedAt, never its refreshAt),
+// and the owner's atServer saying the key is gone drops the copy (cache_manager.dart
+// remoteLookUp: KeyNotFound or data:null deletes the cached key, ccd or not).
+describe("e2e: keys.lookup copies by their ttr and their owner's word (issue 11 audit)", function () {
+  this.timeout(60_000);
+  const server = useDevServer(this, [ALICE, BOB]);
+  let d: TestDaemon | undefined;
+
+  before(async function () {
+    d = await startTestDaemon({ devServer: server().dev, atSigns: [ALICE, BOB] });
+  });
+
+  after(async function () {
+    await d?.dispose();
+  });
+
+  it("a lookup without a ttr is not cached: each lookup asks the atServer and get finds no copy", async function () {
+    const c = d!.client;
+    await c.put(BOB, `public:nottr.wavi${BOB}`, "no ttr");
+    await c.syncNow({ atSign: BOB, wait: true });
+    expect(await c.lookup(ALICE, `public:nottr.wavi${BOB}`)).to.include({ value: "no ttr", source: "atServer" });
+    expect(await c.lookup(ALICE, `public:nottr.wavi${BOB}`)).to.include({ value: "no ttr", source: "atServer" });
+    expect((await failure(c.get(ALICE, `public:nottr.wavi${BOB}`))).code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("bob's public key loses its ttr (ttr 0): alice's next lookup answers it and drops her copy", async function () {
+    const c = d!.client;
+    const key = `public:uncached.wavi${BOB}`;
+    await server().remote(BOB).request(`update:ttr:1:${key} cacheable`);
+    expect(await c.lookup(ALICE, key)).to.include({ value: "cacheable", source: "atServer" });
+    expect((await c.get(ALICE, key)).value).to.equal("cacheable");
+    await new Promise((r) => setTimeout(r, 1100));
+    await server().remote(BOB).request(`update:ttr:0:${key} not cacheable`);
+    expect(await c.lookup(ALICE, key)).to.include({ value: "not cacheable", source: "atServer" });
+    expect((await failure(c.get(ALICE, key))).code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("bob deletes a public key (ttr 1, ccd) alice looked up: her next lookup says KeyNotFound and her copy is gone", async function () {
+    const c = d!.client;
+    const key = `public:gone.wavi${BOB}`;
+    await c.put(BOB, key, "about to go", { ttr: 1, ccd: true });
+    await c.syncNow({ atSign: BOB, wait: true });
+    expect(await c.lookup(ALICE, key)).to.include({ value: "about to go", source: "atServer" });
+    expect((await c.get(ALICE, key)).value).to.equal("about to go");
+    await new Promise((r) => setTimeout(r, 1100));
+    await c.delete(BOB, key);
+    await c.syncNow({ atSign: BOB, wait: true });
+    expect((await failure(c.lookup(ALICE, key))).code).to.equal(ErrorCode.KeyNotFound);
+    expect((await failure(c.get(ALICE, key))).code).to.equal(ErrorCode.KeyNotFound);
+  });
+
+  it("bob deletes a key he shared with alice (ttr 1, no ccd): her lookup drops her copy, and her atServer's, as the real server's lookup does", async function () {
+    const c = d!.client;
+    const key = `${ALICE}:kept.wavi${BOB}`;
+    await c.put(BOB, key, "shared, then deleted", { ttr: 1 });
+    await c.syncNow({ atSign: BOB, wait: true });
+    // Bob's atServer notified alice's, which keeps it as cached:<key>; alice's sync pulls it.
+    await waitFor("alice's copy by sync", async () => (await c.get(ALICE, key)).value === "shared, then deleted");
+    await new Promise((r) => setTimeout(r, 1100));
+    await c.delete(BOB, key);
+    await c.syncNow({ atSign: BOB, wait: true });
+    // Without ccd her atServer keeps its copy (_removeCachedKey), so sync does not remove hers.
+    await server().remote(ALICE).request(`llookup:cached:${key}`);
+    expect((await failure(c.lookup(ALICE, key))).code).to.equal(ErrorCode.KeyNotFound);
+    expect((await failure(c.get(ALICE, key))).code).to.equal(ErrorCode.KeyNotFound);
+    // The drop is a delete of the cached: key, pushed as the SDK pushes those.
+    await waitFor("alice's atServer to drop its copy", async () => {
+      try {
+        await server().remote(ALICE).request(`llookup:cached:${key}`);
+        return false;
+      } catch (err) {
+        return (err as { code?: unknown }).code === "AT0015";
+      }
+    });
+  });
+
+  it("a copy of a key older than its ttr counts the ttr from its fetch: the next lookup is served from it, and offline it is not stale", async function () {
+    const c = d!.client;
+    const key = `public:aged.wavi${BOB}`;
+    await server().remote(BOB).request(`update:ttr:3:${key} written long ago`);
+    // Older than its ttr: bob's refreshAt (his write + 3 s) is past before alice ever fetches it.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await c.lookup(ALICE, key)).to.include({ value: "written long ago", source: "atServer" });
+    expect(await c.lookup(ALICE, key)).to.include({ value: "written long ago", source: "cache", stale: false });
+    await server().dev.stop();
+    const offline = await c.lookup(ALICE, key);
+    expect(offline).to.include({ value: "written long ago", source: "cache", stale: false });
+    expect(offline.ageMs).to.be.lessThan(3000);
+    // Nothing was kept of the key without a ttr (the first test): offline there is no copy.
+    expect((await failure(c.lookup(ALICE, `public:nottr.wavi${BOB}`))).code).to.equal(ErrorCode.RemoteUnavailable);
   });
 });

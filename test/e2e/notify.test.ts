@@ -2,13 +2,16 @@
 // encrypted with the key she shares with him) and with a text; bob's daemon decrypts both;
 // @carol receives nothing. Delivery is followed (notify:status) and announced. Offline, a
 // notification is kept and goes out once the atServer is back.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { startDevServer, type DevServer } from "../../atserver/index.js";
+import { decodeAtKeysFile } from "../../protocol/atKeysFile.js";
+import { aesDecrypt, md5Hex, rsaDecrypt } from "../../protocol/crypto.js";
 import type { AtsyncEvent, NotificationReceivedEvent, NotificationStatusChangedEvent } from "../../shared/events.js";
 import { ErrorCode } from "../../shared/errors.js";
+import { RawClient } from "../atserver/support/RawClient.js";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.js";
 import { ALICE, BOB } from "./devServer.js";
 import { nextEvent } from "./nextEvent.js";
@@ -69,6 +72,36 @@ describe("e2e: notifications.send (issue 11)", function () {
     expect(await more).to.equal("none");
     await out.close();
     await bobIn.close();
+  });
+
+  it("on the wire at bob's atServer, a key and a text notification carry sharedKeyEnc, pubKeyCS and ivNonce as the reference SDK sends them", async function () {
+    const info = dev!.info;
+    const bobKeys = decodeAtKeysFile(readFileSync(info.atSigns[BOB]?.atKeys ?? "", "utf8"), BOB);
+    const monitor = await RawClient.connect(info.atSigns[BOB]?.secondary ?? "", readFileSync(info.ca, "utf8"));
+    try {
+      expect(await monitor.pkamLogin(BOB, bobKeys.pkamPrivateKey ?? "")).to.equal("data:success");
+      monitor.write("monitor\n");
+      // NotificationRequestTransformer: the value AES-encrypted with the shared key under a fresh
+      // ivNonce, sharedKeyEnc the shared key wrapped for bob, pubKeyCS the MD5 of his public key.
+      const readable = (n: Record<string, unknown>): string => {
+        const m = n["metadata"] as Record<string, unknown>;
+        expect(m["sharedKeyEnc"]).to.be.a("string").and.not.equal("");
+        expect(m["ivNonce"]).to.be.a("string").and.not.equal("");
+        expect(m["pubKeyCS"]).to.equal(md5Hex(bobKeys.encryptionPublicKey));
+        expect(n["isEncrypted"]).to.equal(true);
+        const aesKey = rsaDecrypt(bobKeys.encryptionPrivateKey, String(m["sharedKeyEnc"]));
+        const text = n["messageType"] === "MessageType.text" ? String(n["key"]).slice(`${BOB}:`.length) : String(n["value"]);
+        return aesDecrypt(aesKey, text, String(m["ivNonce"]));
+      };
+      const key = await d!.client.notify(ALICE, { to: BOB, key: "wire.wavi", value: "on the wire 🛠" });
+      const keyN = await monitor.nextNotification((n) => n["id"] === key.notificationId);
+      expect(keyN).to.include({ key: `${BOB}:wire.wavi${ALICE}`, messageType: "MessageType.key" });
+      expect(readable(keyN)).to.equal("on the wire 🛠");
+      const text = await d!.client.notify(ALICE, { to: BOB, text: "a text on the wire" });
+      expect(readable(await monitor.nextNotification((n) => n["id"] === text.notificationId))).to.equal("a text on the wire");
+    } finally {
+      monitor.close();
+    }
   });
 
   it("a notification to an atSign the root does not know fails with AtSignNotFound, one whose atServer is unreachable with NotificationUndelivered", async function () {

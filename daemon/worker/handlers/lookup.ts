@@ -3,10 +3,12 @@
 // value's dataSignature), decrypted, and cached here as `cached:<key>` when its ttr allows. A
 // fresh cached copy answers without the network; while the atServer cannot be asked, any copy
 // answers, with its age and whether it is past its time to refresh. Nothing is cached from a
-// lookup that failed or did not verify.
+// lookup that failed or did not verify. The copy follows the real server's cache
+// (cache_manager.dart): its ttr counts from when it was fetched, and the owner's atServer saying
+// the key is gone (or no longer cacheable, for a public one) drops it.
 import { parseAtKey, type ParsedAtKey } from "../../../protocol/atKey.js";
 import { AtProtocolError } from "../../../protocol/errors.js";
-import { metadataFromWire, parseDartDate, type AtMetadata } from "../../../protocol/metadata.js";
+import { formatDartDate, metadataFromWire, type AtMetadata } from "../../../protocol/metadata.js";
 import { AtsyncError, ErrorCode, InternalCode, UnreachableAtCodes } from "../../../shared/errors.js";
 import { KeysLookup } from "../../../shared/methods.js";
 import type { KeysLookupResult } from "../../../shared/types.js";
@@ -50,23 +52,41 @@ function targetOf(me: string, key: string, bypassCache: boolean): Target {
   throw new AtsyncError(ErrorCode.InvalidParams, `${key} is shared with ${String(k.sharedWith)}, not with ${me}: only its recipient can look it up`, { key });
 }
 
-/** Whether a copy is past its time to refresh: the server's refreshAt, else ttr seconds after we got it. */
+/**
+ * Whether a copy is past its time to refresh: ttr seconds after this device made it. Not the
+ * owner's refreshAt, which counts from the owner's write: a key older than its ttr would be
+ * stale the moment it was fetched. The real server stamps its cached copy's refreshAt from its
+ * own clock when it stores it (AtMetadataBuilder setTTR), as copyMetadata does here.
+ */
 function isStale(rec: KeyRecord, now: number): boolean {
   const ttr = rec.metadata.ttr;
   if (ttr === -1) return false;
-  if (rec.metadata.refreshAt !== undefined) {
-    try {
-      return now >= parseDartDate(rec.metadata.refreshAt);
-    } catch {
-      // An unreadable date: fall back to the ttr.
-    }
-  }
   return ttr === undefined || ttr <= 0 || now >= rec.updatedAtMs + ttr * 1000;
 }
 
 /** The ttr rules of caching (AtMetadataUtil.validateTTR): -1 forever, > 0 that long, else not at all. */
 function cacheable(meta: AtMetadata): boolean {
   return meta.ttr !== undefined && (meta.ttr === -1 || meta.ttr > 0);
+}
+
+/** The metadata of the copy made at `now`: the owner's, with refreshAt counted from now (none for ttr -1). */
+function copyMetadata(meta: AtMetadata, now: number): AtMetadata {
+  const copy: AtMetadata = { ...meta };
+  delete copy.refreshAt;
+  if (meta.ttr !== undefined && meta.ttr > 0) copy.refreshAt = formatDartDate(now + meta.ttr * 1000);
+  return copy;
+}
+
+/**
+ * Drops the copy of a key its owner's atServer no longer gives (cache_manager.dart remoteLookUp,
+ * maintainCache): gone or not live (KeyNotFound, data:null), or, for a public key, now without a
+ * ttr. Never the copy of an atSign's encryption public key, which the server keeps for good. The
+ * delete of a cached: key goes to our atServer too (the SDK pushes those), whose own copy the
+ * real server's lookup would have dropped the same way.
+ */
+function dropCopy(ctx: WorkerContext, t: Target): void {
+  if (t.copy.startsWith("cached:public:publickey@")) return;
+  if (ctx.store.get(t.copy) !== undefined) ctx.driver.local.delete(t.copy);
 }
 
 /**
@@ -137,12 +157,14 @@ export async function keysLookup(ctx: WorkerContext, raw: unknown): Promise<Keys
   try {
     answer = await ask(ctx, t);
   } catch (err) {
+    if (AtsyncError.is(err, ErrorCode.KeyNotFound)) dropCopy(ctx, t);
     if (!unreachable(err)) throw err;
     if (copy !== undefined) return fromCopy(ctx, t, copy, now, true);
     throw new AtsyncError(ErrorCode.RemoteUnavailable, `${t.key}: the atServer cannot be asked now, and this device has no copy of it`, { key: t.key });
   }
   // Checked and decrypted before anything is kept: a value that fails either is never cached.
   const value = await plaintextOf(ctx, t, answer.value, answer.meta);
-  if (cacheable(answer.meta)) ctx.driver.local.put(t.copy, answer.value, answer.meta);
+  if (cacheable(answer.meta)) ctx.driver.local.put(t.copy, answer.value, copyMetadata(answer.meta, now));
+  else if (t.isPublic) dropCopy(ctx, t);
   return { key: t.key, value, metadata: toKeyMetadata(answer.meta), source: "atServer", ageMs: 0, stale: false };
 }
