@@ -118,4 +118,38 @@ describe("sync: review of the repair begun before the next round trip", () => {
     expectRestored();
     expect(world.store.get(`new39.wavi${A}`)?.value).to.equal("n39");
   });
+
+  it("scenario: a reset met by the pull between two batches of an upload is repaired; another client's write on the new log before the next batch is pulled first and met as a conflict, not overwritten unseen", async () => {
+    await world.driver.stop();
+    world.driver = world.makeDriver({ batchItems: 2 });
+    for (let i = 0; i < 10; i++) await world.server.put(`old${i}.wavi${A}`, `o${i}`);
+    world.driver.start();
+    await world.driver.syncNow();
+    const mine = Array.from({ length: 6 }, (_, i) => `mine${i}.wavi${A}`);
+    const raced = mine[4]!;
+    let step = 0;
+    world.server.rewrite = async (command, reply) => {
+      if (step === 0 && command.startsWith("batch:")) {
+        // Another client writes after our first batch: the check before the second one sees it...
+        step = 1;
+        await world.server.put(`theirs.wavi${A}`, "t");
+      } else if (step === 1 && command.startsWith("stats:3")) {
+        // ...and the server is wiped before the pull it starts: that pull meets the reset.
+        step = 2;
+        world.server.reset();
+      } else if (step === 2 && command.startsWith("sync:from:-1:")) {
+        // The repair's re-pull is answered; then another client writes one of our pending keys.
+        step = 3;
+        await world.server.put(raced, "other-device");
+      }
+      return reply;
+    };
+    world.driver.local.putMany(mine.map((k) => ({ atKey: k, value: "m" })));
+    await waitFor(() => step === 3 && world.driver.facts().pendingUploads === 0 && !world.driver.facts().uploading, "the upload");
+    await world.driver.syncNow();
+    const conflicts = world.store.listConflicts().map((c) => [c.atKey, c.winner, c.local.value, c.remote.value]);
+    expect(conflicts).to.deep.equal([[raced, "local", "m", "other-device"]]);
+    for (const k of mine) expect(world.server.value(k)).to.equal("m");
+    for (let i = 0; i < 10; i++) expect(world.server.value(`old${i}.wavi${A}`)).to.equal(`o${i}`);
+  });
 });
