@@ -309,8 +309,10 @@ export class SyncRun {
           const server = await this.serverCommitId();
           if (server !== null && server > known) {
             // Another client wrote meanwhile: pull it, then plan again from what is still pending.
+            // What we know is what that pull received: a reset it met was repaired, to the new
+            // log's head, and later batches must still check for writes made since on that log.
             await this.pull(server);
-            known = server;
+            known = this.d.store.syncState().lastReceivedCommitId;
             break;
           }
         }

@@ -6,7 +6,7 @@ import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
 import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
-import { isResetByStats, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import { ackProbes, isResetByStats, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
@@ -109,6 +109,19 @@ describe("core: reset detection", () => {
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(`k3.wavi${A}`, 1), entry(p.atKey, 2)], 0)).to.equal("gone");
     // The log we pulled, k0 rewritten at 2 after another key at 3: it holds.
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k3.wavi${A}`, 3)], 0)).to.equal("holds");
+  });
+
+  it("a batch's acknowledgements as probes (consecutive ids above the last received id, keys sent in another case) hold against their echoes, rewritten or not, and the ids they left behind", () => {
+    const upd = "2026-11-22 10:00:00.000Z";
+    const pulled = { atKey: `k0.wavi${A}`, commitId: 3, operation: "*" as const, updatedAt: upd };
+    const acks = [4, 5, 6].map((commitId, i) => ({ atKey: `Mine${i}.wavi${A}`, commitId, operation: "*" as const, value: `m${i}` }));
+    const probes = ackProbes([pulled], acks);
+    const entry = (atKey: string, commitId: number, value: string) => ({ atKey, commitId, operation: "*" as const, value, metadata: { updatedAt: upd } });
+    const echoes = [entry(pulled.atKey, 3, "v"), ...acks.map((a) => entry(a.atKey.toLowerCase(), a.commitId, a.value))];
+    expect(windowOutcome(probes, echoes, 3)).to.equal("holds");
+    // Another device rewrote two of them since: their ids are empty, the keys sit higher up.
+    const later = [echoes[0]!, echoes[1]!, entry(`mine1.wavi${A}`, 7, "x"), entry(`mine2.wavi${A}`, 8, "y")];
+    expect(windowOutcome(probes, later, 3)).to.equal("holds");
   });
 
   it("a rewrite of a probe's key stamped before the probe's version (or before our acknowledged push went out) is another log", () => {
