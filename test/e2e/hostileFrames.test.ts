@@ -32,11 +32,12 @@ const GOOD_P99_SLACK_MS = 250;
 const PEAK_BOUND_MB = 200;
 const SETTLED_BOUND_MB = 150;
 /**
- * The costliest frame within the limits: the daemon's CPU for it (measured 310-500 ms), its RSS
- * above what it was just before (+23 to +71 MB), and 3 s later above the baseline (+104 to
- * +124 MB: its garbage stays until V8's next major collection, which nothing forces).
+ * The costliest frame within the limits: the daemon's CPU for it (measured 310-440 ms here, up to
+ * 670 ms in the bench under load: CPU time stretches on a busy machine), its RSS above what it was
+ * just before (+23 to +76 MB), and 3 s later above the baseline (+104 to +127 MB: its garbage stays
+ * until V8's next major collection, which nothing forces).
  */
-const LEGAL_CPU_BOUND_MS = 1000;
+const LEGAL_CPU_BOUND_MS = 1500;
 const LEGAL_PEAK_BOUND_MB = 150;
 const LEGAL_RETAINED_BOUND_MB = 200;
 
