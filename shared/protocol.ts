@@ -30,7 +30,8 @@ export const MAX_FRAME_DEPTH = 16;
 /**
  * Most values in a request, counted as opening brackets plus commas outside strings.
  * `keys.putMany` of 10,000 items with every metadata field, the most a real request holds,
- * counts 100,007; twice that bounds what JSON.parse of one frame may build.
+ * counts 100,006 (bench/bad-frames.ts runs the scanner over it); twice that bounds what JSON.parse
+ * of one frame may build.
  */
 export const MAX_FRAME_VALUES = 200_000;
 

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -97,6 +97,25 @@ describe("FileKeyStore", function () {
     // Nor does it write over it (that would bless the loose file).
     await rejection(store.set("@bob🛠", fakeAtKeys("@bob🛠")));
     expect(statSync(path).mode & 0o777).to.equal(0o644);
+  });
+
+  it("refuses a 0600 key file that belongs to another uid, and leaves it as it is", async function () {
+    // chown to another uid needs root (CI runs as root).
+    if (process.getuid?.() !== 0) {
+      process.stdout.write("      (skipped: needs root, to chown a file to another uid)\n");
+      this.skip();
+    }
+    await store.set("@alice🛠", fakeAtKeys("@alice🛠"));
+    const path = join(dataDir, KEY_FILE_NAME);
+    chownSync(path, 65534, 65534);
+    const before = readFileSync(path, "utf8");
+    const err = await rejection(store.get("@alice🛠"));
+    expect(err.reason).to.equal(KeyStoreErrorCode.InsecurePermissions);
+    expect(err.code).to.equal(ErrorCode.KeyStoreUnavailable);
+    expect(err.message).to.equal(`The key file ${path} belongs to uid 65534, not to this user (uid 0); atsyncd refuses to use it.`);
+    // Nor does a write replace it with a file of ours (that would take over what another user's file said).
+    expect((await rejection(store.set("@bob🛠", fakeAtKeys("@bob🛠")))).reason).to.equal(KeyStoreErrorCode.InsecurePermissions);
+    expect([statSync(path).uid, statSync(path).mode & 0o777, readFileSync(path, "utf8")]).to.deep.equal([65534, 0o600, before]);
   });
 
   it("reports a corrupt file by path without quoting its contents", async function () {

@@ -2,7 +2,7 @@
 // What every Store does is the store contract's (test/contracts/runStoreContract.ts).
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coalesceKey } from "../../daemon/core/pushPlan.js";
@@ -46,6 +46,28 @@ describe("store: SqliteStore", () => {
     chmodSync(join(dir, "alice.db"), 0o644);
     store = SqliteStore.open({ path: join(dir, "alice.db"), clock });
     expect(statSync(join(dir, "alice.db")).mode & 0o777).to.equal(0o600);
+  });
+
+  it("refuses a store file, or its -wal, that belongs to another uid, leaving it as it is", function () {
+    // chown to another uid needs root (CI runs as root).
+    if (process.getuid?.() !== 0) {
+      process.stdout.write("      (skipped: needs root, to chown a file to another uid)\n");
+      this.skip();
+    }
+    const theirs = join(dir, "bob.db");
+    writeFileSync(theirs, "", { mode: 0o644 });
+    chownSync(theirs, 65534, 65534);
+    expect(() => SqliteStore.open({ path: theirs, clock })).to.throw(StoreError,
+      `the store file ${theirs} belongs to uid 65534, not to uid 0; atsyncd refuses to open it: move it away and restart atsyncd (the store is pulled again)`)
+      .with.property("code", "STORE_NOT_OURS");
+    // Neither tightened nor written to: the owner's file is not ours to change.
+    expect([statSync(theirs).uid, statSync(theirs).mode & 0o777, readFileSync(theirs, "utf8")]).to.deep.equal([65534, 0o644, ""]);
+    const wal = join(dir, "carol.db-wal");
+    writeFileSync(wal, "", { mode: 0o600 });
+    chownSync(wal, 65534, 65534);
+    expect(() => SqliteStore.open({ path: join(dir, "carol.db"), clock })).to.throw(StoreError, `the store file ${wal} belongs to uid 65534, not to uid 0`)
+      .with.property("code", "STORE_NOT_OURS");
+    expect(statSync(wal).uid).to.equal(65534);
   });
 
   it("creates a 0600 WAL file at the current schema version, and keeps keys, outbox, sync state and conflicts across reopen", () => {
