@@ -24,7 +24,7 @@ export interface ConnectionHooks {
   /** The server ran a command of this connection (whether or not its reply arrives). */
   applied?: (command: string, reply: string, fault: Fault) => void;
   /** A reply reached the device. */
-  replied?: () => void;
+  replied?: (command: string, reply: string) => void;
 }
 
 interface Pending {
@@ -120,7 +120,7 @@ export class SimConnection implements AtRemote {
     } else {
       this.remove(p);
       this.open = true;
-      this.hooks.replied?.();
+      this.hooks.replied?.(p.command, reply);
       const parsed = parseReply(reply);
       if (parsed.kind === "data") p.resolve(parsed.data);
       else p.reject(new AtProtocolError(parsed.code, parsed.message));

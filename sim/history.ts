@@ -244,6 +244,18 @@ export class History {
   }
 
   /**
+   * Whether `final` is `w`'s value with the metadata of one of `later`, device update:meta writes
+   * made after `w` whose value was stale: the server merged that metadata onto `w`'s value when the
+   * command arrived (an arrival of that very state). `w`'s value stands, and its metadata was
+   * replaced by a later write, so nothing is lost (soak seed 63280).
+   */
+  laterMetaMergedOnto(w: Write, later: readonly Write[], final: KeyState): boolean {
+    if (!w.state.present || !final.present || final.value !== w.state.value) return false;
+    return this.arrivals.some((a) => a.key === w.key && a.metaOnly === true && a.tick > w.tick && sameState(a.state, final)
+      && later.some((m) => m.metaOnly === true && m.origin.kind === "device" && m.origin.d === a.by && a.tick > m.tick));
+  }
+
+  /**
    * Whether a conflict's losing side `loser` is `w`'s state as an update:meta that reached the
    * server after `w` left it: the same value, other metadata (the engine met `w` merged).
    */
@@ -260,6 +272,11 @@ export class History {
   /** A device now holds, or met, `state` for `key`: the server-side writes it came from are known. */
   saw(key: string, state: KeyState): void {
     for (const w of this.lineage) if (w.key === key && sameState(w.state, state)) w.seen = true;
+  }
+
+  /** The ticks at which the server was restored or wiped, in order. */
+  resetTicks(): readonly number[] {
+    return this.resets;
   }
 
   inLineage(w: Write): boolean {

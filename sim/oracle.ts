@@ -2,6 +2,7 @@
 import type { DeviceConflict } from "./device.js";
 import { originName, type Write } from "./history.js";
 import { ABSENT, sameState, showState, type KeyState } from "./state.js";
+import { restoreUnseenReplaced } from "./views.js";
 import { HEAL_ROUNDS, type World } from "./world.js";
 
 export type Invariant = "lost-write" | "resurrected" | "lww-order" | "diverged" | "status" | "work";
@@ -62,6 +63,9 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
     const winner = [...all].reverse().find((w) => sameState(w.state, server));
     if (expired && winner && winner.id > expired.id) return [];
   }
+  // A later update:meta of a stale value, merged by the server onto this write's value: the value
+  // stands, its metadata is the later write's.
+  if (world.history.laterMetaMergedOnto(latest, metaAfter, server)) return [];
   // An update:meta that landed on a value it had not seen: what the server made of it stands.
   if (world.history.mergedBlind(latest, server) || world.history.metaMergedBlindOnto(latest, server)) return [];
   // The server's state is a write's, or a write's value with the metadata of an update:meta that
@@ -74,6 +78,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   }
   // Overwritten by a device that could not have heard of it: no engine can see that race.
   if (world.history.overwroteBlind(latest, server) || world.history.replayedOwnDelete(latest)) return [];
+  // A restore of a pulled version that no device told of it could see, then another device's older change.
+  if (restoreUnseenReplaced(world.history, world.views, latest, source)) return [];
   // The loser may be met with an update:meta merged onto it since (same value, other metadata).
   // A conflict met after those update:meta writes records their state (the value with their metadata).
   const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser) || metaAfter.some((m) => sameState(c.loser, m.state))));

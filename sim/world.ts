@@ -8,6 +8,8 @@ import { History, type Origin } from "./history.js";
 import { SimClock } from "./SimClock.js";
 import { SimServer, type ServerSideWrite } from "./SimServer.js";
 import { ABSENT, serverState, type KeyState } from "./state.js";
+import { DeviceViews, type LogNow } from "./views.js";
+import { metaToStrings } from "../atserver/store/StoredMeta.js";
 import { ATSIGN, formatStep, type Setup, type Step, type WorldView } from "./trace.js";
 
 /** Event-loop turns without progress before the engine counts as waiting. */
@@ -25,6 +27,8 @@ export class World implements WorldView {
   readonly server: SimServer;
   readonly devices: SimDevice[] = [];
   readonly history = new History();
+  /** What each device was told of the log, and the resets its first check could not show. */
+  readonly views: DeviceViews;
   readonly work: WorkLog;
   private readonly backupList: Array<{ buf: Buffer; lineage: ReturnType<History["backup"]> }> = [];
   private activity = 0;
@@ -47,6 +51,7 @@ export class World implements WorldView {
     });
     this.work = new WorkLog(setup.devices);
     this.heard = Array.from({ length: setup.devices }, () => -1);
+    this.views = new DeviceViews(setup.devices);
     for (let d = 0; d < setup.devices; d++) {
       this.devices.push(
         new SimDevice({
@@ -68,7 +73,10 @@ export class World implements WorldView {
               this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!, this.clock.now(), (k) => this.commitIdOf(k));
               this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
             },
-            replied: () => void (this.heard[d] = this.history.tick),
+            replied: (command, reply) => {
+              this.heard[d] = this.history.tick;
+              this.views.replied(d, command, reply, this.logNow());
+            },
           },
         }),
       );
@@ -100,6 +108,19 @@ export class World implements WorldView {
   /** The id of the key's entry in the server's commit log now, or null. */
   private commitIdOf(key: string): number | null {
     return this.server.store.commitLog().findLast((e) => e.key === key)?.id ?? null;
+  }
+
+  /** The server's log and keys now, for `DeviceViews`. */
+  private logNow(): LogNow {
+    const store = this.server.store;
+    return {
+      head: store.lastCommitId(),
+      log: store.commitLog(),
+      current: (key) => {
+        const k = store.get(key);
+        return k ? { value: k.value, updatedAt: metaToStrings(k.meta)["updatedAt"] ?? null } : null;
+      },
+    };
   }
 
   serverStateOf(key: string): KeyState {
@@ -194,6 +215,7 @@ export class World implements WorldView {
         if (!b) break;
         this.count("restore");
         this.history.restore(b.lineage);
+        this.views.reset();
         this.server.restore(b.buf);
         this.serverRestarted();
         break;
@@ -201,6 +223,7 @@ export class World implements WorldView {
       case "wipe":
         this.count("wipe");
         this.history.wipe();
+        this.views.reset();
         this.server.wipe();
         // An atServer's data is wiped by an operator with the server down (the real one has no
         // reset verb): every session ends, as on a restore.

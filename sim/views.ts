@@ -1,0 +1,161 @@
+// What each device was told of the server's log, and whether a restore (or wipe) could show at
+// its first check after it. The engine's reset checks (daemon/core/reset.ts) read only the wire:
+// the server's commit id, its acks, and the log around the entries it pulled. When, at the
+// device's first replies after a reset, the new log reads exactly as the one it pulled from
+// carried on, no engine can see the reset (README "Conflicts and restores", the third known
+// limit). This judges that from the server's whole log, stricter than any engine's view of it.
+import type { CommitOp } from "../atserver/store/ServerStore.js";
+import type { History, Write } from "./history.js";
+import { sameState } from "./state.js";
+
+interface Seen {
+  id: number;
+  op: string;
+  updatedAt: string | null;
+  value: string | null;
+}
+
+/** The server's log and state when a reply was read: each entry, and a key's current updatedAt and value. */
+export interface LogNow {
+  head: number | null;
+  log: ReadonlyArray<{ id: number; key: string; op: CommitOp }>;
+  current: (key: string) => { updatedAt: string | null; value: string } | null;
+}
+
+interface Check {
+  reset: number;
+  maxId: number;
+  view: Map<string, Seen>;
+}
+
+export class DeviceViews {
+  /** Each device's last entry of each key, as its replies carried them. */
+  private readonly views: Array<Map<string, Seen>>;
+  /** A reset whose first check by the device is still to come. */
+  private readonly checks: Array<Check | null>;
+  /** Per device, the resets that its first check could not show. */
+  private readonly unseen: Array<Set<number>>;
+  /** Per device, the values of each key its replies carried (any log). */
+  private readonly heardValues: Array<Map<string, Set<string | null>>>;
+  private resets = 0;
+
+  constructor(devices: number) {
+    this.views = Array.from({ length: devices }, () => new Map());
+    this.checks = Array.from({ length: devices }, () => null);
+    this.unseen = Array.from({ length: devices }, () => new Set());
+    this.heardValues = Array.from({ length: devices }, () => new Map());
+  }
+
+  /** The server was restored or wiped (the `index`-th reset of the history). */
+  reset(): void {
+    const index = this.resets++;
+    this.views.forEach((view, d) => {
+      // A reset met again before the device checked: it is judged seen (the exemption stays narrow).
+      this.checks[d] = view.size === 0 ? null : { reset: index, maxId: Math.max(...[...view.values()].map((s) => s.id)), view: new Map(view) };
+    });
+  }
+
+  /** Device `d` read `reply` to `command`; `now` is the server's log at that moment. */
+  replied(d: number, command: string, reply: string, now: LogNow): void {
+    const check = this.checks[d];
+    if (check) this.judge(d, check, command, reply, now);
+    if (!command.startsWith("sync:from:") || !reply.startsWith("data:")) return;
+    const entries = JSON.parse(reply.slice("data:".length)) as Array<{ atKey: string; commitId: number; operation: string; value: string | null; metadata: { updatedAt?: string } | null }>;
+    for (const e of entries) {
+      const key = e.atKey.toLowerCase();
+      this.views[d]!.set(key, { id: e.commitId, op: e.operation, updatedAt: e.metadata?.updatedAt ?? null, value: e.value });
+      const heard = this.heardValues[d]!.get(key) ?? new Set();
+      heard.add(e.operation === "-" ? null : e.value);
+      this.heardValues[d]!.set(key, heard);
+    }
+  }
+
+  /** Whether device `d`'s replies ever carried `value` of `key` (null: a delete). */
+  heard(d: number, key: string, value: string | null): boolean {
+    return this.heardValues[d]?.get(key)?.has(value) === true;
+  }
+
+  /** Whether device `d` met the `index`-th reset with a first check that could not show it. */
+  missed(d: number, index: number): boolean {
+    return this.unseen[d]?.has(index) === true;
+  }
+
+  get devices(): number {
+    return this.views.length;
+  }
+
+  /**
+   * One reply after a reset: a commit id below one the device was told of, or an ack at or
+   * below it, shows the reset; the first `sync:from` ends the check, judged on the whole log.
+   */
+  private judge(d: number, check: Check, command: string, reply: string, now: LogNow): void {
+    const acks = command.startsWith("batch:") || command.startsWith("update") || command.startsWith("delete")
+      ? [...reply.matchAll(/"data":"?(\d+)"?/gu)].map((m) => Number(m[1])).concat(/^data:(\d+)$/u.test(reply) ? [Number(reply.slice(5))] : [])
+      : [];
+    if ((now.head ?? -1) < check.maxId || acks.some((id) => id <= check.maxId)) {
+      this.checks[d] = null;
+      return;
+    }
+    if (!command.startsWith("sync:from:")) return;
+    this.checks[d] = null;
+    if (this.carriedOn(check, now)) this.unseen[d]!.add(check.reset);
+  }
+
+  /**
+   * The new log reads as the old one carried on: each key the device was told of is still at its
+   * id as it saw it, or written again since (a live rewrite stamped no earlier), and every entry
+   * at or below the highest id it was told of is one of those keys at the id it saw.
+   */
+  private carriedOn(check: Check, now: LogNow): boolean {
+    const lastOf = new Map<string, number>();
+    for (const e of now.log) lastOf.set(e.key.toLowerCase(), e.id);
+    for (const e of now.log) {
+      if (e.id > check.maxId) continue;
+      if (check.view.get(e.key.toLowerCase())?.id !== e.id) return false;
+    }
+    for (const [key, seen] of check.view) {
+      const at = lastOf.get(key);
+      if (at === undefined || at < seen.id) return false;
+      const cur = now.current(key);
+      if (at === seen.id) {
+        if ((seen.op === "-") !== (cur === null)) return false;
+        if (cur && (cur.updatedAt !== seen.updatedAt || cur.value !== seen.value)) return false;
+        continue;
+      }
+      if (cur && seen.updatedAt !== null && cur.updatedAt !== null && cur.updatedAt < seen.updatedAt) return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * Whether `latest`, another client's write that devices pulled, was taken away by a reset that
+ * every device told of it missed at its first check (`DeviceViews`), and then replaced by
+ * `source`, another device's older change (written before `latest` reached the server) that the
+ * device pushed after the reset without ever having heard of `latest`, as the key's only state
+ * since. The log then reads as the one those devices pulled, carried on, with `source` a newer
+ * write of the key: no engine can tell (README "Conflicts and restores", soak seed 61544).
+ */
+export function restoreUnseenReplaced(history: History, views: DeviceViews, latest: Write, source: Write | undefined): boolean {
+  if (latest.origin.kind !== "other" || !latest.state.present || source?.origin.kind !== "device") return false;
+  const by = source.origin.d;
+  const value = latest.state.value;
+  if (source.tick > latest.tick || views.heard(by, latest.key, value)) return false;
+  const arrivals = history.arrivals.filter((a) => a.key === latest.key && a.tick >= latest.tick);
+  const resets = history.resetTicks();
+  for (let i = resets.length - 1; i >= 0; i--) {
+    const r = resets[i]!;
+    // The server held `latest`'s state when the reset came, and nothing reset it since that arrival.
+    const held = arrivals.findLast((a) => a.tick <= r);
+    if (!held || !sameState(held.state, latest.state) || resets.some((t) => t >= held.tick && t < r)) continue;
+    // Since the reset, only `source`'s device wrote the key, and only `source`'s state, first.
+    const after = arrivals.filter((a) => a.tick > r);
+    if (after.length === 0 || after.some((a) => a.by !== by || !sameState(a.state, source.state))) return false;
+    // Every device told of `latest` met the reset with a first check that could not show it.
+    for (let d = 0; d < views.devices; d++) {
+      if (views.heard(d, latest.key, value) && !views.missed(d, i)) return false;
+    }
+    return true;
+  }
+  return false;
+}
