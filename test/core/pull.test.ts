@@ -5,7 +5,6 @@ import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js"
 import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
-import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
 import { isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { RemoteEntry, ResetProbe } from "../../daemon/core/types.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
@@ -160,30 +159,6 @@ describe("core: filter, conflicts and connection state", () => {
     expect(() => transition(start, { kind: "ready", sinceMs: 0 }, 0)).to.throw(IllegalTransitionError);
     expect(canTransition("backoff", "starting")).to.equal(true);
     expect(canTransition("needs-attention", "ready")).to.equal(false);
-  });
-});
-
-describe("core: parallel pull ranges", () => {
-  it("splits (cursor, target] into disjoint ranges that cover it, never more than a page each can fill", () => {
-    const r = splitRanges(-1, 299, 4);
-    expect(r.map((x) => [x.start, x.end])).to.deep.equal([[-1, 74], [74, 149], [149, 224], [224, 299]]);
-    expect(splitRanges(10, 30, 4).map((x) => [x.start, x.end])).to.deep.equal([[10, 30]]);
-    expect(splitRanges(5, 5, 4)).to.deep.equal([]);
-  });
-
-  it("proves progress only over complete leading ranges", () => {
-    const r = splitRanges(-1, 299, 3);
-    expect(contiguousProgress(-1, r)).to.equal(-1);
-    r[1]!.pos = 150;
-    r[1]!.done = false;
-    expect(contiguousProgress(-1, r)).to.equal(-1);
-    r[0]!.pos = 40;
-    expect(contiguousProgress(-1, r)).to.equal(40);
-    r[0]!.pos = r[0]!.end;
-    r[0]!.done = true;
-    expect(contiguousProgress(-1, r)).to.equal(150);
-    for (const x of r) { x.pos = x.end; x.done = true; }
-    expect(contiguousProgress(-1, r)).to.equal(299);
   });
 });
 

@@ -197,7 +197,8 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     world.driver.local.putMany(Array.from({ length: 130 }, (_, i) => ({ atKey: `many${i}.wavi${A}`, value: `m${i}` })));
     await waitFor(() => world.driver.facts().pendingUploads === 0, "pushes");
-    const batches = world.server.commands.filter((c) => c.startsWith("batch:"));
+    // The pushes' batches (the pull that follows asks for its pages in batches too).
+    const batches = world.server.commands.filter((c) => c.startsWith("batch:") && !c.includes("sync:from:"));
     expect(batches.map((b) => (JSON.parse(b.slice(6)) as unknown[]).length)).to.deep.equal([50, 50, 30]);
     for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`many${i}.wavi${A}`));
   });
@@ -244,5 +245,33 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     const before = started.length;
     for (let i = 0; i < 100; i++) world.notifier.stats(top - (i % 2));
     expect(started.slice(before).filter((e) => e.type === "sync.started")).to.deep.equal([]);
+  });
+
+  for (const fault of ["omit", "AT0003"] as const) {
+    it(`scenario: a server that will not run sync:from in a batch (${fault === "omit" ? "items left out" : "AT0003"}) still serves every page alone: the pull completes`, async () => {
+      for (let i = 0; i < 300; i++) await world.server.put(`single${i}.wavi${A}`, `s${i}`);
+      world.server.itemFault = (c) => (c.startsWith("sync:from:") ? fault : undefined);
+      world.driver.start();
+      await world.driver.syncNow();
+      for (let i = 0; i < 300; i += 37) expect(world.store.get(`single${i}.wavi${A}`)?.value).to.equal(`s${i}`);
+      expect(world.store.listKeys().filter((k) => k.startsWith("single"))).to.have.length(300);
+      expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.lastCommitId());
+      // One refused batch, then a plain page a request.
+      const pulls = world.server.commands.filter((c) => c.includes("sync:from:") && !c.includes(":^"));
+      expect(pulls.filter((c) => c.startsWith("batch:"))).to.have.length(1);
+      expect(pulls.length).to.be.greaterThan(300 / 25);
+    });
+  }
+
+  it("scenario: a batched page's error other than a refusal (an expired enrollment) fails the pull as that page alone would", async () => {
+    for (let i = 0; i < 300; i++) await world.server.put(`expired${i}.wavi${A}`, `e${i}`);
+    world.server.itemFault = (c) => (c.startsWith("sync:from:") ? "AT0028" : undefined);
+    const failed = new Promise<unknown>((resolve) => world.driver.on((e) => {
+      if (e.type === "sync.failed") resolve(e.error.code);
+    }));
+    world.driver.start();
+    expect(await failed).to.equal("AT0028");
+    // The first page (plain) was applied; nothing past what the pages proved.
+    expect(world.store.syncState().lastReceivedCommitId).to.be.lessThan(world.server.lastCommitId() ?? 0);
   });
 });
