@@ -137,10 +137,13 @@ export class RangePuller {
           }
           throw err;
         }
+        // Every page is checked before any is taken: a reply whose items carry one another's pages
+        // (a server that mixes up the ids) would let the page of a lower id prove the range up
+        // to a higher page's last id, past entries it never sent; one of them then fails the check.
+        for (const [i, from] of froms.entries()) checkPageOrder(pages[i]!.page, from);
         for (const [i, from] of froms.entries()) {
           const { page, chars } = pages[i]!;
           this.largestPage = Math.max(this.largestPage, chars);
-          checkPageOrder(page, from);
           let provenTo: number;
           if (page.maxCommitId > from) {
             provenTo = page.maxCommitId;
