@@ -82,6 +82,72 @@ describe("core: pull frontier", () => {
   });
 });
 
+describe("core: pull frontier against a model log (random pages, answers in any order, lost requests)", () => {
+  // sfc-like small PRNG, seeded: the test replays.
+  function rng(seed: number): () => number {
+    let x = seed >>> 0 || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+
+  it("200 seeds: every sent id at or below the progress was delivered once, and each pull ends at the target", () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const span = 200 + Math.floor(r() * 3000);
+      const density = 0.05 + r() * 0.95;
+      const ids: number[] = [];
+      for (let id = 0; id < span; id++) if (r() < density) ids.push(id);
+      // Entries the server skips (a key that no longer exists, an invalid key), in runs.
+      const skipped = new Set<number>();
+      for (let i = 0; i < ids.length; i++) if (r() < 0.1) for (let j = i; j < Math.min(ids.length, i + Math.floor(r() * 40)); j++) skipped.add(ids[j]!);
+      const target = ids.length > 0 ? ids[ids.length - 1]! : 0;
+      const cursor = Math.floor(r() * 3) - 1;
+      const f = new PullFrontier(cursor, target);
+      /** A page from `from` as the atServer answers it: the first 25 entries after it, the skipped ones left out, maybe cut short. */
+      const serve = (from: number): { sent: number[]; provenTo: number; full: boolean } => {
+        const window = ids.filter((id) => id > from).slice(0, 25);
+        let sent = window.filter((id) => !skipped.has(id));
+        if (sent.length > 1 && r() < 0.2) sent = sent.slice(0, 1 + Math.floor(r() * (sent.length - 1)));
+        if (sent.length > 0) return { sent, provenTo: sent[sent.length - 1]!, full: sent.length === 25 };
+        // An empty page: RangePuller's cursorAfterEmptyPage over the log's ids (stats:15).
+        const after = ids.filter((id) => id > from);
+        return { sent, provenTo: after.length === 0 ? target : Math.min(target, after[Math.min(after.length, 25) - 1]!), full: false };
+      };
+      const delivered = new Map<number, number>();
+      const inFlight: number[] = [];
+      for (let round = 0; round < 100_000 && !f.done; round++) {
+        const want = 1 + Math.floor(r() * 16);
+        inFlight.push(...f.take(want));
+        expect(inFlight.length, "pages in flight").to.be.greaterThan(0);
+        // Answer some of them, in any order; some requests are lost.
+        const n = 1 + Math.floor(r() * inFlight.length);
+        for (let k = 0; k < n && inFlight.length > 0; k++) {
+          const from = inFlight.splice(Math.floor(r() * inFlight.length), 1)[0]!;
+          if (r() < 0.1) {
+            f.release(from);
+            continue;
+          }
+          const { sent, provenTo, full } = serve(from);
+          const fresh = sent.filter((id) => id > target || !f.isProven(id));
+          f.answer(from, provenTo, full);
+          for (const id of fresh) delivered.set(id, (delivered.get(id) ?? 0) + 1);
+          const p = f.progress;
+          for (const id of ids) {
+            if (id > p) break;
+            if (id > cursor && !skipped.has(id)) expect(delivered.get(id), `seed ${seed}: id ${id} at progress ${p}`).to.equal(1);
+          }
+        }
+      }
+      expect(f.done, `seed ${seed}`).to.equal(true);
+      expect(f.progress, `seed ${seed}`).to.equal(target);
+    }
+  });
+});
+
 describe("core: a batch of sync:from pages", () => {
   const page = (ids: number[]): string => JSON.stringify(ids.map((id) => ({ atKey: `k${id}.wavi${A}`, value: "v", metadata: {}, commitId: id, operation: "*" })));
 
