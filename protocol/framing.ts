@@ -40,30 +40,48 @@ function decodeLine(bytes: Buffer): string {
   return bytes.subarray(0, end).toString("utf8");
 }
 
-/** Reads replies of a request/reply connection: each ends with `\n` followed by a prompt. */
+/**
+ * Reads replies of a request/reply connection: each ends with `\n` followed by a prompt.
+ * A reply of many chunks (a batch of pages: hundreds of KB in 16 KB TLS records) is joined once,
+ * when a chunk brings its end, not once per chunk: after each push the held bytes contain no
+ * complete `\n@`, so only a new chunk (or the byte before it) can finish a reply.
+ */
 export class ReplyReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private parts: Buffer[] = [];
+  private held = 0;
+  private lastByte = -1;
 
   push(chunk: Buffer | string): string[] {
-    this.buf = this.buf.length === 0 ? toBuffer(chunk) : Buffer.concat([this.buf, toBuffer(chunk)]);
+    const b = toBuffer(chunk);
+    if (b.length === 0) return [];
+    const ends = (this.lastByte === NL && b[0] === AT) || b.indexOf(NEWLINE_AT) >= 0;
+    this.parts.push(b);
+    this.held += b.length;
+    this.lastByte = b[b.length - 1]!;
+    if (!ends) return [];
+    let buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.held);
     const out: string[] = [];
     for (;;) {
-      const skip = promptLength(this.buf);
+      const skip = promptLength(buf);
       if (skip < 0) break;
-      if (skip > 0) this.buf = this.buf.subarray(skip);
-      const end = findNewlineThenAt(this.buf);
+      if (skip > 0) buf = buf.subarray(skip);
+      const end = findNewlineThenAt(buf);
       if (end < 0) break;
-      out.push(decodeLine(this.buf.subarray(0, end)));
-      this.buf = this.buf.subarray(end + 1);
+      out.push(decodeLine(buf.subarray(0, end)));
+      buf = buf.subarray(end + 1);
     }
+    this.parts = buf.length > 0 ? [buf] : [];
+    this.held = buf.length;
     return out;
   }
 
   /** Bytes received but not yet part of a complete reply. */
   get pendingBytes(): number {
-    return this.buf.length;
+    return this.held;
   }
 }
+
+const NEWLINE_AT = Buffer.from("\n@", "utf8");
 
 function findNewlineThenAt(buf: Buffer): number {
   let from = 0;

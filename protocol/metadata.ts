@@ -96,8 +96,41 @@ export function formatDartDate(ms: number): string {
 
 const DART_DATE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/u;
 
+/** The digits of `s` from `at` to `at + n` as a number, or -1 if any is not a digit. */
+function digitsAt(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `2026-11-22 10:47:49.209Z`, the form every atServer writes, read without the regex (a pull
+ * reads one per entry); anything else is -1 and goes the general way.
+ */
+function canonicalDartDate(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(23) !== 0x5a /* Z */ || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return -1;
+  const sep = s.charCodeAt(10);
+  if ((sep !== 0x20 && sep !== 0x54) || s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a || s.charCodeAt(19) !== 0x2e) return -1;
+  const y = digitsAt(s, 0, 4);
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const sec = digitsAt(s, 17, 2);
+  const ms = digitsAt(s, 20, 3);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || ms < 0) return -1;
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  return Number.isNaN(t) ? -1 : t;
+}
+
 /** Milliseconds since the epoch of a Dart date string (microseconds are dropped). */
 export function parseDartDate(s: string): number {
+  const fast = canonicalDartDate(s);
+  if (fast !== -1) return fast;
   const m = DART_DATE.exec(s.trim());
   if (!m) throw new AtProtocolError("AT0022", "invalid date");
   const [, y, mo, d, h, mi, sec, frac, zone] = m;

@@ -10,6 +10,7 @@ export interface ManyOptions {
   count: number;
   devices?: number;
   steps?: number;
+  keys?: number;
   /** Shrink the first failing seed of each invariant (default true). */
   shrink?: boolean;
   shrinkBudgetMs?: number;
@@ -30,7 +31,7 @@ export async function runMany(o: ManyOptions): Promise<ManyResult> {
   const faults: Record<string, number> = {};
   const firstOf = new Map<Invariant, SeedResult>();
   for (let seed = o.from; seed < o.from + o.count; seed++) {
-    const r = await runSeed(seed, { devices: o.devices, steps: o.steps });
+    const r = await runSeed(seed, { devices: o.devices, steps: o.steps, keys: o.keys });
     for (const [k, n] of Object.entries(r.faults)) faults[k] = (faults[k] ?? 0) + n;
     if (r.violations.length > 0) {
       failing.push(r);
@@ -43,7 +44,7 @@ export async function runMany(o: ManyOptions): Promise<ManyResult> {
     for (const [invariant, r] of firstOf) {
       // Shrink toward this invariant: put its violation first.
       const focused = { ...r, violations: [...r.violations.filter((v) => v.invariant === invariant), ...r.violations.filter((v) => v.invariant !== invariant)] };
-      shrunk.push({ result: focused, shrunk: await shrink(focused, { devices: o.devices, steps: o.steps }, o.shrinkBudgetMs) });
+      shrunk.push({ result: focused, shrunk: await shrink(focused, { devices: o.devices, steps: o.steps, keys: o.keys }, o.shrinkBudgetMs) });
     }
   }
   return { seeds: o.count, failing, shrunk, faults, ms: performance.now() - started };

@@ -12,6 +12,8 @@ import { World } from "./world.js";
 export interface RunOptions {
   devices?: number;
   steps?: number;
+  /** Keys the seed writes (default drawn, 2-6). */
+  keys?: number;
   /** Replays these steps instead of drawing them. */
   trace?: readonly Step[];
 }
@@ -63,5 +65,5 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
 
 /** The command that replays a seed exactly. */
 export function replayCommand(r: Pick<SeedResult, "seed" | "setup">): string {
-  return `npm run sim -- --seed ${r.seed} --devices ${r.setup.devices} --steps ${r.setup.steps}`;
+  return `npm run sim -- --seed ${r.seed} --devices ${r.setup.devices} --steps ${r.setup.steps} --keys ${r.setup.keys.length}`;
 }

@@ -20,7 +20,7 @@ export async function shrink(failing: SeedResult, opts: RunOptions, budgetMs = 6
   let replays = 0;
   const stillFails = async (candidate: Step[]): Promise<boolean> => {
     replays++;
-    const r = await runSeed(failing.seed, { ...opts, devices: failing.setup.devices, steps: failing.setup.steps, trace: candidate });
+    const r = await runSeed(failing.seed, { ...opts, devices: failing.setup.devices, steps: failing.setup.steps, keys: failing.setup.keys.length, trace: candidate });
     if (!r.violations.some((v) => v.invariant === target)) return false;
     violations = r.violations;
     return true;

@@ -37,13 +37,17 @@ export type Step =
 
 const POLICIES: readonly ConflictPolicy[] = ["local-wins", "remote-wins", "last-writer-wins"];
 
-/** The setup a seed gives. `devices` and `steps` override the drawn values without changing the draws. */
-export function makeSetup(seed: number, opts: { devices?: number; steps?: number } = {}): Setup {
+/**
+ * The setup a seed gives. `devices`, `steps` and `keys` override the drawn values without changing
+ * the draws (`keys` past 25 makes the log outgrow one sync:from page, so pulls run several).
+ */
+export function makeSetup(seed: number, opts: { devices?: number; steps?: number; keys?: number } = {}): Setup {
   const rng = new Prng(seed);
   const devices = opts.devices ?? rng.int(1, 3);
   if (opts.devices !== undefined) rng.int(1, 3);
   const policy = rng.pick(POLICIES);
-  const keyCount = rng.int(2, 6);
+  const drawnKeys = rng.int(2, 6);
+  const keyCount = opts.keys ?? drawnKeys;
   const keys = Array.from({ length: keyCount }, (_, i) => `k${i}.sim${ATSIGN}`);
   const skewed = rng.chance(0.5);
   const skews = Array.from({ length: 3 }, () => (skewed ? rng.int(-2000, 2000) : 0)).slice(0, devices);

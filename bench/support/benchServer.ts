@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DevServerInfo } from "../../atserver/DevServer.js";
 import { decodeAtKeysFile, type AtKeys } from "../../protocol/atKeysFile.js";
 import { normalizeAtSign } from "../../protocol/atKey.js";
 import { field, spawnBenchChild, type BenchChild } from "./benchChild.js";
@@ -20,6 +21,10 @@ export interface Target {
 
 export interface BenchServer {
   readonly dataDir: string;
+  /** The server process (its CPU time is part of what a pull costs on this machine). */
+  readonly pid: number;
+  /** Its ready line: the dev-server's info (root, CA file, each atSign's .atKeys file). */
+  readonly info: DevServerInfo;
   /** Loopback targets, by atSign. */
   readonly targets: Readonly<Record<string, Target>>;
   /** Starts the link: a one-way delay on every byte, root lookup included. */
@@ -54,6 +59,8 @@ export async function startBenchServer(fills: Record<string, number>, opts: { cp
     }
     return {
       dataDir,
+      pid: server.pid,
+      info: server.info as DevServerInfo,
       targets,
       async link(oneWayDelayMs) {
         const args = Object.values(targets).map((t) => `${t.atSign}=${t.secondary}`);

@@ -1,5 +1,6 @@
 // The pull side of the protocol as pure functions: commands, reply parsing, and how the
 // cursor advances over short and empty pages (atprotocol.md §4 sync:from, stats; §9.3).
+import { AtProtocolError } from "../../protocol/errors.js";
 import { metadataFromWire } from "../../protocol/metadata.js";
 import { InternalCode } from "../../shared/errors.js";
 import type { RemoteEntry } from "./types.js";
@@ -24,6 +25,14 @@ export class PullReplyError extends Error {
   }
 }
 
+/** A batch of sync:from pages came back without some page: the server did not run it there. */
+export class BatchedPageMissingError extends PullReplyError {
+  constructor(message: string) {
+    super(message);
+    this.name = "BatchedPageMissingError";
+  }
+}
+
 function parseJson(data: string, what: string): unknown {
   try {
     return JSON.parse(data.trim());
@@ -36,6 +45,8 @@ export interface SyncPage {
   entries: RemoteEntry[];
   /** Highest commit id on the page, including entries too malformed to apply; -Infinity when empty. */
   maxCommitId: number;
+  /** Items the reply listed, malformed ones included (a page of SYNC_PAGE_LIMIT is full). */
+  size: number;
 }
 
 /** Parses a `sync:from` reply; a malformed entry is left out but still advances the cursor. */
@@ -63,7 +74,45 @@ export function parseSyncPage(data: string): SyncPage {
       metadata: op === "-" ? null : meta,
     });
   }
-  return { entries, maxCommitId };
+  return { entries, maxCommitId, size: (parsed as unknown[]).length };
+}
+
+/**
+ * Several `sync:from` pages in one round trip: a `batch` of them (atprotocol.md §4 batch). The
+ * atServer runs a batch's commands in order, each as if sent alone, and puts each reply's data
+ * in its item; this is how pages are pipelined on one connection, which takes one command at a time.
+ */
+export function syncFromBatchCommand(fromCommitIds: readonly number[], regex?: string): string {
+  return `batch:${JSON.stringify(fromCommitIds.map((from, i) => ({ id: i + 1, command: syncFromCommand(from, regex) })))}`;
+}
+
+/**
+ * The pages of a `syncFromBatchCommand` reply, in the order asked, with each page's size in
+ * characters. An item with an error fails the whole reply with that error, as the same
+ * `sync:from` alone would; an item left out (the server's exception had no code) fails it too.
+ */
+export function parseSyncBatch(data: string, count: number): Array<{ page: SyncPage; chars: number }> {
+  const parsed = parseJson(data, "batch of sync:from");
+  if (!Array.isArray(parsed)) throw new PullReplyError("batch of sync:from: the reply is not a list");
+  const pages: Array<{ page: SyncPage; chars: number } | undefined> = new Array(count).fill(undefined);
+  for (const item of parsed as unknown[]) {
+    if (item === null || typeof item !== "object") continue;
+    const o = item as Record<string, unknown>;
+    const id = typeof o.id === "number" ? o.id : Number(o.id);
+    if (!Number.isInteger(id) || id < 1 || id > count || pages[id - 1] !== undefined) continue;
+    const r = o.response;
+    if (r === null || typeof r !== "object") throw new BatchedPageMissingError(`batch of sync:from: item ${id} has no response`);
+    const res = r as Record<string, unknown>;
+    if (typeof res.error_code === "string" && res.error_code !== "") {
+      throw new AtProtocolError(res.error_code, typeof res.error_message === "string" ? res.error_message : "");
+    }
+    if (typeof res.data !== "string") throw new BatchedPageMissingError(`batch of sync:from: item ${id} carries no page`);
+    pages[id - 1] = { page: parseSyncPage(res.data), chars: res.data.length };
+  }
+  return pages.map((p, i) => {
+    if (p === undefined) throw new BatchedPageMissingError(`batch of sync:from: no reply for page ${i + 1} of ${count}`);
+    return p;
+  });
 }
 
 /**

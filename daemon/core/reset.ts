@@ -181,7 +181,27 @@ function probeOf(atKey: string, commitId: number, operation: ChangeOp, updatedAt
 
 /** The probes after a batch of applied entries: the most recent distinct keys by commit id. */
 export function nextProbes(current: readonly ResetProbe[], entries: readonly RemoteEntry[]): ResetProbe[] {
-  return mergeProbes(current, entries.map((e) => probeOf(e.atKey, e.commitId, e.operation, e.metadata?.updatedAt ?? null, e.value)));
+  // Only entries at or above the PROBE_COUNT-th highest distinct key can rank among the probes
+  // (every other key has PROBE_COUNT keys above it): the rest need no probe, nor their value a digest.
+  const floor = probeFloor(entries);
+  const candidates = floor === -Infinity ? entries : entries.filter((e) => e.commitId >= floor);
+  return mergeProbes(current, candidates.map((e) => probeOf(e.atKey, e.commitId, e.operation, e.metadata?.updatedAt ?? null, e.value)));
+}
+
+/** The commit id of the PROBE_COUNT-th distinct key from the top, or -Infinity when fewer keys. */
+function probeFloor(entries: readonly RemoteEntry[]): number {
+  if (entries.length <= PROBE_COUNT) return -Infinity;
+  const ids = entries.map((e) => e.commitId);
+  // decidePage passes them in commit order: then the walk down is the array backwards.
+  let ascending = true;
+  for (let i = 1; i < ids.length && ascending; i++) ascending = ids[i - 1]! <= ids[i]!;
+  const order = ascending ? ids.map((_, i) => ids.length - 1 - i) : ids.map((_, i) => i).sort((a, b) => ids[b]! - ids[a]!);
+  const keys = new Set<string>();
+  for (const i of order) {
+    keys.add(entries[i]!.atKey.toLowerCase());
+    if (keys.size === PROBE_COUNT) return ids[i]!;
+  }
+  return -Infinity;
 }
 
 /** The probes after acknowledged pushes (their time is unknown until the echo is pulled; their value is what we sent). */

@@ -5,8 +5,8 @@ import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js"
 import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
-import { contiguousProgress, splitRanges } from "../../daemon/core/pullRanges.js";
-import { ackProbes, isResetByStats, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import { ackProbes, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import type { RemoteEntry, ResetProbe } from "../../daemon/core/types.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
 const A = "@alice🛠";
@@ -187,26 +187,29 @@ describe("core: filter, conflicts and connection state", () => {
   });
 });
 
-describe("core: parallel pull ranges", () => {
-  it("splits (cursor, target] into disjoint ranges that cover it, never more than a page each can fill", () => {
-    const r = splitRanges(-1, 299, 4);
-    expect(r.map((x) => [x.start, x.end])).to.deep.equal([[-1, 74], [74, 149], [149, 224], [224, 299]]);
-    expect(splitRanges(10, 30, 4).map((x) => [x.start, x.end])).to.deep.equal([[10, 30]]);
-    expect(splitRanges(5, 5, 4)).to.deep.equal([]);
-  });
-
-  it("proves progress only over complete leading ranges", () => {
-    const r = splitRanges(-1, 299, 3);
-    expect(contiguousProgress(-1, r)).to.equal(-1);
-    r[1]!.pos = 150;
-    r[1]!.done = false;
-    expect(contiguousProgress(-1, r)).to.equal(-1);
-    r[0]!.pos = 40;
-    expect(contiguousProgress(-1, r)).to.equal(40);
-    r[0]!.pos = r[0]!.end;
-    r[0]!.done = true;
-    expect(contiguousProgress(-1, r)).to.equal(150);
-    for (const x of r) { x.pos = x.end; x.done = true; }
-    expect(contiguousProgress(-1, r)).to.equal(299);
+describe("core: reset probes after a batch of entries", () => {
+  it("are what the entries give one by one, however many the batch holds and in whatever order (only the top keys get a digest)", () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + rand(120);
+      const entries: RemoteEntry[] = Array.from({ length: n }, (_, i) => {
+        const op = rand(5) === 0 ? ("-" as const) : ("*" as const);
+        return {
+          atKey: `K${rand(30)}.wavi${A}`, commitId: 100 + i * (1 + rand(3)), operation: op,
+          value: op === "-" ? null : `v${rand(1000)}`, metadata: op === "-" ? null : { updatedAt: "2026-11-22 10:47:49.209Z" },
+        };
+      });
+      if (round % 2 === 1) entries.reverse();
+      const current: ResetProbe[] = round % 3 === 0 ? [] : nextProbes([], [{ atKey: `K${rand(30)}.wavi${A}`, commitId: 150, operation: "*", value: "old", metadata: null }]);
+      let oneByOne = current;
+      for (const e of entries) oneByOne = nextProbes(oneByOne, [e]);
+      const all = nextProbes(current, entries);
+      expect(all, `round ${round}`).to.deep.equal(oneByOne);
+      expect(all.length).to.be.at.most(PROBE_COUNT);
+    }
   });
 });

@@ -61,6 +61,22 @@ describe("protocol/framing review: ReplyReader", function () {
     }
   });
 
+  it("yields them for random chunkings of the whole stream, empty chunks included (a reply is joined only when its end arrives)", function () {
+    const { bytes, replies } = connectionStream();
+    let x = 7;
+    const next = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x % n;
+    };
+    for (let run = 0; run < 2000; run++) {
+      const cuts = Array.from({ length: 1 + next(40) }, () => next(bytes.length + 1)).sort((a, b) => a - b);
+      const parts = [0, ...cuts, bytes.length].slice(1).map((end, i, ends) => bytes.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+      const reader = new ReplyReader();
+      expect(feed(reader, [bytes.subarray(0, 0), ...parts]), `cuts ${cuts.join(",")}`).to.deep.equal(replies);
+      expect(reader.pendingBytes).to.equal(Buffer.byteLength(PROMPT));
+    }
+  });
+
   it("yields them fed one byte at a time", function () {
     const { bytes, replies } = connectionStream();
     const reader = new ReplyReader();

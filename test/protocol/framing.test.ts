@@ -80,6 +80,31 @@ describe("protocol/framing ReplyReader", function () {
   });
 });
 
+describe("protocol/framing ReplyReader: long replies", function () {
+  it("holds the chunks of a 4 MB reply without joining them until the one that ends it, then yields it whole", function () {
+    const body = `data:${"x".repeat(4 * 1024 * 1024)}`;
+    const wire = Buffer.from(`@alice🛠@${body}\n@alice🛠@`, "utf8");
+    const reader = new ReplyReader();
+    const got: string[] = [];
+    let early = 0;
+    for (let at = 0; at < wire.length; at += 16_384) {
+      const replies = reader.push(wire.subarray(at, at + 16_384));
+      if (replies.length === 0 && at + 16_384 < wire.length) early++;
+      got.push(...replies);
+    }
+    expect(got).to.deep.equal([body]);
+    expect(early).to.equal(Math.ceil(wire.length / 16_384) - 1);
+    expect(reader.pendingBytes).to.equal(Buffer.byteLength("@alice🛠@"));
+  });
+
+  it("sees a reply's end split between chunks right after its newline", function () {
+    const reader = new ReplyReader();
+    expect(reader.push("@alice@data:one\n")).to.deep.equal([]);
+    expect(reader.push("@alice@data:two\n")).to.deep.equal(["data:one"]);
+    expect(reader.push("@")).to.deep.equal(["data:two"]);
+  });
+});
+
 describe("protocol/framing MonitorReader", function () {
   const n1 = '{"id":"1","from":"@bob🛠","to":"@alice🛠","key":"@alice🛠:phone.wavi@bob🛠","value":"x","operation":"update","epochMillis":5}';
   const n2 = '{"id":"-1","from":"@alice🛠","to":"@alice🛠","key":"statsNotification.@alice🛠","value":"27","operation":"update","epochMillis":6}';

@@ -60,4 +60,21 @@ describe("protocol/metadata", function () {
     }
     expect(() => parseDartDate("yesterday")).to.throw().with.property("code", "AT0022");
   });
+
+  it("parseDartDate reads the servers' own form without its regex, to the same ms as the general way", function () {
+    // The general way, as parseDartDate read every date before its fast path.
+    const general = (s: string): number => {
+      const m = /^([+-]?\d{4,6})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/u.exec(s.trim());
+      if (!m) throw new Error("no match");
+      const [, y, mo, d, h, mi, sec, frac] = m;
+      return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), frac ? Number.parseInt(frac.padEnd(3, "0").slice(0, 3), 10) : 0);
+    };
+    const samples = ["2026-11-22 10:47:49.209Z", "1970-01-01 00:00:00.000Z", "1969-12-31 23:59:59.999Z", "0099-03-01 01:02:03.004Z", "2024-02-29T23:59:59.999Z", "9999-12-31 23:59:59.999Z"];
+    for (let i = 0; i < 200; i++) samples.push(formatDartDate(-50_000_000_000 + i * 987_654_321_987));
+    for (const s of samples) expect(parseDartDate(s), s).to.equal(general(s));
+    // Not quite the form: the general way decides.
+    expect(parseDartDate(" 2026-11-22 10:47:49.209Z ")).to.equal(general("2026-11-22 10:47:49.209Z"));
+    expect(() => parseDartDate("2026-11-22 10:47:4x.209Z")).to.throw().with.property("code", "AT0022");
+    expect(() => parseDartDate("2026-11-22_10:47:49.209Z")).to.throw().with.property("code", "AT0022");
+  });
 });

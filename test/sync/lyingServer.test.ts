@@ -197,7 +197,8 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     await world.driver.syncNow();
     world.driver.local.putMany(Array.from({ length: 130 }, (_, i) => ({ atKey: `many${i}.wavi${A}`, value: `m${i}` })));
     await waitFor(() => world.driver.facts().pendingUploads === 0, "pushes");
-    const batches = world.server.commands.filter((c) => c.startsWith("batch:"));
+    // The pushes' batches (the pull that follows asks for its pages in batches too).
+    const batches = world.server.commands.filter((c) => c.startsWith("batch:") && !c.includes("sync:from:"));
     expect(batches.map((b) => (JSON.parse(b.slice(6)) as unknown[]).length)).to.deep.equal([50, 50, 30]);
     for (let i = 0; i < 130; i++) expect(world.store.get(`many${i}.wavi${A}`)?.commitId).to.equal(world.server.commitIdOf(`many${i}.wavi${A}`));
   });
@@ -244,5 +245,91 @@ describe("sync: a lying server and outbox edge cases (scripted server)", () => {
     const before = started.length;
     for (let i = 0; i < 100; i++) world.notifier.stats(top - (i % 2));
     expect(started.slice(before).filter((e) => e.type === "sync.started")).to.deep.equal([]);
+  });
+
+  for (const fault of ["omit", "AT0003"] as const) {
+    it(`scenario: a server that will not run sync:from in a batch (${fault === "omit" ? "items left out" : "AT0003"}) still serves every page alone: the pull completes`, async () => {
+      for (let i = 0; i < 300; i++) await world.server.put(`single${i}.wavi${A}`, `s${i}`);
+      world.server.itemFault = (c) => (c.startsWith("sync:from:") ? fault : undefined);
+      world.driver.start();
+      await world.driver.syncNow();
+      for (let i = 0; i < 300; i += 37) expect(world.store.get(`single${i}.wavi${A}`)?.value).to.equal(`s${i}`);
+      expect(world.store.listKeys().filter((k) => k.startsWith("single"))).to.have.length(300);
+      expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.lastCommitId());
+      // One refused batch, then a plain page a request.
+      const pulls = world.server.commands.filter((c) => c.includes("sync:from:") && !c.includes(":^"));
+      expect(pulls.filter((c) => c.startsWith("batch:"))).to.have.length(1);
+      expect(pulls.length).to.be.greaterThan(300 / 25);
+    });
+  }
+
+  it("scenario: a batched page's error other than a refusal (an expired enrollment) fails the pull as that page alone would", async () => {
+    for (let i = 0; i < 300; i++) await world.server.put(`expired${i}.wavi${A}`, `e${i}`);
+    world.server.itemFault = (c) => (c.startsWith("sync:from:") ? "AT0028" : undefined);
+    const failed = new Promise<unknown>((resolve) => world.driver.on((e) => {
+      if (e.type === "sync.failed") resolve(e.error.code);
+    }));
+    world.driver.start();
+    expect(await failed).to.equal("AT0028");
+    // The first page (plain) was applied; nothing past what the pages proved.
+    expect(world.store.syncState().lastReceivedCommitId).to.be.lessThan(world.server.lastCommitId() ?? 0);
+  });
+  it("scenario: a batch of pages whose replies are swapped between items proves nothing it did not send: no entry is skipped", async () => {
+    for (let i = 0; i < 300; i++) await world.server.put(`swap${i}.wavi${A}`, `w${i}`);
+    // The first batch of pages (the second request of the pull) comes back with its first two items' pages swapped.
+    lieOnce("batch:", (reply) => {
+      const items = JSON.parse(reply) as Array<{ id: number; response: unknown }>;
+      if (items.length < 2) return reply;
+      const [a, b] = [items[0]!, items[1]!];
+      return JSON.stringify([{ id: a.id, response: b.response }, { id: b.id, response: a.response }, ...items.slice(2)]);
+    });
+    const failed = new Promise<void>((resolve) => world.driver.on((e) => {
+      if (e.type === "sync.failed") resolve();
+    }));
+    world.driver.start();
+    await failed;
+    expect(world.server.commands.filter((c) => c.startsWith("batch:") && c.includes("sync:from:"))).to.have.length(1);
+    world.clock.advance(60_000);
+    await world.driver.syncNow();
+    const missing = Array.from({ length: 300 }, (_, i) => `swap${i}.wavi${A}`).filter((k) => world.store.get(k)?.value === undefined);
+    expect(missing).to.deep.equal([]);
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.lastCommitId());
+  });
+  it("scenario: another client rewrites and deletes keys between the batches of one pull (in gaps, in proven spans, ahead): the store ends as the server", async () => {
+    // Runs of entries the server counts in a page's window but does not send: short pages, gaps.
+    for (let i = 0; i < 400; i++) {
+      await world.server.put(`churn${i}.wavi${A}`, `c${i}`);
+      if (i % 40 === 17) for (let j = 0; j < 12; j++) world.server.invalidEntry(`junk${i}x${j}.wavi`);
+    }
+    let round = 0;
+    world.server.rewrite = async (command, reply) => {
+      if (!command.includes("sync:from:") || command.includes(":^")) return reply;
+      // After each request of the pull: keys low and high in the log written again or deleted
+      // (their entries move past the pull's target), one of them deleted right after its rewrite.
+      round++;
+      for (let j = 0; j < 12; j++) {
+        const k = `churn${(round * 37 + j * 31) % 400}.wavi${A}`;
+        if (j % 3 === 0) await world.server.remove(k);
+        else await world.server.put(k, `r${round}-${j}`);
+      }
+      // The connection drops under the request after the fourth: the pull is cut with its gaps open.
+      if (round === 4) world.server.failNext = 1;
+      return reply;
+    };
+    const failed = new Promise<void>((resolve) => world.driver.on((e) => {
+      if (e.type === "sync.failed") resolve();
+    }));
+    world.driver.start();
+    await failed;
+    world.clock.advance(60_000);
+    await world.driver.syncNow();
+    world.server.rewrite = null;
+    await world.driver.syncNow();
+    expect(round).to.be.greaterThan(3);
+    for (let i = 0; i < 400; i++) {
+      const k = `churn${i}.wavi${A}`;
+      expect(world.store.get(k)?.value, k).to.equal(world.server.value(k));
+    }
+    expect(world.store.syncState().lastReceivedCommitId).to.equal(world.server.lastCommitId());
   });
 });
