@@ -165,7 +165,11 @@ export class SyncRun {
     const from = probesFrom(probes);
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
     checkPageOrder(page, from);
-    const outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
+    let outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
+    if (outcome === "unseen") {
+      // A full window without some probe's key: ask for the probes' own keys.
+      outcome = probeOutcome(probes, parseSyncPage(await this.request(probeCommand(probes))).entries, lastReceivedCommitId);
+    }
     if (outcome === "holds" && !repairing && from <= lastReceivedCommitId) this.applyWindow(page, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.

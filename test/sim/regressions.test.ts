@@ -11,6 +11,8 @@ interface Regression {
   devices: number;
   /** The shrunk trace; without one, the seed's own 80 steps. */
   trace?: Step[];
+  /** The seed's key count when it was run with `--keys N` (its trace names those keys). */
+  keys?: number;
 }
 
 /** A batch acknowledged (a delete and a re-create of k1), then the server wiped before the pull that follows. */
@@ -400,13 +402,51 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "del", key: "k1.sim@alice" },
     ],
   },
+  {
+    scenario: "with 200 keys, a restore lost our acknowledged push and the log grew past a page since: the window's 25 entries of other keys hid the push's key, taken for a probe that holds, and the device said in sync without it",
+    seed: 56,
+    devices: 3,
+    keys: 200,
+    trace: [
+      { k: "put", d: 1, key: "k53.sim@alice", value: "v60" },
+      { k: "put", d: 1, key: "k161.sim@alice", value: "v64" },
+      { k: "put", d: 2, key: "k152.sim@alice", value: "v70" },
+      { k: "put", d: 0, key: "k186.sim@alice", value: "v71", ttl: 5000 },
+      { k: "many", d: 1, items: [{ key: "k110.sim@alice", value: "v76.0" }, { key: "k30.sim@alice", value: "v76.1" }] },
+      { k: "put", d: 1, key: "k111.sim@alice", value: "v77" },
+      { k: "put", d: 1, key: "k138.sim@alice", value: "v89" },
+      { k: "put", d: 1, key: "k150.sim@alice", value: "v90", ttl: 20000 },
+      { k: "other", op: "put", key: "k58.sim@alice", value: "o92" },
+      { k: "other", op: "put", key: "k184.sim@alice", value: "o94", ttl: 20000 },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "backup" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "restore", i: 2 },
+      { k: "other", op: "del", key: "k185.sim@alice" },
+      { k: "put", d: 0, key: "k173.sim@alice", value: "v139" },
+      { k: "put", d: 0, key: "k139.sim@alice", value: "v141" },
+      { k: "put", d: 1, key: "k104.sim@alice", value: "v142" },
+      { k: "del", d: 1, key: "k105.sim@alice" },
+      { k: "other", op: "del", key: "k31.sim@alice" },
+      { k: "other", op: "del", key: "k20.sim@alice" },
+      { k: "advance", ms: 60000 },
+      { k: "other", op: "del", key: "k86.sim@alice" },
+      { k: "many", d: 0, items: [{ key: "k72.sim@alice", value: "v160.0" }, { key: "k114.sim@alice", value: "v160.1" }] },
+      { k: "deliver", d: 2, fault: "hang" },
+      { k: "other", op: "del", key: "k82.sim@alice" },
+      { k: "other", op: "put", key: "k130.sim@alice", value: "o178", ttl: 5000 },
+      { k: "other", op: "put", key: "k97.sim@alice", value: "o182" },
+      { k: "other", op: "put", key: "k196.sim@alice", value: "o184" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
   this.timeout(60_000);
   for (const r of REGRESSIONS) {
     it(`scenario: ${r.scenario} (seed ${r.seed})`, async () => {
-      const res = await runSeed(r.seed, r.trace ? { devices: r.devices, trace: r.trace } : { devices: r.devices, steps: 80 });
+      const res = await runSeed(r.seed, r.trace ? { devices: r.devices, keys: r.keys, trace: r.trace } : { devices: r.devices, keys: r.keys, steps: 80 });
       expect(res.violations.map((v) => `[${v.invariant}] ${v.message}`)).to.deep.equal([]);
     });
   }
