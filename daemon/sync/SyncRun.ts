@@ -56,6 +56,9 @@ export interface SyncRunDeps {
  */
 export const UNMEASURED_SKEW_MS = 5_000;
 
+/** Pulls a repair makes past its first target to catch up with a server still being written (repairCaughtUp). */
+const MAX_REPAIR_CATCH_UPS = 8;
+
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
 const MAX_PUSH_ROUNDS = 1000;
 
@@ -221,10 +224,32 @@ export class SyncRun {
       this.d.headMarks?.clear();
     }
     await this.pull(server);
+    if (!(await this.repairCaughtUp())) return;
     const pending = new Set(this.d.store.pendingKeys());
     const { ops, requeued } = finishRepair(this.d.store.unseenKeys(), pending, this.d.filter, this.d.clock.now());
     this.d.store.apply(ops);
     this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length + this.requeuedInPages });
+  }
+
+  /**
+   * A re-pull that took several pages took several round trips, and a key another client wrote
+   * meanwhile left the id where a later page would have met it for one past the target: unseen,
+   * it would be taken for a key the server lost, and our older version of it pushed over the
+   * newer one (a delete undone, a write lost). So the repair ends only once a stats:3 read after
+   * the pull shows nothing past what it received: every id up to a head was read after that head
+   * was, so an entry still in the log then was met by the page that covered its id. A server gone
+   * back meanwhile fails the run (the next one starts the repair over); one still moving after
+   * MAX_REPAIR_CATCH_UPS pulls leaves the repair to resume in the next run.
+   */
+  private async repairCaughtUp(): Promise<boolean> {
+    for (let i = 0; i < MAX_REPAIR_CATCH_UPS; i++) {
+      const head = await this.serverCommitId();
+      const last = this.d.store.syncState().lastReceivedCommitId;
+      if ((head ?? -1) < last) throw new ServerResetDuringPullError(head);
+      if ((head ?? -1) === last) return true;
+      await this.pull(head);
+    }
+    return false;
   }
 
   /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
