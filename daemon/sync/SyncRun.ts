@@ -71,6 +71,12 @@ export class SyncRun {
   private resetByAck = false;
   /** Repairs this run has made (each may queue again what the server lost). */
   private repairs = 0;
+  /**
+   * The last pull ended on a full page (its last reply did not read to the end of the log), after
+   * the stats:3 that set its target: the next batch checks the server's head first, as one after
+   * the first does, or a key another client wrote during a pull of many pages is overwritten unseen.
+   */
+  private headUnseen = false;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -131,6 +137,7 @@ export class SyncRun {
     // one whose reply we lost, its commit id is at most this head (a filtered head bounds only
     // the keys it counts; the unfiltered log is never lower).
     this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }, ...(id !== null ? [{ op: "boundSent" as const, maxCommitId: id }] : [])]);
+    this.headUnseen = false;
     return id;
   }
 
@@ -269,6 +276,7 @@ export class SyncRun {
     });
     try {
       await puller.pull(cursor, target);
+      this.headUnseen = !puller.reachedHead;
       await this.releaseLanes();
     } catch (err) {
       await this.releaseLanes();
@@ -318,7 +326,7 @@ export class SyncRun {
       const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
       if (fresh.length === 0) break;
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
-        if (acked > 0 || round > 0) {
+        if (acked > 0 || round > 0 || this.headUnseen) {
           const server = await this.serverCommitId();
           if (server !== null && server > known) {
             // Another client wrote meanwhile: pull it, then plan again from what is still pending.
