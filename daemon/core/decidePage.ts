@@ -340,6 +340,13 @@ class PageDecider {
     const serverTimeMs = deleted ? t.upper : t.at;
     const adoptMeta = f.pending.length === 0 && !deleted && e.metadata !== null && key.value === e.value;
     this.ops.push({ op: "verifyKey", atKey, commitId: e.commitId, serverTimeMs, ...(adoptMeta ? { metadata: e.metadata! } : {}) });
+    if (serverTimeMs === null && e.commitId !== key.commitId) {
+      // The echo of a push whose reply we lost (a delete carries no time): the bound an older
+      // version's ack left would date this one before it was written. Its page's receipt bounds it.
+      const boundMs = this.input.nowMs + this.input.clockOffsetMs;
+      this.ops.push({ op: "boundServerTime", atKey, boundMs });
+      key.serverTimeBoundMs = boundMs;
+    }
     key.commitId = e.commitId;
     key.serverTimeMs = serverTimeMs;
     if (adoptMeta) key.metadata = e.metadata;

@@ -63,28 +63,19 @@ export function windowCommand(probes: readonly ResetProbe[], filterRegex?: strin
 }
 
 /**
- * probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a
- * key we did not pull there: at or below our last received id, or at a probe's own id above it.
+ * probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a key
+ * we did not pull there. "unseen" when the page is full of entries and a probe's key is not among
+ * them: the window reads every key, so 25 entries of others (a log that grew by more than a page
+ * since, or another log) can hide it; the caller asks the probes' own keys (`probeCommand`), where
+ * a key missing is a key the log lost. Taking such a probe for one that holds would miss a
+ * restore that lost our acknowledged push whenever the log grew by a page since.
  */
-export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
+export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" | "unseen" {
   const keys = new Set(probes.map((p) => p.atKey));
   if (page.some((e) => e.commitId <= lastReceivedCommitId && !keys.has(e.atKey.toLowerCase()))) return "gone";
-  if (idTakenByAnotherKey(probes, page)) return "gone";
+  const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId));
+  if (!verdicts.includes("gone") && verdicts.includes("unknown")) return "unseen";
   return probeOutcome(probes, page, lastReceivedCommitId);
-}
-
-/**
- * A commit id names one write on a log, so another key's entry at a probe's id is another log.
- * It matters above our last received id (an entry a page carried past its run's target, an
- * acknowledged push), where the probe's key, rewritten since and stamped no earlier than the
- * version we saw, proves nothing by itself (soak seed 59816).
- */
-function idTakenByAnotherKey(probes: readonly ResetProbe[], page: readonly RemoteEntry[]): boolean {
-  const keyAt = new Map(probes.map((p) => [p.commitId, p.atKey]));
-  return page.some((e) => {
-    const k = keyAt.get(e.commitId);
-    return k !== undefined && k !== e.atKey.toLowerCase();
-  });
 }
 
 /** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */
@@ -96,6 +87,8 @@ export function probeCommand(probes: readonly ResetProbe[]): string {
 type ProbeVerdict = "intact" | "rewritten" | "gone" | "unknown";
 
 function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCommitId: number): ProbeVerdict {
+  // A commit id is given once on a log: another key's entry at the probe's id is another log.
+  if (page.some((e) => e.commitId === probe.commitId && e.atKey.toLowerCase() !== probe.atKey)) return "gone";
   const first = page.find((e) => e.atKey.toLowerCase() === probe.atKey);
   // A full page of other probes' entries may hide this one's.
   if (!first) return page.length >= SYNC_PAGE_LIMIT ? "unknown" : "gone";

@@ -56,6 +56,9 @@ export interface SyncRunDeps {
  */
 export const UNMEASURED_SKEW_MS = 5_000;
 
+/** Pulls a repair makes past its first target to catch up with a server still being written (repairCaughtUp). */
+const MAX_REPAIR_CATCH_UPS = 8;
+
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
 const MAX_PUSH_ROUNDS = 1000;
 
@@ -68,6 +71,12 @@ export class SyncRun {
   private resetByAck = false;
   /** Repairs this run has made (each may queue again what the server lost). */
   private repairs = 0;
+  /**
+   * The last pull ended on a full page (its last reply did not read to the end of the log), after
+   * the stats:3 that set its target: the next batch checks the server's head first, as one after
+   * the first does, or a key another client wrote during a pull of many pages is overwritten unseen.
+   */
+  private headUnseen = false;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -129,6 +138,7 @@ export class SyncRun {
     // one whose reply we lost, its commit id is at most this head (a filtered head bounds only
     // the keys it counts; the unfiltered log is never lower).
     this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }, ...(id !== null ? [{ op: "boundSent" as const, maxCommitId: id }] : [])]);
+    this.headUnseen = false;
     return id;
   }
 
@@ -169,7 +179,11 @@ export class SyncRun {
     const from = probesFrom(probes);
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
     checkPageOrder(page, from);
-    const outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
+    let outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
+    if (outcome === "unseen") {
+      // A full window without some probe's key: ask for the probes' own keys.
+      outcome = probeOutcome(probes, parseSyncPage(await this.request(probeCommand(probes))).entries, lastReceivedCommitId);
+    }
     if (outcome === "holds" && !repairing && from <= lastReceivedCommitId) this.applyWindow(page, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
@@ -232,10 +246,32 @@ export class SyncRun {
   private async repair(server: number | null, reason: ResetReason | null): Promise<void> {
     this.repairs++;
     await this.pull(server);
+    if (!(await this.repairCaughtUp())) return;
     const pending = new Set(this.d.store.pendingKeys());
     const { ops, requeued } = finishRepair(this.d.store.unseenKeys(), pending, this.d.filter, this.d.clock.now());
     this.d.store.apply(ops);
     this.d.emit({ type: "server.reset", reason: reason ?? "commit-id-went-back", requeued: requeued.length + this.requeuedInPages });
+  }
+
+  /**
+   * A re-pull that took several pages took several round trips, and a key another client wrote
+   * meanwhile left the id where a later page would have met it for one past the target: unseen,
+   * it would be taken for a key the server lost, and our older version of it pushed over the
+   * newer one (a delete undone, a write lost). So the repair ends only once a stats:3 read after
+   * the pull shows nothing past what it received: every id up to a head was read after that head
+   * was, so an entry still in the log then was met by the page that covered its id. A server gone
+   * back meanwhile fails the run (the next one starts the repair over); one still moving after
+   * MAX_REPAIR_CATCH_UPS pulls leaves the repair to resume in the next run.
+   */
+  private async repairCaughtUp(): Promise<boolean> {
+    for (let i = 0; i < MAX_REPAIR_CATCH_UPS; i++) {
+      const head = await this.serverCommitId();
+      const last = this.d.store.syncState().lastReceivedCommitId;
+      if ((head ?? -1) < last) throw new ServerResetDuringPullError(head);
+      if ((head ?? -1) === last) return true;
+      await this.pull(head);
+    }
+    return false;
   }
 
   /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
@@ -255,6 +291,7 @@ export class SyncRun {
     });
     try {
       await puller.pull(cursor, target);
+      this.headUnseen = !puller.reachedHead;
       await this.releaseLanes();
     } catch (err) {
       await this.releaseLanes();
@@ -305,7 +342,7 @@ export class SyncRun {
       const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
       if (fresh.length === 0) break;
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
-        if (acked > 0 || round > 0) {
+        if (acked > 0 || round > 0 || this.headUnseen) {
           const server = await this.serverCommitId();
           if (server !== null && server > known) {
             // Another client wrote meanwhile: pull it, then plan again from what is still pending.

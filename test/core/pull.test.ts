@@ -93,7 +93,8 @@ describe("core: reset detection", () => {
     const entry = (atKey: string, commitId: number, updatedAt = "2026-11-22 10:00:00.000Z") => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { updatedAt } });
     // The new log: another device's k1 at id 1 (our last received id), our k3 pushed again at 2.
     const restored = [entry("public:publickey@x", 0), entry(`k1.wavi${A}`, 1), entry(p.atKey, 2)];
-    expect(probesHold([p, key0], restored, 1)).to.equal(true);
+    // k1 holds the very id of probe k3: a log gives an id once, so the probes alone show it too.
+    expect(probesHold([p, key0], restored, 1)).to.equal(false);
     expect(windowOutcome([p, key0], restored, 1)).to.equal("gone");
     // The log we pulled, with k3 rewritten and a new key after it: it holds.
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
@@ -122,6 +123,26 @@ describe("core: reset detection", () => {
     // Another device rewrote two of them since: their ids are empty, the keys sit higher up.
     const later = [echoes[0]!, echoes[1]!, entry(`mine1.wavi${A}`, 7, "x"), entry(`mine2.wavi${A}`, 8, "y")];
     expect(windowOutcome(probes, later, 3)).to.equal("holds");
+  });
+
+  describe("a restored log that lost our acknowledged push, with more than a page written since", () => {
+    const entry = (atKey: string, commitId: number) => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { updatedAt: "2026-11-22 10:00:00.000Z" } });
+    const key0 = { atKey: "public:publickey@x", commitId: 0, operation: "*" as const, updatedAt: "2026-11-22 10:00:00.000Z" };
+    const acked = { atKey: `k152.wavi${A}`, commitId: 3, operation: "*" as const, updatedAt: null, valueHash: "0" };
+    /** The window from -1: the identity's key, then 24 entries of other keys from `first` on. */
+    const window = (first: number) => [entry(key0.atKey, 0), ...Array.from({ length: 24 }, (_, i) => entry(`o${i}.wavi${A}`, first + i))];
+
+    it("another key's entry at the commit id of our acknowledged push is another log, though the ack is above the last received id", () => {
+      expect(windowOutcome([acked, key0], window(3), 0)).to.equal("gone");
+      expect(probesHold([acked, key0], window(3), 0)).to.equal(false);
+    });
+
+    it("a full window page without a probe's key cannot tell: the probes' own keys are asked (a restore that lost our push hides behind a page of newer writes)", () => {
+      // Id 3 itself left the window (its key rewritten later): 25 entries of other keys, none at 3.
+      expect(windowOutcome([acked, key0], window(4), 0)).to.equal("unseen");
+      // The same page short of full shows the key missing.
+      expect(windowOutcome([acked, key0], window(4).slice(0, 20), 0)).to.equal("gone");
+    });
   });
 
   it("a rewrite of a probe's key stamped before the probe's version (or before our acknowledged push went out) is another log", () => {

@@ -11,6 +11,8 @@ interface Regression {
   devices: number;
   /** The shrunk trace; without one, the seed's own 80 steps. */
   trace?: Step[];
+  /** The seed's key count when it was run with `--keys N` (its trace names those keys). */
+  keys?: number;
 }
 
 /** A batch acknowledged (a delete and a re-create of k1), then the server wiped before the pull that follows. */
@@ -503,13 +505,117 @@ const REGRESSIONS: Regression[] = [
       { k: "deliver", d: 0, fault: "hang" },
     ],
   },
+  {
+    scenario: "with 200 keys, a restore lost our acknowledged push and the log grew past a page since: the window's 25 entries of other keys hid the push's key, taken for a probe that holds, and the device said in sync without it",
+    seed: 56,
+    devices: 3,
+    keys: 200,
+    trace: [
+      { k: "put", d: 1, key: "k53.sim@alice", value: "v60" },
+      { k: "put", d: 1, key: "k161.sim@alice", value: "v64" },
+      { k: "put", d: 2, key: "k152.sim@alice", value: "v70" },
+      { k: "put", d: 0, key: "k186.sim@alice", value: "v71", ttl: 5000 },
+      { k: "many", d: 1, items: [{ key: "k110.sim@alice", value: "v76.0" }, { key: "k30.sim@alice", value: "v76.1" }] },
+      { k: "put", d: 1, key: "k111.sim@alice", value: "v77" },
+      { k: "put", d: 1, key: "k138.sim@alice", value: "v89" },
+      { k: "put", d: 1, key: "k150.sim@alice", value: "v90", ttl: 20000 },
+      { k: "other", op: "put", key: "k58.sim@alice", value: "o92" },
+      { k: "other", op: "put", key: "k184.sim@alice", value: "o94", ttl: 20000 },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "backup" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "restore", i: 2 },
+      { k: "other", op: "del", key: "k185.sim@alice" },
+      { k: "put", d: 0, key: "k173.sim@alice", value: "v139" },
+      { k: "put", d: 0, key: "k139.sim@alice", value: "v141" },
+      { k: "put", d: 1, key: "k104.sim@alice", value: "v142" },
+      { k: "del", d: 1, key: "k105.sim@alice" },
+      { k: "other", op: "del", key: "k31.sim@alice" },
+      { k: "other", op: "del", key: "k20.sim@alice" },
+      { k: "advance", ms: 60000 },
+      { k: "other", op: "del", key: "k86.sim@alice" },
+      { k: "many", d: 0, items: [{ key: "k72.sim@alice", value: "v160.0" }, { key: "k114.sim@alice", value: "v160.1" }] },
+      { k: "deliver", d: 2, fault: "hang" },
+      { k: "other", op: "del", key: "k82.sim@alice" },
+      { k: "other", op: "put", key: "k130.sim@alice", value: "o178", ttl: 5000 },
+      { k: "other", op: "put", key: "k97.sim@alice", value: "o182" },
+      { k: "other", op: "put", key: "k196.sim@alice", value: "o184" },
+    ],
+  },
+  {
+    scenario: "with 200 keys, a device's first pull ended on a full page past its target, and its pending delete went out on the stats:3 read before that pull: another device's later write of the key, pushed meanwhile beyond the page, was overwritten unseen",
+    seed: 79,
+    devices: 2,
+    keys: 200,
+    trace: [
+      { k: "other", op: "put", key: "k49.sim@alice", value: "o9" },
+      { k: "other", op: "put", key: "k7.sim@alice", value: "o10" },
+      { k: "many", d: 1, items: [{ key: "k192.sim@alice", value: "v12.0" }, { key: "k80.sim@alice", value: "v12.1" }] },
+      { k: "other", op: "put", key: "k18.sim@alice", value: "o14", ttl: 5000 },
+      { k: "del", d: 0, key: "k27.sim@alice" },
+      { k: "del", d: 1, key: "k66.sim@alice" },
+      { k: "put", d: 1, key: "k14.sim@alice", value: "v18", ttl: 5000 },
+      { k: "del", d: 1, key: "k12.sim@alice" },
+      { k: "other", op: "put", key: "k30.sim@alice", value: "o31", ttl: 5000 },
+      { k: "del", d: 1, key: "k99.sim@alice" },
+      { k: "other", op: "put", key: "k70.sim@alice", value: "o63" },
+      { k: "del", d: 1, key: "k181.sim@alice" },
+      { k: "put", d: 1, key: "k4.sim@alice", value: "v151" },
+      { k: "del", d: 1, key: "k94.sim@alice" },
+      { k: "many", d: 1, items: [{ key: "k71.sim@alice", value: "v165.0" }, { key: "k79.sim@alice", value: null }] },
+      { k: "other", op: "put", key: "k2.sim@alice", value: "o170" },
+      { k: "other", op: "del", key: "k146.sim@alice" },
+      { k: "put", d: 1, key: "k179.sim@alice", value: "v184" },
+      { k: "del", d: 1, key: "k90.sim@alice" },
+      { k: "put", d: 1, key: "k113.sim@alice", value: "v186" },
+      { k: "put", d: 1, key: "k27.sim@alice", value: "v190" },
+      { k: "other", op: "put", key: "k56.sim@alice", value: "o199" },
+      { k: "other", op: "del", key: "k51.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "other", op: "put", key: "k159.sim@alice", value: "o209" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+    ],
+  },
+  {
+    scenario: "under last-writer-wins, the echo of our delete (its reply lost) kept the time bound of the key's older version's ack: a restore that brought that older value back dated it after our delete, and the delete lost",
+    seed: 92,
+    devices: 1,
+    keys: 200,
+    trace: [
+      { k: "other", op: "put", key: "k195.sim@alice", value: "o0" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "wipe" },
+      { k: "sync", d: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "advance", ms: 1000 },
+      { k: "advance", ms: 1000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "del", d: 0, key: "k195.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 0, fault: "lost" },
+      { k: "advance", ms: 20000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 0 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
   this.timeout(60_000);
   for (const r of REGRESSIONS) {
     it(`scenario: ${r.scenario} (seed ${r.seed})`, async () => {
-      const res = await runSeed(r.seed, r.trace ? { devices: r.devices, trace: r.trace } : { devices: r.devices, steps: 80 });
+      const res = await runSeed(r.seed, r.trace ? { devices: r.devices, keys: r.keys, trace: r.trace } : { devices: r.devices, keys: r.keys, steps: 80 });
       expect(res.violations.map((v) => `[${v.invariant}] ${v.message}`)).to.deep.equal([]);
     });
   }
