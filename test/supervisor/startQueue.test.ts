@@ -94,7 +94,9 @@ describe("Supervisor: start-up a few at a time", function () {
     const err = await rejection(sup.forward("@mute", "echo", {}));
     expect(err.code).to.equal(ErrorCode.WorkerStarting);
     expect(err.message).to.match(/^@mute is still starting \(waited \d+ ms for its worker\); retry$/u);
-    expect((err.data as { waitedMs: number }).waitedMs).to.be.at.least(150);
+    // Node's timers run on a monotonic clock and may fire up to 1 ms early by Date.now (the
+    // SystemClock), so 149 is the bound kept (failed once in the full suite at 149).
+    expect((err.data as { waitedMs: number }).waitedMs).to.be.at.least(149).and.below(5_000);
     expect(sup.worker("@mute")?.state.kind).to.equal("starting");
   });
 
