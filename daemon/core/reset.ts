@@ -73,9 +73,10 @@ export function windowCommand(probes: readonly ResetProbe[], filterRegex?: strin
 export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" | "unseen" {
   const keys = new Set(probes.map((p) => p.atKey));
   if (page.some((e) => e.commitId <= lastReceivedCommitId && !keys.has(e.atKey.toLowerCase()))) return "gone";
+  if (probes.length === 0) return "holds";
   const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId));
   if (!verdicts.includes("gone") && verdicts.includes("unknown")) return "unseen";
-  return probeOutcome(probes, page, lastReceivedCommitId);
+  return outcomeOf(verdicts);
 }
 
 /** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */
@@ -122,7 +123,10 @@ export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteE
  */
 export function probeOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
   if (probes.length === 0) return "holds";
-  const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId));
+  return outcomeOf(probes.map((p) => verdict(p, page, lastReceivedCommitId)));
+}
+
+function outcomeOf(verdicts: readonly ProbeVerdict[]): "holds" | "gone" | "unsure" {
   if (verdicts.includes("gone")) return "gone";
   return verdicts.includes("intact") || verdicts.includes("unknown") ? "holds" : "unsure";
 }

@@ -103,8 +103,7 @@ export class SyncRun {
     const pushed = await this.push();
     if (this.resetByAck) {
       // The server gave our write a commit id we had already received: its log went back.
-      this.beginRepair("commit-id-went-back");
-      await this.repair(await this.serverCommitId(), "commit-id-went-back");
+      await this.repairFromStart("commit-id-went-back");
       await this.push();
     }
     if (pushed > 0 || this.resetByAck) {
@@ -239,6 +238,12 @@ export class SyncRun {
     this.d.headMarks?.clear();
   }
 
+  /** A repair begun now, pulling to the server's head as it reads now. */
+  private async repairFromStart(reason: ResetReason): Promise<void> {
+    this.beginRepair(reason);
+    await this.repair(await this.serverCommitId(), reason);
+  }
+
   /**
    * Full re-pull from -1 of a repair begun (beginRepair) or resumed (`reason` null); uncommitted
    * changes stay pending, keys the server lost are queued again.
@@ -299,8 +304,7 @@ export class SyncRun {
       // server's notifications carry ids below ours until it passes them). A reset met during
       // the repair itself fails the run; the next run resumes the repair.
       if (!(err instanceof ServerResetDuringPullError) || this.d.store.syncState().repairInProgress) throw err;
-      this.beginRepair("commit-id-went-back");
-      await this.repair(await this.serverCommitId(), "commit-id-went-back");
+      await this.repairFromStart("commit-id-went-back");
     }
   }
 
