@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 export interface BenchChild {
   /** The child's ready line, parsed. */
   readonly info: unknown;
+  /** Its process id (for /proc figures). */
+  readonly pid: number;
   /** Closes the child's stdin and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export function spawnBenchChild(script: string, args: readonly string[], opts: {
       }
       resolve({
         info,
+        pid: child.pid ?? 0,
         async stop() {
           child.stdin?.end();
           await exited;
