@@ -1,5 +1,5 @@
 // What a benchmark reads of a process from Linux /proc, and of the machine.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 
 /** Resident set size of a process, in MB. */
@@ -24,4 +24,23 @@ export function cpuSeconds(pid: number): number {
 /** The load averages and core count, for the line that says how busy the machine was. */
 export function machineLoad(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${availableParallelism()} cores`;
+}
+
+/** Open file descriptors of a process. */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * RSS once a process has been left alone for `settleMs` (V8 and malloc give some back after a
+ * burst): the lowest of five readings over its last second.
+ */
+export async function settledRssMb(pid: number, settleMs: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, Math.max(0, settleMs - 1000)));
+  let low = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    low = Math.min(low, rssMb(pid));
+  }
+  return low;
 }

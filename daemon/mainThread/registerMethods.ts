@@ -14,6 +14,7 @@ import type { RpcServer } from "../rpc/RpcServer.js";
 import { serveEvents } from "../rpc/serveEvents.js";
 import type { Cancellation } from "../supervisor/CancelSource.js";
 import type { Supervisor } from "../supervisor/Supervisor.js";
+import { DEBUG_MEMORY_METHOD, threadHeap, type ThreadHeap, type WorkerMemory } from "../worker/handlers/debugMemory.js";
 import { DEBUG_CRASH_METHOD } from "../worker/handlers/index.js";
 import type { AppConsent } from "../web/AppConsent.js";
 import type { Identities } from "./Identities.js";
@@ -22,6 +23,10 @@ import { statusOf } from "./statusOf.js";
 /** Test-only (ATSYNCD_TEST_HOOKS=1): makes one worker exit as if it had crashed. */
 export const DebugCrashWorker = method<"debug.crashWorker", { atSign: string }, { crashed: boolean }>(
   "debug.crashWorker", obj({ atSign: str({ maxBytes: 255, pattern: ATSIGN_PATTERN, patternName: "an atSign", patternCode: ErrorCode.InvalidAtSign }) }));
+
+/** Test-only (ATSYNCD_TEST_HOOKS=1): one worker's memory (its V8 heap, store cache, caches) and the main thread's heap, in bytes. */
+export const DebugMemory = method<"debug.memory", { atSign: string }, { main: ThreadHeap; worker: WorkerMemory }>(
+  "debug.memory", obj({ atSign: str({ maxBytes: 255, pattern: ATSIGN_PATTERN, patternName: "an atSign", patternCode: ErrorCode.InvalidAtSign }) }));
 
 export interface MethodDeps {
   rpc: RpcServer;
@@ -95,6 +100,10 @@ export function registerMethods(d: MethodDeps): Disposable {
         throw err;
       }
       return { crashed: false };
+    }));
+    all.push(rpc.handle(DebugMemory, async (p, ctx) => {
+      const worker = await fwd<WorkerMemory>(p.atSign, DEBUG_MEMORY_METHOD, {}, ctx);
+      return { main: threadHeap(), worker };
     }));
   }
   return { dispose: () => all.forEach((x) => x.dispose()) };

@@ -22,6 +22,11 @@ export class PlaintextCache {
     return this.entries.size;
   }
 
+  /** What the entries are counted as holding, in bytes (at most the bound). */
+  get bytesHeld(): number {
+    return this.bytes;
+  }
+
   /** The plaintext of `cipher` for `atKey`, if cached; `tag` names the rest of what decryption read (cipherTag). */
   get(atKey: string, cipher: string, tag: string): string | undefined {
     const e = this.entries.get(atKey);

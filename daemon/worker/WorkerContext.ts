@@ -4,6 +4,7 @@ import type { ValueCipher } from "../crypto/ValueCipher.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncDriver } from "../sync/SyncDriver.js";
 import type { NotificationOutbox } from "./NotificationOutbox.js";
+import type { StoreCacheFacts } from "../store/SqliteStore.js";
 import type { PlaintextCache } from "./PlaintextCache.js";
 import type { StatusPublisher } from "./StatusPublisher.js";
 
@@ -29,6 +30,8 @@ export interface WorkerContext {
   readonly notifications?: NotificationOutbox;
   /** Recently decrypted values (keys.get); absent: decrypt every time. */
   readonly plain?: PlaintextCache;
+  /** The store's page size, pages and page-cache limit (debug.memory); absent where there is no file. */
+  readonly storeCache?: () => StoreCacheFacts;
 }
 
 /** One request handler; `signal` fires when main cancels the request. */

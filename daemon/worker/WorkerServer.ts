@@ -4,6 +4,7 @@ import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { Logger } from "../ports.js";
 import { parseMainToWorker, type MainToWorker, type TriggerReason, type WorkerToMain } from "./protocol.js";
 import { DEBUG_CRASH_METHOD, WORKER_HANDLERS } from "./handlers/index.js";
+import { DEBUG_MEMORY_METHOD, debugMemory } from "./handlers/debugMemory.js";
 import { Inbox } from "./Inbox.js";
 import { toWireError } from "./toWireError.js";
 import type { WorkerContext } from "./WorkerContext.js";
@@ -83,7 +84,7 @@ export class WorkerServer {
       this.o.exit(1);
       return;
     }
-    const handler = WORKER_HANDLERS.get(method);
+    const handler = WORKER_HANDLERS.get(method) ?? (method === DEBUG_MEMORY_METHOD && this.o.testHooks ? debugMemory : undefined);
     if (handler === undefined) {
       this.o.post({ type: "reply", id, error: { code: ErrorCode.MethodNotFound, message: `the worker has no method ${method}` } });
       return;

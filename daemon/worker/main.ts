@@ -136,7 +136,7 @@ function start(): void {
     atSign, selfEncryptionKey: data.keys.selfEncryptionKey, store, local: driver.local, cipher, remote: lookupRemote, clock,
     logger: base.child({ component: "notify-out" }), publish: (event) => post({ type: "event", event }),
   });
-  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, notifications: outbox, plain: new PlaintextCache() };
+  const ctx = { atSign, store, driver, cipher, status, logger, clock, lookups: lookupRemote, notifications: outbox, plain: new PlaintextCache(), storeCache: () => store.cacheFacts() };
 
   driver.on((e) => {
     if (e.type === "state.changed") {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coalesceKey } from "../../daemon/core/pushPlan.js";
 import type { OutboxId } from "../../daemon/core/types.js";
-import { SqliteStore } from "../../daemon/store/SqliteStore.js";
+import { SqliteStore, STORE_CACHE_KIB } from "../../daemon/store/SqliteStore.js";
 import { SCHEMA_VERSION } from "../../daemon/store/schema.js";
 import { StoreError } from "../../daemon/store/StoreError.js";
 import { applyRemotePage, markSent } from "../support/engine.js";
@@ -92,6 +92,18 @@ describe("store: SqliteStore", () => {
     expect({ pending: store.pendingChanges(), state: store.syncState(), conflicts: store.listConflicts() }).to.deep.equal(before);
     expect(before.pending).to.have.length(1);
     expect(before.conflicts).to.have.length(1);
+  });
+
+  it("holds at most 1 MB of the file in its page cache, not better-sqlite3's 16 MB, and says so with the file's size", () => {
+    store.putManyLocal(Array.from({ length: 3000 }, (_, i) => ({ atKey: `k${i}.bench${A}`, value: "x".repeat(400), metadata: {} })));
+    const facts = store.cacheFacts();
+    expect(facts.cacheLimitBytes).to.equal(STORE_CACHE_KIB * 1024).and.to.equal(1 << 20);
+    // More than the cache holds, so the bound is the one in effect.
+    expect(facts.pages * facts.pageSize).to.be.greaterThan(facts.cacheLimitBytes);
+    // Another connection to the same file gets the build's default: the bound is the store's own.
+    const db = new Database(join(dir, "alice.db"), { readonly: true });
+    expect(db.pragma("cache_size", { simple: true })).to.equal(-16000);
+    db.close();
   });
 
   it("refuses a file written by a newer schema with STORE_SCHEMA_TOO_NEW", () => {
