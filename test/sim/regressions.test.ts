@@ -609,6 +609,22 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 0 },
     ],
   },
+  {
+    scenario: "oracle: under last-writer-wins, d2's delete of k0, written 5 s after d1's offline put but before that put reached the server, lost to it with a conflict recorded; another client's earlier delete the server held read as d2's own, which d1 had overwritten knowingly",
+    seed: 77623,
+    devices: 3,
+    keys: 4,
+    trace: [
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "hang" },
+      { k: "other", op: "del", key: "k0.sim@alice" },
+      { k: "notify", d: 1, lose: false },
+      { k: "many", d: 1, items: [{ key: "k0.sim@alice", value: "v56.0" }, { key: "k1.sim@alice", value: null }] },
+      { k: "advance", ms: 5000 },
+      { k: "del", d: 2, key: "k0.sim@alice" },
+      { k: "advance", ms: 20000 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
