@@ -1,8 +1,9 @@
 // Detecting an atServer that lost data (restored from an old backup, or wiped), which the SDK
 // never notices (atprotocol.md §5.10, §9.4). Two checks:
 //
-// 1. stats: the server's last commit id is below the last one we received. Commit ids only
-//    grow on a server, so a smaller one means it is not the log we pulled from.
+// 1. stats: the server's last commit id is below the last one we received, or below one an
+//    earlier stats:3 of this log showed us. Commit ids only grow on a server, so a smaller one
+//    means it is not the log we read from.
 // 2. probes: before pulling, the last few entries we received (up to PROBE_COUNT distinct keys,
 //    each at its commit id) must still be in the server's log. A real log never loses a key:
 //    committing a key again moves its entry to a higher id, a delete or an expiry leaves a `-`
@@ -36,9 +37,16 @@ export function isResetByStats(serverCommitId: number | null, knownCommitId: num
   return serverCommitId === null || serverCommitId < knownCommitId;
 }
 
-/** The highest commit id the server told us of: the last received, or a probe's (an acknowledged push). */
-export function highestKnownCommitId(lastReceivedCommitId: number, probes: readonly ResetProbe[]): number {
-  return Math.max(lastReceivedCommitId, ...probes.map((p) => p.commitId));
+/**
+ * The highest commit id the server told us of: the last received, a probe's (an acknowledged
+ * push), or the head a stats:3 of this log read (`headRead`, the stored server commit id; null
+ * once a filter change restarted the pull, since a narrower filter's head may be lower). A pull
+ * that ended on a full page below that head proved ids up to its last entry only: a restore to a
+ * backup with exactly that many ids can put back, at an id the page showed empty (a key rewritten
+ * past it), an entry we never pull, and only the head going back shows it (seed 184 of --keys 200).
+ */
+export function highestKnownCommitId(lastReceivedCommitId: number, probes: readonly ResetProbe[], headRead: number | null = null): number {
+  return Math.max(lastReceivedCommitId, headRead ?? -1, ...probes.map((p) => p.commitId));
 }
 
 function escapeRegex(s: string): string {

@@ -5,7 +5,7 @@ import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js"
 import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
-import { ackProbes, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import { ackProbes, highestKnownCommitId, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { RemoteEntry, ResetProbe } from "../../daemon/core/types.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
@@ -67,6 +67,14 @@ describe("core: reset detection", () => {
     expect(isResetByStats(null, 0)).to.equal(true);
     expect(isResetByStats(10, 10)).to.equal(false);
     expect(isResetByStats(null, -1)).to.equal(false);
+  });
+
+  it("a head below one an earlier stats:3 of the log read is a reset, though no lower than the last received id (seed 184 of --keys 200)", () => {
+    // A full first page ended at 25 while the head read 26; a restore to a backup at 25 reads 25.
+    expect(isResetByStats(25, highestKnownCommitId(25, [], 26))).to.equal(true);
+    expect(isResetByStats(26, highestKnownCommitId(25, [], 26))).to.equal(false);
+    // No head read (a fresh store, or a filter change forgot it): the last received id decides.
+    expect(isResetByStats(25, highestKnownCommitId(25, [], null))).to.equal(false);
   });
 
   it("the probes hold when one is still where we saw it and none is gone", () => {
