@@ -108,6 +108,24 @@ describe("core: reset detection", () => {
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
   });
 
+  it("a probe's key back created anew (a later createdAt), with every id between held by other keys, is gone: no delete fits there, so the log lost the probe's version (the restore no device could see: o261, soak seed 61544)", () => {
+    const t0 = "2026-11-22 12:00:00.000Z";
+    const t20 = "2026-11-22 12:00:20.000Z";
+    // d1 pulled another client's k105 at id 1 (created and updated at t0); pk at 0.
+    const p = { atKey: `k105.wavi${A}`, commitId: 1, operation: "*" as const, updatedAt: t0 };
+    const pk = { atKey: "public:publickey@x", commitId: 0, operation: "*" as const, updatedAt: t0 };
+    const live = (atKey: string, commitId: number, createdAt: string, updatedAt: string) => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { createdAt, updatedAt } });
+    const del = (atKey: string, commitId: number) => ({ atKey, commitId, operation: "-" as const, value: null, metadata: null });
+    // Restored to a backup without it: another client's delete of k33 at 2, d0's older k105 pushed at 3, created then.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), live(p.atKey, 3, t20, t20)], 1)).to.equal("gone");
+    // The same log rewritten in place keeps k105's createdAt: it holds.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), live(p.atKey, 3, t0, t20)], 1)).to.equal("holds");
+    // Deleted and written again on the same log: the delete's id (2) was left empty, so it proves nothing.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 3), live(p.atKey, 4, t20, t20)], 1)).to.equal("holds");
+    // No createdAt from the server: nothing to tell.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), { ...live(p.atKey, 3, t20, t20), metadata: { updatedAt: t20 } }], 1)).to.equal("holds");
+  });
+
   it("a log that gave a probe's own commit id to another key is gone, though the probe is above the last received id and its key was rewritten since", () => {
     const upd = "2026-11-22 10:00:00.000Z";
     // k0 was pulled at id 1 past the run's target (last received id 0).

@@ -38,6 +38,11 @@ const PULLED_THEN_RESTORED: Step[] = [
   { k: "restore", i: 0 },
 ];
 
+/** `n` requests of device `d` answered, one a step. */
+function delivered(d: number, n: number): Step[] {
+  return Array.from({ length: n }, () => ({ k: "deliver", d, fault: "ok" }));
+}
+
 const REGRESSIONS: Regression[] = [
   {
     scenario: "a push planned from a stats reply taken before the probe round trip overwrote another client's write unseen",
@@ -485,7 +490,7 @@ const REGRESSIONS: Regression[] = [
     ],
   },
   {
-    scenario: "oracle: a restore took away another client's write that d0 had pulled, and the log d0 checked next read as the one it pulled, carried on (a known limit); d1's older write, pushed after it, stands with no conflict",
+    scenario: "a restore took away another client's write that d0 had pulled, and the log d0 checked next read as the one it pulled, carried on (once taken for a known limit the oracle exempted); d1's older write, pushed after it, came back created anew with no id between for a delete: d0's probes show the reset, and the repair records the loss as a conflict",
     seed: 61544,
     devices: 3,
     trace: [
@@ -675,6 +680,24 @@ const REGRESSIONS: Regression[] = [
       { k: "deliver", d: 0, fault: "ok" },
       { k: "deliver", d: 0, fault: "ok" },
       { k: "restore", i: 7 },
+    ],
+  },
+  {
+    scenario: "a restore took away another client's k105=o261 that d1 had pulled at id 1; d0's older write of k105, pushed after it, came back created anew at id 3 (a later createdAt) with id 2 another key's: no delete fits, so d1's probes show the reset, and its repair records o261's loss as a conflict",
+    seed: 8,
+    devices: 2,
+    keys: 200,
+    trace: [
+      { k: "backup" },
+      { k: "many", d: 0, items: [{ key: "k33.sim@alice", value: null }, { key: "k105.sim@alice", value: "v254.0" }] },
+      { k: "other", op: "put", key: "k105.sim@alice", value: "o261" },
+      { k: "sync", d: 1 },
+      ...delivered(1, 4),
+      { k: "restore", i: 0 },
+      { k: "other", op: "del", key: "k33.sim@alice" },
+      { k: "advance", ms: 20000 },
+      { k: "sync", d: 0 },
+      ...delivered(0, 8),
     ],
   },
 ];
