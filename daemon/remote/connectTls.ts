@@ -26,6 +26,9 @@ export function connectTls(target: TlsTarget): Promise<TLSSocket> {
       ...(target.ca !== undefined ? { ca: target.ca } : {}),
       ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
     });
+    // One command, one reply: never let Nagle hold a command back waiting for an ACK (the
+    // dev-server's InboundConnection does the same for replies and notifications).
+    socket.setNoDelay(true);
     const timer = target.clock.setTimer(target.timeoutMs, () => {
       cleanup();
       socket.destroy();
