@@ -4,13 +4,15 @@
 // the other thread and a message event there: with 8 clients × 16 gets in flight they were most
 // of a forwarded get's cost on both threads. `flush()` posts at once (before an exit, before work
 // that may take long, so that what is done does not wait for it).
-import type { BatchMessage } from "./protocol.js";
 
 /** A batch posts at once when it holds this many messages. */
 export const MAX_BATCH_MESSAGES = 256;
 
 export interface MessageBatcherOptions<M> {
-  post(msg: M | BatchMessage<M>): void;
+  /** A message, a packed one, or a BatchMessage of them. */
+  post(msg: unknown): void;
+  /** What a batch of several carries in their place, in order (packReplies); default: them. */
+  pack?(msgs: M[]): unknown[];
   /** A message that could not be posted even alone (it cannot be cloned, the port is closed). */
   failed(msg: M, err: unknown): void;
   /** Runs `fn` at the end of this turn; default setImmediate. */
@@ -57,7 +59,8 @@ export class MessageBatcher<M> {
       return;
     }
     try {
-      this.o.post({ type: "batch", messages: q });
+      const body = this.o.pack ? this.o.pack(q) : q;
+      this.o.post(body.length === 1 ? body[0] : { type: "batch", messages: body });
     } catch {
       // One of them cannot be cloned (or the port closed): each alone, so only that one fails.
       for (const m of q) this.postOne(m);

@@ -23,7 +23,7 @@ import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
 import { followSharedKeys } from "./followSharedKeys.js";
 import { forwardNotifications, lastNotificationKey, parseLastNotification } from "./forwardNotifications.js";
-import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { packReplies, receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
 import { MessageBatcher } from "./MessageBatcher.js";
 import { NotificationOutbox } from "./NotificationOutbox.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
@@ -86,6 +86,7 @@ function start(): void {
   // Replies, events and statuses go to main together at the end of each turn, in the order posted.
   const toMain = new MessageBatcher<WorkerToMain>({
     post: (m) => port?.postMessage(m),
+    pack: packReplies,
     failed: (m, err) => logger.error("cannot post to main", { type: m.type, error: err instanceof Error ? err.message : String(err) }),
   });
   const post = (msg: WorkerToMain): void => toMain.push(msg);

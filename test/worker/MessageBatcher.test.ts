@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { MAX_BATCH_MESSAGES, MessageBatcher } from "../../daemon/worker/MessageBatcher.js";
-import { unbatch } from "../../daemon/worker/protocol.js";
+import { packReplies, unbatch, type WorkerToMain } from "../../daemon/worker/protocol.js";
 
 type Msg = { type: string; id: number; params?: unknown };
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -78,6 +78,24 @@ describe("MessageBatcher", () => {
     expect(received.map((m) => (m as Msg).id)).to.deep.equal([1, 3]);
     expect(failed.map((f) => f.msg.id)).to.deep.equal([2]);
     expect(String(failed[0]?.err)).to.match(/could not be cloned/);
+  });
+
+  it("packs runs of serialized replies into one string, and unbatch gives back every message in order", () => {
+    const json = JSON.stringify({ key: "k\n.app@alice🛠", value: "a b\u2028c" });
+    const msgs: WorkerToMain[] = [
+      { type: "reply", id: 1, json },
+      { type: "reply", id: 2, json: "null" },
+      { type: "event", event: { kind: "key.changed", atSign: "@alice", key: "k", origin: "local", op: "update" } } as WorkerToMain,
+      { type: "reply", id: 3, error: { code: 3001, message: "no such key" } },
+      { type: "reply", id: 4, json: "[1,2]" },
+    ];
+    const packed = packReplies(msgs);
+    expect(packed.map((m) => m.type)).to.deep.equal(["replies", "event", "reply", "replies"]);
+    expect(unbatch({ type: "batch", messages: packed })).to.deep.equal(msgs);
+    expect(unbatch(packed[0])).to.deep.equal(msgs.slice(0, 2));
+    // A malformed line stands for one bad reply (refused alone by parseWorkerToMain), not for the others.
+    expect(unbatch({ type: "replies", text: "x {}\n5 true\n" })).to.deep.equal([{ type: "reply", id: -1 }, { type: "reply", id: 5, json: "true" }]);
+    expect(() => unbatch({ type: "replies", text: 1 })).to.throw(/string `text`/);
   });
 
   it("unbatch refuses a batch without a list, or holding a batch", () => {

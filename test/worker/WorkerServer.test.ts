@@ -9,7 +9,7 @@ import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import type { KeyRecord } from "../../daemon/core/types.js";
 import { MessageBatcher } from "../../daemon/worker/MessageBatcher.js";
 import { PlaintextCache, cipherTag } from "../../daemon/worker/PlaintextCache.js";
-import { unbatch, type MainToWorker, type WorkerToMain } from "../../daemon/worker/protocol.js";
+import { packReplies, unbatch, type MainToWorker, type WorkerToMain } from "../../daemon/worker/protocol.js";
 import type { WorkerContext } from "../../daemon/worker/WorkerContext.js";
 import { WorkerServer } from "../../daemon/worker/WorkerServer.js";
 import { ErrorCode } from "../../shared/errors.js";
@@ -65,6 +65,8 @@ describe("WorkerServer: replies to main", () => {
         posted += unbatch(m).length;
         port1.postMessage(m);
       },
+      // As the worker's main.ts: runs of serialized replies packed into one string.
+      pack: packReplies,
       failed: () => undefined,
     });
     const server = new WorkerServer({
