@@ -130,11 +130,15 @@ export class History {
 
   /**
    * The tick of the arrival by which the server held `w`'s state just before `tick` (nothing
-   * replaced it since, no restore or wipe), or null when it did not hold it.
+   * replaced it since, no restore or wipe), or null when it did not hold it. Only arrivals after
+   * `w` was written count: a device's write carries the tick of the server's last command before
+   * it, so an arrival at that very tick (another client's write of the same state, such as an
+   * earlier delete) is not `w` on the server (soak seed 77623).
    */
   private heldSince(w: Write, tick: number): number | null {
+    const from = w.origin.kind === "device" ? w.tick + 1 : w.tick;
     let last: Arrival | undefined;
-    for (const a of this.arrivals) if (a.key === w.key && a.tick >= w.tick && a.tick < tick) last = a;
+    for (const a of this.arrivals) if (a.key === w.key && a.tick >= from && a.tick < tick) last = a;
     if (!last || !sameState(last.state, w.state)) return null;
     const since = last.tick;
     return this.resets.some((r) => r >= since && r < tick) ? null : since;

@@ -19,7 +19,7 @@ interface Seen {
 export interface LogNow {
   head: number | null;
   log: ReadonlyArray<{ id: number; key: string; op: CommitOp }>;
-  current: (key: string) => { updatedAt: string | null; value: string } | null;
+  current: (key: string) => { updatedAt: string | null; createdAt: string | null; value: string } | null;
 }
 
 interface Check {
@@ -123,9 +123,24 @@ export class DeviceViews {
         continue;
       }
       if (cur && seen.updatedAt !== null && cur.updatedAt !== null && cur.updatedAt < seen.updatedAt) return false;
+      if (cur && seen.op !== "-" && createdAnewWithoutDelete(seen, cur.createdAt, at, now.log)) return false;
     }
     return true;
   }
+}
+
+/**
+ * A rewrite keeps a key's createdAt: the key created after the version the device saw was absent
+ * in between, which on one log is a delete, and a delete's id is left empty once the key is
+ * written again. Every id between the version seen and the key's entry now held by another key:
+ * no delete fits, so the log is another one, and the device's reply shows it (README
+ * "Conflicts and restores"; the engine's probes check this, `reset.ts` `createdAnewWithoutDelete`).
+ */
+function createdAnewWithoutDelete(seen: Seen, createdAt: string | null, at: number, log: LogNow["log"]): boolean {
+  if (seen.updatedAt === null || createdAt === null || createdAt <= seen.updatedAt) return false;
+  const held = new Set(log.map((e) => e.id));
+  for (let id = seen.id + 1; id < at; id++) if (!held.has(id)) return false;
+  return true;
 }
 
 /**

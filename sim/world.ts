@@ -118,7 +118,8 @@ export class World implements WorldView {
       log: store.commitLog(),
       current: (key) => {
         const k = store.get(key);
-        return k ? { value: k.value, updatedAt: metaToStrings(k.meta)["updatedAt"] ?? null } : null;
+        const meta = k ? metaToStrings(k.meta) : null;
+        return k && meta ? { value: k.value, updatedAt: meta["updatedAt"] ?? null, createdAt: meta["createdAt"] ?? null } : null;
       },
     };
   }

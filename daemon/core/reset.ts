@@ -1,8 +1,9 @@
 // Detecting an atServer that lost data (restored from an old backup, or wiped), which the SDK
 // never notices (atprotocol.md §5.10, §9.4). Two checks:
 //
-// 1. stats: the server's last commit id is below the last one we received. Commit ids only
-//    grow on a server, so a smaller one means it is not the log we pulled from.
+// 1. stats: the server's last commit id is below the last one we received, or below one an
+//    earlier stats:3 of this log showed us. Commit ids only grow on a server, so a smaller one
+//    means it is not the log we read from.
 // 2. probes: before pulling, the last few entries we received (up to PROBE_COUNT distinct keys,
 //    each at its commit id) must still be in the server's log. A real log never loses a key:
 //    committing a key again moves its entry to a higher id, a delete or an expiry leaves a `-`
@@ -10,7 +11,8 @@
 //    regex before its 25-entry window). A probe key with no entry at all, or an entry at or
 //    below our last received id that is not the one we saw, means the log we pulled from is
 //    gone. A probe key written again since (an entry above our last received id) proves nothing
-//    either way: another client may have rewritten it, or written it anew after a wipe. An
+//    either way (another client may have rewritten it, or written it anew after a wipe), unless
+//    it was created anew with no id between left for a delete (`createdAnewWithoutDelete`). An
 //    acknowledged push is a probe too, at the commit id the server gave it, before its echo is
 //    pulled: a server wiped or restored between the ack and the next pull forgets it. Each probe
 //    keeps a digest of its value, so another client's write that a restored server gave the same
@@ -36,9 +38,16 @@ export function isResetByStats(serverCommitId: number | null, knownCommitId: num
   return serverCommitId === null || serverCommitId < knownCommitId;
 }
 
-/** The highest commit id the server told us of: the last received, or a probe's (an acknowledged push). */
-export function highestKnownCommitId(lastReceivedCommitId: number, probes: readonly ResetProbe[]): number {
-  return Math.max(lastReceivedCommitId, ...probes.map((p) => p.commitId));
+/**
+ * The highest commit id the server told us of: the last received, a probe's (an acknowledged
+ * push), or the head a stats:3 of this log read (`headRead`, the stored server commit id; null
+ * once a filter change restarted the pull, since a narrower filter's head may be lower). A pull
+ * that ended on a full page below that head proved ids up to its last entry only: a restore to a
+ * backup with exactly that many ids can put back, at an id the page showed empty (a key rewritten
+ * past it), an entry we never pull, and only the head going back shows it (seed 184 of --keys 200).
+ */
+export function highestKnownCommitId(lastReceivedCommitId: number, probes: readonly ResetProbe[], headRead: number | null = null): number {
+  return Math.max(lastReceivedCommitId, headRead ?? -1, ...probes.map((p) => p.commitId));
 }
 
 function escapeRegex(s: string): string {
@@ -98,7 +107,8 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
     // it replaced (a restored server's older write of the key) is another log.
     const at = first.operation === "-" ? null : timeOf(first.metadata?.updatedAt);
     const floor = probe.notBeforeMs ?? timeOf(probe.updatedAt);
-    return at !== null && floor !== null && at < floor ? "gone" : "rewritten";
+    if (at !== null && floor !== null && at < floor) return "gone";
+    return createdAnewWithoutDelete(probe, first, page) ? "gone" : "rewritten";
   }
   // Below the probe, or between it and what we received (that entry would have become the probe).
   if (first.commitId !== probe.commitId) return "gone";
@@ -108,6 +118,29 @@ function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCo
   // write that a restored server gave the same commit id.
   if (probe.valueHash !== undefined && first.operation !== "-" && valueDigest(first.value) !== probe.valueHash) return "gone";
   return "intact";
+}
+
+/**
+ * A rewrite keeps a key's `createdAt` (the atServer's `AtMetadataBuilder`, the dev-server's
+ * `buildMeta`): the probe's live key back with a `createdAt` after the probe's version was written
+ * was absent in between, which on one log is a delete (an expiry is one too), and a delete takes
+ * a commit id, left empty once the key is written again. So when every id between the probe and
+ * the key's entry holds another key's entry in this page, no delete of the key fits there: the
+ * log lost the probe's version, and the key was created anew on another log (a restore, then
+ * another device's older write of it pushed: the third known limit of README "Conflicts and
+ * restores", which this much of the server's metadata shows). A server that sends no `createdAt`,
+ * a probe of a delete or of our own push (no time of its version), or an id the page does not
+ * show (a filter, a sparser log) proves nothing.
+ */
+function createdAnewWithoutDelete(probe: ResetProbe, first: RemoteEntry, page: readonly RemoteEntry[]): boolean {
+  if (probe.operation === "-" || first.operation === "-" || probe.updatedAt === null) return false;
+  const created = timeOf(first.metadata?.createdAt);
+  const written = timeOf(probe.updatedAt);
+  if (created === null || written === null || created <= written) return false;
+  if (first.commitId - probe.commitId - 1 > page.length) return false;
+  const ids = new Set(page.map((e) => e.commitId));
+  for (let id = probe.commitId + 1; id < first.commitId; id++) if (!ids.has(id)) return false;
+  return true;
 }
 
 /** Whether the server still holds the log the probes were taken from (see the rules above). */

@@ -9,14 +9,15 @@ import type { ChangeRecord, LocalKey, RejectedRow } from "./types.js";
  * pull starts over from -1 (per-key commit ids make unchanged keys cheap to skip). Keys a repair
  * under the old filter left unseen (outside it, so never pulled again: their commit ids belong to
  * a log that is gone) make that pull a repair, so the new log's versions of them are ordered by
- * the server's clock and the ones it lost are queued again (`unseenLeft`).
+ * the server's clock and the ones it lost are queued again (`unseenLeft`). The head read under the
+ * old filter is forgotten: the new filter's may be lower on the same log (`highestKnownCommitId`).
  */
 export function decideFilter(stored: string | null, current: string | undefined, unseenLeft = false): { ops: StoreOp[]; restarted: boolean } {
   const regex = current ?? "";
   if (stored === regex) return { ops: [], restarted: false };
   const restarted = stored !== null;
   const patch = restarted
-    ? { filterRegex: regex, lastReceivedCommitId: -1, probes: [], ...(unseenLeft ? { repairInProgress: true } : {}) }
+    ? { filterRegex: regex, lastReceivedCommitId: -1, serverCommitId: null, probes: [], ...(unseenLeft ? { repairInProgress: true } : {}) }
     : { filterRegex: regex };
   return { ops: [{ op: "setSyncState", patch }], restarted };
 }

@@ -21,6 +21,7 @@ import { CANCEL_METHOD, PROTOCOL_VERSION, leadingFrameId, parseClientFrame, type
 import type { AtsyncEvent } from "../../shared/events.js";
 import { toErrorObject } from "./errorBoundary.js";
 import { InflightRequest } from "./InflightRequest.js";
+import type { LargeFrameGate } from "./LargeFrameGate.js";
 import { RawJson } from "./RawJson.js";
 import type { Handler, RpcPeer } from "./types.js";
 
@@ -65,6 +66,8 @@ export interface ConnectionOptions {
   maxInFlight: number;
   /** Longest a finished reply waits for requests of the same read still in flight. */
   replyHoldMs: number;
+  /** The daemon-wide cap on connections holding a large incomplete frame (LargeFrameGate.ts); none: no cap. */
+  frameGate?: LargeFrameGate;
 }
 
 export class RpcConnection implements RpcPeer {
@@ -76,6 +79,12 @@ export class RpcConnection implements RpcPeer {
   private paused = false;
   private isClosed = false;
   private refused = false;
+  /** Its incomplete frame has grown past the gate's largeBytes and every place is taken: reading waits for one. */
+  private gateWait = false;
+  private readonly gateOpened = (): void => {
+    this.gateWait = false;
+    this.updateFlow();
+  };
   /** The unhandled rest of a read, after the connection yielded or had to wait: reading is paused until it is handled. */
   private rest: Buffer | undefined;
   private restScheduled = false;
@@ -205,11 +214,25 @@ export class RpcConnection implements RpcPeer {
       this.rest = chunk.subarray(used);
       this.updateFlow();
     }
+    this.checkGate();
+  }
+
+  /** A large incomplete frame reads on only while it holds a place at the gate; a frame that ended gives its place up. */
+  private checkGate(): void {
+    const gate = this.opts.frameGate;
+    if (gate === undefined || this.isClosed) return;
+    if (this.splitter.pendingBytes <= gate.largeBytes) {
+      gate.leave(this);
+      return;
+    }
+    if (gate.enter(this, this.gateOpened)) return;
+    this.gateWait = true;
+    this.updateFlow();
   }
 
   /** Replies do not leave (the client does not read them) or too many requests are in flight. */
   private mustWait(): boolean {
-    return this.writeBlocked || this.inflight.size >= this.opts.maxInFlight;
+    return this.writeBlocked || this.gateWait || this.inflight.size >= this.opts.maxInFlight;
   }
 
   /** A frame over a limit, dropped unread: an error reply (to its id when it leads with one), and the connection goes on. */
@@ -442,6 +465,7 @@ export class RpcConnection implements RpcPeer {
   private onSocketClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.opts.frameGate?.leave(this);
     this.holdTimer?.dispose();
     this.holdTimer = undefined;
     this.batch = "";

@@ -13,6 +13,7 @@ import { REQUEST_FRAME_LIMITS } from "../../shared/protocol.js";
 import { nullLogger } from "../adapters/nullLogger.js";
 import type { Duplex } from "node:stream";
 import { DEFAULT_REPLY_HOLD_MS, RpcConnection, type ConnectionScope, type Registry } from "./RpcConnection.js";
+import { LargeFrameGate } from "./LargeFrameGate.js";
 import { prepareSocketPath, socketMode } from "./socketFile.js";
 import type { Handler } from "./types.js";
 
@@ -27,7 +28,18 @@ export interface RpcServerOptions {
   maxInFlight?: number;
   /** Longest a finished reply waits to share a write with replies to the same read. Default 1 ms. */
   replyHoldMs?: number;
+  /**
+   * The daemon-wide cap on large incomplete frames (LargeFrameGate.ts), shared by the socket's and
+   * the web listener's connections: how many connections may hold one at once, and past how many
+   * bytes a frame counts as large. Default LARGE_FRAME_SLOTS and LARGE_FRAME_BYTES.
+   */
+  largeFrames?: { slots: number; largeBytes: number };
 }
+
+/** Connections that may hold an incomplete frame past LARGE_FRAME_BYTES at once: four of the largest legal frames, 64 MiB. */
+export const LARGE_FRAME_SLOTS = 4;
+/** 1 MiB: a `putMany` of a few thousand ordinary keys; larger frames take a place at the gate. */
+export const LARGE_FRAME_BYTES = 1 << 20;
 
 type Entry = { validate: (v: unknown, path: string) => unknown; handler: Handler<unknown, unknown> };
 
@@ -41,7 +53,7 @@ export class RpcServer implements Registry {
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
-    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock" | "frameLimits">> & { frameLimits: FrameLimits },
+    private readonly opts: Required<Omit<RpcServerOptions, "logger" | "clock" | "frameLimits" | "largeFrames">> & { frameLimits: FrameLimits; frameGate: LargeFrameGate },
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
@@ -61,6 +73,7 @@ export class RpcServer implements Registry {
       frameLimits: { ...REQUEST_FRAME_LIMITS, ...options.frameLimits },
       maxInFlight: options.maxInFlight ?? 256,
       replyHoldMs: options.replyHoldMs ?? DEFAULT_REPLY_HOLD_MS,
+      frameGate: new LargeFrameGate(options.largeFrames?.slots ?? LARGE_FRAME_SLOTS, options.largeFrames?.largeBytes ?? LARGE_FRAME_BYTES),
     };
     await prepareSocketPath(opts.socketPath, options.clock);
     const server = createServer({ pauseOnConnect: false });
@@ -149,6 +162,11 @@ export class RpcServer implements Registry {
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
     return conn;
+  }
+
+  /** Connections holding a large incomplete frame, and waiting to (LargeFrameGate.ts). */
+  get largeFrameCounts(): { holding: number; waiting: number } {
+    return this.opts.frameGate.counts;
   }
 
   /** The limits every connection's frames are held to (the web listener sizes maxPayload by them). */

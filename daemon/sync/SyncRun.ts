@@ -153,7 +153,8 @@ export class SyncRun {
     const server = await this.serverCommitId();
     // The log as this run found it (a repair begun just now restarted it at -1).
     const known = probeFailed ? before : this.d.store.syncState();
-    const wentBack = isResetByStats(server, highestKnownCommitId(known.lastReceivedCommitId, known.probes));
+    // The head an earlier stats:3 of this log read counts too (before this one overwrote it).
+    const wentBack = isResetByStats(server, highestKnownCommitId(known.lastReceivedCommitId, known.probes, before.serverCommitId));
     // A repair resumed (after a crash or a failed run) goes on from where it stopped only while
     // the log it was pulling is still there: a server restored again meanwhile restarts it.
     if (wentBack) {

@@ -5,7 +5,7 @@ import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js"
 import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
-import { ackProbes, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import { ackProbes, highestKnownCommitId, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { RemoteEntry, ResetProbe } from "../../daemon/core/types.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
@@ -69,6 +69,14 @@ describe("core: reset detection", () => {
     expect(isResetByStats(null, -1)).to.equal(false);
   });
 
+  it("a head below one an earlier stats:3 of the log read is a reset, though no lower than the last received id (seed 184 of --keys 200)", () => {
+    // A full first page ended at 25 while the head read 26; a restore to a backup at 25 reads 25.
+    expect(isResetByStats(25, highestKnownCommitId(25, [], 26))).to.equal(true);
+    expect(isResetByStats(26, highestKnownCommitId(25, [], 26))).to.equal(false);
+    // No head read (a fresh store, or a filter change forgot it): the last received id decides.
+    expect(isResetByStats(25, highestKnownCommitId(25, [], null))).to.equal(false);
+  });
+
   it("the probes hold when one is still where we saw it and none is gone", () => {
     const upd = "2026-11-22 10:00:00.000Z";
     const p1 = { atKey: `k1.wavi${A}`, commitId: 7, operation: "*" as const, updatedAt: upd };
@@ -98,6 +106,24 @@ describe("core: reset detection", () => {
     expect(windowOutcome([p, key0], restored, 1)).to.equal("gone");
     // The log we pulled, with k3 rewritten and a new key after it: it holds.
     expect(windowOutcome([p, key0], [entry("public:publickey@x", 0), entry(p.atKey, 2), entry(`k1.wavi${A}`, 3)], 1)).to.equal("holds");
+  });
+
+  it("a probe's key back created anew (a later createdAt), with every id between held by other keys, is gone: no delete fits there, so the log lost the probe's version (the restore no device could see: o261, soak seed 61544)", () => {
+    const t0 = "2026-11-22 12:00:00.000Z";
+    const t20 = "2026-11-22 12:00:20.000Z";
+    // d1 pulled another client's k105 at id 1 (created and updated at t0); pk at 0.
+    const p = { atKey: `k105.wavi${A}`, commitId: 1, operation: "*" as const, updatedAt: t0 };
+    const pk = { atKey: "public:publickey@x", commitId: 0, operation: "*" as const, updatedAt: t0 };
+    const live = (atKey: string, commitId: number, createdAt: string, updatedAt: string) => ({ atKey, commitId, operation: "*" as const, value: "v", metadata: { createdAt, updatedAt } });
+    const del = (atKey: string, commitId: number) => ({ atKey, commitId, operation: "-" as const, value: null, metadata: null });
+    // Restored to a backup without it: another client's delete of k33 at 2, d0's older k105 pushed at 3, created then.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), live(p.atKey, 3, t20, t20)], 1)).to.equal("gone");
+    // The same log rewritten in place keeps k105's createdAt: it holds.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), live(p.atKey, 3, t0, t20)], 1)).to.equal("holds");
+    // Deleted and written again on the same log: the delete's id (2) was left empty, so it proves nothing.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 3), live(p.atKey, 4, t20, t20)], 1)).to.equal("holds");
+    // No createdAt from the server: nothing to tell.
+    expect(windowOutcome([p, pk], [live(pk.atKey, 0, t0, t0), del(`k33.wavi${A}`, 2), { ...live(p.atKey, 3, t20, t20), metadata: { updatedAt: t20 } }], 1)).to.equal("holds");
   });
 
   it("a log that gave a probe's own commit id to another key is gone, though the probe is above the last received id and its key was rewritten since", () => {

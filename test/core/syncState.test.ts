@@ -23,9 +23,9 @@ describe("core: repairs and the selective-sync filter", () => {
   it("a changed filter restarts the pull from -1, as a repair when a repair left keys unseen; the first filter and the same filter do neither", () => {
     expect(decideFilter(null, "\\.wavi@")).to.deep.equal({ ops: [{ op: "setSyncState", patch: { filterRegex: "\\.wavi@" } }], restarted: false });
     expect(decideFilter("\\.wavi@", "\\.wavi@", true)).to.deep.equal({ ops: [], restarted: false });
-    expect(decideFilter("\\.wavi@", undefined).ops).to.deep.equal([{ op: "setSyncState", patch: { filterRegex: "", lastReceivedCommitId: -1, probes: [] } }]);
+    expect(decideFilter("\\.wavi@", undefined).ops).to.deep.equal([{ op: "setSyncState", patch: { filterRegex: "", lastReceivedCommitId: -1, serverCommitId: null, probes: [] } }]);
     expect(decideFilter("\\.wavi@", undefined, true).ops).to.deep.equal([
-      { op: "setSyncState", patch: { filterRegex: "", lastReceivedCommitId: -1, probes: [], repairInProgress: true } },
+      { op: "setSyncState", patch: { filterRegex: "", lastReceivedCommitId: -1, serverCommitId: null, probes: [], repairInProgress: true } },
     ]);
   });
 });
