@@ -55,6 +55,10 @@ export function registerMethods(d: MethodDeps): Disposable {
   // forwarded request stays cancellable by `$/cancel` or a dropped connection.
   const fwd = <R>(atSign: string, name: string, params: unknown, cancel: Cancellation): Promise<R> =>
     sup.forward(atSign, name, params, cancel) as Promise<R>;
+  // A method whose reply is the worker's result as it is: the worker's JSON goes into the reply
+  // frame unparsed (RawJson). Typed as the method's result, which is what the app receives.
+  const pass = <R>(atSign: string, name: string, params: unknown, cancel: Cancellation): Promise<R> =>
+    sup.forwardRaw(atSign, name, params, cancel) as Promise<R>;
 
   const all: Disposable[] = [
     serveEvents(rpc, d.hub),
@@ -65,7 +69,7 @@ export function registerMethods(d: MethodDeps): Disposable {
       const lists = await Promise.all(targets.map((a) => fwd<Conflict[]>(a, M.ConflictsList.name, { ...p, atSign: a }, ctx)));
       return lists.flat();
     }),
-    rpc.handle(M.ConflictsResolve, (p, ctx) => fwd(p.atSign, M.ConflictsResolve.name, p, ctx)),
+    rpc.handle(M.ConflictsResolve, (p, ctx) => pass(p.atSign, M.ConflictsResolve.name, p, ctx)),
     rpc.handle(M.DaemonDescribe, () => d.describe()),
     rpc.handle(M.DaemonShutdown, (_p, ctx) => {
       ctx.afterReply(() => d.shutdown());
@@ -73,14 +77,14 @@ export function registerMethods(d: MethodDeps): Disposable {
     }),
     rpc.handle(M.IdentitiesOffboard, (p) => d.identities.offboard(p.atSign)),
     rpc.handle(M.IdentitiesOnboard, (p) => d.identities.onboard(p.atSign, p.atKeys)),
-    rpc.handle(M.KeysDelete, (p, ctx) => fwd(p.atSign, M.KeysDelete.name, p, ctx)),
-    rpc.handle(M.KeysGet, (p, ctx) => fwd(p.atSign, M.KeysGet.name, p, ctx)),
-    rpc.handle(M.KeysGetMeta, (p, ctx) => fwd(p.atSign, M.KeysGetMeta.name, p, ctx)),
-    rpc.handle(M.KeysList, (p, ctx) => fwd(p.atSign, M.KeysList.name, p, ctx)),
-    rpc.handle(M.KeysLookup, (p, ctx) => fwd(p.atSign, M.KeysLookup.name, p, ctx)),
-    rpc.handle(M.KeysPut, (p, ctx) => fwd(p.atSign, M.KeysPut.name, p, ctx)),
-    rpc.handle(M.KeysPutMany, (p, ctx) => fwd(p.atSign, M.KeysPutMany.name, p, ctx)),
-    rpc.handle(M.NotificationsSend, (p, ctx) => fwd(p.atSign, M.NotificationsSend.name, p, ctx)),
+    rpc.handle(M.KeysDelete, (p, ctx) => pass(p.atSign, M.KeysDelete.name, p, ctx)),
+    rpc.handle(M.KeysGet, (p, ctx) => pass(p.atSign, M.KeysGet.name, p, ctx)),
+    rpc.handle(M.KeysGetMeta, (p, ctx) => pass(p.atSign, M.KeysGetMeta.name, p, ctx)),
+    rpc.handle(M.KeysList, (p, ctx) => pass(p.atSign, M.KeysList.name, p, ctx)),
+    rpc.handle(M.KeysLookup, (p, ctx) => pass(p.atSign, M.KeysLookup.name, p, ctx)),
+    rpc.handle(M.KeysPut, (p, ctx) => pass(p.atSign, M.KeysPut.name, p, ctx)),
+    rpc.handle(M.KeysPutMany, (p, ctx) => pass(p.atSign, M.KeysPutMany.name, p, ctx)),
+    rpc.handle(M.NotificationsSend, (p, ctx) => pass(p.atSign, M.NotificationsSend.name, p, ctx)),
     rpc.handle(M.StatusGet, (p) => statuses(p.atSign)),
     rpc.handle(M.SyncNow, async (p, ctx) => {
       const targets = p.atSign !== undefined ? [p.atSign] : sup.atSigns();
@@ -88,7 +92,7 @@ export function registerMethods(d: MethodDeps): Disposable {
       const results = await Promise.all(targets.map((a) => fwd<{ statuses: SyncStatus[] }>(a, M.SyncNow.name, { ...rest, atSign: a }, ctx)));
       return { statuses: results.flatMap((r) => r.statuses.map((s) => ({ ...s, keyStore: d.keyStoreKind }))) };
     }),
-    rpc.handle(M.UploadsList, (p, ctx) => fwd(p.atSign, M.UploadsList.name, p, ctx)),
+    rpc.handle(M.UploadsList, (p, ctx) => pass(p.atSign, M.UploadsList.name, p, ctx)),
     rpc.handle(M.WebLogin, () => d.webLogin()),
   ];
   if (d.testHooks) {

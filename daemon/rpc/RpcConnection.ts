@@ -22,6 +22,7 @@ import type { AtsyncEvent } from "../../shared/events.js";
 import { toErrorObject } from "./errorBoundary.js";
 import { InflightRequest } from "./InflightRequest.js";
 import type { LargeFrameGate } from "./LargeFrameGate.js";
+import { RawJson } from "./RawJson.js";
 import type { Handler, RpcPeer } from "./types.js";
 
 /** Default longest a finished reply waits for its siblings still in flight. */
@@ -362,8 +363,15 @@ export class RpcConnection implements RpcPeer {
     }
     let json: string;
     try {
-      const out = this.scope?.narrowResult ? this.scope.narrowResult(method, result) : result;
-      json = JSON.stringify({ jsonrpc: "2.0", id, result: out === undefined ? null : out });
+      const narrow = this.scope?.narrowResult;
+      if (result instanceof RawJson && narrow === undefined) {
+        // The same frame JSON.stringify would make, key for key, around the result as serialized.
+        json = `{"jsonrpc":"2.0","id":${typeof id === "number" ? id : JSON.stringify(id)},"result":${result.json}}`;
+      } else {
+        const value = result instanceof RawJson ? JSON.parse(result.json) as unknown : result;
+        const out = narrow ? narrow(method, value) : value;
+        json = JSON.stringify({ jsonrpc: "2.0", id, result: out === undefined ? null : out });
+      }
     } catch (e) {
       this.sendError(id, toErrorObject(e, method, this.log));
       return;

@@ -25,9 +25,9 @@ export class HeldRequests {
   }
 
   /** `cancelled` is the slot's one cancellation hook (it asks `cancel(id)` first). */
-  hold(id: number, method: string, params: unknown, cancel: Cancellation | undefined, cancelled: (p: PendingRequest) => void): Promise<unknown> {
+  hold(id: number, method: string, params: unknown, cancel: Cancellation | undefined, cancelled: (p: PendingRequest) => void, raw = false): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const p = new PendingRequest(id, resolve, reject, cancel, cancelled);
+      const p = new PendingRequest(id, resolve, reject, cancel, cancelled, raw);
       const since = this.o.clock.now();
       const timer = this.o.clock.setTimer(this.o.waitMs, () => {
         if (!this.held.delete(id)) return;

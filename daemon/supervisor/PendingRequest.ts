@@ -12,6 +12,8 @@ export class PendingRequest {
     private readonly rejectFn: (e: unknown) => void,
     private readonly source: Cancellation | undefined,
     cancelled: (p: PendingRequest) => void,
+    /** The caller takes a result the worker serialized as it is (a RawJson), unparsed. */
+    readonly raw = false,
   ) {
     if (source === undefined) return;
     this.onCancel = () => cancelled(this);

@@ -125,11 +125,23 @@ export class Supervisor {
    * `cancel` is an AbortSignal or, cheaper, the RPC request context itself (a CancelSource).
    */
   forward(atSign: string, method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
+    return this.route(atSign, method, params, cancel, false);
+  }
+
+  /**
+   * As forward(), for a caller that hands the result straight to the RPC layer: it may resolve with
+   * the result as the worker serialized it (a RawJson), written into the reply unparsed.
+   */
+  forwardRaw(atSign: string, method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
+    return this.route(atSign, method, params, cancel, true);
+  }
+
+  private route(atSign: string, method: string, params: unknown, cancel: Cancellation | undefined, raw: boolean): Promise<unknown> {
     if (this.stopping) return Promise.reject(new AtsyncError(ErrorCode.ShuttingDown, "atsyncd is shutting down"));
     // Apps pass the atSign as onboarded nearly always: the exact lookup spares normalizing per request.
     const slot = this.slots.get(atSign) ?? this.slots.get(normalizeAtSignName(atSign));
     if (slot === undefined) return Promise.reject(new AtsyncError(ErrorCode.NotOnboarded, `${normalizeAtSignName(atSign)} is not onboarded`));
-    return slot.request(method, params, cancel);
+    return slot.request(method, params, cancel, raw);
   }
 
   /** Pokes one worker (cron tick) or, without atSign, all of them (network change). */

@@ -7,9 +7,11 @@ import type { SyncStatus } from "../../shared/status.js";
 import { Backoff, type BackoffOptions } from "../backoff.js";
 import { redactText } from "../log/redact.js";
 import type { Clock, Disposable, Logger } from "../ports.js";
+import { RawJson } from "../rpc/RawJson.js";
+import { MessageBatcher } from "../worker/MessageBatcher.js";
 import {
-  exitCodeName, NO_RESTART_EXIT_CODES, parseWorkerToMain,
-  type MainToWorker, type TriggerReason, type WorkerData, type WorkerToMain,
+  exitCodeName, NO_RESTART_EXIT_CODES, parseWorkerToMain, unbatch,
+  type MainToWorker, type ReplyMessage, type TriggerReason, type WorkerData, type WorkerToMain,
 } from "../worker/protocol.js";
 import type { Cancellation } from "./CancelSource.js";
 import { CrashWindow } from "./CrashWindow.js";
@@ -45,6 +47,8 @@ function describe(err: unknown): string {
 
 export class WorkerSlot {
   private worker: Worker | undefined;
+  /** What is posted to `worker` this turn, posted together at its end (one postMessage, not one per request). */
+  private out: MessageBatcher<MainToWorker> | undefined;
   private st: WorkerState;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly held: HeldRequests;
@@ -136,12 +140,22 @@ export class WorkerSlot {
       return;
     }
     this.worker = w;
-    // No closure per message: this listener runs once per forwarded request.
+    this.out = new MessageBatcher<MainToWorker>({ post: (m) => w.postMessage(m), failed: (m, err) => this.notPosted(w, m, err) });
+    // One message may carry many (a batch): each is handled alone, so a bad one is dropped alone.
     w.on("message", (raw: unknown) => {
+      let list: unknown[];
       try {
-        this.onMessage(w, raw);
+        list = unbatch(raw);
       } catch (err) {
-        this.bug("message", err);
+        this.o.logger.warn("dropped malformed message from worker", { error: describe(err) });
+        return;
+      }
+      for (const m of list) {
+        try {
+          this.onMessage(w, m);
+        } catch (err) {
+          this.bug("message", err);
+        }
       }
     });
     w.on("messageerror", (err) => this.o.logger.warn("undecodable message from worker", { error: describe(err) }));
@@ -191,8 +205,7 @@ export class WorkerSlot {
         const p = this.pending.get(msg.id);
         if (p === undefined) return; // cancelled or timed out on our side already
         this.pending.delete(msg.id);
-        if ("error" in msg) p.reject(AtsyncError.fromJSON(msg.error));
-        else p.resolve(msg.result);
+        settle(p, msg);
         return;
       }
       case "event":
@@ -208,6 +221,7 @@ export class WorkerSlot {
   private onExit(w: Worker, code: number): void {
     if (w !== this.worker) return;
     this.worker = undefined;
+    this.out = undefined;
     this.readyTimer?.dispose();
     this.healthyTimer?.dispose();
     this.ticket?.release();
@@ -263,21 +277,36 @@ export class WorkerSlot {
     this.o.emit({ kind: "worker.state", atSign: this.atSign, from: from.kind, to: next, durationMs });
   }
 
+  /** Into this turn's batch for `w` (posted at once when it is not the current worker's: it is going away). */
   private post(w: Worker, msg: MainToWorker): void {
-    w.postMessage(msg);
+    const out = this.out;
+    if (out !== undefined && w === this.worker) out.push(msg);
+    else w.postMessage(msg);
+  }
+
+  /** A message the batch could not post, even alone: a request's caller hears why; the rest only matter to a live worker. */
+  private notPosted(w: Worker, msg: MainToWorker, err: unknown): void {
+    if (msg.type !== "request") {
+      this.o.logger.warn("message not delivered to the worker", { type: msg.type, error: describe(err) });
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (p === undefined || w !== this.worker) return;
+    this.pending.delete(msg.id);
+    p.reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
   }
 
   /**
    * Sends one request; rejects with an AtsyncError when the worker cannot answer. While the worker
    * starts, the request waits for it (and it starts next if it was waiting for a turn).
    */
-  request(method: string, params: unknown, cancel?: Cancellation): Promise<unknown> {
+  request(method: string, params: unknown, cancel?: Cancellation, raw = false): Promise<unknown> {
     const st = this.st;
     const w = this.worker;
     if (st.kind === "starting") {
       if (cancel?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
       this.ticket?.hurry();
-      return this.held.hold(this.nextId++, method, params, cancel, this.onCancelled);
+      return this.held.hold(this.nextId++, method, params, cancel, this.onCancelled, raw);
     }
     if (st.kind === "backoff") {
       const retryAfterMs = Math.max(0, st.untilMs - this.o.clock.now());
@@ -291,17 +320,12 @@ export class WorkerSlot {
     }
     if (cancel?.aborted) return Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => this.send(w, new PendingRequest(id, resolve, reject, cancel, this.onCancelled), method, params));
+    return new Promise((resolve, reject) => this.send(w, new PendingRequest(id, resolve, reject, cancel, this.onCancelled, raw), method, params));
   }
 
   private send(w: Worker, p: PendingRequest, method: string, params: unknown): void {
     this.pending.set(p.id, p);
-    try {
-      this.post(w, { type: "request", id: p.id, method, params });
-    } catch (err) {
-      this.pending.delete(p.id);
-      p.reject(new AtsyncError(ErrorCode.InvalidParams, `params cannot be passed to the worker: ${describe(err)}`));
-    }
+    this.post(w, { type: "request", id: p.id, method, params });
   }
 
   private readonly onCancelled = (p: PendingRequest): void => {
@@ -350,6 +374,7 @@ export class WorkerSlot {
     }
     try {
       this.post(w, { type: "shutdown" });
+      this.out?.flush();
     } catch {
       // Already closing; the timer below still bounds the wait.
     }
@@ -359,5 +384,28 @@ export class WorkerSlot {
     });
     await stopped;
     killer.dispose();
+  }
+}
+
+/**
+ * A reply to its request: an error as the AtsyncError it names; a result serialized by the worker
+ * as it is for a caller that takes it so (RawJson: the RPC layer writes it unparsed), else parsed.
+ */
+function settle(p: PendingRequest, msg: ReplyMessage): void {
+  if ("error" in msg) {
+    p.reject(AtsyncError.fromJSON(msg.error));
+  } else if ("result" in msg) {
+    p.resolve(msg.result);
+  } else if (p.raw) {
+    p.resolve(new RawJson(msg.json));
+  } else {
+    let value: unknown;
+    try {
+      value = JSON.parse(msg.json);
+    } catch (err) {
+      p.reject(new AtsyncError(ErrorCode.Internal, `the worker sent a result that is not JSON: ${describe(err)}`));
+      return;
+    }
+    p.resolve(value);
   }
 }

@@ -13,7 +13,7 @@ export function detach<T>(p: Promise<T>): Detached<T> {
   return { detached: p };
 }
 
-function isDetached(v: unknown): v is Detached<unknown> {
+export function isDetached(v: unknown): v is Detached<unknown> {
   return typeof v === "object" && v !== null && "detached" in v && (v as { detached: unknown }).detached instanceof Promise;
 }
 
@@ -37,8 +37,41 @@ export class Inbox {
     return turn.then((v) => (isDetached(v) ? (v.detached as Promise<T>) : (v as T)));
   }
 
+  /**
+   * Runs `task` after every task queued before it, as `run` does, for a task that reports its own
+   * outcome (a request's reply). With nothing queued it runs at once, in the caller's turn, and
+   * one that finishes synchronously (a cached `keys.get`) costs no promise at all.
+   */
+  enqueue(task: () => unknown): void {
+    if (this.queued === 0) {
+      this.queued++;
+      let out: unknown;
+      try {
+        out = task();
+      } catch {
+        out = undefined;
+      }
+      if (!isThenable(out)) {
+        this.queued--;
+        return;
+      }
+      this.tail = Promise.resolve(out).then(this.done, this.done);
+      return;
+    }
+    this.queued++;
+    this.tail = this.tail.then(task).then(this.done, this.done);
+  }
+
+  private readonly done = (): void => {
+    this.queued--;
+  };
+
   /** Resolves once every task queued so far has finished. */
   async drained(): Promise<void> {
     await this.tail;
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

@@ -2,16 +2,19 @@
 // triggers, and the shutdown that finishes in-flight work before the store closes.
 import { AtsyncError, ErrorCode } from "../../shared/errors.js";
 import type { Logger } from "../ports.js";
-import { parseMainToWorker, type MainToWorker, type TriggerReason, type WorkerToMain } from "./protocol.js";
+import { parseMainToWorker, unbatch, type MainToWorker, type TriggerReason, type WorkerToMain } from "./protocol.js";
 import { DEBUG_CRASH_METHOD, WORKER_HANDLERS } from "./handlers/index.js";
 import { DEBUG_MEMORY_METHOD, debugMemory } from "./handlers/debugMemory.js";
-import { Inbox } from "./Inbox.js";
+import { Inbox, isDetached } from "./Inbox.js";
 import { toWireError } from "./toWireError.js";
 import type { WorkerContext } from "./WorkerContext.js";
 
 export interface WorkerServerOptions {
   ctx: WorkerContext;
+  /** Into this turn's batch to main (MessageBatcher.ts). */
   post(msg: WorkerToMain): void;
+  /** Posts that batch now. */
+  flush(): void;
   logger: Logger;
   onTrigger(reason: TriggerReason): void;
   /** Stops sync, closes connections and the store; called once, after in-flight requests finished. */
@@ -21,6 +24,13 @@ export interface WorkerServerOptions {
   /** Whether test-only methods are served (ATSYNCD_TEST_HOOKS=1). */
   testHooks: boolean;
 }
+
+/**
+ * Methods that only read one key from the store (and decrypt it on a cache miss): their replies
+ * wait for the end of the turn to go to main together. Before any other method runs, the replies
+ * gathered so far are posted, so that none waits behind a write's fsync or a long listing.
+ */
+const QUICK_METHODS: ReadonlySet<string> = new Set(["keys.get", "keys.getMeta"]);
 
 /** What handlers that declare no `signal` parameter get: they finish before a cancel could matter. */
 const NEVER: AbortSignal = new AbortController().signal;
@@ -49,8 +59,19 @@ export class WorkerServer {
 
   constructor(private readonly o: WorkerServerOptions) {}
 
-  /** Entry point for every raw message from main; never throws. */
+  /** Entry point for every raw message from main (one, or a batch of them in order); never throws. */
   receive(raw: unknown): void {
+    let list: unknown[];
+    try {
+      list = unbatch(raw);
+    } catch (err) {
+      this.o.logger.warn("dropped malformed message from main", { error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    for (const m of list) this.receiveOne(m);
+  }
+
+  private receiveOne(raw: unknown): void {
     let msg: MainToWorker;
     try {
       msg = parseMainToWorker(raw);
@@ -93,14 +114,70 @@ export class WorkerServer {
     // only when a handler asks for the signal or main cancels (an AbortSignal costs microseconds).
     const flight = new InFlight();
     this.inFlight.set(id, flight);
-    this.inbox
-      .run(() => (flight.cancelled ? Promise.reject(new AtsyncError(ErrorCode.RequestCancelled, "request cancelled")) : handler(this.o.ctx, params, handler.length >= 3 ? flight.signal : NEVER)))
-      .then(
-        (result) => this.o.post({ type: "reply", id, result: result ?? null }),
-        (err: unknown) => this.o.post({ type: "reply", id, error: toWireError(err) }),
-      )
-      .catch((err: unknown) => this.o.logger.error("cannot post a reply", { error: err instanceof Error ? err.message : String(err) }))
-      .finally(() => this.inFlight.delete(id));
+    const quick = QUICK_METHODS.has(method);
+    // The reply is posted inside the task, before the next task starts: a flush before a slow
+    // task takes every reply finished before it.
+    this.inbox.enqueue(() => {
+      if (flight.cancelled) {
+        this.replyError(id, new AtsyncError(ErrorCode.RequestCancelled, "request cancelled"));
+        return undefined;
+      }
+      if (!quick) this.o.flush();
+      let out: unknown;
+      try {
+        out = handler(this.o.ctx, params, handler.length >= 3 ? flight.signal : NEVER);
+      } catch (err) {
+        this.replyError(id, err);
+        return undefined;
+      }
+      if (!isThenable(out)) {
+        this.settle(id, out);
+        return undefined;
+      }
+      return out.then((r) => this.settle(id, r), (err: unknown) => this.replyError(id, err ?? new Error("rejected")));
+    });
+  }
+
+  /** A handler's result: replied now, or (detached: it only started something long) once it resolves, outside the inbox. */
+  private settle(id: number, result: unknown): void {
+    if (!isDetached(result)) {
+      this.reply(id, result);
+      return;
+    }
+    result.detached.then((r) => this.reply(id, r), (err: unknown) => this.replyError(id, err ?? new Error("rejected")));
+  }
+
+  /** The result serialized here (main writes it into the app's reply as it is); never throws. */
+  private reply(id: number, result: unknown): void {
+    this.inFlight.delete(id);
+    let json: string;
+    try {
+      json = JSON.stringify(result ?? null);
+    } catch (err) {
+      this.replyError(id, err);
+      return;
+    }
+    this.postReply({ type: "reply", id, json });
+  }
+
+  private replyError(id: number, err: unknown): void {
+    this.inFlight.delete(id);
+    let error;
+    try {
+      error = toWireError(err);
+    } catch (e) {
+      error = { code: ErrorCode.Internal, message: "unknown failure in the worker" };
+      this.o.logger.error("cannot describe a failure", { error: e instanceof Error ? e.message : String(e) });
+    }
+    this.postReply({ type: "reply", id, error });
+  }
+
+  private postReply(msg: WorkerToMain): void {
+    try {
+      this.o.post(msg);
+    } catch (err) {
+      this.o.logger.error("cannot post a reply", { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**
@@ -127,4 +204,8 @@ export class WorkerServer {
     })();
     return this.stopping;
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

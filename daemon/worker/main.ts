@@ -23,7 +23,8 @@ import { StoreError } from "../store/StoreError.js";
 import { SyncDriver } from "../sync/SyncDriver.js";
 import { followSharedKeys } from "./followSharedKeys.js";
 import { forwardNotifications, lastNotificationKey, parseLastNotification } from "./forwardNotifications.js";
-import { receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { packReplies, receiveWorkerData, WorkerExitCode, type WorkerData, type WorkerToMain } from "./protocol.js";
+import { MessageBatcher } from "./MessageBatcher.js";
 import { NotificationOutbox } from "./NotificationOutbox.js";
 import { OnDemandRemote } from "./OnDemandRemote.js";
 import { PlaintextCache } from "./PlaintextCache.js";
@@ -40,9 +41,6 @@ import { ErrorCode, InternalCode } from "../../shared/errors.js";
 const port = parentPort;
 if (port === null) throw new Error("daemon/worker/main.js runs only as a worker thread");
 
-function post(msg: WorkerToMain): void {
-  port?.postMessage(msg);
-}
 
 function die(logger: Logger, code: number, message: string): never {
   logger.error(message, { exitCode: code });
@@ -85,6 +83,13 @@ function start(): void {
   const base = createLogger({ level: extras.logLevel as LogLevel, bindings: { atSign } });
   const logger = base.child({ component: "worker" });
   if (data.keys.pkamPrivateKey === undefined) die(logger, WorkerExitCode.KeysInvalid, "the stored keys hold no PKAM private key");
+  // Replies, events and statuses go to main together at the end of each turn, in the order posted.
+  const toMain = new MessageBatcher<WorkerToMain>({
+    post: (m) => port?.postMessage(m),
+    pack: packReplies,
+    failed: (m, err) => logger.error("cannot post to main", { type: m.type, error: err instanceof Error ? err.message : String(err) }),
+  });
+  const post = (msg: WorkerToMain): void => toMain.push(msg);
 
   const clock = new SystemClock();
   const cfg = data.config;
@@ -169,6 +174,7 @@ function start(): void {
   const server = new WorkerServer({
     ctx,
     post,
+    flush: () => toMain.flush(),
     logger,
     testHooks: process.env.ATSYNCD_TEST_HOOKS === "1",
     onTrigger: (reason) => {
@@ -186,7 +192,11 @@ function start(): void {
       status.close();
       store.close();
     },
-    exit: (code) => process.exit(code),
+    exit: (code) => {
+      // What was answered before the exit still reaches main.
+      toMain.flush();
+      process.exit(code);
+    },
   });
   const sharing = followSharedKeys({
     atSign, events: driver, cipher, run: (task) => server.background(task), logger: base.child({ component: "shared-keys" }),

@@ -16,7 +16,7 @@ const MINUTE = 60_000;
 
 async function served(ctx: WorkerContext, key: string): Promise<boolean> {
   const listed = (keysList(ctx, { atSign: ALICE })).keys.includes(key);
-  const got = await keysGet(ctx, { atSign: ALICE, key }).then(() => true, (e: { code?: number }) => {
+  const got = await Promise.resolve(keysGet(ctx, { atSign: ALICE, key })).then(() => true, (e: { code?: number }) => {
     expect(e.code, "the code of a missing key").to.equal(ErrorCode.KeyNotFound);
     return false;
   });

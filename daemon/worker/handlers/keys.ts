@@ -85,19 +85,31 @@ async function encryptedPut(ctx: WorkerContext, key: string, value: string, meta
   return { value: enc.value, metadata: withLifetime(enc.metadata, ctx.clock.now()) as AtMetadata };
 }
 
-export async function keysGet(ctx: WorkerContext, raw: unknown): Promise<KeysGetResult> {
+/**
+ * The result itself when the value is in the plaintext cache (the usual hot read: no promise), else
+ * a promise of it once decrypted; a failure is always a rejected promise, as from an async function.
+ */
+export function keysGet(ctx: WorkerContext, raw: unknown): KeysGetResult | Promise<KeysGetResult> {
+  try {
+    return readValue(ctx, raw);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function readValue(ctx: WorkerContext, raw: unknown): KeysGetResult | Promise<KeysGetResult> {
   const p = KeysGet.validate(raw, "");
   const rec = readable(ctx, p.key);
   if (rec === undefined) throw notFound(p.key);
   const tag = ctx.plain !== undefined ? cipherTag(rec.metadata) : "";
-  let value = ctx.plain?.get(rec.atKey, rec.value, tag);
-  if (value === undefined) {
-    value = await ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata);
+  const cached = ctx.plain?.get(rec.atKey, rec.value, tag);
+  if (cached !== undefined) return { key: rec.atKey, value: cached, metadata: toKeyMetadata(rec.metadata) };
+  return ctx.cipher.decryptForGet(rec.atKey, rec.value, rec.metadata).then((value) => {
     // A value returned as stored may be one we cannot decrypt yet (its shared key not synced):
     // not kept, so it is tried again once the key is here.
     if (value !== rec.value) ctx.plain?.set(rec.atKey, rec.value, tag, value);
-  }
-  return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
+    return { key: rec.atKey, value, metadata: toKeyMetadata(rec.metadata) };
+  });
 }
 
 export function keysGetMeta(ctx: WorkerContext, raw: unknown): KeysGetMetaResult {
