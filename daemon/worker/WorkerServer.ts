@@ -152,7 +152,8 @@ export class WorkerServer {
     this.inFlight.delete(id);
     let json: string;
     try {
-      json = JSON.stringify(result ?? null);
+      // A result that serializes to nothing (a function, a symbol) would be written raw as an invalid frame: it replies null.
+      json = (JSON.stringify(result ?? null) as string | undefined) ?? "null";
     } catch (err) {
       this.replyError(id, err);
       return;
