@@ -115,7 +115,10 @@ async function leg(name: string, link: "loopback" | "wan", server: BenchServer, 
       value: rate, unit: "keys/s", better: "higher",
       baseline: sdk === null ? null : { name: `reference SDK pull (one page per round trip), ${sdkKeys.toLocaleString("en-US")} keys, same link`, value: sdk },
       target: targetFor(link, n),
-      note: `${n.toLocaleString("en-US")} keys in ${r.s.toFixed(1)} s, onboarding included; daemon CPU ${r.cpuS.toFixed(1)} s; ${uptime()}`,
+      note: `${n.toLocaleString("en-US")} keys in ${r.s.toFixed(1)} s, onboarding included; daemon CPU ${r.cpuS.toFixed(1)} s (${((r.cpuS * 1e6) / n).toFixed(1)} µs a key); ${uptime()}`
+        + (link !== "loopback" || rate >= LOOPBACK_TARGET_KEYS_PER_S ? "" : ". The daemon spends about twice the in-process engine's CPU a key (initial-sync-wan.ts): "
+          + "the worker's GC is 25-28% of its time (its 1 MB young generation promotes each reply's parsed pages; 4-8 MB cut the daemon's CPU ~10% but keep ~6 MB more an atSign), "
+          + "and the main thread publishes each key.changed. Next: the engine's own cost (see initial-sync-wan.ts), then less allocated a key in the worker."),
     });
   }
 }
