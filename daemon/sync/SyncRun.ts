@@ -7,7 +7,7 @@ import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { checkPageOrder, parseStats3, parseSyncPage, statsCommand, type SyncPage } from "../core/pull.js";
 import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, probesFrom, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
-import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
+import { beginRepair, countPending, finishRepair, repairCatchUp } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
 import type { ConflictPolicy, OutboxId, PendingChange } from "../core/types.js";
@@ -55,9 +55,6 @@ export interface SyncRunDeps {
  * within milliseconds): an acknowledged push is taken as applied no earlier than its sending less this.
  */
 export const UNMEASURED_SKEW_MS = 5_000;
-
-/** Pulls a repair makes past its first target to catch up with a server still being written (repairCaughtUp). */
-const MAX_REPAIR_CATCH_UPS = 8;
 
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
 const MAX_PUSH_ROUNDS = 1000;
@@ -264,20 +261,22 @@ export class SyncRun {
    * meanwhile left the id where a later page would have met it for one past the target: unseen,
    * it would be taken for a key the server lost, and our older version of it pushed over the
    * newer one (a delete undone, a write lost). So the repair ends only once a stats:3 read after
-   * the pull shows nothing past what it received: every id up to a head was read after that head
-   * was, so an entry still in the log then was met by the page that covered its id. A server gone
-   * back meanwhile fails the run (the next one starts the repair over); one still moving after
-   * MAX_REPAIR_CATCH_UPS pulls leaves the repair to resume in the next run.
+   * the pull shows nothing past what it received (daemon/core/syncState.ts repairCatchUp). A
+   * server gone back meanwhile fails the run (the next one starts the repair over); one still
+   * moving after its catch-ups leaves the repair open (stored: not in sync, resumed by the next run).
    */
   private async repairCaughtUp(): Promise<boolean> {
-    for (let i = 0; i < MAX_REPAIR_CATCH_UPS; i++) {
+    for (let pulls = 0; ; pulls++) {
       const head = await this.serverCommitId();
-      const last = this.d.store.syncState().lastReceivedCommitId;
-      if ((head ?? -1) < last) throw new ServerResetDuringPullError(head);
-      if ((head ?? -1) === last) return true;
-      await this.pull(head);
+      const step = repairCatchUp(head, this.d.store.syncState().lastReceivedCommitId, pulls);
+      if (step.kind === "went-back") throw new ServerResetDuringPullError(head);
+      if (step.kind === "finish") return true;
+      if (step.kind === "leave-open") {
+        this.d.logger.warn("repair left open: the server is still being written", { catchUps: pulls });
+        return false;
+      }
+      await this.pull(step.to);
     }
-    return false;
   }
 
   /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
