@@ -6,11 +6,11 @@ import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome 
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { checkPageOrder, parseStats3, parseSyncPage, statsCommand, type SyncPage } from "../core/pull.js";
-import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, probesFrom, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
+import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probesFrom, readProbes, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
 import { beginRepair, countPending, finishRepair, repairCatchUp } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
-import type { ConflictPolicy, OutboxId, PendingChange } from "../core/types.js";
+import type { ConflictPolicy, OutboxId, PendingChange, ResetProbe } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
 import { applyPulled, type PullApplyContext, type PullApplyResult } from "./applyPulled.js";
@@ -177,17 +177,26 @@ export class SyncRun {
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
     checkPageOrder(page, from);
     let outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
-    if (outcome === "unseen") {
-      // A full window without some probe's key: ask for the probes' own keys.
-      outcome = probeOutcome(probes, parseSyncPage(await this.request(probeCommand(probes))).entries, lastReceivedCommitId);
-    }
+    // A window without some probe's key that does not prove it absent: read on with the probes' own keys.
+    if (outcome === "unseen") outcome = await this.readProbes(probes, [page], lastReceivedCommitId);
     if (outcome === "holds" && !repairing && from <= lastReceivedCommitId) this.applyWindow(page, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
     const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, FALLBACK_CANDIDATES), probes, (k) => this.d.filter.matches(k));
     if (older.length === 0) return false;
-    const again = parseSyncPage(await this.request(probeCommand(older)));
-    return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
+    return (await this.readProbes(older, [], lastReceivedCommitId)) === "holds";
+  }
+
+  /** The probes' own pages, each from the last one's highest id, until daemon/core/reset.ts readProbes has a verdict. */
+  private async readProbes(probes: readonly ResetProbe[], read: readonly SyncPage[], lastReceivedCommitId: number): Promise<"holds" | "gone" | "unsure"> {
+    const pages = [...read];
+    for (;;) {
+      const step = readProbes(probes, pages, lastReceivedCommitId);
+      if ("outcome" in step) return step.outcome;
+      const page = parseSyncPage(await this.request(probeCommand(probes, step.next)));
+      checkPageOrder(page, step.next);
+      pages.push(page);
+    }
   }
 
   /**

@@ -140,13 +140,13 @@ describe("sync: review rev8k of the many-page fixes (cb64c95)", () => {
     expect(events.filter((e) => e.type === "server.reset").length, "server.reset events").to.equal(0);
   });
 
-  // DEFECT 4 (the probes' own keys can be hidden too). probeCommand's regex still lets every
+  // rev8k defect 4 (the probes' own keys could be hidden too). probeCommand's regex still lets every
   // always-included key through (`public:` keys without a dot, shared_key keys: atprotocol.md
-  // sync:from), and probeOutcome counts a probe missing from a full page as "unknown", which
-  // outcomeOf takes for "holds". A restore that lost our acknowledged push, followed by 25 such
-  // keys, hides it from the window and from the probes' own page: no reset, our write never
-  // pushed again, status in sync.
-  it.skip("rev8k defect 4: a restore loses our acknowledged push; its id is vacated and 25 always-included public keys follow: the window and the probes' own page are both full without our key, the run takes the log for the one we pulled, and our write stays lost", async () => {
+  // sync:from), and probeOutcome counted a probe missing from a full page as "unknown", which
+  // outcomeOf took for "holds". A restore that lost our acknowledged push, followed by 25 such
+  // keys, hid it from the window and from the probes' own page. Now a full page is followed from
+  // its highest id (reset.ts readProbes) and unknown never reads as holds.
+  it("rev8k: a restore loses our acknowledged push, its id is vacated and 25 always-included public keys follow: the probes' reading follows past the full pages, finds the push gone, and the repair pushes it again", async () => {
     for (let i = 0; i < 10; i++) await world.server.put(`k${i}.wavi${A}`, "v");
     world.driver.start();
     await world.driver.syncNow();
