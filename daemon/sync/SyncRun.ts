@@ -1,7 +1,7 @@
 // One sync run for one atSign: stats, reset checks, pull, push, and a last pull of what the push
 // committed. The decisions come from daemon/core; this file only carries them out.
 import { AtProtocolError } from "../../protocol/errors.js";
-import { batchCommand, markSentOps, planPush, toBatches, type PushCommand } from "../core/pushPlan.js";
+import { batchCommand, markSentOps, needsHeadCheck, planPush, toBatches, type PushCommand } from "../core/pushPlan.js";
 import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome } from "../core/batchReply.js";
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
@@ -69,11 +69,11 @@ export class SyncRun {
   /** Repairs this run has made (each may queue again what the server lost). */
   private repairs = 0;
   /**
-   * The last pull ended on a full page (its last reply did not read to the end of the log), after
-   * the stats:3 that set its target: the next batch checks the server's head first, as one after
-   * the first does, or a key another client wrote during a pull of many pages is overwritten unseen.
+   * A pull asked for pages after the stats:3 that set its target: the next batch checks the
+   * server's head first, as one after the first does (daemon/core/pushPlan.ts needsHeadCheck), or
+   * a key another client wrote during a pull of many pages is overwritten unseen.
    */
-  private headUnseen = false;
+  private pulledSinceHead = false;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -134,7 +134,7 @@ export class SyncRun {
     // one whose reply we lost, its commit id is at most this head (a filtered head bounds only
     // the keys it counts; the unfiltered log is never lower).
     this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }, ...(id !== null ? [{ op: "boundSent" as const, maxCommitId: id }] : [])]);
-    this.headUnseen = false;
+    this.pulledSinceHead = false;
     return id;
   }
 
@@ -295,6 +295,7 @@ export class SyncRun {
     if (cursor >= target) return;
     this.d.phase("download");
     this.d.progress?.pulling(cursor, target);
+    this.pulledSinceHead = true;
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
       apply: this.applyContext(),
@@ -305,7 +306,6 @@ export class SyncRun {
     });
     try {
       await puller.pull(cursor, target);
-      this.headUnseen = !puller.reachedHead;
       await this.releaseLanes();
     } catch (err) {
       await this.releaseLanes();
@@ -355,7 +355,7 @@ export class SyncRun {
       const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
       if (fresh.length === 0) break;
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
-        if (acked > 0 || round > 0 || this.headUnseen) {
+        if (needsHeadCheck(acked, round, this.pulledSinceHead)) {
           const server = await this.serverCommitId();
           if (server !== null && server > known) {
             // Another client wrote meanwhile: pull it, then plan again from what is still pending.

@@ -76,13 +76,14 @@ describe("sync: review rev8k of the many-page fixes (cb64c95)", () => {
     expect({ repairInProgress: f.repairInProgress, server: world.server.value(`mine.wavi${A}`) ?? null }).to.deep.equal({ repairInProgress: false, server: "acked" });
   });
 
-  // DEFECT 2 (the head check after a pull is skipped on a short page that did not reach the head).
-  // RangePuller.reachedHead takes any short page (fewer than 25 entries) for one that read to the
-  // end of the log. The atServer also ends a page short before its JSON passes 5 MB (and skips
-  // invalid keys, which still count toward the 25): with values of a few MB every page is short,
-  // so after a pull of many pages the first batch goes out on the stats:3 read before the pull,
-  // and another client's write of a pending key made during the pull is overwritten unseen.
-  it.skip("rev8k defect 2: remote-wins, a pull of byte-limited pages (3 MB values, one a page); another client writes the pending key during it; the short last page is taken for the head, the batch goes out unchecked and overwrites their write with no conflict recorded", async () => {
+  // rev8k defect 2 (the head check after a pull was skipped on a short page that did not reach the
+  // head). RangePuller.reachedHead took any short page (fewer than 25 entries) for one that read to
+  // the end of the log. The atServer also ends a page short before its JSON passes 5 MB (and skips
+  // invalid keys, which still count toward the 25): with values of a few MB every page is short, so
+  // after a pull of many pages the first batch went out on the stats:3 read before the pull, and
+  // another client's write of a pending key made during the pull was overwritten unseen. Now any
+  // pull that asked for pages is followed by a stats:3 before the first batch (pushPlan.ts needsHeadCheck).
+  it("rev8k: remote-wins, a pull of byte-limited pages (3 MB values, one a page) while another client writes the pending key: the head is read again before the first batch, their write is pulled and wins with a conflict recorded", async () => {
     const big = (c: string): string => c.repeat(3_000_000);
     const P = `p.wavi${A}`;
     for (let i = 0; i < 6; i++) await world.server.put(`big${i}.wavi${A}`, big("a"));
