@@ -333,7 +333,7 @@ export class SimDevice {
   claim(): StatusClaim {
     const s: SyncFacts = this.inc.driver.facts();
     return {
-      inSync: s.loop.kind === "ready" && s.pendingUploads === 0 && s.lastReceivedCommitId === s.serverCommitId && s.rejectedUploads === 0,
+      inSync: s.loop.kind === "ready" && s.pendingUploads === 0 && s.lastReceivedCommitId === s.serverCommitId && s.rejectedUploads === 0 && !s.repairInProgress,
       state: s.loop.kind,
       pendingUploads: s.pendingUploads,
       rejectedUploads: s.rejectedUploads,

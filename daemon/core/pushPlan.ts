@@ -199,3 +199,15 @@ export function batchCommand(batch: readonly PushCommand[]): string {
   const items = batch.map((c, i) => ({ id: i + 1, command: escapeNewlines(c.command) }));
   return `batch:${JSON.stringify(items)}`;
 }
+
+/**
+ * Whether a batch must wait for a stats:3 first: after an acknowledged batch or a round of
+ * planning (another client may have written since), and after a pull that asked for pages
+ * since the last stats:3 (`pulledSinceHead`). No page shows the head: the atServer ends a page
+ * short at its reply's byte limit and counts skipped keys toward its 25 entries, so a short or
+ * even empty page may stop before the end of the log, and a key another client wrote during a
+ * pull of many pages, past what any page reached, would be overwritten unseen (rev8k defect 2).
+ */
+export function needsHeadCheck(ackedInRun: number, round: number, pulledSinceHead: boolean): boolean {
+  return ackedInRun > 0 || round > 0 || pulledSinceHead;
+}

@@ -21,7 +21,7 @@
 //    rewritten, the check cannot tell, and counts as a reset: the repair that follows keeps
 //    every newer local state (daemon/core/decidePage.ts), so a false alarm costs one re-pull.
 import { parseDartDate } from "../../protocol/metadata.js";
-import { SYNC_PAGE_LIMIT } from "./pull.js";
+import { SYNC_PAGE_LIMIT, type SyncPage } from "./pull.js";
 import type { ChangeOp, LocalKey, RemoteEntry, ResetProbe } from "./types.js";
 
 export type ResetReason = "commit-id-went-back" | "last-entry-missing";
@@ -73,35 +73,74 @@ export function windowCommand(probes: readonly ResetProbe[], filterRegex?: strin
 
 /**
  * probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a key
- * we did not pull there. "unseen" when the page is full of entries and a probe's key is not among
- * them: the window reads every key, so 25 entries of others (a log that grew by more than a page
- * since, or another log) can hide it; the caller asks the probes' own keys (`probeCommand`), where
- * a key missing is a key the log lost. Taking such a probe for one that holds would miss a
- * restore that lost our acknowledged push whenever the log grew by a page since.
+ * we did not pull there. "unseen" when a probe's key is not among the page's entries and the page
+ * does not prove it absent (`provesAbsence`): 25 entries of others (a log that grew by more than a
+ * page since, or another log) can hide it; the caller reads on with the probes' own keys
+ * (`readProbes`), where a key missing is a key the log lost. Taking such a probe for one that
+ * holds would miss a restore that lost our acknowledged push whenever the log grew by a page since.
  */
 export function windowOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" | "unseen" {
   const keys = new Set(probes.map((p) => p.atKey));
   if (page.some((e) => e.commitId <= lastReceivedCommitId && !keys.has(e.atKey.toLowerCase()))) return "gone";
   if (probes.length === 0) return "holds";
-  const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId));
+  const verdicts = probes.map((p) => verdict(p, page, lastReceivedCommitId, provesAbsence(page.length)));
   if (!verdicts.includes("gone") && verdicts.includes("unknown")) return "unseen";
   return outcomeOf(verdicts);
 }
 
-/** The probes' own keys (older keys, for `fallbackProbes`): the window would hold other keys. */
-export function probeCommand(probes: readonly ResetProbe[]): string {
-  const from = probesFrom(probes);
+/** The probes' own keys (older keys, for `fallbackProbes`), from `from` on: the window would hold other keys. */
+export function probeCommand(probes: readonly ResetProbe[], from = probesFrom(probes)): string {
   return `sync:from:${from}:limit:${SYNC_PAGE_LIMIT}:^(?:${probes.map((p) => escapeRegex(p.atKey)).join("|")})$`;
+}
+
+/**
+ * Pages one reading of the probes may take (the window's included): each shows at least one
+ * entry, so a reading stops after this many pages of keys that pass every regex (always-included
+ * keys) or of values near the server's byte limit.
+ */
+export const MAX_PROBE_PAGES = 2 * PROBE_COUNT;
+
+/**
+ * Whether a page of `size` items that lacks a probe's key shows it absent from the log past the
+ * page's start. A full page does not: the server stops at 25 entries, and the probes' own regex
+ * still lets every always-included key through (`shared_key` keys, `public:` keys without a dot).
+ */
+function provesAbsence(size: number): boolean {
+  return size < SYNC_PAGE_LIMIT;
+}
+
+export type ProbeReading = { outcome: "holds" | "gone" | "unsure" } | { next: number };
+
+/**
+ * The probes judged over the pages read so far (a window page, then `probeCommand` pages, each
+ * from the last one's highest id: the server reads its log in commit order, so together they
+ * cover every id from the first page's start to the last one's highest): a verdict, or the id to
+ * read the probes' own keys from next. A probe missing from every page is gone once the last page
+ * proves absence; until then it is unknown, which never reads as "holds": after MAX_PROBE_PAGES
+ * it counts as gone (a false alarm costs one re-pull; a restore taken for the log we pulled loses
+ * our acknowledged write).
+ */
+export function readProbes(probes: readonly ResetProbe[], pages: readonly SyncPage[], lastReceivedCommitId: number): ProbeReading {
+  if (probes.length === 0) return { outcome: "holds" };
+  const last = pages.at(-1);
+  if (last === undefined) return { next: probesFrom(probes) };
+  const entries = pages.length === 1 ? last.entries : pages.flatMap((p) => p.entries);
+  const verdicts = probes.map((p) => verdict(p, entries, lastReceivedCommitId, provesAbsence(last.size)));
+  if (!verdicts.includes("gone") && verdicts.includes("unknown") && pages.length < MAX_PROBE_PAGES && Number.isFinite(last.maxCommitId)) {
+    return { next: last.maxCommitId };
+  }
+  return { outcome: outcomeOf(verdicts) };
 }
 
 type ProbeVerdict = "intact" | "rewritten" | "gone" | "unknown";
 
-function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCommitId: number): ProbeVerdict {
+/** `absent`: the pages read prove that a key not among them has no entry past their start. */
+function verdict(probe: ResetProbe, page: readonly RemoteEntry[], lastReceivedCommitId: number, absent: boolean): ProbeVerdict {
   // A commit id is given once on a log: another key's entry at the probe's id is another log.
   if (page.some((e) => e.commitId === probe.commitId && e.atKey.toLowerCase() !== probe.atKey)) return "gone";
   const first = page.find((e) => e.atKey.toLowerCase() === probe.atKey);
-  // A full page of other probes' entries may hide this one's.
-  if (!first) return page.length >= SYNC_PAGE_LIMIT ? "unknown" : "gone";
+  // Pages that end before the log does may hide this one's.
+  if (!first) return absent ? "gone" : "unknown";
   if (first.commitId > Math.max(lastReceivedCommitId, probe.commitId)) {
     // The server's clock and its commit ids rise together: a rewrite stamped before the version
     // it replaced (a restored server's older write of the key) is another log.
@@ -156,12 +195,13 @@ export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteE
  */
 export function probeOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
   if (probes.length === 0) return "holds";
-  return outcomeOf(probes.map((p) => verdict(p, page, lastReceivedCommitId)));
+  return outcomeOf(probes.map((p) => verdict(p, page, lastReceivedCommitId, provesAbsence(page.length))));
 }
 
+/** A probe still unknown when the reading stops (one page, or MAX_PROBE_PAGES) counts as gone, never as holding. */
 function outcomeOf(verdicts: readonly ProbeVerdict[]): "holds" | "gone" | "unsure" {
-  if (verdicts.includes("gone")) return "gone";
-  return verdicts.includes("intact") || verdicts.includes("unknown") ? "holds" : "unsure";
+  if (verdicts.includes("gone") || verdicts.includes("unknown")) return "gone";
+  return verdicts.includes("intact") ? "holds" : "unsure";
 }
 
 /** Stored keys read as candidates for `fallbackProbes` (some fall outside the filter or are probes already). */

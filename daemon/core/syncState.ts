@@ -59,6 +59,40 @@ export function finishRepair(unseen: readonly LocalKey[], pendingKeys: ReadonlyS
   return { ops, requeued };
 }
 
+/** Pulls a repair makes past its first target to catch up with a server still being written (repairCatchUp). */
+export const MAX_REPAIR_CATCH_UPS = 8;
+
+export type RepairCatchUp =
+  | { kind: "finish" }
+  | { kind: "went-back" }
+  | { kind: "pull"; to: number }
+  | { kind: "leave-open" };
+
+/**
+ * After a repair's re-pull, what a stats:3 read since (`head`) says: a head at our last received
+ * id shows nothing past what the pull received (every id up to it was read after it was), so the
+ * repair may finish and queue again what it did not see; a head below it is a log gone back; a
+ * head above it is a server still being written, pulled to (`pullsDone` catch-ups so far) until
+ * MAX_REPAIR_CATCH_UPS, then the repair is left open: the run does not finish it (its unseen keys
+ * may be keys rewritten during the last pull, not keys the server lost), the status is not in
+ * sync while it is open, and the driver starts the next run to resume it (nextRunAfterOpenRepair).
+ */
+export function repairCatchUp(head: number | null, lastReceivedCommitId: number, pullsDone: number): RepairCatchUp {
+  const h = head ?? -1;
+  if (h < lastReceivedCommitId) return { kind: "went-back" };
+  if (h === lastReceivedCommitId) return { kind: "finish" };
+  return pullsDone < MAX_REPAIR_CATCH_UPS ? { kind: "pull", to: h } : { kind: "leave-open" };
+}
+
+/**
+ * When the run after one that left a repair open starts: at once the first time (the writer that
+ * outran the catch-ups may have stopped), after the backoff's delay when runs leave it open again
+ * in a row (a server written faster than a repair catches up is not asked every round trip).
+ */
+export function nextRunAfterOpenRepair(openRunsInARow: number): "now" | "backoff" {
+  return openRunsInARow <= 1 ? "now" : "backoff";
+}
+
 /**
  * When the server held the version a requeue re-pushes, on its clock: exact for one we pulled,
  * at most the ack's receipt for our own push whose echo never came (null when neither is known).

@@ -54,8 +54,8 @@ function stateOf(i: StatusInputs): SyncState {
 }
 
 /**
- * In sync: nothing to upload, nothing rejected, no run under way or asked for, every server
- * commit received, and that known as of now: the monitor has been up since before the last
+ * In sync: nothing to upload, nothing rejected, no run under way or asked for, no repair left
+ * open (its keys the server lost are not queued again yet), every server commit received, and that known as of now: the monitor has been up since before the last
  * successful sync asked the server for its commit id (so any later commit would have been
  * notified), and, the state being online, its heartbeat has been answered within the bound.
  */
@@ -63,7 +63,7 @@ function inSync(state: SyncState, i: StatusInputs): boolean {
   const f = i.facts;
   const received = f.lastReceivedCommitId < 0 ? null : f.lastReceivedCommitId;
   return state.kind === "online"
-    && f.pendingUploads === 0 && i.rejected.count === 0 && !f.busy
+    && f.pendingUploads === 0 && i.rejected.count === 0 && !f.busy && !f.repairInProgress
     && received === f.serverCommitId
     && f.lastSyncStartedAt !== null && i.health.monitor.since <= f.lastSyncStartedAt;
 }

@@ -58,17 +58,6 @@ export class RangePuller {
   private waiting: Array<() => void> = [];
   /** The server would not run sync:from inside a batch: one plain page a request from then on. */
   private noBatch = false;
-  /**
-   * Whether the reply that came last held a short page: one that read to the end of the server's
-   * log, so it is as fresh a view of the head as a stats:3 then. A full page past the target may
-   * have more behind it (SyncRun checks the head again before pushing).
-   */
-  private lastReplyReachedHead = false;
-
-  get reachedHead(): boolean {
-    return this.lastReplyReachedHead;
-  }
-
   constructor(private readonly d: RangePullerDeps) {}
 
   async pull(cursor: number, target: number): Promise<void> {
@@ -151,7 +140,6 @@ export class RangePuller {
         // (a server that mixes up the ids) would let the page of a lower id prove the range up
         // to a higher page's last id, past entries it never sent; one of them then fails the check.
         for (const [i, from] of froms.entries()) checkPageOrder(pages[i]!.page, from);
-        this.lastReplyReachedHead = pages.some((p) => p.page.size < SYNC_PAGE_LIMIT);
         for (const [i, from] of froms.entries()) {
           const { page, chars } = pages[i]!;
           this.largestPage = Math.max(this.largestPage, chars);

@@ -10,7 +10,7 @@ import { transition, type SyncLoopState, type TrackedState } from "../core/syncL
 import { KeyFilter } from "../core/filter.js";
 import type { ConflictPolicy, SyncFilter } from "../core/types.js";
 import type { AtNotification, AtRemote, Clock, Disposable, Logger, Store } from "../ports.js";
-import { decideFilter, nextRetryAt } from "../core/syncState.js";
+import { decideFilter, nextRetryAt, nextRunAfterOpenRepair } from "../core/syncState.js";
 import { classifyError } from "./classifyError.js";
 import { type SyncCounts, type SyncErrorInfo, type SyncEvent } from "./events.js";
 import { LocalWrites } from "./LocalWrites.js";
@@ -83,6 +83,8 @@ export class SyncDriver {
   private attempt = 0;
   /** Runs failed in a row (the backoff's attempt number). */
   private failures = 0;
+  /** Successful runs in a row that left a repair open (the server written faster than it catches up). */
+  private openRepairs = 0;
   /** A run is under way (from its start until its outcome is known, before anyone hears of it). */
   private running = false;
   /** The server's clock minus ours, from its notifications (0 until one arrives). */
@@ -308,8 +310,12 @@ export class SyncDriver {
       this.tracker.succeeded(run.counts, startedAt);
       this.attempt = 0;
       this.failures = 0;
-      this.o.backoff.reset();
+      const repairOpen = this.o.store.syncState().repairInProgress;
+      this.openRepairs = repairOpen ? this.openRepairs + 1 : 0;
+      if (!repairOpen) this.o.backoff.reset();
       if (this.tracked.state.kind !== "ready") this.setState({ kind: "ready", sinceMs: now });
+      // Asked for before anyone hears of the run: its listeners see the driver busy.
+      if (repairOpen) this.resumeRepair();
       this.emit({ type: "sync.completed", atMs: now, durationMs: now - startedAt, counts: run.counts });
       this.scheduleRetry();
       for (const w of waiters) w.resolve(run.counts);
@@ -362,6 +368,23 @@ export class SyncDriver {
     this.log.warn("sync failed, backing off", { code: info.code, delayMs: delay });
     this.setState({ kind: "backoff", untilMs, attempt: ++this.failures, lastError: info.message });
     this.pullFlag = true;
+    this.backoffTimer = this.o.clock.setTimer(delay, () => {
+      this.backoffTimer = null;
+      this.kick();
+    });
+  }
+
+  /**
+   * A run left its repair open (the server kept moving past its catch-up pulls): the next run
+   * resumes it without waiting for another trigger, at once or after the backoff's delay
+   * (nextRunAfterOpenRepair). The flag keeps the driver busy meanwhile, so it is not in sync.
+   */
+  private resumeRepair(): void {
+    this.pullFlag = true;
+    if (nextRunAfterOpenRepair(this.openRepairs) === "now") return;
+    const delay = this.o.backoff.next();
+    this.log.warn("repair left open again: resuming after a delay", { delayMs: delay, runs: this.openRepairs });
+    this.backoffTimer?.dispose();
     this.backoffTimer = this.o.clock.setTimer(delay, () => {
       this.backoffTimer = null;
       this.kick();

@@ -39,6 +39,8 @@ export interface SyncFacts {
   lastReceivedCommitId: number;
   /** The server's commit id at the last `stats:3`. */
   serverCommitId: number | null;
+  /** A repair (a full re-pull after the server lost data) has begun and not finished: not in sync. */
+  repairInProgress: boolean;
   lastError: SyncErrorInfo | null;
   uploadError: SyncErrorInfo | null;
   downloadError: SyncErrorInfo | null;
@@ -99,6 +101,7 @@ export class SyncFactsTracker {
       lastSyncStartedAt: this.lastSyncStartedAt,
       lastReceivedCommitId: s.lastReceivedCommitId,
       serverCommitId: s.serverCommitId,
+      repairInProgress: s.repairInProgress,
       lastError: this.lastError,
       uploadError: this.uploadError,
       downloadError: this.downloadError,

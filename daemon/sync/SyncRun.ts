@@ -1,16 +1,16 @@
 // One sync run for one atSign: stats, reset checks, pull, push, and a last pull of what the push
 // committed. The decisions come from daemon/core; this file only carries them out.
 import { AtProtocolError } from "../../protocol/errors.js";
-import { batchCommand, markSentOps, planPush, toBatches, type PushCommand } from "../core/pushPlan.js";
+import { batchCommand, markSentOps, needsHeadCheck, planPush, toBatches, type PushCommand } from "../core/pushPlan.js";
 import { batchErrorOutcomes, interpretBatchReply, isAuthError, type PushOutcome } from "../core/batchReply.js";
 import { decideOutcomes } from "../core/decideOutcomes.js";
 import type { KeyFilter } from "../core/filter.js";
 import { checkPageOrder, parseStats3, parseSyncPage, statsCommand, type SyncPage } from "../core/pull.js";
-import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probeOutcome, probesFrom, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
-import { beginRepair, countPending, finishRepair } from "../core/syncState.js";
+import { FALLBACK_CANDIDATES, fallbackProbes, highestKnownCommitId, isResetByStats, probeCommand, probesFrom, readProbes, windowCommand, windowOutcome, type ResetReason } from "../core/reset.js";
+import { beginRepair, countPending, finishRepair, repairCatchUp } from "../core/syncState.js";
 import type { ClockOffset } from "../core/clockOffset.js";
 import type { HeadMarks } from "../core/headMarks.js";
-import type { ConflictPolicy, OutboxId, PendingChange } from "../core/types.js";
+import type { ConflictPolicy, OutboxId, PendingChange, ResetProbe } from "../core/types.js";
 import type { AtRemote, Clock, Logger, Store } from "../ports.js";
 import type { SyncCounts, SyncEvent } from "./events.js";
 import { applyPulled, type PullApplyContext, type PullApplyResult } from "./applyPulled.js";
@@ -56,9 +56,6 @@ export interface SyncRunDeps {
  */
 export const UNMEASURED_SKEW_MS = 5_000;
 
-/** Pulls a repair makes past its first target to catch up with a server still being written (repairCaughtUp). */
-const MAX_REPAIR_CATCH_UPS = 8;
-
 /** Rounds of plan-and-send within one run before leaving the rest to the next run. */
 const MAX_PUSH_ROUNDS = 1000;
 
@@ -72,11 +69,11 @@ export class SyncRun {
   /** Repairs this run has made (each may queue again what the server lost). */
   private repairs = 0;
   /**
-   * The last pull ended on a full page (its last reply did not read to the end of the log), after
-   * the stats:3 that set its target: the next batch checks the server's head first, as one after
-   * the first does, or a key another client wrote during a pull of many pages is overwritten unseen.
+   * A pull asked for pages after the stats:3 that set its target: the next batch checks the
+   * server's head first, as one after the first does (daemon/core/pushPlan.ts needsHeadCheck), or
+   * a key another client wrote during a pull of many pages is overwritten unseen.
    */
-  private headUnseen = false;
+  private pulledSinceHead = false;
   /** This run's acknowledged pushes: when each was sent, for the clock offset once its echo tells its server time. */
   private readonly sentAt = new Map<string, { commitId: number; atMs: number }>();
 
@@ -137,7 +134,7 @@ export class SyncRun {
     // one whose reply we lost, its commit id is at most this head (a filtered head bounds only
     // the keys it counts; the unfiltered log is never lower).
     this.d.store.apply([{ op: "setSyncState", patch: { serverCommitId: id } }, ...(id !== null ? [{ op: "boundSent" as const, maxCommitId: id }] : [])]);
-    this.headUnseen = false;
+    this.pulledSinceHead = false;
     return id;
   }
 
@@ -180,17 +177,26 @@ export class SyncRun {
     const page = parseSyncPage(await this.request(windowCommand(probes, this.d.filter.regex)));
     checkPageOrder(page, from);
     let outcome = windowOutcome(probes, page.entries, lastReceivedCommitId);
-    if (outcome === "unseen") {
-      // A full window without some probe's key: ask for the probes' own keys.
-      outcome = probeOutcome(probes, parseSyncPage(await this.request(probeCommand(probes))).entries, lastReceivedCommitId);
-    }
+    // A window without some probe's key that does not prove it absent: read on with the probes' own keys.
+    if (outcome === "unseen") outcome = await this.readProbes(probes, [page], lastReceivedCommitId);
     if (outcome === "holds" && !repairing && from <= lastReceivedCommitId) this.applyWindow(page, lastReceivedCommitId);
     if (outcome !== "unsure") return outcome === "holds";
     // Every probe was rewritten: ask about older keys before calling it a reset.
     const older = fallbackProbes(this.d.store.keysUpTo(lastReceivedCommitId, FALLBACK_CANDIDATES), probes, (k) => this.d.filter.matches(k));
     if (older.length === 0) return false;
-    const again = parseSyncPage(await this.request(probeCommand(older)));
-    return probeOutcome(older, again.entries, lastReceivedCommitId) === "holds";
+    return (await this.readProbes(older, [], lastReceivedCommitId)) === "holds";
+  }
+
+  /** The probes' own pages, each from the last one's highest id, until daemon/core/reset.ts readProbes has a verdict. */
+  private async readProbes(probes: readonly ResetProbe[], read: readonly SyncPage[], lastReceivedCommitId: number): Promise<"holds" | "gone" | "unsure"> {
+    const pages = [...read];
+    for (;;) {
+      const step = readProbes(probes, pages, lastReceivedCommitId);
+      if ("outcome" in step) return step.outcome;
+      const page = parseSyncPage(await this.request(probeCommand(probes, step.next)));
+      checkPageOrder(page, step.next);
+      pages.push(page);
+    }
   }
 
   /**
@@ -264,20 +270,22 @@ export class SyncRun {
    * meanwhile left the id where a later page would have met it for one past the target: unseen,
    * it would be taken for a key the server lost, and our older version of it pushed over the
    * newer one (a delete undone, a write lost). So the repair ends only once a stats:3 read after
-   * the pull shows nothing past what it received: every id up to a head was read after that head
-   * was, so an entry still in the log then was met by the page that covered its id. A server gone
-   * back meanwhile fails the run (the next one starts the repair over); one still moving after
-   * MAX_REPAIR_CATCH_UPS pulls leaves the repair to resume in the next run.
+   * the pull shows nothing past what it received (daemon/core/syncState.ts repairCatchUp). A
+   * server gone back meanwhile fails the run (the next one starts the repair over); one still
+   * moving after its catch-ups leaves the repair open (stored: not in sync, resumed by the next run).
    */
   private async repairCaughtUp(): Promise<boolean> {
-    for (let i = 0; i < MAX_REPAIR_CATCH_UPS; i++) {
+    for (let pulls = 0; ; pulls++) {
       const head = await this.serverCommitId();
-      const last = this.d.store.syncState().lastReceivedCommitId;
-      if ((head ?? -1) < last) throw new ServerResetDuringPullError(head);
-      if ((head ?? -1) === last) return true;
-      await this.pull(head);
+      const step = repairCatchUp(head, this.d.store.syncState().lastReceivedCommitId, pulls);
+      if (step.kind === "went-back") throw new ServerResetDuringPullError(head);
+      if (step.kind === "finish") return true;
+      if (step.kind === "leave-open") {
+        this.d.logger.warn("repair left open: the server is still being written", { catchUps: pulls });
+        return false;
+      }
+      await this.pull(step.to);
     }
-    return false;
   }
 
   /** Pulls until the last received id reaches `target`; short and empty pages do not stop it. */
@@ -287,6 +295,7 @@ export class SyncRun {
     if (cursor >= target) return;
     this.d.phase("download");
     this.d.progress?.pulling(cursor, target);
+    this.pulledSinceHead = true;
     const puller = new RangePuller({
       remotes: [this.d.remote, ...(this.d.pullRemotes ?? [])],
       apply: this.applyContext(),
@@ -297,7 +306,6 @@ export class SyncRun {
     });
     try {
       await puller.pull(cursor, target);
-      this.headUnseen = !puller.reachedHead;
       await this.releaseLanes();
     } catch (err) {
       await this.releaseLanes();
@@ -347,7 +355,7 @@ export class SyncRun {
       const fresh = plan.commands.filter((c) => c.changeIds.some((id) => !tried.has(id)));
       if (fresh.length === 0) break;
       for (const batch of toBatches(fresh, { maxItems: this.d.batchItems })) {
-        if (acked > 0 || round > 0 || this.headUnseen) {
+        if (needsHeadCheck(acked, round, this.pulledSinceHead)) {
           const server = await this.serverCommitId();
           if (server !== null && server > known) {
             // Another client wrote meanwhile: pull it, then plan again from what is still pending.

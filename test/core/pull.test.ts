@@ -5,7 +5,7 @@ import { filterRegex, isPushable, KeyFilter } from "../../daemon/core/filter.js"
 import {
   cursorAfterEmptyPage, parseStats15CommitIds, parseStats3, parseSyncPage, statsCommand, syncFromCommand,
 } from "../../daemon/core/pull.js";
-import { ackProbes, highestKnownCommitId, isResetByStats, nextProbes, PROBE_COUNT, probeCommand, probesHold, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
+import { ackProbes, highestKnownCommitId, isResetByStats, MAX_PROBE_PAGES, nextProbes, PROBE_COUNT, probeCommand, probesHold, readProbes, valueDigest, windowCommand, windowOutcome } from "../../daemon/core/reset.js";
 import type { RemoteEntry, ResetProbe } from "../../daemon/core/types.js";
 import type { ConflictSide } from "../../daemon/core/types.js";
 
@@ -90,7 +90,28 @@ describe("core: reset detection", () => {
     expect(probesHold([p1], [at(p1, 7, "2026-11-22 11:00:00.000Z")], 7)).to.equal(false);
     expect(probesHold([p1], [at(p1, 8)], 9)).to.equal(false);
     const other = { ...at(p1), atKey: "public:publickey@x", commitId: 8 };
-    expect(probesHold([p1], Array.from({ length: 25 }, () => other), 7)).to.equal(true);
+    // A full page without the probe cannot tell, and a reading that stops there never says it holds (rev8k).
+    expect(probesHold([p1], Array.from({ length: 25 }, () => other), 7)).to.equal(false);
+  });
+
+  it("rev8k: a full probe page of always-included keys is followed from its highest id with the same regex until every probe is found or a page proves absence; unknown never reads as holds", () => {
+    const upd = "2026-11-22 10:00:00.000Z";
+    const p1 = { atKey: `k1.wavi${A}`, commitId: 7, operation: "*" as const, updatedAt: upd };
+    const acked = { atKey: `mine.wavi${A}`, commitId: 8, operation: "*" as const, updatedAt: null, valueHash: valueDigest("acked") };
+    const at = (atKey: string, commitId: number, value = "v") => ({ atKey, commitId, operation: "*" as const, value, metadata: { updatedAt: upd } });
+    const page = (entries: ReturnType<typeof at>[]) => ({ entries, maxCommitId: Math.max(-Infinity, ...entries.map((e) => e.commitId)), size: entries.length });
+    const publics = (first: number, n: number) => Array.from({ length: n }, (_, i) => at(`public:p${first + i}${A}`, first + i));
+    // k1 intact, then 24 public keys: the page is full without our acknowledged push.
+    const full = page([at(p1.atKey, 7), ...publics(10, 24)]);
+    expect(readProbes([p1, acked], [full], 8)).to.deep.equal({ next: 33 });
+    expect(probeCommand([p1, acked], 33)).to.equal(`sync:from:33:limit:25:^(?:k1\\.wavi${A}|mine\\.wavi${A})$`);
+    // The next page is short without it: the log lost our push.
+    expect(readProbes([p1, acked], [full, page(publics(34, 3))], 8)).to.deep.equal({ outcome: "gone" });
+    // Or it is there, rewritten since: the log holds.
+    expect(readProbes([p1, acked], [full, page([at(acked.atKey, 40, "later")])], 8)).to.deep.equal({ outcome: "holds" });
+    // Full pages all the way: the reading stops at MAX_PROBE_PAGES and counts the unknown as gone.
+    const fulls = Array.from({ length: MAX_PROBE_PAGES }, (_, i) => (i === 0 ? full : page(publics(100 + 25 * i, 25))));
+    expect(readProbes([p1, acked], fulls, 8)).to.deep.equal({ outcome: "gone" });
   });
 
   it("a restored log that gave one of our ids to another key's write is gone, though a probe's key was rewritten after it", () => {

@@ -12,7 +12,7 @@ function facts(over: Partial<SyncFacts> = {}): SyncFacts {
   return {
     atSign: "@alice", loop: { kind: "ready", sinceMs: T }, loopSince: T, busy: false, uploading: false, downloading: false,
     progress: null, progressSince: T, pendingUploads: 0, pendingOutsideFilter: 0, rejectedUploads: 0, conflicts: 0,
-    lastSyncedAt: T + 50, lastSyncStartedAt: T + 10, lastReceivedCommitId: 7, serverCommitId: 7,
+    lastSyncedAt: T + 50, lastSyncStartedAt: T + 10, lastReceivedCommitId: 7, serverCommitId: 7, repairInProgress: false,
     lastError: null, uploadError: null, downloadError: null, ...over,
   };
 }
@@ -38,6 +38,7 @@ describe("deriveStatus: state from facts, not remembered", function () {
     expect(derive(facts({ pendingUploads: 1 }), health()).inSync).to.equal(false);
     expect(derive(facts({ lastReceivedCommitId: 6 }), health()).inSync).to.equal(false);
     expect(derive(facts({ busy: true }), health()).inSync).to.equal(false);
+    expect(derive(facts({ repairInProgress: true }), health()).inSync).to.equal(false);
     expect(derive(facts(), health(), { rejected: { count: 1, latest: { key: "k@alice", code: "AT0003", reason: "r", at: T } } }).inSync).to.equal(false);
     // The monitor came back after the last sync asked the server: commits in between may have gone unnotified.
     expect(derive(facts(), health({ since: T + 20 })).inSync).to.equal(false);
