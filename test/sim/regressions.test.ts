@@ -718,6 +718,21 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 1 },
     ],
   },
+  {
+    scenario: "oracle: a restore took away another client's delete of k1 that d2 had pulled, and another client's delete landed at the very same commit id: the log reads as the one d2 pulled (a known limit); d2's put, made before it and pushed after, stands with no conflict",
+    seed: 34421,
+    devices: 3,
+    keys: 3,
+    trace: [
+      { k: "backup" },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "restore", i: 0 },
+      { k: "put", d: 2, key: "k1.sim@alice", value: "v58" },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
