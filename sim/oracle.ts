@@ -2,7 +2,7 @@
 import type { DeviceConflict } from "./device.js";
 import { originName, type Write } from "./history.js";
 import { ABSENT, sameState, showState, type KeyState } from "./state.js";
-import { restoreUnseenReplaced } from "./views.js";
+import { deleteAgainAtPulledId, restoreUnseenReplaced } from "./views.js";
 import { HEAL_ROUNDS, type World } from "./world.js";
 
 export type Invariant = "lost-write" | "resurrected" | "lww-order" | "diverged" | "status" | "work";
@@ -80,6 +80,8 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   if (world.history.overwroteBlind(latest, server) || world.history.replayedOwnDelete(latest)) return [];
   // A restore of a pulled version that no device told of it could see, then another device's older change.
   if (restoreUnseenReplaced(world.history, world.views, latest, source)) return [];
+  // Another client's delete after a restore, at the very id of the delete a device had pulled, then that device's older change.
+  if (deleteAgainAtPulledId(world.history, world.views, latest, source)) return [];
   // The loser may be met with an update:meta merged onto it since (same value, other metadata).
   // A conflict met after those update:meta writes records their state (the value with their metadata).
   const recorded = conflicts.some((c) => c.key === key && (sameState(c.loser, latest.state) || world.history.mergedLoser(latest, c.loser) || metaAfter.some((m) => sameState(c.loser, m.state))));

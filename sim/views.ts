@@ -33,8 +33,8 @@ export class DeviceViews {
   private readonly views: Array<Map<string, Seen>>;
   /** A reset whose first check by the device is still to come. */
   private readonly checks: Array<Check | null>;
-  /** Per device, the resets that its first check could not show. */
-  private readonly unseen: Array<Set<number>>;
+  /** Per device, the resets that its first check could not show, with what it had been told of the log before each. */
+  private readonly unseen: Array<Map<number, ReadonlyMap<string, Seen>>>;
   /** Per device, the values of each key its replies carried (any log). */
   private readonly heardValues: Array<Map<string, Set<string | null>>>;
   private resets = 0;
@@ -42,7 +42,7 @@ export class DeviceViews {
   constructor(devices: number) {
     this.views = Array.from({ length: devices }, () => new Map());
     this.checks = Array.from({ length: devices }, () => null);
-    this.unseen = Array.from({ length: devices }, () => new Set());
+    this.unseen = Array.from({ length: devices }, () => new Map());
     this.heardValues = Array.from({ length: devices }, () => new Map());
   }
 
@@ -80,6 +80,11 @@ export class DeviceViews {
     return this.unseen[d]?.has(index) === true;
   }
 
+  /** The last entry of `key` device `d` had been told of before the `index`-th reset, if its first check after it could not show it. */
+  missedEntry(d: number, index: number, key: string): { id: number; op: string } | undefined {
+    return this.unseen[d]?.get(index)?.get(key);
+  }
+
   get devices(): number {
     return this.views.length;
   }
@@ -98,7 +103,7 @@ export class DeviceViews {
     }
     if (!command.startsWith("sync:from:")) return;
     this.checks[d] = null;
-    if (this.carriedOn(check, now)) this.unseen[d]!.add(check.reset);
+    if (this.carriedOn(check, now)) this.unseen[d]!.set(check.reset, check.view);
   }
 
   /**
@@ -171,6 +176,34 @@ export function restoreUnseenReplaced(history: History, views: DeviceViews, late
       if (views.heard(d, latest.key, value) && !views.missed(d, i)) return false;
     }
     return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `latest`, another client's delete, landed after a reset at the very commit id at which
+ * the device that wrote `source` had been told of a delete of the key before it, that device's
+ * first check after the reset could not show it, and `source`, that device's change written
+ * before `latest` reached the server, pushed after it, is the key's only state since. The log
+ * then reads exactly as the one the device pulled (a delete entry carries no value and no time),
+ * so no engine can tell `latest` from the delete it already held (README "Conflicts and
+ * restores", the second known limit; soak seed 34421).
+ */
+export function deleteAgainAtPulledId(history: History, views: DeviceViews, latest: Write, source: Write | undefined): boolean {
+  if (latest.origin.kind !== "other" || latest.state.present || latest.commitId === null || source?.origin.kind !== "device") return false;
+  const by = source.origin.d;
+  if (source.tick >= latest.tick) return false;
+  const arrivals = history.arrivals.filter((a) => a.key === latest.key);
+  const after = arrivals.filter((a) => a.tick > latest.tick);
+  if (after.length === 0 || after.some((a) => a.by !== by || !sameState(a.state, source.state))) return false;
+  const resets = history.resetTicks();
+  for (let i = resets.length - 1; i >= 0; i--) {
+    const r = resets[i]!;
+    if (r >= latest.tick) continue;
+    // `latest` is the key's first write since that reset.
+    if (arrivals.some((a) => a.tick > r && a.tick < latest.tick)) return false;
+    const told = views.missedEntry(by, i, latest.key);
+    return told !== undefined && told.op === "-" && told.id === latest.commitId;
   }
   return false;
 }

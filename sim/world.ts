@@ -71,7 +71,7 @@ export class World implements WorldView {
             },
             applied: (command, reply, fault) => {
               this.history.applied(d, command, (k) => this.serverStateOf(k), this.heard[d]!, this.clock.now(), (k) => this.commitIdOf(k));
-              this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, 200)}`);
+              this.debug?.(`  d${d} ${fault === "ok" ? "" : `[${fault}] `}${command.slice(0, 160)}  ->  ${reply.slice(0, Number(process.env["SIM_DEBUG_REPLY"] ?? 200))}`);
             },
             replied: (command, reply) => {
               this.heard[d] = this.history.tick;

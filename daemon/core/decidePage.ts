@@ -145,6 +145,20 @@ function orderAcrossRestore(key: LocalKey, t: EntryTime): Verdict {
   return "unknown";
 }
 
+/**
+ * Whether the restored log holds an older write of the very state of the live version we hold,
+ * not that version: stamped before it, or at the same time at a lower commit id (the version we
+ * held had its own id; a backup keeps each entry at its id). The server lost our version (a
+ * rewrite of the same state, an `update:meta` that changed nothing a client sets), and with it
+ * the time: a change another device made on the older write, pushed after the restore, would
+ * replace it as if made later, with no conflict (soak seed 32786). Ours goes out again.
+ */
+function olderWriteOfSameState(key: LocalKey, e: RemoteEntry, t: EntryTime): boolean {
+  const ours = key.serverTimeMs;
+  if (ours === null || t.at === null || e.operation === "-") return false;
+  return t.at < ours || (t.at === ours && key.commitId !== null && e.commitId < key.commitId);
+}
+
 class PageDecider {
   readonly ops: StoreOp[] = [];
   readonly changed: RemoteKeyChange[] = [];
@@ -303,8 +317,9 @@ class PageDecider {
       // ours (restored from a backup). It goes out again, so that a device still holding the key
       // live, and pushing it after the restore, meets our delete (a conflict) instead of undoing it.
       const lostOurDelete = key.deleted && key.commitId !== null && e.commitId < key.commitId;
+      const lostOurRewrite = !key.deleted && olderWriteOfSameState(key, e, t);
       key.commitId = e.commitId;
-      if (lostOurDelete) this.ops.push({ op: "requeue", atKey, change: "-", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
+      if (lostOurDelete || lostOurRewrite) this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
       return true;
     }
     const verdict = orderAcrossRestore(key, t);

@@ -700,6 +700,39 @@ const REGRESSIONS: Regression[] = [
       ...delivered(0, 8),
     ],
   },
+  {
+    scenario: "under remote-wins, a restore took away another client's update:meta of k5 (leaving the state the backup's older write had) that d0 had pulled; d1's delete, made on the older write before it and pushed after the restore, replaced it with no conflict recorded",
+    seed: 32786,
+    devices: 2,
+    keys: 6,
+    trace: [
+      { k: "many", d: 1, items: [{ key: "k5.sim@alice", value: "v25.0" }, { key: "k1.sim@alice", value: "v25.1" }] },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "del", d: 1, key: "k5.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "backup" },
+      { k: "other", op: "meta", key: "k5.sim@alice", ttl: 0 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 1 },
+    ],
+  },
+  {
+    scenario: "oracle: a restore took away another client's delete of k1 that d2 had pulled, and another client's delete landed at the very same commit id: the log reads as the one d2 pulled (a known limit); d2's put, made before it and pushed after, stands with no conflict",
+    seed: 34421,
+    devices: 3,
+    keys: 3,
+    trace: [
+      { k: "backup" },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "restore", i: 0 },
+      { k: "put", d: 2, key: "k1.sim@alice", value: "v58" },
+      { k: "other", op: "del", key: "k1.sim@alice" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
