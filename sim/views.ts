@@ -152,8 +152,8 @@ function createdAnewWithoutDelete(seen: Seen, createdAt: string | null, at: numb
  * Whether `latest`, another client's write that devices pulled, was taken away by a reset that
  * every device told of it missed at its first check (`DeviceViews`), and then replaced by
  * `source`, another device's older change (written before `latest` reached the server) that the
- * device pushed after the reset without ever having heard of `latest`, as the key's only state
- * since. The log then reads as the one those devices pulled, carried on, with `source` a newer
+ * device pushed after the reset without ever having heard of `latest`, as the key's last state
+ * since, every state before it also pushed by a device never told of `latest`. The log then reads as the one those devices pulled, carried on, with `source` a newer
  * write of the key: no engine can tell (README "Conflicts and restores", soak seed 61544).
  */
 export function restoreUnseenReplaced(history: History, views: DeviceViews, latest: Write, source: Write | undefined): boolean {
@@ -168,9 +168,13 @@ export function restoreUnseenReplaced(history: History, views: DeviceViews, late
     // The server held `latest`'s state when the reset came, and nothing reset it since that arrival.
     const held = arrivals.findLast((a) => a.tick <= r);
     if (!held || !sameState(held.state, latest.state) || resets.some((t) => t >= held.tick && t < r)) continue;
-    // Since the reset, only `source`'s device wrote the key, and only `source`'s state, first.
+    // Since the reset, only devices never told of `latest` wrote the key, and the last of them
+    // wrote `source`'s state from `source`'s device (seed 6013: another such device's older write
+    // landed first, then `source` over it; no device can see either from the log).
     const after = arrivals.filter((a) => a.tick > r);
-    if (after.length === 0 || after.some((a) => a.by !== by || !sameState(a.state, source.state))) return false;
+    const last = after.at(-1);
+    if (last === undefined || last.by !== by || !sameState(last.state, source.state)) return false;
+    if (after.some((a) => a.by === null || views.heard(a.by, latest.key, value))) return false;
     // Every device told of `latest` met the reset with a first check that could not show it.
     for (let d = 0; d < views.devices; d++) {
       if (views.heard(d, latest.key, value) && !views.missed(d, i)) return false;

@@ -733,6 +733,25 @@ const REGRESSIONS: Regression[] = [
       { k: "other", op: "del", key: "k1.sim@alice" },
     ],
   },
+  {
+    scenario: "oracle: a restore took away another client's k3=o37 that d2 had pulled; d0's and then d1's older writes of k3 (made before o37, by devices never told of it) were pushed after the restore: the log reads as o37 deleted and k3 created anew, with empty ids between (a known limit: no device can see it)",
+    seed: 6013,
+    devices: 3,
+    keys: 6,
+    trace: [
+      { k: "backup" },
+      { k: "many", d: 0, items: [{ key: "k3.sim@alice", value: "v19.0" }, { key: "k0.sim@alice", value: null }] },
+      { k: "put", d: 1, key: "k3.sim@alice", value: "v28" },
+      { k: "other", op: "put", key: "k3.sim@alice", value: "o37" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "deliver", d: 2, fault: "ok" },
+      { k: "many", d: 2, items: [{ key: "k2.sim@alice", value: "v58.0" }, { key: "k4.sim@alice", value: "v58.1" }] },
+      { k: "put", d: 1, key: "k0.sim@alice", value: "v67", ttl: 60000 },
+      { k: "restore", i: 0 },
+      { k: "advance", ms: 20000 },
+      { k: "deliver", d: 2, fault: "hang" },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
