@@ -11,7 +11,8 @@
 //   key the server's times (createdAt, updatedAt, expiresAt).
 // - A newer server version meeting a pending local change is a conflict under the policy.
 // - During a repair (the server lost data), commit ids restart, so versions are ordered by the
-//   server's clock instead: a server version older than ours is stale (ours is queued again),
+//   server's clock instead: a server version older than ours is stale (ours is queued again, and
+//   a conflict records it where it differs: it may be another client's write we never met),
 //   a newer one wins, and where the order cannot be known the delete wins if either side is a
 //   delete, else ours; every case where a differing value loses is recorded as a conflict.
 import type { AtMetadata } from "../../protocol/metadata.js";
@@ -269,7 +270,12 @@ class PageDecider {
       // Versions are ordered by the server's clock across a restore: a stale server version is no conflict.
       const verdict = orderAcrossRestore(key, t);
       if (verdict === "server-stale") {
-        // Ours goes out over the restored value: a pending update:meta must carry our value.
+        // Ours goes out over the restored value: a pending update:meta must carry our value. The
+        // restored version may be another client's write we never met (the restore brought it back
+        // after a wipe or an older restore had taken it away before we pulled it): the server's clock
+        // dates it by its arrival, not by whether it came after ours was written, so the order is
+        // unknown and a conflict records it (seeds 915, 464 of --keys 30).
+        this.conflict(atKey, "local", local, remote, e.commitId);
         this.rebase(atKey, key, e);
         this.ops.push({ op: "upgradeMetaOnly", atKey });
         return true;
@@ -319,8 +325,11 @@ class PageDecider {
       this.conflict(atKey, "remote", local, remote, e.commitId);
       return false;
     }
-    // The server lost our version (restored from an older backup): ours goes out again.
-    if (verdict === "unknown") this.conflict(atKey, "local", local, remote, e.commitId);
+    // The server lost our version (restored from an older backup): ours goes out again. A stale
+    // version that differs is recorded too: it may be another client's write we never met (taken
+    // away by a wipe or an older restore before we pulled it, then brought back by this one), dated
+    // by its arrival before our push, not by when ours was written (seeds 915, 464 of --keys 30).
+    this.conflict(atKey, "local", local, remote, e.commitId);
     this.rebase(atKey, key, e);
     this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
     return true;
