@@ -744,6 +744,25 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 5 },
     ],
   },
+  {
+    scenario: "oracle: d0 pulled another client's delete of k44 (over its own acknowledged k44=v119) and crashed right after the store committed the tombstone, before its event; a restore took the delete away and d0's repair pushed the delete again: the history, told only of the restarted device's live keys, took the delete for one no device had seen and v119 for lost",
+    seed: 395,
+    devices: 1,
+    keys: 120,
+    trace: [
+      { k: "put", d: 0, key: "k12.sim@alice", value: "v6" },
+      { k: "backup" },
+      { k: "put", d: 0, key: "k44.sim@alice", value: "v119" },
+      ...delivered(0, 3),
+      { k: "other", op: "del", key: "k44.sim@alice" },
+      { k: "deliver", d: 0, fault: "drop" },
+      { k: "crash", d: 0, after: 3 },
+      { k: "advance", ms: 1000 },
+      { k: "meta", d: 0, key: "k12.sim@alice", ttl: 30000 },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "restore", i: 2 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
