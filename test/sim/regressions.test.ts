@@ -763,6 +763,26 @@ const REGRESSIONS: Regression[] = [
       { k: "restore", i: 2 },
     ],
   },
+  {
+    scenario: "under last-writer-wins, d0 pulled another client's delete of k16 at id 1 and deleted k16 itself; its delete was marked sent when a restore put the log back to the delete at id 1: the repair took that older delete for the echo of ours, so d1's offline write of k16, pushed next, replaced our delete with no conflict recorded",
+    seed: 847,
+    devices: 2,
+    keys: 30,
+    trace: [
+      { k: "notify", d: 0, lose: false },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "other", op: "del", key: "k16.sim@alice" },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "deliver", d: 1, fault: "ok" },
+      { k: "many", d: 1, items: [{ key: "k25.sim@alice", value: "v124.0" }, { key: "k16.sim@alice", value: "v124.1" }] },
+      { k: "deliver", d: 0, fault: "ok" },
+      { k: "del", d: 0, key: "k16.sim@alice" },
+      { k: "backup" },
+      { k: "other", op: "put", key: "k27.sim@alice", value: "o259" },
+      ...delivered(0, 2),
+      { k: "restore", i: 0 },
+    ],
+  },
 ];
 
 describe("sim regressions: shrunk traces that once broke an invariant", function () {
