@@ -36,6 +36,8 @@ export interface DeviceConflict {
   key: string;
   winner: "local" | "remote";
   loser: KeyState;
+  /** The side that won. */
+  kept: KeyState;
 }
 
 /** The driver's own claim about being in sync, from status(). */
@@ -313,7 +315,11 @@ export class SimDevice {
   conflicts(): DeviceConflict[] {
     return this.store.listConflicts().map((c) => {
       const side = c.winner === "local" ? c.remote : c.local;
-      return { key: c.atKey, winner: c.winner, loser: side.op === "-" ? ABSENT : present(side.value ?? "", side.metadata) };
+      const won = c.winner === "local" ? c.local : c.remote;
+      return {
+        key: c.atKey, winner: c.winner, loser: side.op === "-" ? ABSENT : present(side.value ?? "", side.metadata),
+        kept: won.op === "-" ? ABSENT : present(won.value ?? "", won.metadata),
+      };
     });
   }
 

@@ -178,7 +178,9 @@ export class History {
     // (a blind delete over another client's delete is a write of its own, not `w` again).
     const arrived = this.arrivals.findLast((a) => a.key === w.key && a.tick >= start.tick && sameState(a.state, landed) && (a === start || a.by === null || a.horizon >= start.tick)) ?? start;
     const keeps = (a: Arrival): boolean => landed.present && a.state.present && a.state.value === landed.value;
-    const after = this.arrivals.filter((a) => a.key === w.key && a.tick > arrived.tick);
+    // A server-side write that binds nothing (the server lost it before any device saw it) is as if
+    // it never happened: the command after it decides (seed 992 of --keys 30).
+    const after = this.arrivals.filter((a) => a.key === w.key && a.tick > arrived.tick && !this.unbound(a));
     // Blind commands that keep `w`'s value on the server (an update:meta merged onto it, or another
     // device's write of that same value: seed 55855) leave it in reach: the command after them decides.
     let i = 0;
@@ -186,6 +188,11 @@ export class History {
     const next = after[i];
     if (next === undefined || next.by === null || next.horizon >= arrived.tick) return false;
     return !keeps(next) || (final.present && landed.present && final.value === landed.value);
+  }
+
+  /** Whether `a` is the arrival of a server-side write the server lost before any device saw it. */
+  private unbound(a: Arrival): boolean {
+    return a.by === null && this.writes.some((x) => x.key === a.key && x.tick === a.tick && x.origin.kind !== "device" && !x.seen && !this.lineage.has(x));
   }
 
   /** Device `d` recorded a delete of `key` as sent (it goes out next, or a crash cuts it off before the wire). */

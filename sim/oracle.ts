@@ -99,7 +99,12 @@ function checkKey(world: World, key: string, server: KeyState, conflicts: readon
   // A delete carries no time on the wire: the engine dates it by the entries and notifications
   // around it, and where they do not bound it the delete wins (never undone by a guess). So a
   // delete may beat a later write; a later delete may not lose.
-  const undatable = source !== undefined && !source.state.present;
+  // So too when the last write lost, with a conflict recorded, to a delete and the state that won
+  // is a write that followed that delete on the server: the delete's win is that same limit, and
+  // what replaced it on the log is an ordinary later version to every engine (seed 722 of --keys 60).
+  const lostToDelete = source !== undefined && conflicts.some((c) => c.key === key && !c.kept.present && sameState(c.loser, latest.state))
+    && world.history.writes.some((x) => x.key === key && !x.state.present && x.id < source.id && x.origin.kind !== "device");
+  const undatable = source !== undefined && (!source.state.present || lostToDelete);
   // A delete that the winning device may have sent itself (its reply lost) is not known to be
   // later than its change, unless the log dates it: recorded as a conflict, it may lose.
   const ownDeleteInDoubt = recorded && !latest.state.present && source !== undefined && world.history.deleteInDoubtBefore(source);

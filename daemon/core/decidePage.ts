@@ -11,7 +11,8 @@
 //   key the server's times (createdAt, updatedAt, expiresAt).
 // - A newer server version meeting a pending local change is a conflict under the policy.
 // - During a repair (the server lost data), commit ids restart, so versions are ordered by the
-//   server's clock instead: a server version older than ours is stale (ours is queued again),
+//   server's clock instead: a server version older than ours is stale (ours is queued again, and
+//   a conflict records it where it differs: it may be another client's write we never met),
 //   a newer one wins, and where the order cannot be known the delete wins if either side is a
 //   delete, else ours; every case where a differing value loses is recorded as a conflict.
 import type { AtMetadata } from "../../protocol/metadata.js";
@@ -242,7 +243,11 @@ class PageDecider {
   /** Returns true when the entry needs nothing more (the local change stands). */
   private againstPending(atKey: string, f: KeyFacts, e: RemoteEntry, t: EntryTime, repairing: boolean): boolean {
     const key = f.key;
-    const echo = lastEchoed(f.pending, e);
+    // In a repair, a delete at the very commit id of the tombstone we held before our own delete of
+    // the key is that older delete, kept by the restore: no proof that ours ran (two deletes look
+    // alike on the wire), so ours still goes out and a later write of the key meets it (seed 847).
+    const heldBefore = repairing && key !== null && key.deleted && e.operation === "-" && key.commitId === e.commitId;
+    const echo = heldBefore ? undefined : lastEchoed(f.pending, e);
     if (echo !== undefined) {
       // The echo of a push whose reply we never saw: those rows are done, later ones stay pending.
       const done = f.pending.slice(0, echo + 1);
@@ -283,7 +288,12 @@ class PageDecider {
       // Versions are ordered by the server's clock across a restore: a stale server version is no conflict.
       const verdict = orderAcrossRestore(key, t);
       if (verdict === "server-stale") {
-        // Ours goes out over the restored value: a pending update:meta must carry our value.
+        // Ours goes out over the restored value: a pending update:meta must carry our value. The
+        // restored version may be another client's write we never met (the restore brought it back
+        // after a wipe or an older restore had taken it away before we pulled it): the server's clock
+        // dates it by its arrival, not by whether it came after ours was written, so the order is
+        // unknown and a conflict records it (seeds 915, 464 of --keys 30).
+        this.conflict(atKey, "local", local, remote, e.commitId);
         this.rebase(atKey, key, e);
         this.ops.push({ op: "upgradeMetaOnly", atKey });
         return true;
@@ -334,8 +344,11 @@ class PageDecider {
       this.conflict(atKey, "remote", local, remote, e.commitId);
       return false;
     }
-    // The server lost our version (restored from an older backup): ours goes out again.
-    if (verdict === "unknown") this.conflict(atKey, "local", local, remote, e.commitId);
+    // The server lost our version (restored from an older backup): ours goes out again. A stale
+    // version that differs is recorded too: it may be another client's write we never met (taken
+    // away by a wipe or an older restore before we pulled it, then brought back by this one), dated
+    // by its arrival before our push, not by when ours was written (seeds 915, 464 of --keys 30).
+    this.conflict(atKey, "local", local, remote, e.commitId);
     this.rebase(atKey, key, e);
     this.ops.push({ op: "requeue", atKey, change: key.deleted ? "-" : "*", atMs: this.input.nowMs, versionTimeMs: versionTime(key) });
     return true;
