@@ -72,7 +72,7 @@ export function windowCommand(probes: readonly ResetProbe[], filterRegex?: strin
 }
 
 /**
- * probeOutcome over a `windowCommand` page: also "gone" when an entry at one of our ids is of a key
+ * The probes judged over a `windowCommand` page (`outcomeOf`): also "gone" when an entry at one of our ids is of a key
  * we did not pull there. "unseen" when a probe's key is not among the page's entries and the page
  * does not prove it absent (`provesAbsence`): 25 entries of others (a log that grew by more than a
  * page since, or another log) can hide it; the caller reads on with the probes' own keys
@@ -182,23 +182,19 @@ function createdAnewWithoutDelete(probe: ResetProbe, first: RemoteEntry, page: r
   return true;
 }
 
-/** Whether the server still holds the log the probes were taken from (see the rules above). */
+/** Whether one page of the probes' own keys shows the server still holding the log the probes were taken from (see the rules above). */
 export function probesHold(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): boolean {
-  return probeOutcome(probes, page, lastReceivedCommitId) === "holds";
+  if (probes.length === 0) return true;
+  return outcomeOf(probes.map((p) => verdict(p, page, lastReceivedCommitId, provesAbsence(page.length)))) === "holds";
 }
 
 /**
- * "unsure" when every probe was rewritten (another device's bulk edit of the last keys we pulled
- * does that as surely as a wipe followed by new writes): the caller asks again with older keys
- * (`fallbackProbes`) before calling it a reset, which would cost a full re-pull and a conflict
- * record per key.
+ * A probe still unknown when the reading stops (one page, or MAX_PROBE_PAGES) counts as gone,
+ * never as holding. "unsure" when every probe was rewritten (another device's bulk edit of the
+ * last keys we pulled does that as surely as a wipe followed by new writes): the caller asks again
+ * with older keys (`fallbackProbes`) before calling it a reset, which would cost a full re-pull
+ * and a conflict record per key.
  */
-export function probeOutcome(probes: readonly ResetProbe[], page: readonly RemoteEntry[], lastReceivedCommitId: number): "holds" | "gone" | "unsure" {
-  if (probes.length === 0) return "holds";
-  return outcomeOf(probes.map((p) => verdict(p, page, lastReceivedCommitId, provesAbsence(page.length))));
-}
-
-/** A probe still unknown when the reading stops (one page, or MAX_PROBE_PAGES) counts as gone, never as holding. */
 function outcomeOf(verdicts: readonly ProbeVerdict[]): "holds" | "gone" | "unsure" {
   if (verdicts.includes("gone") || verdicts.includes("unknown")) return "gone";
   return verdicts.includes("intact") ? "holds" : "unsure";

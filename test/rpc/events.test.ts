@@ -8,7 +8,7 @@ import type { Disposable } from "../../daemon/ports.js";
 import { ErrorCode } from "../../shared/errors.js";
 import type { AtsyncEvent, EventInput } from "../../shared/events.js";
 import type { SyncStatus } from "../../shared/status.js";
-import { RawClient, tempDir, waitFor, type Frame } from "./helpers.js";
+import { RawClient, readyClients, tempDir, waitFor, type Frame } from "./helpers.js";
 import { syncStatus } from "../support/statusFixture.js";
 
 const clock = new SystemClock();
@@ -53,11 +53,7 @@ describe("EventHub over RPC", () => {
     tmp.remove();
   });
 
-  async function client(): Promise<RawClient> {
-    const c = await RawClient.ready(socketPath);
-    clients.push(c);
-    return c;
-  }
+  const client = readyClients(() => socketPath, clients);
 
   async function subscribe(c: RawClient, id: number, params: object): Promise<Frame & { result: { subscriptionId: string; epoch: string; seq: number } }> {
     const r = await c.request(id, "events.subscribe", params);

@@ -20,6 +20,15 @@ export async function waitFor(pred: () => boolean, what: string, timeoutMs = 500
   }
 }
 
+/** Opens a client on `path()` and completes its handshake, keeping it in `clients` for the suite's teardown to close. */
+export function readyClients(path: () => string, clients: RawClient[]): () => Promise<RawClient> {
+  return async () => {
+    const c = await RawClient.ready(path());
+    clients.push(c);
+    return c;
+  };
+}
+
 export type Frame = Record<string, unknown> & { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: unknown }; method?: string; params?: unknown };
 
 /** A socket speaking raw NDJSON, collecting every frame the daemon sends. */

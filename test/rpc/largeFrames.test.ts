@@ -8,7 +8,7 @@ import { SystemClock } from "../../daemon/adapters/SystemClock.js";
 import { LargeFrameGate } from "../../daemon/rpc/LargeFrameGate.js";
 import { RpcServer } from "../../daemon/rpc/RpcServer.js";
 import { KeysGet } from "../../shared/methods.js";
-import { RawClient, tempDir, waitFor } from "./helpers.js";
+import { RawClient, readyClients, tempDir, waitFor } from "./helpers.js";
 
 const clock = new SystemClock();
 const LARGE = 4096;
@@ -35,11 +35,7 @@ describe("RpcServer: the daemon-wide cap on large incomplete frames", () => {
     tmp.remove();
   });
 
-  async function client(): Promise<RawClient> {
-    const c = await RawClient.ready(socketPath);
-    clients.push(c);
-    return c;
-  }
+  const client = readyClients(() => socketPath, clients);
 
   it("lets only its slots hold a large frame at once; the others wait their turn, small requests go on, and every frame is answered", async () => {
     const [a, b, c, d] = await Promise.all([client(), client(), client(), client()]);

@@ -9,7 +9,7 @@ import { serveEvents } from "../../daemon/rpc/serveEvents.js";
 import type { Disposable } from "../../daemon/ports.js";
 import { KeysGet, SyncNow } from "../../shared/methods.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
-import { RawClient, tempDir, waitFor } from "./helpers.js";
+import { RawClient, readyClients, tempDir, waitFor } from "./helpers.js";
 
 const clock = new SystemClock();
 
@@ -61,11 +61,7 @@ describe("RpcServer robustness on real sockets", () => {
     tmp.remove();
   });
 
-  async function client(): Promise<RawClient> {
-    const c = await RawClient.ready(socketPath);
-    clients.push(c);
-    return c;
-  }
+  const client = readyClients(() => socketPath, clients);
 
   it("reassembles requests written one byte at a time, emoji included, and several frames in one write", async () => {
     const c = await client();
