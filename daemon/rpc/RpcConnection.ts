@@ -20,6 +20,7 @@ import { FrameSplitter, type FrameLimits, type FrameRefusal } from "../../shared
 import { CANCEL_METHOD, PROTOCOL_VERSION, leadingFrameId, parseClientFrame, type RequestFrame, type RequestId } from "../../shared/protocol.js";
 import type { AtsyncEvent } from "../../shared/events.js";
 import { toErrorObject } from "./errorBoundary.js";
+import { isThenable } from "../thenable.js";
 import { InflightRequest } from "./InflightRequest.js";
 import type { LargeFrameGate } from "./LargeFrameGate.js";
 import { RawJson } from "./RawJson.js";
@@ -482,8 +483,4 @@ export class RpcConnection implements RpcPeer {
     }
     this.closeFns.clear();
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

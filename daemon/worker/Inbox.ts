@@ -2,6 +2,7 @@
 // time, in arrival order, so two writes never interleave their encrypt-then-store steps.
 // A task that only *starts* something long (a sync to wait for) returns it wrapped in
 // `detach()`: the inbox moves on and the caller awaits the detached promise outside it.
+import { isThenable } from "../thenable.js";
 
 export interface Detached<T> {
   readonly detached: Promise<T>;
@@ -70,8 +71,4 @@ export class Inbox {
   async drained(): Promise<void> {
     await this.tail;
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

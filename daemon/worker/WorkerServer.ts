@@ -7,6 +7,7 @@ import { DEBUG_CRASH_METHOD, WORKER_HANDLERS } from "./handlers/index.js";
 import { DEBUG_MEMORY_METHOD, debugMemory } from "./handlers/debugMemory.js";
 import { Inbox, isDetached } from "./Inbox.js";
 import { toWireError } from "./toWireError.js";
+import { isThenable } from "../thenable.js";
 import type { WorkerContext } from "./WorkerContext.js";
 
 export interface WorkerServerOptions {
@@ -205,8 +206,4 @@ export class WorkerServer {
     })();
     return this.stopping;
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

@@ -143,12 +143,6 @@ export function unbatch(raw: unknown): unknown[] {
   if (raw.type === "replies") return unpackReplies(raw);
   const list = raw.messages;
   if (!Array.isArray(list)) throw new WorkerProtocolError("batch message needs an array `messages`");
-  if (!list.some((m) => isRecord(m) && m.type === "replies")) {
-    for (const m of list) {
-      if (isRecord(m) && m.type === "batch") throw new WorkerProtocolError("a batch message may not hold a batch");
-    }
-    return list;
-  }
   const out: unknown[] = [];
   for (const m of list) {
     if (isRecord(m) && m.type === "batch") throw new WorkerProtocolError("a batch message may not hold a batch");
